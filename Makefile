@@ -1,0 +1,28 @@
+# Thin wrapper: Meson + Ninja do the building; these targets are the entry points.
+BUILD ?= build
+MESON_OPTS ?=
+
+.PHONY: all deps build check demo clean lab-shell
+
+all: build
+
+deps:
+	@scripts/deps
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+check: build
+	@tests/check $(BUILD)
+
+demo: build
+	@scripts/demo $(BUILD)
+
+lab-shell: build
+	@lab/lab shell
+
+clean:
+	rm -rf $(BUILD)
