@@ -1,0 +1,70 @@
+#!/bin/sh
+# /init of the lab (L1).  Mounts the host's root read-only and the domus tree
+# read-write (virtio-9p), makes /host a usable chroot, then serves jobs: lab/lab
+# drops STATE/jobs/ID.sh into the shared tree and this agent runs it in the
+# chroot, writing ID.out, ID.err and finally ID.rc beside it.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs shm /dev/shm
+mount -t tmpfs tmp /tmp
+arg() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
+REPO=$(arg lab.repo)
+STATE=$(arg lab.state)
+echo "LAB-INIT uptime=$(cut -d' ' -f1 /proc/uptime) repo=$REPO"
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroot /host ||
+	{ echo "LAB-FATAL: cannot mount the host root"; poweroff -f; }
+mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=262144 work /work ||
+	{ echo "LAB-FATAL: cannot mount the domus tree"; poweroff -f; }
+mount --rbind /dev /host/dev
+mount -t proc proc /host/proc
+mount -t sysfs sys /host/sys
+mount -t tmpfs tmp /host/tmp
+mount -t tmpfs run /host/run
+mkdir -p /host/var/log/xen 2>/dev/null || true
+mount --bind /work "/host$REPO"
+# The host's /var/log, /var/lib and /var/run are read-only here: give domus
+# writable ones so it behaves as it would on a real host.
+for d in /var/log /var/lib/xen; do
+	[ -d "/host$d" ] && mount -t tmpfs "lab$(echo $d | tr / -)" "/host$d"
+done
+ip link set lo up 2>/dev/null
+JOBS="/host$STATE/jobs"
+mkdir -p "$JOBS"
+
+run_job() {
+	j=$1
+	chroot /host /bin/sh "$STATE/jobs/$j.run" >"$JOBS/$j.out" 2>"$JOBS/$j.err" &
+	pid=$!
+	echo "$pid" >"$JOBS/$j.pid"
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ -e "$JOBS/$j.kill" ]; then kill -9 "$pid"; fi
+		sleep 0.2
+	done
+	wait "$pid"
+	echo $? >"$JOBS/$j.rc.tmp"
+	mv "$JOBS/$j.rc.tmp" "$JOBS/$j.rc"
+	rm -f "$JOBS/$j.run" "$JOBS/$j.pid" "$JOBS/$j.kill"
+}
+
+agent() {
+	touch "$JOBS/ready"
+	echo "LAB-READY uptime=$(cut -d' ' -f1 /proc/uptime)"
+	while :; do
+		for f in "$JOBS"/*.sh; do
+			[ -e "$f" ] || continue
+			j=$(basename "$f" .sh)
+			mv "$f" "$JOBS/$j.run" && run_job "$j" &
+		done
+		sleep 0.1
+	done
+}
+agent &
+
+# The console (ttyS0) is an interactive shell, used by "lab shell".
+while :; do
+	setsid cttyhack sh -l
+done

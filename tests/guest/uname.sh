@@ -1,0 +1,2 @@
+# Prints the kernel release: proves the fixture reached /init.
+echo "GUEST-UNAME $(uname -r)"
