@@ -1,0 +1,237 @@
+/* A client connection, whatever carries it (socket or guest ring): message
+ * assembly, dispatch to ops, and the output queue of replies and watch
+ * events (Xen 4.17 xenstored_core.c handle_input, send_reply, send_event). */
+#include "daemon.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "persist.h"
+
+static void queue_msg(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
+		      const void *p1, uint32_t n1, const void *p2, uint32_t n2, bool event)
+{
+	struct xsd_sockmsg h = { .type = type, .req_id = req_id, .tx_id = tx_id, .len = n1 + n2 };
+	struct outmsg *m;
+
+	if (event && ((const char *)p1)[0] != '@') {
+		/* Xen drops an event identical to one still queued (send_event);
+		 * @-events are never merged. */
+		for (m = c->oq_head; m; m = m->next) {
+			if (m->event && m->len == sizeof(h) + h.len &&
+			    memcmp(m->data + sizeof(h), p1, n1) == 0 &&
+			    memcmp(m->data + sizeof(h) + n1, p2, n2) == 0)
+				return;
+		}
+	}
+	m = malloc(sizeof(*m) + sizeof(h) + h.len);
+	if (!m) {
+		log_err(c->name, "out of memory queueing a reply; closing");
+		c->dead = true;
+		return;
+	}
+	m->next = NULL;
+	m->len = (uint32_t)sizeof(h) + h.len;
+	m->event = event;
+	m->reply = !event;
+	memcpy(m->data, &h, sizeof(h));
+	memcpy(m->data + sizeof(h), p1, n1);
+	if (n2)
+		memcpy(m->data + sizeof(h) + n1, p2, n2);
+	if (c->oq_tail)
+		c->oq_tail->next = m;
+	else
+		c->oq_head = m;
+	c->oq_tail = m;
+	c->oq_bytes += m->len;
+	if (m->reply)
+		c->outstanding++;
+}
+
+static void conn_event(struct xse_client *cl, const char *path, const char *token)
+{
+	struct conn *c = cl->opaque;
+	uint32_t n1 = (uint32_t)strlen(path) + 1, n2 = (uint32_t)strlen(token) + 1;
+
+	/* Over-long events are not sent (xenstored_core.c send_event). */
+	if (n1 + n2 > XENSTORE_PAYLOAD_MAX || c->dead)
+		return;
+	queue_msg(c, XS_WATCH_EVENT, 0, 0, path, n1, token, n2, true);
+}
+
+struct conn *conn_new(struct xsd *d, enum conn_kind kind, int fd, uint32_t domid)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	static unsigned serial; /* names only; never read for behaviour */
+
+	if (!c)
+		return NULL;
+	c->d = d;
+	c->kind = kind;
+	c->fd = fd;
+	c->tag.kind = P_CONN;
+	c->tag.obj = c;
+	if (kind == CONN_SOCKET)
+		snprintf(c->name, sizeof(c->name), "sock%u", ++serial);
+	else
+		snprintf(c->name, sizeof(c->name), "dom%u", domid);
+	xse_client_init(&d->eng, &c->cl, domid, conn_event, c);
+	c->next = d->conns;
+	if (d->conns)
+		d->conns->prev = c;
+	d->conns = c;
+	d->nconns++;
+	return c;
+}
+
+void conn_free(struct conn *c)
+{
+	struct xsd *d;
+
+	if (!c)
+		return;
+	d = c->d;
+	xse_client_dispose(&c->cl);
+	while (c->oq_head) {
+		struct outmsg *m = c->oq_head;
+
+		c->oq_head = m->next;
+		free(m);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		d->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	d->nconns--;
+	free(c);
+}
+
+void conn_log_bad(struct conn *c, const char *why)
+{
+	log_guest(&c->d->guest_rl, c->name, "%s", why);
+}
+
+/* Guests wait while they have `outstanding` replies unread (Xen's
+ * domain_can_read); privileged sockets are not limited. */
+bool conn_may_read(const struct conn *c)
+{
+	if (c->dead)
+		return false;
+	if (c->kind == CONN_RING && c->cl.domid != 0 &&
+	    c->outstanding >= (unsigned)c->d->eng.quota[XSE_Q_OUTSTANDING])
+		return false;
+	return true;
+}
+
+static void process(struct conn *c)
+{
+	struct xsd *d = c->d;
+	struct ops_reply *r = &d->reply;
+
+	c->body[c->hdr.len] = '\0';
+	if (d->opts.trace)
+		log_info(c->name, "IN %s len %u tx %u", wire_typename(c->hdr.type) ?: "?",
+			 c->hdr.len, c->hdr.tx_id);
+	ops_process(&d->env, &c->cl, &c->hdr, c->body, r);
+	if (r->type == XS_ERROR && c->kind == CONN_RING)
+		log_guest(&d->guest_rl, c->name, "request %s failed: %s",
+			  wire_typename(c->hdr.type) ?: "(unknown)", r->body);
+	/* Make the change durable before anyone can see the reply. */
+	persist_note_request(d->persist, c, &c->hdr);
+	queue_msg(c, r->type, c->hdr.req_id, c->hdr.tx_id, r->body, r->len, NULL, 0, false);
+	if (r->watch_added)
+		xse_watch_initial(&c->cl);
+}
+
+long conn_feed(struct conn *c, const char *p, size_t n)
+{
+	size_t used = 0;
+
+	while (used < n && conn_may_read(c)) {
+		size_t want, take;
+
+		if (c->in_used < sizeof(c->hdr)) {
+			want = sizeof(c->hdr) - c->in_used;
+			take = want < n - used ? want : n - used;
+			memcpy((char *)&c->hdr + c->in_used, p + used, take);
+			c->in_used += (uint32_t)take;
+			used += take;
+			if (c->in_used < sizeof(c->hdr))
+				break;
+			if (!wire_header_ok(&c->hdr)) {
+				char why[80];
+
+				snprintf(why, sizeof(why), "payload length %u over %u: closing",
+					 c->hdr.len, XENSTORE_PAYLOAD_MAX);
+				conn_log_bad(c, why);
+				return -EPROTO;
+			}
+		}
+		want = sizeof(c->hdr) + c->hdr.len - c->in_used;
+		take = want < n - used ? want : n - used;
+		memcpy(c->body + (c->in_used - sizeof(c->hdr)), p + used, take);
+		c->in_used += (uint32_t)take;
+		used += take;
+		if (c->in_used == sizeof(c->hdr) + c->hdr.len) {
+			c->in_used = 0;
+			process(c);
+		}
+	}
+	return (long)used;
+}
+
+int conn_iov(const struct conn *c, struct iovec *iov, int max)
+{
+	int n = 0;
+	size_t off = c->head_off;
+
+	for (struct outmsg *m = c->oq_head; m && n < max; m = m->next, off = 0) {
+		iov[n].iov_base = m->data + off;
+		iov[n].iov_len = m->len - off;
+		n++;
+	}
+	return n;
+}
+
+void conn_consumed(struct conn *c, size_t n)
+{
+	c->oq_bytes -= n;
+	while (n && c->oq_head) {
+		struct outmsg *m = c->oq_head;
+		size_t left = m->len - c->head_off;
+
+		if (n < left) {
+			c->head_off += n;
+			return;
+		}
+		n -= left;
+		c->head_off = 0;
+		c->oq_head = m->next;
+		if (!c->oq_head)
+			c->oq_tail = NULL;
+		if (m->reply)
+			c->outstanding--;
+		free(m);
+	}
+}
+
+/* Close the connections of a released domain (before its nodes go). */
+void conn_drop_domain(struct xsd *d, uint32_t domid)
+{
+	struct conn *c, *next;
+
+	for (c = d->conns; c; c = next) {
+		next = c->next;
+		if (c->kind == CONN_RING && c->cl.domid == domid) {
+			xse_client_dispose(&c->cl);
+			c->dead = true;
+		}
+	}
+}

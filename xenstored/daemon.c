@@ -1,0 +1,193 @@
+/* The event loop: one epoll over the listening sockets, client sockets,
+ * guest ring kicks and signals.  Each round handles what is ready, makes
+ * changes durable (journal), and only then sends replies and events. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "persist.h"
+
+static void env_introduced(struct ops_env *env, uint32_t domid)
+{
+	ring_introduced(env->daemon, domid);
+}
+
+static void env_log_switch(struct ops_env *env, bool on)
+{
+	struct xsd *d = env->daemon;
+
+	d->opts.trace = on;
+}
+
+static unsigned env_outstanding(struct ops_env *env, uint32_t domid)
+{
+	struct xsd *d = env->daemon;
+	unsigned n = 0;
+
+	for (struct conn *c = d->conns; c; c = c->next)
+		if (c->cl.domid == domid && c->kind == CONN_RING)
+			n += c->outstanding;
+	return n;
+}
+
+static void eng_domain_gone(struct xse_engine *eng, uint32_t domid, void *opaque)
+{
+	conn_drop_domain(opaque, domid);
+}
+
+static int add_fd(struct xsd *d, int fd, struct poll_tag *tag, enum poll_kind kind, void *obj)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+
+	tag->kind = kind;
+	tag->obj = obj;
+	return epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int xsd_init(struct xsd *d, const struct xsd_opts *o)
+{
+	sigset_t set;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->opts = *o;
+	d->listen_fd = d->guest_fd = d->sig_fd = d->ep = -1;
+	d->guest_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 20);
+	rc = xse_init(&d->eng);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < XSE_Q_COUNT; i++)
+		if (o->quota[i] > 0)
+			d->eng.quota[i] = o->quota[i];
+	d->eng.keep_orphans = o->keep_orphans;
+	d->eng.domain_gone = eng_domain_gone;
+	d->eng.hook_opaque = d;
+	d->env = (struct ops_env){ .eng = &d->eng, .introduced = env_introduced,
+				   .log_switch = env_log_switch,
+				   .outstanding = env_outstanding, .daemon = d };
+	if (o->state_dir) {
+		rc = persist_open(d, o->state_dir, &d->persist);
+		if (rc < 0) {
+			log_err("state", "cannot load state from %s: %s", o->state_dir,
+				strerror(-rc));
+			return rc;
+		}
+	}
+	d->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (d->ep < 0)
+		return -errno;
+	rc = sock_listen(o->socket_path, &d->listen_fd);
+	if (rc < 0) {
+		log_err("socket", "cannot listen on %s: %s", o->socket_path, strerror(-rc));
+		return rc;
+	}
+	rc = add_fd(d, d->listen_fd, &d->listen_tag, P_LISTEN, NULL);
+	if (rc == 0 && o->guest_socket_path)
+		rc = ring_guest_listen(d);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (rc == 0 && d->sig_fd < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = add_fd(d, d->sig_fd, &d->sig_tag, P_SIGNAL, NULL);
+	return rc;
+}
+
+static void dispatch_event(struct xsd *d, struct poll_tag *tag, uint32_t events)
+{
+	switch (tag->kind) {
+	case P_LISTEN:
+		sock_accept(d);
+		break;
+	case P_CONN:
+		sock_event(d, tag->obj, events);
+		break;
+	case P_RING_KICK:
+		ring_kick_event(d, tag->obj);
+		break;
+	case P_GUEST_LISTEN:
+		ring_guest_accept(d);
+		break;
+	case P_GUEST_CTL:
+		ring_guest_ctl(d, tag->obj);
+		break;
+	case P_SIGNAL:
+		d->stop = true;
+		break;
+	}
+}
+
+/* Send what is queued, close what died. */
+static void flush_all(struct xsd *d)
+{
+	struct conn *c, *next;
+
+	for (c = d->conns; c; c = next) {
+		next = c->next;
+		if (c->kind == CONN_SOCKET && !c->dead && c->oq_head &&
+		    conn_flush_socket(c) < 0)
+			c->dead = true;
+		if (c->kind == CONN_RING && c->ring && !c->dead)
+			ring_flush(c->ring);
+		if (c->dead && c->kind == CONN_SOCKET) {
+			conn_free(c);
+			continue;
+		}
+		if (c->kind == CONN_SOCKET)
+			sock_update_poll(d, c);
+	}
+}
+
+int xsd_run(struct xsd *d)
+{
+	struct epoll_event evs[64];
+
+	while (!d->stop) {
+		int n = epoll_wait(d->ep, evs, 64, ring_pending(d) ? 0 : -1);
+
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (int i = 0; i < n; i++)
+			dispatch_event(d, evs[i].data.ptr, evs[i].events);
+		ring_service(d);
+		if (d->persist && persist_flush(d->persist) < 0)
+			log_err("state", "journal write failed; changes may be lost on a crash");
+		flush_all(d);
+	}
+	if (d->persist && persist_snapshot(d->persist) < 0)
+		log_err("state", "final snapshot failed");
+	return 0;
+}
+
+void xsd_dispose(struct xsd *d)
+{
+	while (d->conns)
+		conn_free(d->conns);
+	while (d->rings)
+		ring_free(d, d->rings);
+	persist_close(d->persist);
+	xse_dispose(&d->eng);
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		unlink(d->opts.socket_path);
+	}
+	if (d->guest_fd >= 0) {
+		close(d->guest_fd);
+		unlink(d->opts.guest_socket_path);
+	}
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
+	if (d->ep >= 0)
+		close(d->ep);
+}

@@ -1,0 +1,121 @@
+/* The daemon: connections over the Unix socket and guest rings, the event
+ * loop, and the state that survives restarts.  One thread; the engine is
+ * only ever called from the loop. */
+#ifndef XSD_DAEMON_H
+#define XSD_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "domus/log.h"
+#include "engine.h"
+#include "ops.h"
+#include "wire.h"
+
+struct xsd;
+struct ring;
+
+enum poll_kind { P_LISTEN, P_CONN, P_RING_KICK, P_GUEST_LISTEN, P_GUEST_CTL, P_SIGNAL };
+
+/* What an epoll event points at. */
+struct poll_tag {
+	enum poll_kind kind;
+	void *obj;
+};
+
+struct outmsg {
+	struct outmsg *next;
+	uint32_t len; /* header + payload */
+	bool event;
+	bool reply; /* counts against the outstanding quota */
+	char data[];
+};
+
+enum conn_kind { CONN_SOCKET, CONN_RING };
+
+struct conn {
+	struct conn *next, *prev;
+	struct xsd *d;
+	enum conn_kind kind;
+	int fd; /* socket; -1 for rings */
+	struct poll_tag tag;
+	struct xse_client cl;
+	/* Input: header, then payload, assembled across reads. */
+	struct xsd_sockmsg hdr;
+	uint32_t in_used;
+	char body[WIRE_BODY_MAX];
+	/* Output queue. */
+	struct outmsg *oq_head, *oq_tail;
+	size_t oq_bytes, head_off;
+	unsigned outstanding;
+	uint32_t pollmask; /* events registered with epoll */
+	bool dead;
+	struct ring *ring;
+	char name[32];
+};
+
+struct xsd_opts {
+	const char *socket_path;
+	const char *guest_socket_path; /* monitors hand rings over here */
+	const char *state_dir;	       /* NULL: no persistence */
+	const char *pid_file;
+	int quota[XSE_Q_COUNT];
+	bool keep_orphans;
+	bool trace;
+};
+
+struct xsd {
+	struct xsd_opts opts;
+	struct xse_engine eng;
+	struct ops_env env;
+	int ep;
+	int listen_fd, guest_fd, sig_fd;
+	struct poll_tag listen_tag, guest_tag, sig_tag;
+	struct conn *conns;
+	unsigned nconns;
+	struct ring *rings; /* attached guest rings, by domain */
+	struct persist *persist;
+	bool stop;
+	struct log_ratelimit guest_rl;
+	struct ops_reply reply; /* scratch, one request at a time */
+};
+
+int xsd_init(struct xsd *d, const struct xsd_opts *o);
+int xsd_run(struct xsd *d);
+void xsd_dispose(struct xsd *d);
+
+/* conn.c */
+struct conn *conn_new(struct xsd *d, enum conn_kind kind, int fd, uint32_t domid);
+void conn_free(struct conn *c);
+/* Consume input; returns bytes used (less than n when the connection must
+ * pause: outstanding quota) or -EPROTO on a header Xen would reject. */
+long conn_feed(struct conn *c, const char *p, size_t n);
+bool conn_may_read(const struct conn *c);
+void conn_log_bad(struct conn *c, const char *why);
+/* Socket output: write what the socket takes; -errno if it is broken. */
+int conn_flush_socket(struct conn *c);
+/* Drop the first `n` bytes of the output queue (after they were sent). */
+void conn_consumed(struct conn *c, size_t n);
+int conn_iov(const struct conn *c, struct iovec *iov, int max);
+void conn_drop_domain(struct xsd *d, uint32_t domid);
+
+/* sock.c */
+int sock_listen(const char *path, int *ret_fd);
+void sock_accept(struct xsd *d);
+void sock_event(struct xsd *d, struct conn *c, uint32_t events);
+void sock_update_poll(struct xsd *d, struct conn *c);
+
+/* ring.c (guest rings) */
+void ring_kick_event(struct xsd *d, struct ring *r);
+void ring_flush(struct ring *r);
+int ring_guest_listen(struct xsd *d);
+void ring_guest_accept(struct xsd *d);
+void ring_guest_ctl(struct xsd *d, void *obj);
+void ring_introduced(struct xsd *d, uint32_t domid);
+void ring_free(struct xsd *d, struct ring *r);
+bool ring_pending(struct xsd *d);
+void ring_service(struct xsd *d);
+
+#endif

@@ -1,0 +1,243 @@
+/* Engine set-up, clients, domains (introduce, release, target) and the quota
+ * table (Xen 4.17 tools/xenstore/xenstored_domain.c, xenstored_control.c). */
+#include "engine_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Names, defaults and descriptions as xenstored_control.c hard_quotas[] and
+ * xenstored_core.c quota_* in Xen 4.17. */
+const struct xse_quota_desc xse_quota_table[XSE_Q_COUNT] = {
+	[XSE_Q_NODES] = { "nodes", 1000, "Nodes per domain" },
+	[XSE_Q_WATCHES] = { "watches", 128, "Watches per domain" },
+	[XSE_Q_TRANSACTIONS] = { "transactions", 10, "Transactions per domain" },
+	[XSE_Q_OUTSTANDING] = { "outstanding", 20, "Outstanding requests per domain" },
+	[XSE_Q_TRANS_NODES] = { "transaction-nodes", 1024,
+				"Max. number of accessed nodes per transaction" },
+	[XSE_Q_MEMORY] = { "memory", 2 * 1024 * 1024 + 512 * 1024,
+			   "Total Xenstore memory per domain (error level)" },
+	[XSE_Q_NODE_SIZE] = { "node-size", 2048, "Max. size of a node" },
+	[XSE_Q_PATH_MAX] = { "path-max", 2048, "Max. length of a node path" },
+	[XSE_Q_PERMISSIONS] = { "permissions", 5, "Max. number of permissions per node" },
+};
+
+int xse_quota_by_name(const char *name)
+{
+	for (int i = 0; i < XSE_Q_COUNT; i++)
+		if (strcmp(xse_quota_table[i].name, name) == 0)
+			return i;
+	return -EINVAL;
+}
+
+static int dom0_perm(struct xse_perm **p, uint32_t *n)
+{
+	*p = calloc(1, sizeof(**p)); /* n0: owned by dom0, others none */
+	*n = 1;
+	return *p ? 0 : -ENOMEM;
+}
+
+/* The initial tree of Xen 4.17's C xenstored (xenstored_core.c
+ * setup_structure): /, /tool and /tool/xenstored, all "n0". */
+int xse_init(struct xse_engine *eng)
+{
+	static const struct xse_perm n0 = { 0, XSE_PERM_NONE };
+	int rc;
+
+	memset(eng, 0, sizeof(*eng));
+	for (int i = 0; i < XSE_Q_COUNT; i++)
+		eng->quota[i] = xse_quota_table[i].defval;
+	eng->soft_memory = 2 * 1024 * 1024;
+	eng->doms = calloc(XSE_DOMID_COUNT, sizeof(*eng->doms));
+	rc = eng->doms ? htab_init(&eng->nodes, 1024) : -ENOMEM;
+	if (rc == 0)
+		rc = dom0_perm(&eng->intro_perms, &eng->n_intro_perms);
+	if (rc == 0)
+		rc = dom0_perm(&eng->release_perms, &eng->n_release_perms);
+	if (rc == 0)
+		rc = xse_put_raw(eng, "/", "", 0, &n0, 1);
+	if (rc == 0)
+		rc = xse_put_raw(eng, "/tool", "", 0, &n0, 1);
+	if (rc == 0)
+		rc = xse_put_raw(eng, "/tool/xenstored", "", 0, &n0, 1);
+	if (rc == 0)
+		eng->doms[0].introduced = true;
+	if (rc < 0)
+		xse_dispose(eng);
+	return rc;
+}
+
+void xse_dispose(struct xse_engine *eng)
+{
+	while (eng->clients)
+		xse_client_dispose(eng->clients);
+	if (eng->nodes.b)
+		free_node_tree(eng);
+	free(eng->doms);
+	free(eng->intro_perms);
+	free(eng->release_perms);
+	memset(eng, 0, sizeof(*eng));
+}
+
+void xse_client_init(struct xse_engine *eng, struct xse_client *c, uint32_t domid,
+		     xse_event_fn event, void *opaque)
+{
+	memset(c, 0, sizeof(*c));
+	c->eng = eng;
+	c->domid = domid & (XSE_DOMID_COUNT - 1);
+	c->event = event;
+	c->opaque = opaque;
+	c->next = eng->clients;
+	if (eng->clients)
+		eng->clients->prev = c;
+	eng->clients = c;
+}
+
+void xse_client_dispose(struct xse_client *c)
+{
+	if (!c->eng)
+		return;
+	xse_reset_watches(c);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->eng->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->eng = NULL;
+}
+
+bool xse_is_introduced(const struct xse_engine *eng, uint32_t domid)
+{
+	if (domid == XSE_DOMID_SELF)
+		return true;
+	return domid < XSE_DOMID_COUNT && eng->doms[domid].introduced;
+}
+
+int xse_introduce(struct xse_engine *eng, uint32_t domid)
+{
+	struct xse_domain *d;
+
+	if (domid >= XSE_DOMID_COUNT)
+		return -EINVAL;
+	d = &eng->doms[domid];
+	if (d->introduced)
+		return 0;
+	d->introduced = true;
+	d->gen = eng->gen;
+	if (domid != 0)
+		fire_now(eng, "@introduceDomain", true, NULL, 0);
+	return 0;
+}
+
+static void drop_perm_id(struct xse_perm *p, uint32_t *n, uint32_t domid)
+{
+	uint32_t out = 1;
+
+	/* xenstored_domain.c remove_domid_from_perm: the owner reverts to
+	 * domain 0, ACL entries for the domain disappear. */
+	if (p[0].id == domid)
+		p[0].id = 0;
+	for (uint32_t i = 1; i < *n; i++)
+		if (p[i].id != domid)
+			p[out++] = p[i];
+	*n = out;
+}
+
+struct path_list {
+	char **v;
+	size_t n, cap;
+};
+
+static int collect_owned(struct xse_engine *eng, struct xse_node *n, uint32_t domid,
+			 struct path_list *pl)
+{
+	char child[4096 + 64];
+
+	if (n->perms[0].id == domid && strcmp(n->he.key, "/") != 0) {
+		if (pl->n == pl->cap) {
+			size_t cap = pl->cap ? pl->cap * 2 : 16;
+			char **v = realloc(pl->v, cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			pl->v = v;
+			pl->cap = cap;
+		}
+		pl->v[pl->n] = strdup(n->he.key);
+		if (!pl->v[pl->n])
+			return -ENOMEM;
+		pl->n++;
+		if (!eng->keep_orphans)
+			return 0; /* its subtree goes with it */
+	}
+	for (uint32_t off = 0; off < n->clen; off += (uint32_t)strlen(n->children + off) + 1) {
+		struct xse_node *k;
+
+		snprintf(child, sizeof(child), "%s/%s", strcmp(n->he.key, "/") ? n->he.key : "",
+			 n->children + off);
+		k = xse_lookup(eng, child);
+		if (k && collect_owned(eng, k, domid, pl) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* xenstored_domain.c destroy_domain/domain_tree_remove: the domain's
+ * connections close, nodes it owns are deleted (or, with keep_orphans,
+ * handed to domain 0), and @releaseDomain fires. */
+int xse_release(struct xse_engine *eng, uint32_t domid)
+{
+	struct xse_ctx x = { .eng = eng };
+	struct path_list pl = { 0 };
+	struct xse_domain *d;
+	int rc;
+
+	if (domid == 0 || domid >= XSE_DOMID_COUNT)
+		return -EINVAL;
+	d = &eng->doms[domid];
+	if (!d->introduced)
+		return -ENOENT;
+	if (eng->domain_gone)
+		eng->domain_gone(eng, domid, eng->hook_opaque);
+	rc = collect_owned(eng, xse_lookup(eng, "/"), domid, &pl);
+	for (size_t i = 0; i < pl.n; i++) {
+		struct xse_node *n = xse_lookup(eng, pl.v[i]);
+
+		if (n && eng->keep_orphans) {
+			n->perms[0].id = 0;
+			n->gen = ++eng->gen;
+			d->nodes--;
+			eng->doms[0].nodes++;
+		} else if (n) {
+			rm_node(&x, pl.v[i]);
+		}
+		free(pl.v[i]);
+	}
+	free(pl.v);
+	drop_perm_id(eng->intro_perms, &eng->n_intro_perms, domid);
+	drop_perm_id(eng->release_perms, &eng->n_release_perms, domid);
+	d->introduced = false;
+	d->has_target = false;
+	fire_now(eng, "@releaseDomain", true, NULL, 0);
+	return rc;
+}
+
+int xse_resume(struct xse_engine *eng, uint32_t domid)
+{
+	if (domid == 0 || domid >= XSE_DOMID_COUNT)
+		return -EINVAL;
+	return eng->doms[domid].introduced ? 0 : -ENOENT;
+}
+
+int xse_set_target(struct xse_engine *eng, uint32_t domid, uint32_t target)
+{
+	if (domid >= XSE_DOMID_COUNT || target >= XSE_DOMID_COUNT)
+		return -ENOENT;
+	if (!eng->doms[domid].introduced || !eng->doms[target].introduced)
+		return -ENOENT;
+	eng->doms[domid].has_target = true;
+	eng->doms[domid].target = target;
+	return 0;
+}

@@ -1,0 +1,178 @@
+/* The XenStore engine: tree, permissions, transactions, watches and quotas.
+ *
+ * A pure core with no I/O: every call names its caller (a struct xse_client,
+ * which carries the domain id) and a transaction id explicitly, and returns 0
+ * or a negative errno that maps 1:1 onto Xen's wire errors (xs_wire.h
+ * xsd_errors).  Watch events leave the engine through the client's callback.
+ * Semantics follow Xen 4.17's C xenstored (tools/xenstore/xenstored_*.c) and
+ * docs/misc/xenstore.txt; where a function mirrors a specific Xen rule, its
+ * comment names the Xen function.
+ *
+ * Pointers the engine returns (values, child lists) point into its own nodes
+ * and stay valid only until the next call that changes the store. */
+#ifndef XSE_ENGINE_H
+#define XSE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "htab.h"
+
+/* Xen's XS_PERM_* bits (xenstore_lib.h); only the four access bits travel
+ * on the wire. */
+#define XSE_PERM_NONE 0x00
+#define XSE_PERM_READ 0x01
+#define XSE_PERM_WRITE 0x02
+#define XSE_PERM_OWNER 0x08
+
+#define XSE_NO_GENERATION UINT64_MAX
+#define XSE_DOMID_COUNT 65536u
+/* Xen's DOMID_SELF (xen/xen.h) is reported as introduced. */
+#define XSE_DOMID_SELF 0x7FF0u
+
+struct xse_perm {
+	uint32_t id;
+	uint32_t perms;
+};
+
+/* Xen 4.17 defaults: tools/xenstore/xenstored_core.c quota_* variables. */
+enum xse_quota {
+	XSE_Q_NODES,	     /* nodes owned per domain: 1000 */
+	XSE_Q_WATCHES,	     /* watches per domain: 128 */
+	XSE_Q_TRANSACTIONS,  /* open transactions per connection: 10 */
+	XSE_Q_OUTSTANDING,   /* queued replies per domain connection: 20 */
+	XSE_Q_TRANS_NODES,   /* nodes touched per transaction: 1024 */
+	XSE_Q_MEMORY,	     /* accepted and shown; not enforced (see docs) */
+	XSE_Q_NODE_SIZE,     /* bytes per node record: 2048 */
+	XSE_Q_PATH_MAX,	     /* path length below /local/domain/N: 2048 */
+	XSE_Q_PERMISSIONS,   /* permissions per node: 5 */
+	XSE_Q_COUNT
+};
+
+struct xse_quota_desc {
+	const char *name;
+	int defval;
+	const char *descr;
+};
+extern const struct xse_quota_desc xse_quota_table[XSE_Q_COUNT];
+int xse_quota_by_name(const char *name);
+
+struct xse_node {
+	struct htab_ent he; /* key: full path, owned by the node */
+	uint64_t gen;
+	char *value;
+	uint32_t vlen;
+	uint32_t nperms;
+	struct xse_perm *perms; /* perms[0].id is the owner */
+	char *children;		/* NUL-separated child names, insertion order */
+	uint32_t clen;
+};
+
+struct xse_watch {
+	struct xse_watch *next;
+	char *path;	   /* canonical (absolute or @special) */
+	char *token;
+	size_t rel_skip; /* bytes to strip from event paths; 0 if absolute */
+};
+
+struct xse_txn;
+struct xse_client;
+
+/* Called for each watch event; the transport queues it on its connection. */
+typedef void (*xse_event_fn)(struct xse_client *c, const char *path, const char *token);
+
+struct xse_client {
+	struct xse_client *next, *prev; /* engine's list of clients */
+	struct xse_engine *eng;
+	uint32_t domid;
+	struct xse_watch *watches;
+	unsigned nwatches;
+	struct xse_txn *txns;
+	unsigned ntxns;
+	uint32_t next_txid;
+	xse_event_fn event;
+	void *opaque; /* the transport's connection */
+};
+
+struct xse_domain {
+	bool introduced;
+	bool has_target;
+	uint32_t target;
+	uint32_t nodes;	  /* nodes owned */
+	uint32_t watches; /* watches of all its connections */
+	uint64_t gen;	  /* generation when introduced */
+};
+
+struct xse_engine {
+	struct htab nodes;
+	uint64_t gen;
+	int quota[XSE_Q_COUNT];
+	int soft_memory;
+	bool keep_orphans;
+	struct xse_domain *doms; /* XSE_DOMID_COUNT entries */
+	struct xse_client *clients;
+	/* Permissions of the special watch paths (xenstored_domain.c). */
+	struct xse_perm *intro_perms, *release_perms;
+	uint32_t n_intro_perms, n_release_perms;
+	/* Called by xse_release before the domain's nodes go, so the daemon
+	 * closes that domain's connections first (as Xen frees the connection
+	 * before the domain).  May be NULL. */
+	void (*domain_gone)(struct xse_engine *eng, uint32_t domid, void *opaque);
+	void *hook_opaque;
+};
+
+int xse_init(struct xse_engine *eng);
+void xse_dispose(struct xse_engine *eng);
+
+void xse_client_init(struct xse_engine *eng, struct xse_client *c, uint32_t domid,
+		     xse_event_fn event, void *opaque);
+void xse_client_dispose(struct xse_client *c);
+
+bool xse_privileged(const struct xse_client *c);
+
+/* Path helpers (xenstored_core.c canonicalize, is_valid_nodename). */
+int xse_canonicalize(const struct xse_client *c, const char *in, char *out, size_t outsz);
+bool xse_valid_path(const struct xse_engine *eng, const char *path);
+
+/* Requests.  `path` may be relative; it is canonicalised for c's domain. */
+int xse_read(struct xse_client *c, uint32_t txid, const char *path, const char **val,
+	     uint32_t *len);
+int xse_write(struct xse_client *c, uint32_t txid, const char *path, const void *val,
+	      uint32_t len);
+int xse_mkdir(struct xse_client *c, uint32_t txid, const char *path);
+int xse_rm(struct xse_client *c, uint32_t txid, const char *path);
+int xse_directory(struct xse_client *c, uint32_t txid, const char *path, const char **kids,
+		  uint32_t *len, uint64_t *gen);
+int xse_get_perms(struct xse_client *c, uint32_t txid, const char *path,
+		  const struct xse_perm **perms, uint32_t *n);
+int xse_set_perms(struct xse_client *c, uint32_t txid, const char *path,
+		  const struct xse_perm *perms, uint32_t n);
+
+int xse_watch(struct xse_client *c, const char *path, const char *token);
+void xse_watch_initial(struct xse_client *c); /* event for the newest watch */
+int xse_unwatch(struct xse_client *c, const char *path, const char *token);
+void xse_reset_watches(struct xse_client *c);
+
+int xse_txn_start(struct xse_client *c, uint32_t txid, uint32_t *ret_id);
+int xse_txn_end(struct xse_client *c, uint32_t txid, bool commit);
+/* 0 if txid is 0 or names an open transaction of c, else -ENOENT. */
+int xse_txn_check(struct xse_client *c, uint32_t txid);
+
+int xse_introduce(struct xse_engine *eng, uint32_t domid);
+int xse_release(struct xse_engine *eng, uint32_t domid);
+int xse_resume(struct xse_engine *eng, uint32_t domid);
+bool xse_is_introduced(const struct xse_engine *eng, uint32_t domid);
+int xse_set_target(struct xse_engine *eng, uint32_t domid, uint32_t target);
+
+/* Raw access for persistence and tests: no permission checks. */
+struct xse_node *xse_lookup(struct xse_engine *eng, const char *path);
+int xse_put_raw(struct xse_engine *eng, const char *path, const void *val, uint32_t vlen,
+		const struct xse_perm *perms, uint32_t nperms);
+int xse_add_watch_raw(struct xse_client *c, const char *path, const char *token,
+		      size_t rel_skip);
+
+/* Count of nodes in the store (for tests and `quota`). */
+size_t xse_node_count(const struct xse_engine *eng);
+
+#endif

@@ -1,0 +1,23 @@
+/* State that outlives the process (docs/xenstored.md, "Restart"). */
+#ifndef XSD_PERSIST_H
+#define XSD_PERSIST_H
+
+#include <stdint.h>
+
+#include "wire.h"
+
+struct xsd;
+struct conn;
+struct persist;
+
+/* Load the saved state of `dir` into d->eng and open the journal. */
+int persist_open(struct xsd *d, const char *dir, struct persist **ret);
+void persist_close(struct persist *p);
+/* After each request: journal what it changed (buffered). */
+void persist_note_request(struct persist *p, struct conn *c, const struct xsd_sockmsg *hdr);
+/* Write buffered journal records; called before replies are sent. */
+int persist_flush(struct persist *p);
+/* Full snapshot (on SIGTERM, and when the journal grows). */
+int persist_snapshot(struct persist *p);
+
+#endif

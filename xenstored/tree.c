@@ -1,0 +1,733 @@
+/* The node tree: lookup, creation with implicit parents, removal, and the
+ * permission rules of Xen 4.17 (xenstored_core.c get_node, perm_for_conn,
+ * errno_from_parents, construct_node, create_node, rm_node). */
+#include "engine_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xen/io/xs_wire.h>
+
+struct xse_node *node_new(const char *path, const void *val, uint32_t vlen,
+			  const struct xse_perm *perms, uint32_t nperms)
+{
+	struct xse_node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->he.key = strdup(path);
+	n->value = malloc(vlen ? vlen : 1);
+	n->perms = malloc(sizeof(*perms) * (nperms ? nperms : 1));
+	if (!n->he.key || !n->value || !n->perms) {
+		node_free(n);
+		return NULL;
+	}
+	n->he.hash = htab_hash(path);
+	if (vlen)
+		memcpy(n->value, val, vlen);
+	n->vlen = vlen;
+	memcpy(n->perms, perms, sizeof(*perms) * nperms);
+	n->nperms = nperms;
+	return n;
+}
+
+struct xse_node *node_dup(const struct xse_node *o)
+{
+	struct xse_node *n = node_new(o->he.key, o->value, o->vlen, o->perms, o->nperms);
+
+	if (!n)
+		return NULL;
+	n->gen = o->gen;
+	if (o->clen) {
+		n->children = malloc(o->clen);
+		if (!n->children) {
+			node_free(n);
+			return NULL;
+		}
+		memcpy(n->children, o->children, o->clen);
+		n->clen = o->clen;
+	}
+	return n;
+}
+
+void node_free(struct xse_node *n)
+{
+	if (!n)
+		return;
+	free(n->he.key);
+	free(n->value);
+	free(n->perms);
+	free(n->children);
+	free(n);
+}
+
+bool xse_privileged(const struct xse_client *c)
+{
+	/* Xen: domid_is_unprivileged() is domid != 0 && != priv_domid. */
+	return !c || c->domid == 0;
+}
+
+bool ctx_unprivileged(const struct xse_ctx *x)
+{
+	return !xse_privileged(x->c);
+}
+
+/* xenstored_core.c perm_for_conn: owner, its device model (SET_TARGET) and
+ * privileged callers get everything; otherwise the first ACL entry naming
+ * the caller (or its target), else the default in perms[0]. */
+unsigned perm_for_client(const struct xse_engine *eng, const struct xse_client *c,
+			 const struct xse_perm *p, uint32_t n)
+{
+	const unsigned all = XSE_PERM_READ | XSE_PERM_WRITE | XSE_PERM_OWNER;
+	const struct xse_domain *d;
+	bool tgt;
+
+	if (xse_privileged(c) || n == 0)
+		return all;
+	d = &eng->doms[c->domid];
+	tgt = d->has_target;
+	if (p[0].id == c->domid || (tgt && p[0].id == d->target))
+		return all;
+	for (uint32_t i = 1; i < n; i++)
+		if (p[i].id == c->domid || (tgt && p[i].id == d->target))
+			return p[i].perms & all;
+	return p[0].perms & all;
+}
+
+unsigned perm_for(const struct xse_ctx *x, const struct xse_perm *p, uint32_t n)
+{
+	return perm_for_client(x->eng, x->c, p, n);
+}
+
+int parent_path(const char *path, char *out, size_t outsz)
+{
+	const char *slash = strrchr(path + 1, '/');
+	size_t len = slash ? (size_t)(slash - path) : 1;
+
+	if (len >= outsz)
+		return -ENAMETOOLONG;
+	memcpy(out, path, len);
+	out[len] = '\0';
+	return 0;
+}
+
+int xse_canonicalize(const struct xse_client *c, const char *in, char *out, size_t outsz)
+{
+	int n;
+
+	/* Relative paths are below the caller's home, /local/domain/<domid>
+	 * (xenstored_domain.c get_implicit_path; sockets are domain 0). */
+	if (in[0] == '/' || in[0] == '@')
+		n = snprintf(out, outsz, "%s", in);
+	else
+		n = snprintf(out, outsz, "/local/domain/%u/%s", c ? c->domid : 0, in);
+	return (n < 0 || (size_t)n >= outsz) ? -EINVAL : 0;
+}
+
+/* xenstored_core.c is_valid_nodename. */
+bool xse_valid_path(const struct xse_engine *eng, const char *path)
+{
+	size_t len = strlen(path);
+	unsigned domid;
+	int local_off = 0;
+
+	if (path[0] != '/')
+		return false;
+	if (len > 1 && path[len - 1] == '/')
+		return false;
+	if (strstr(path, "//"))
+		return false;
+	/* The path quota counts only below a domain's home directory. */
+	if (sscanf(path, "/local/domain/%5u/%n", &domid, &local_off) != 1)
+		local_off = 0;
+	if (len > (size_t)local_off + (size_t)eng->quota[XSE_Q_PATH_MAX])
+		return false;
+	return strspn(path, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789-/_@") == len;
+}
+
+/* Look a node up as the context sees it: the global tree, or the
+ * transaction's copy (made on first access, which also records the
+ * generation the commit will check).  *ret is NULL if the node is absent. */
+int node_find(struct xse_ctx *x, const char *path, struct xse_node **ret)
+{
+	struct htab_ent *e;
+
+	if (x->t)
+		return txn_access(x, path, ret);
+	e = htab_find(&x->eng->nodes, path, htab_hash(path));
+	*ret = (struct xse_node *)e;
+	return 0;
+}
+
+void node_touch(struct xse_ctx *x, struct xse_node *n)
+{
+	n->gen = ++x->eng->gen;
+	if (x->t) {
+		struct xse_tentry *te = txn_entry(x->t, n->he.key);
+
+		if (te)
+			te->modified = true;
+	}
+}
+
+void acct_nodes(struct xse_ctx *x, uint32_t domid, int delta)
+{
+	struct xse_txn *t = x->t;
+	struct xse_dom_delta *d;
+
+	if (!t) {
+		x->eng->doms[domid].nodes += delta;
+		return;
+	}
+	for (unsigned i = 0; i < t->ndeltas; i++) {
+		if (t->deltas[i].domid == domid) {
+			t->deltas[i].delta += delta;
+			return;
+		}
+	}
+	d = realloc(t->deltas, sizeof(*d) * (t->ndeltas + 1));
+	if (!d) {
+		t->fail = true;
+		return;
+	}
+	t->deltas = d;
+	d[t->ndeltas++] = (struct xse_dom_delta){ domid, delta };
+}
+
+/* xenstored_core.c errno_from_parents: a caller who may not see a node must
+ * not learn from the error whether it exists. */
+static int err_from_parents(struct xse_ctx *x, const char *path, int err, unsigned perm)
+{
+	char cur[XENSTORE_ABS_PATH_MAX + 64];
+	struct xse_node *n = NULL;
+	int rc;
+
+	if (err == -ENOMEM || err == -ENOSPC)
+		return err;
+	snprintf(cur, sizeof(cur), "%s", path);
+	do {
+		if (parent_path(cur, cur, sizeof(cur)) < 0)
+			return -EINVAL;
+		rc = node_find(x, cur, &n);
+		if (rc < 0)
+			return rc;
+	} while (!n && strcmp(cur, "/") != 0);
+	if (!n)
+		return -EACCES;
+	return (perm_for(x, n->perms, n->nperms) & perm) ? err : -EACCES;
+}
+
+/* xenstored_core.c get_node: the node if the caller has `perm` on it. */
+static int get_node(struct xse_ctx *x, const char *path, unsigned perm, struct xse_node **ret)
+{
+	struct xse_node *n;
+	int rc;
+
+	if (!xse_valid_path(x->eng, path))
+		return -EINVAL;
+	rc = node_find(x, path, &n);
+	if (rc == 0 && !n)
+		rc = -ENOENT;
+	if (rc == 0 && (perm_for(x, n->perms, n->nperms) & perm) != perm)
+		rc = -EACCES;
+	if (rc < 0)
+		return err_from_parents(x, path, rc, perm);
+	*ret = n;
+	return 0;
+}
+
+static uint32_t node_size(const struct xse_node *n)
+{
+	return XSE_NODE_SIZE(n->nperms, n->vlen, n->clen);
+}
+
+static bool too_big(const struct xse_ctx *x, uint32_t size)
+{
+	return ctx_unprivileged(x) && size >= (uint32_t)x->eng->quota[XSE_Q_NODE_SIZE];
+}
+
+static int add_child(struct xse_node *parent, const char *name)
+{
+	size_t len = strlen(name) + 1;
+	char *c = realloc(parent->children, parent->clen + len);
+
+	if (!c)
+		return -ENOMEM;
+	memcpy(c + parent->clen, name, len);
+	parent->children = c;
+	parent->clen += (uint32_t)len;
+	return 0;
+}
+
+static void remove_child(struct xse_node *parent, const char *name)
+{
+	for (uint32_t off = 0; off < parent->clen;) {
+		size_t len = strlen(parent->children + off) + 1;
+
+		if (strcmp(parent->children + off, name) == 0) {
+			memmove(parent->children + off, parent->children + off + len,
+				parent->clen - off - len);
+			parent->clen -= (uint32_t)len;
+			return;
+		}
+		off += (uint32_t)len;
+	}
+}
+
+/* Insert a node the context owns into the context's view. */
+static int node_insert(struct xse_ctx *x, struct xse_node *n)
+{
+	struct xse_tentry *te;
+
+	n->gen = ++x->eng->gen;
+	if (!x->t)
+		return htab_insert(&x->eng->nodes, &n->he);
+	te = txn_entry(x->t, n->he.key);
+	if (!te)
+		return -EIO; /* node_find() recorded the absent node first */
+	te->node = n;
+	te->modified = true;
+	return 0;
+}
+
+static void node_unlink(struct xse_ctx *x, struct xse_node *n)
+{
+	if (!x->t) {
+		htab_remove(&x->eng->nodes, &n->he);
+		node_free(n);
+		return;
+	}
+	struct xse_tentry *te = txn_entry(x->t, n->he.key);
+
+	if (te) {
+		te->node = NULL;
+		te->modified = true;
+	}
+	node_free(n);
+}
+
+/* Create `path` and any missing ancestors (xenstored_core.c construct_node
+ * and create_node): new nodes inherit their parent's permissions, and an
+ * unprivileged creator owns them.  All quotas are checked before anything
+ * changes, so a failure leaves the store as it was. */
+static int create_node(struct xse_ctx *x, const char *path, const void *val, uint32_t vlen)
+{
+	char anc[XENSTORE_ABS_PATH_MAX + 64];
+	struct xse_node *parent = NULL, *n;
+	const struct xse_engine *eng = x->eng;
+	uint32_t owner_nodes = x->c ? eng->doms[x->c->domid].nodes : 0;
+	unsigned levels = 0;
+	size_t cut;
+	int rc;
+
+	snprintf(anc, sizeof(anc), "%s", path);
+	while (!parent) {
+		if (strcmp(anc, "/") == 0)
+			return -EIO; /* the root always exists */
+		rc = parent_path(anc, anc, sizeof(anc));
+		if (rc < 0)
+			return rc;
+		rc = node_find(x, anc, &parent);
+		if (rc < 0)
+			return rc;
+		levels++;
+	}
+	/* Quotas: `levels` new nodes, each holding one child name except the
+	 * last, and the existing parent gains a child name. */
+	cut = strlen(anc) + (strcmp(anc, "/") ? 1 : 0);
+	/* In a transaction Xen checks the count outside it; the commit checks
+	 * the sum (xenstored_transaction.c transaction_fix_domains). */
+	if (ctx_unprivileged(x) &&
+	    owner_nodes + (x->t ? 1 : levels) > (uint32_t)eng->quota[XSE_Q_NODES])
+		return -ENOSPC;
+	if (too_big(x, node_size(parent) + (uint32_t)strcspn(path + cut, "/") + 1))
+		return -ENOSPC;
+	if (too_big(x, XSE_NODE_SIZE(parent->nperms, vlen, 0)))
+		return -ENOSPC;
+	if (x->t)
+		x->t->created = true;
+
+	while (levels--) {
+		size_t end = cut + strcspn(path + cut, "/");
+		char name[XENSTORE_ABS_PATH_MAX + 64];
+		bool last = path[end] == '\0';
+
+		memcpy(name, path, end);
+		name[end] = '\0';
+		n = node_new(name, last ? val : NULL, last ? vlen : 0, parent->perms,
+			     parent->nperms);
+		if (!n)
+			return -ENOMEM;
+		if (ctx_unprivileged(x))
+			n->perms[0].id = x->c->domid;
+		rc = add_child(parent, name + cut);
+		if (rc == 0)
+			rc = node_insert(x, n);
+		if (rc < 0) {
+			node_free(n);
+			return rc;
+		}
+		node_touch(x, parent);
+		acct_nodes(x, n->perms[0].id, 1);
+		parent = n;
+		cut = end + 1;
+	}
+	return 0;
+}
+
+static int home(struct xse_client *c, const char *in, char *path, size_t sz)
+{
+	if (!in)
+		return -EINVAL;
+	return xse_canonicalize(c, in, path, sz);
+}
+
+#define CTX_OR_RETURN(x, c, txid)                                         \
+	struct xse_ctx x = { .eng = (c)->eng, .c = (c) };                 \
+	do {                                                              \
+		int rc_ = txn_lookup_ctx(&x, txid);                       \
+		if (rc_ < 0)                                              \
+			return rc_;                                       \
+	} while (0)
+
+static int txn_lookup_ctx(struct xse_ctx *x, uint32_t txid)
+{
+	if (txid == 0)
+		return 0;
+	for (struct xse_txn *t = x->c->txns; t; t = t->next) {
+		if (t->id == txid) {
+			x->t = t;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int xse_read(struct xse_client *c, uint32_t txid, const char *in, const char **val,
+	     uint32_t *len)
+{
+	char path[XENSTORE_ABS_PATH_MAX + 64];
+	struct xse_node *n;
+	int rc;
+	CTX_OR_RETURN(x, c, txid);
+
+	rc = home(c, in, path, sizeof(path));
+	if (rc == 0)
+		rc = get_node(&x, path, XSE_PERM_READ, &n);
+	if (rc < 0)
+		return rc;
+	*val = n->value;
+	*len = n->vlen;
+	return 0;
+}
+
+int xse_write(struct xse_client *c, uint32_t txid, const char *in, const void *val,
+	      uint32_t vlen)
+{
+	char path[XENSTORE_ABS_PATH_MAX + 64];
+	struct xse_node *n;
+	char *nv;
+	int rc;
+	CTX_OR_RETURN(x, c, txid);
+
+	rc = home(c, in, path, sizeof(path));
+	if (rc == 0)
+		rc = get_node(&x, path, XSE_PERM_WRITE, &n);
+	if (rc == -ENOENT) {
+		rc = create_node(&x, path, val, vlen);
+	} else if (rc == 0) {
+		if (too_big(&x, XSE_NODE_SIZE(n->nperms, vlen, n->clen)))
+			return -ENOSPC;
+		nv = malloc(vlen ? vlen : 1);
+		if (!nv)
+			return -ENOMEM;
+		memcpy(nv, val, vlen);
+		free(n->value);
+		n->value = nv;
+		n->vlen = vlen;
+		node_touch(&x, n);
+	}
+	if (rc < 0)
+		return rc;
+	fire_watches(&x, path, false, NULL, 0);
+	return 0;
+}
+
+int xse_mkdir(struct xse_client *c, uint32_t txid, const char *in)
+{
+	char path[XENSTORE_ABS_PATH_MAX + 64];
+	struct xse_node *n;
+	int rc;
+	CTX_OR_RETURN(x, c, txid);
+
+	rc = home(c, in, path, sizeof(path));
+	if (rc == 0)
+		rc = get_node(&x, path, XSE_PERM_WRITE, &n);
+	if (rc != -ENOENT)
+		return rc; /* exists already (fine), or no permission */
+	rc = create_node(&x, path, NULL, 0);
+	if (rc < 0)
+		return rc;
+	fire_watches(&x, path, false, NULL, 0);
+	return 0;
+}
+
+/* Remove a subtree, children first, firing each node's watches while its
+ * permissions are still visible (xenstored_core.c delnode_sub). */
+static int rm_subtree(struct xse_ctx *x, struct xse_node *n, bool top)
+{
+	char child[XENSTORE_ABS_PATH_MAX + 64];
+	struct xse_node *k;
+	int rc;
+
+	for (uint32_t off = 0; off < n->clen; off += (uint32_t)strlen(n->children + off) + 1) {
+		int len = snprintf(child, sizeof(child), "%s/%s",
+				   strcmp(n->he.key, "/") ? n->he.key : "", n->children + off);
+
+		if (len < 0 || (size_t)len >= sizeof(child))
+			continue;
+		rc = node_find(x, child, &k);
+		if (rc < 0)
+			return rc;
+		if (k) {
+			rc = rm_subtree(x, k, false);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	fire_watches(x, n->he.key, !top, n->perms, n->nperms);
+	acct_nodes(x, n->perms[0].id, -1);
+	node_unlink(x, n);
+	return 0;
+}
+
+int rm_node(struct xse_ctx *x, const char *path)
+{
+	char parent[XENSTORE_ABS_PATH_MAX + 64];
+	struct xse_node *p, *n;
+	int rc;
+
+	rc = parent_path(path, parent, sizeof(parent));
+	if (rc == 0)
+		rc = node_find(x, parent, &p);
+	if (rc < 0)
+		return rc;
+	if (!p)
+		return -EINVAL;
+	rc = node_find(x, path, &n);
+	if (rc < 0)
+		return rc;
+	if (!n)
+		return -ENOENT;
+	rc = rm_subtree(x, n, true);
+	if (rc < 0) {
+		if (x->t)
+			x->t->fail = true;
+		return rc;
+	}
+	remove_child(p, strrchr(path, '/') + 1);
+	node_touch(x, p);
+	return 0;
+}
+
+int xse_rm(struct xse_client *c, uint32_t txid, const char *in)
+{
+	char path[XENSTORE_ABS_PATH_MAX + 64], parent[XENSTORE_ABS_PATH_MAX + 64];
+	struct xse_node *n;
+	int rc;
+	CTX_OR_RETURN(x, c, txid);
+
+	rc = home(c, in, path, sizeof(path));
+	if (rc == 0)
+		rc = get_node(&x, path, XSE_PERM_WRITE, &n);
+	if (rc == -ENOENT) {
+		/* Removing what is not there is fine if the parent exists
+		 * (xenstored_core.c do_rm). */
+		if (parent_path(path, parent, sizeof(parent)) < 0)
+			return -EINVAL;
+		rc = node_find(&x, parent, &n);
+		if (rc < 0)
+			return rc;
+		return n ? 0 : -ENOENT;
+	}
+	if (rc < 0)
+		return rc;
+	if (strcmp(path, "/") == 0)
+		return -EINVAL;
+	return rm_node(&x, path);
+}
+
+int xse_directory(struct xse_client *c, uint32_t txid, const char *in, const char **kids,
+		  uint32_t *len, uint64_t *gen)
+{
+	char path[XENSTORE_ABS_PATH_MAX + 64];
+	struct xse_node *n;
+	int rc;
+	CTX_OR_RETURN(x, c, txid);
+
+	rc = home(c, in, path, sizeof(path));
+	if (rc == 0)
+		rc = get_node(&x, path, XSE_PERM_READ, &n);
+	if (rc < 0)
+		return rc;
+	*kids = n->children;
+	*len = n->clen;
+	if (gen)
+		*gen = n->gen;
+	return 0;
+}
+
+int xse_get_perms(struct xse_client *c, uint32_t txid, const char *in,
+		  const struct xse_perm **perms, uint32_t *np)
+{
+	char path[XENSTORE_ABS_PATH_MAX + 64];
+	struct xse_node *n;
+	int rc;
+	CTX_OR_RETURN(x, c, txid);
+
+	rc = home(c, in, path, sizeof(path));
+	if (rc == 0)
+		rc = get_node(&x, path, XSE_PERM_READ, &n);
+	if (rc < 0)
+		return rc;
+	*perms = n->perms;
+	*np = n->nperms;
+	return 0;
+}
+
+static int set_special_perms(struct xse_ctx *x, const char *name, const struct xse_perm *p,
+			     uint32_t np)
+{
+	struct xse_engine *eng = x->eng;
+	struct xse_perm **slot;
+	uint32_t *nslot;
+	struct xse_perm *copy;
+
+	if (strcmp(name, "@introduceDomain") == 0) {
+		slot = &eng->intro_perms;
+		nslot = &eng->n_intro_perms;
+	} else if (strcmp(name, "@releaseDomain") == 0) {
+		slot = &eng->release_perms;
+		nslot = &eng->n_release_perms;
+	} else {
+		return -EINVAL;
+	}
+	if ((perm_for(x, *slot, *nslot) & (XSE_PERM_WRITE | XSE_PERM_OWNER)) !=
+	    (XSE_PERM_WRITE | XSE_PERM_OWNER))
+		return -EACCES;
+	copy = malloc(sizeof(*p) * np);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, p, sizeof(*p) * np);
+	free(*slot);
+	*slot = copy;
+	*nslot = np;
+	return 0;
+}
+
+/* xenstored_core.c do_set_perms. */
+int xse_set_perms(struct xse_client *c, uint32_t txid, const char *in,
+		  const struct xse_perm *perms, uint32_t np)
+{
+	char path[XENSTORE_ABS_PATH_MAX + 64];
+	struct xse_perm *old, *copy;
+	uint32_t nold;
+	struct xse_node *n;
+	int rc;
+	CTX_OR_RETURN(x, c, txid);
+
+	if (np == 0)
+		return -EINVAL;
+	if (ctx_unprivileged(&x) && np > (uint32_t)x.eng->quota[XSE_Q_PERMISSIONS])
+		return -ENOSPC;
+	if (in[0] == '@')
+		return set_special_perms(&x, in, perms, np);
+	rc = home(c, in, path, sizeof(path));
+	if (rc == 0)
+		rc = get_node(&x, path, XSE_PERM_WRITE | XSE_PERM_OWNER, &n);
+	if (rc < 0)
+		return rc;
+	if (ctx_unprivileged(&x) && perms[0].id != n->perms[0].id)
+		return -EPERM;
+	if (too_big(&x, XSE_NODE_SIZE(np, n->vlen, n->clen)))
+		return -ENOSPC;
+	copy = malloc(sizeof(*perms) * np);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, perms, sizeof(*perms) * np);
+	old = n->perms;
+	nold = n->nperms;
+	acct_nodes(&x, old[0].id, -1);
+	acct_nodes(&x, perms[0].id, 1);
+	n->perms = copy;
+	n->nperms = np;
+	node_touch(&x, n);
+	fire_watches(&x, path, false, old, nold);
+	free(old);
+	return 0;
+}
+
+struct xse_node *xse_lookup(struct xse_engine *eng, const char *path)
+{
+	return (struct xse_node *)htab_find(&eng->nodes, path, htab_hash(path));
+}
+
+/* Restore a node as saved (persist.c): parents must exist already. */
+int xse_put_raw(struct xse_engine *eng, const char *path, const void *val, uint32_t vlen,
+		const struct xse_perm *perms, uint32_t nperms)
+{
+	char parent[XENSTORE_ABS_PATH_MAX + 64];
+	struct xse_node *n, *p = NULL, *old = xse_lookup(eng, path);
+	int rc;
+
+	if (nperms == 0)
+		return -EINVAL;
+	if (strcmp(path, "/") != 0) {
+		rc = parent_path(path, parent, sizeof(parent));
+		if (rc < 0)
+			return rc;
+		p = xse_lookup(eng, parent);
+		if (!p)
+			return -ENOENT;
+	}
+	n = node_new(path, val, vlen, perms, nperms);
+	if (!n)
+		return -ENOMEM;
+	n->gen = ++eng->gen;
+	if (old) {
+		n->children = old->children;
+		n->clen = old->clen;
+		old->children = NULL;
+		eng->doms[old->perms[0].id].nodes--;
+		htab_remove(&eng->nodes, &old->he);
+		node_free(old);
+	} else if (p) {
+		rc = add_child(p, strrchr(path, '/') + 1);
+		if (rc < 0) {
+			node_free(n);
+			return rc;
+		}
+	}
+	eng->doms[perms[0].id].nodes++;
+	return htab_insert(&eng->nodes, &n->he);
+}
+
+void free_node_tree(struct xse_engine *eng)
+{
+	size_t i;
+	struct htab_ent *e = htab_first(&eng->nodes, &i), *next;
+
+	for (; e; e = next) {
+		next = htab_next(&eng->nodes, e, &i);
+		node_free((struct xse_node *)e);
+	}
+	htab_dispose(&eng->nodes);
+}
+
+size_t xse_node_count(const struct xse_engine *eng)
+{
+	return eng->nodes.n;
+}

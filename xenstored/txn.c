@@ -1,0 +1,209 @@
+/* Transactions, after the design at the top of Xen's
+ * tools/xenstore/xenstored_transaction.c:
+ *
+ * Every change to a node sets its generation to ++eng->gen, so generations
+ * are unique.  A transaction keeps a private copy of every node it touches
+ * (read or write), made on first access together with the node's global
+ * generation at that moment (XSE_NO_GENERATION if absent).  Reads and writes
+ * inside the transaction see only those copies.  At commit, every touched
+ * node's global generation must still equal the one recorded, otherwise the
+ * commit fails with EAGAIN; if all match, modified copies replace the global
+ * nodes (absent copies delete them) and queued watch events fire.
+ *
+ * Example: g(A)=1; T1 reads A (records 1); another client writes A, g(A)=7;
+ * T1 writes B; commit sees g(A)=7 != 1 -> EAGAIN and nothing of T1 lands.
+ * Had the other client written only C, which T1 never touched, T1 commits:
+ * transactions fail only when something they looked at changed. */
+#include "engine_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct xse_tentry *txn_entry(struct xse_txn *t, const char *path)
+{
+	return (struct xse_tentry *)htab_find(&t->view, path, htab_hash(path));
+}
+
+int txn_access(struct xse_ctx *x, const char *path, struct xse_node **ret)
+{
+	struct xse_txn *t = x->t;
+	struct xse_tentry *te = txn_entry(t, path);
+	struct xse_node *g;
+
+	if (te) {
+		*ret = te->node;
+		return 0;
+	}
+	/* Xen: access_node() fails the transaction on quota or memory errors. */
+	if (ctx_unprivileged(x) && t->nentries >= (unsigned)x->eng->quota[XSE_Q_TRANS_NODES]) {
+		t->fail = true;
+		return -ENOSPC;
+	}
+	g = xse_lookup(x->eng, path);
+	te = calloc(1, sizeof(*te));
+	if (!te)
+		goto nomem;
+	te->he.key = strdup(path);
+	if (!te->he.key)
+		goto nomem;
+	te->he.hash = htab_hash(path);
+	te->gen_read = g ? g->gen : XSE_NO_GENERATION;
+	if (g) {
+		te->node = node_dup(g);
+		te->old_perms = malloc(sizeof(*g->perms) * g->nperms);
+		if (!te->node || !te->old_perms)
+			goto nomem;
+		memcpy(te->old_perms, g->perms, sizeof(*g->perms) * g->nperms);
+		te->n_old_perms = g->nperms;
+	}
+	htab_insert(&t->view, &te->he);
+	if (t->last)
+		t->last->next = te;
+	else
+		t->first = te;
+	t->last = te;
+	t->nentries++;
+	*ret = te->node;
+	return 0;
+nomem:
+	if (te) {
+		free(te->he.key);
+		node_free(te->node);
+		free(te->old_perms);
+		free(te);
+	}
+	t->fail = true;
+	return -ENOMEM;
+}
+
+void txn_free(struct xse_txn *t)
+{
+	struct xse_tentry *te, *next;
+
+	if (!t)
+		return;
+	for (te = t->first; te; te = next) {
+		next = te->next;
+		free(te->he.key);
+		node_free(te->node);
+		free(te->old_perms);
+		free(te);
+	}
+	htab_dispose(&t->view);
+	free(t->deltas);
+	free(t);
+}
+
+static struct xse_txn *find_txn(struct xse_client *c, uint32_t id, struct xse_txn ***link)
+{
+	struct xse_txn **p;
+
+	for (p = &c->txns; *p; p = &(*p)->next) {
+		if ((*p)->id == id) {
+			if (link)
+				*link = p;
+			return *p;
+		}
+	}
+	return NULL;
+}
+
+int xse_txn_check(struct xse_client *c, uint32_t txid)
+{
+	return (txid == 0 || find_txn(c, txid, NULL)) ? 0 : -ENOENT;
+}
+
+int xse_txn_start(struct xse_client *c, uint32_t txid, uint32_t *ret_id)
+{
+	struct xse_txn *t, **tail;
+
+	if (txid)
+		return find_txn(c, txid, NULL) ? -EBUSY : -ENOENT;
+	/* Xen compares with '>' (xenstored_transaction.c do_transaction_start),
+	 * so an unprivileged connection may hold quota + 1 transactions. */
+	if (!xse_privileged(c) && c->ntxns > (unsigned)c->eng->quota[XSE_Q_TRANSACTIONS])
+		return -ENOSPC;
+	t = calloc(1, sizeof(*t));
+	if (!t || htab_init(&t->view, 16) < 0) {
+		free(t);
+		return -ENOMEM;
+	}
+	c->eng->gen++;
+	do {
+		t->id = c->next_txid++;
+	} while (t->id == 0 || find_txn(c, t->id, NULL));
+	for (tail = &c->txns; *tail; tail = &(*tail)->next)
+		;
+	*tail = t;
+	c->ntxns++;
+	*ret_id = t->id;
+	return 0;
+}
+
+static int txn_verify(struct xse_engine *eng, struct xse_client *c, struct xse_txn *t)
+{
+	if (t->fail)
+		return -ENOMEM; /* as Xen's do_transaction_end */
+	/* Node quota over the whole transaction, only if it created nodes. */
+	if (t->created && !xse_privileged(c)) {
+		for (unsigned i = 0; i < t->ndeltas; i++) {
+			uint32_t d = t->deltas[i].domid;
+			int64_t cnt = (int64_t)eng->doms[d].nodes + t->deltas[i].delta;
+
+			if (d != 0 && cnt >= eng->quota[XSE_Q_NODES])
+				return -ENOSPC;
+		}
+	}
+	for (struct xse_tentry *te = t->first; te; te = te->next) {
+		struct xse_node *g = xse_lookup(eng, te->he.key);
+
+		if ((g ? g->gen : XSE_NO_GENERATION) != te->gen_read)
+			return -EAGAIN;
+	}
+	return 0;
+}
+
+static void txn_apply(struct xse_engine *eng, struct xse_txn *t)
+{
+	for (struct xse_tentry *te = t->first; te; te = te->next) {
+		struct xse_node *g = xse_lookup(eng, te->he.key);
+
+		if (!te->modified)
+			continue;
+		if (g) {
+			htab_remove(&eng->nodes, &g->he);
+			node_free(g);
+		}
+		if (te->node) {
+			te->node->gen = ++eng->gen;
+			htab_insert(&eng->nodes, &te->node->he);
+			te->node = NULL;
+		}
+		if (te->fire)
+			fire_now(eng, te->he.key, te->fire_exact, te->old_perms, te->n_old_perms);
+	}
+	for (unsigned i = 0; i < t->ndeltas; i++)
+		eng->doms[t->deltas[i].domid].nodes += t->deltas[i].delta;
+}
+
+int xse_txn_end(struct xse_client *c, uint32_t txid, bool commit)
+{
+	struct xse_txn **link, *t;
+	int rc = 0;
+
+	if (txid == 0)
+		return -ENOENT;
+	t = find_txn(c, txid, &link);
+	if (!t)
+		return -ENOENT;
+	*link = t->next;
+	c->ntxns--;
+	if (commit) {
+		rc = txn_verify(c->eng, c, t);
+		if (rc == 0)
+			txn_apply(c->eng, t);
+	}
+	txn_free(t);
+	return rc;
+}

@@ -1,0 +1,227 @@
+/* Watches (Xen 4.17 tools/xenstore/xenstored_watch.c semantics):
+ * a watch on P fires for a change of P or anything below it; removal fires
+ * exactly for each removed descendant and once, non-exactly, for the removed
+ * root; a watch registered with a relative path receives relative event
+ * paths; @introduceDomain and @releaseDomain fire only exactly and only for
+ * callers the special permissions let read.  Inside a transaction, events are
+ * queued on the touched node and fire at commit. */
+#include "engine_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xen/io/xs_wire.h>
+
+/* xenstored_watch.c is_child: "/" is everybody's parent. */
+static bool is_child(const char *child, const char *parent)
+{
+	size_t len = strlen(parent);
+
+	if (strcmp(parent, "/") == 0)
+		return true;
+	if (strncmp(child, parent, len) != 0)
+		return false;
+	return child[len] == '/' || child[len] == '\0';
+}
+
+static const char *event_path(const struct xse_watch *w, const char *path)
+{
+	if (!w->rel_skip)
+		return path;
+	path += w->rel_skip;
+	return *path == '/' ? path + 1 : path;
+}
+
+/* xenstored_watch.c watch_permitted: read access on the node (as it was, if
+ * the caller passes its old permissions), or else on its parent. */
+static bool may_see(struct xse_engine *eng, struct xse_client *c, const char *path,
+		    const struct xse_perm *hint, uint32_t nhint)
+{
+	char parent[XENSTORE_ABS_PATH_MAX + 64];
+	struct xse_node *n;
+
+	if (xse_privileged(c))
+		return true;
+	if (hint && (perm_for_client(eng, c, hint, nhint) & XSE_PERM_READ))
+		return true;
+	n = xse_lookup(eng, path);
+	if (!n)
+		return false;
+	if (perm_for_client(eng, c, n->perms, n->nperms) & XSE_PERM_READ)
+		return true;
+	if (parent_path(path, parent, sizeof(parent)) < 0)
+		return false;
+	n = xse_lookup(eng, parent);
+	return n && (perm_for_client(eng, c, n->perms, n->nperms) & XSE_PERM_READ);
+}
+
+static bool may_see_special(struct xse_engine *eng, struct xse_client *c, const char *name)
+{
+	if (strcmp(name, "@introduceDomain") == 0)
+		return perm_for_client(eng, c, eng->intro_perms, eng->n_intro_perms) &
+		       XSE_PERM_READ;
+	if (strcmp(name, "@releaseDomain") == 0)
+		return perm_for_client(eng, c, eng->release_perms, eng->n_release_perms) &
+		       XSE_PERM_READ;
+	return false;
+}
+
+void fire_now(struct xse_engine *eng, const char *path, bool exact,
+	      const struct xse_perm *hint, uint32_t nhint)
+{
+	bool special = path[0] == '@';
+
+	for (struct xse_client *c = eng->clients; c; c = c->next) {
+		if (!c->watches)
+			continue;
+		if (special ? !may_see_special(eng, c, path) : !may_see(eng, c, path, hint, nhint))
+			continue;
+		for (struct xse_watch *w = c->watches; w; w = w->next) {
+			bool hit = exact ? strcmp(path, w->path) == 0 : is_child(path, w->path);
+
+			if (hit && c->event)
+				c->event(c, event_path(w, path), w->token);
+		}
+	}
+}
+
+void fire_watches(struct xse_ctx *x, const char *path, bool exact,
+		  const struct xse_perm *hint, uint32_t nhint)
+{
+	struct xse_tentry *te;
+
+	if (!x->t) {
+		fire_now(x->eng, path, exact, hint, nhint);
+		return;
+	}
+	/* xenstored_transaction.c queue_watches: a non-exact event replaces
+	 * an exact one, not the other way round. */
+	te = txn_entry(x->t, path);
+	if (!te) {
+		x->t->fail = true;
+		return;
+	}
+	if (!te->fire) {
+		te->fire = true;
+		te->fire_exact = exact;
+	} else if (!exact) {
+		te->fire_exact = false;
+	}
+}
+
+int xse_add_watch_raw(struct xse_client *c, const char *path, const char *token,
+		      size_t rel_skip)
+{
+	struct xse_watch *w = calloc(1, sizeof(*w)), **tail;
+
+	if (!w)
+		return -ENOMEM;
+	w->path = strdup(path);
+	w->token = strdup(token);
+	if (!w->path || !w->token) {
+		free(w->path);
+		free(w->token);
+		free(w);
+		return -ENOMEM;
+	}
+	w->rel_skip = rel_skip;
+	for (tail = &c->watches; *tail; tail = &(*tail)->next)
+		;
+	*tail = w;
+	c->nwatches++;
+	c->eng->doms[c->domid].watches++;
+	return 0;
+}
+
+/* xenstored_watch.c do_watch, without the reply: the caller acks, then
+ * delivers the initial event (xse_watch_initial). */
+int xse_watch(struct xse_client *c, const char *in, const char *token)
+{
+	char path[XENSTORE_ABS_PATH_MAX + 64];
+	size_t rel = 0;
+	int rc;
+
+	if (in[0] == '@') {
+		if (strlen(in) > XENSTORE_REL_PATH_MAX)
+			return -EINVAL;
+		snprintf(path, sizeof(path), "%s", in);
+	} else {
+		rc = xse_canonicalize(c, in, path, sizeof(path));
+		if (rc < 0 || !xse_valid_path(c->eng, path))
+			return -EINVAL;
+		if (in[0] != '/')
+			rel = strlen(path) - strlen(in) - 1;
+	}
+	for (struct xse_watch *w = c->watches; w; w = w->next)
+		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0)
+			return -EEXIST;
+	/* Xen compares with '>' here too (do_watch): quota + 1 watches fit. */
+	if (!xse_privileged(c) &&
+	    c->eng->doms[c->domid].watches > (unsigned)c->eng->quota[XSE_Q_WATCHES])
+		return -E2BIG;
+	return xse_add_watch_raw(c, path, token, rel);
+}
+
+void xse_watch_initial(struct xse_client *c)
+{
+	struct xse_watch *w = c->watches;
+
+	if (!w)
+		return;
+	while (w->next)
+		w = w->next;
+	if (c->event)
+		c->event(c, event_path(w, w->path), w->token);
+}
+
+static void watch_free(struct xse_client *c, struct xse_watch *w)
+{
+	c->nwatches--;
+	c->eng->doms[c->domid].watches--;
+	free(w->path);
+	free(w->token);
+	free(w);
+}
+
+int xse_unwatch(struct xse_client *c, const char *in, const char *token)
+{
+	char path[XENSTORE_ABS_PATH_MAX + 64];
+
+	if (xse_canonicalize(c, in, path, sizeof(path)) < 0)
+		return -ENOENT;
+	for (struct xse_watch **p = &c->watches; *p; p = &(*p)->next) {
+		struct xse_watch *w = *p;
+
+		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0) {
+			*p = w->next;
+			watch_free(c, w);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void watches_free(struct xse_client *c)
+{
+	while (c->watches) {
+		struct xse_watch *w = c->watches;
+
+		c->watches = w->next;
+		watch_free(c, w);
+	}
+}
+
+/* xenstored_domain.c do_reset_watches: watches and transactions go. */
+void xse_reset_watches(struct xse_client *c)
+{
+	watches_free(c);
+	while (c->txns) {
+		struct xse_txn *t = c->txns;
+
+		c->txns = t->next;
+		c->ntxns--;
+		txn_free(t);
+	}
+}
