@@ -1,0 +1,73 @@
+/* Domain lifecycle commands.  So far: create, whose dry run (-N) prints
+ * the parsed configuration as libxl's JSON; starting the domain comes with
+ * domus-vmm. */
+#include "xl.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int xl_cmd_create(struct xl_ctx *x, int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "help", 0, NULL, 'h' },	 { "dryrun", 0, NULL, 'n' },
+		{ "quiet", 0, NULL, 'q' },	 { "defconfig", 1, NULL, 'f' },
+		{ "vncviewer", 0, NULL, 'V' }, { "vncviewer-autopass", 0, NULL, 'A' },
+		{ 0 },
+	};
+	struct domain_config c;
+	const char *file = NULL;
+	bool dryrun = x->dryrun, quiet = false;
+	char *json = NULL;
+	int opt, rc = 1;
+
+	domcfg_init(&c);
+	while ((opt = xl_getopt(x, argc, argv, "Fnqf:pcdeVA", lopts, 0, &rc)) != -1) {
+		switch (opt) {
+		case XL_OPT_EXIT:
+			goto out;
+		case 'f':
+			file = optarg;
+			break;
+		case 'n':
+			dryrun = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		default: /* -p -c -d -F -e -V -A: take effect once create acts */
+			break;
+		}
+	}
+	/* As in xl: the first argument without '=' is the config file, the
+	 * rest are KEY=VALUE lines that override it. */
+	if (!file && optind < argc && !strchr(argv[optind], '='))
+		file = argv[optind++];
+	if (!file) {
+		fprintf(stderr, "'xl create' requires a config file.\n\n");
+		xl_help("create");
+		rc = 2;
+		goto out;
+	}
+	if (!quiet)
+		fprintf(stderr, "Parsing config from %s\n", file);
+	rc = 1;
+	if (xl_load_domain_config(x, file, argv + optind, argc - optind, &c) < 0)
+		goto out;
+	if (!dryrun) {
+		fprintf(stderr, "xl create: creating domains is not implemented yet in domus (the configuration is valid; xl -N create prints it)\n");
+		goto out;
+	}
+	json = domcfg_to_json(&c);
+	if (!json) {
+		fprintf(stderr, "xl create: out of memory\n");
+		goto out;
+	}
+	printf("%s\n", json);
+	rc = fflush(stdout) || ferror(stdout) ? 1 : 0;
+out:
+	free(json);
+	domcfg_dispose(&c);
+	return rc;
+}
