@@ -1,0 +1,120 @@
+/* domus-bootinfo: load a kernel (and initrd) into a scratch guest memory the
+ * way domus-vmm would, and print the entry point, the loaded range and the
+ * start info it would hand the guest.  A debugging aid for the monitor and
+ * the tests; it needs no KVM. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "acpi.h"
+#include "kernel.h"
+#include "pvh.h"
+
+static const char *type_name(uint32_t t)
+{
+	switch (t) {
+	case XEN_HVM_MEMMAP_TYPE_RAM:
+		return "RAM";
+	case XEN_HVM_MEMMAP_TYPE_RESERVED:
+		return "reserved";
+	case XEN_HVM_MEMMAP_TYPE_ACPI:
+		return "ACPI";
+	default:
+		return "other";
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: domus-bootinfo [-m MIB] [-c CMDLINE] [-n VCPUS] KERNEL [INITRD]\n");
+}
+
+static int print_start_info(const struct guest_mem *m, uint32_t gpa)
+{
+	struct hvm_start_info si;
+	struct hvm_modlist_entry mod;
+	struct hvm_memmap_table_entry e;
+
+	if (gmem_read(m, gpa, &si, sizeof(si)) < 0)
+		return -EFAULT;
+	printf("start_info 0x%x: magic 0x%x version %u flags 0x%x rsdp 0x%llx cmdline 0x%llx\n", gpa,
+	       si.magic, si.version, si.flags, (unsigned long long)si.rsdp_paddr,
+	       (unsigned long long)si.cmdline_paddr);
+	for (uint32_t i = 0; i < si.nr_modules; i++) {
+		if (gmem_read(m, si.modlist_paddr + i * sizeof(mod), &mod, sizeof(mod)) < 0)
+			return -EFAULT;
+		printf("module %u: [0x%llx, 0x%llx) %llu bytes\n", i, (unsigned long long)mod.paddr,
+		       (unsigned long long)(mod.paddr + mod.size), (unsigned long long)mod.size);
+	}
+	for (uint32_t i = 0; i < si.memmap_entries; i++) {
+		if (gmem_read(m, si.memmap_paddr + i * sizeof(e), &e, sizeof(e)) < 0)
+			return -EFAULT;
+		printf("memmap %u: [0x%010llx, 0x%010llx) %s\n", i, (unsigned long long)e.addr,
+		       (unsigned long long)(e.addr + e.size), type_name(e.type));
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long long mib = 512;
+	struct pvh_params p = { .nvcpus = 1, .cmdline = "console=hvc0" };
+	struct guest_mem m = { .memfd = -1 };
+	struct kernel_info ki;
+	uint32_t si_gpa;
+	char err[256] = "";
+	int opt, rc;
+
+	while ((opt = getopt(argc, argv, "m:c:n:h")) != -1) {
+		switch (opt) {
+		case 'm':
+			mib = strtoull(optarg, NULL, 0);
+			break;
+		case 'c':
+			p.cmdline = optarg;
+			break;
+		case 'n':
+			p.nvcpus = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc || argc - optind > 2 || mib < 2 || mib > (LAYOUT_LOW_MAX >> 20)) {
+		usage(stderr);
+		return 2;
+	}
+	p.initrd_path = argc - optind == 2 ? argv[optind + 1] : NULL;
+
+	/* Untouched pages of the scratch RAM cost nothing. */
+	m.ram_size = m.low_size = mib << 20;
+	m.hva = mmap(NULL, m.ram_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m.hva == MAP_FAILED) {
+		fprintf(stderr, "domus-bootinfo: mmap %llu MiB: %s\n", mib, strerror(errno));
+		return 1;
+	}
+	rc = kernel_load(argv[optind], &m, &ki, err, sizeof(err));
+	if (rc == 0) {
+		printf("kernel %s (%s): entry 0x%x loaded [0x%llx, 0x%llx)\n", argv[optind], ki.format,
+		       ki.entry, (unsigned long long)ki.load_low, (unsigned long long)ki.load_high);
+		p.kernel_end = ki.load_high;
+		rc = pvh_setup(&m, &p, &si_gpa, err, sizeof(err));
+	}
+	if (rc == 0)
+		rc = print_start_info(&m, si_gpa);
+	if (rc < 0) {
+		if (rc == -EFAULT && !err[0])
+			snprintf(err, sizeof(err), "start info outside guest RAM");
+		fprintf(stderr, "domus-bootinfo: %s\n", err);
+	}
+	munmap(m.hva, m.ram_size);
+	return rc < 0 ? 1 : 0;
+}
