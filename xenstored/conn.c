@@ -130,6 +130,16 @@ bool conn_may_read(const struct conn *c)
 	return true;
 }
 
+static bool is_bad_input(const char *err)
+{
+	static const char *const bad[] = { "EINVAL", "ENOSYS", "E2BIG", "ENOSPC" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (strcmp(err, bad[i]) == 0)
+			return true;
+	return false;
+}
+
 static void process(struct conn *c)
 {
 	struct xsd *d = c->d;
@@ -140,9 +150,12 @@ static void process(struct conn *c)
 		log_info(c->name, "IN %s len %u tx %u", wire_typename(c->hdr.type) ?: "?",
 			 c->hdr.len, c->hdr.tx_id);
 	ops_process(&d->env, &c->cl, &c->hdr, c->body, r);
-	if (r->type == XS_ERROR && c->kind == CONN_RING)
-		log_guest(&d->guest_rl, c->name, "request %s failed: %s",
-			  wire_typename(c->hdr.type) ?: "(unknown)", r->body);
+	/* Malformed or over-quota requests get one (rate-limited) line naming
+	 * the connection; ordinary misses (ENOENT, EACCES, EAGAIN) do not. */
+	if (r->type == XS_ERROR && is_bad_input(r->body))
+		log_guest(&d->guest_rl, c->name, "%s request (type %u, %u bytes) refused: %s",
+			  wire_typename(c->hdr.type) ?: "unknown", c->hdr.type, c->hdr.len,
+			  r->body);
 	/* Make the change durable before anyone can see the reply. */
 	persist_note_request(d->persist, c, &c->hdr);
 	queue_msg(c, r->type, c->hdr.req_id, c->hdr.tx_id, r->body, r->len, NULL, 0, false);
