@@ -60,6 +60,7 @@ int main(int argc, char **argv)
 		xl_help(NULL);
 		return 0;
 	}
+	opterr = 0; /* "unknown global option" below says it, without argv[0] */
 	while ((opt = getopt(argc, argv, "+vftN")) >= 0) {
 		switch (opt) {
 		case 'v':

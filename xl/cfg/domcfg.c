@@ -562,6 +562,7 @@ static int h_vif(struct kctx *k, const struct cfg_entry *e)
 static int h_serial(struct kctx *k, const struct cfg_entry *e)
 {
 	/* Whether the type allows it is checked in finalize(). */
+	k->c->serial_is_list = e->val.kind == CFG_LIST;
 	return want_strv(k, e, false, &k->c->serial, &k->c->n_serial);
 }
 
@@ -820,7 +821,7 @@ static int finalize(struct kctx *k, const char *file)
 			snprintf(c->cmdline, n, "%s", k->extra);
 	}
 
-	if (!c->name) {
+	if (!c->name && !cfg_find(k->f, "name")) { /* a bad name was reported already */
 		cfg_err(k->d, file, 0, "name", "missing (every domain needs name = \"...\")");
 		rc = -EINVAL;
 	}

@@ -112,6 +112,7 @@ struct domain_config {
 	size_t n_bootloader_args;
 	char **serial;		/* serial= (a list or one string) */
 	size_t n_serial;
+	bool serial_is_list;	/* libxl keeps a string in hvm.serial, a list in serial_list */
 	/* devices */
 	struct dom_disk *disks;
 	size_t n_disks;

@@ -250,7 +250,10 @@ static void emit_b_info(struct jw *w, const struct domain_config *c)
 		jw_close(w, '}');
 		jw_open(w, "spice", '{');
 		jw_close(w, '}');
-		jw_strv(w, "serial_list", c->serial, c->n_serial);
+		if (c->n_serial && !c->serial_is_list)
+			jw_str(w, "serial", c->serial[0]);
+		if (c->serial_is_list)
+			jw_strv(w, "serial_list", c->serial, c->n_serial);
 		jw_open(w, "rdm", '{');
 		jw_close(w, '}');
 		jw_close(w, '}');

@@ -407,6 +407,15 @@ static int parse_value(struct parser *ps, struct cfg_value *v, unsigned depth)
 		lex_next(lx);
 		return 0;
 	}
+	if (lx->t == T_BAD) {
+		/* Reported by the lexer; stand in an empty string so that the rest
+		 * of a list (often over several lines) is still checked. */
+		ps->err = -EINVAL;
+		v->kind = CFG_STRING;
+		v->str = strdup("");
+		lex_next(lx);
+		return v->str ? 0 : -ENOMEM;
+	}
 	if (lx->t != T_LBRACK) {
 		syntax_error(ps, "a value (\"string\", number or [ list ])");
 		return -EINVAL;
@@ -426,6 +435,14 @@ static int parse_value(struct parser *ps, struct cfg_value *v, unsigned depth)
 		if (lx->t == T_EOF) {
 			cfg_diag_report(lx->d, CFG_SEV_ERROR, lx->source, open_line, open_col, NULL,
 					"unterminated list: this '[' has no matching ']'");
+			ps->err = -EINVAL;
+			return -EINVAL;
+		}
+		if (lx->t == T_IDENT) {
+			/* "key" inside a list: most likely the ']' was forgotten */
+			cfg_diag_report(lx->d, CFG_SEV_ERROR, lx->source, open_line, open_col, NULL,
+					"unterminated list: this '[' has no matching ']' before line %u",
+					lx->tline);
 			ps->err = -EINVAL;
 			return -EINVAL;
 		}
@@ -451,11 +468,17 @@ static int parse_value(struct parser *ps, struct cfg_value *v, unsigned depth)
 	return 0;
 }
 
-/* Skips to the end of the statement after an error. */
+/* Skips the rest of the line after an error, without lexing it (lexing
+ * garbage would only report more errors about the same mistake). */
 static void recover(struct parser *ps)
 {
-	while (ps->lx.t != T_NL && ps->lx.t != T_SEMI && ps->lx.t != T_EOF)
-		lex_next(&ps->lx);
+	struct lexer *lx = &ps->lx;
+
+	if (lx->t == T_NL || lx->t == T_EOF)
+		return;
+	while (lx->p < lx->end && *lx->p != '\n')
+		lx->p++;
+	lex_next(lx);
 }
 
 static struct cfg_entry *find_mut(struct cfg_file *f, const char *key)

@@ -1,0 +1,4 @@
+-N
+block-attach
+1
+,,hdc:cdrom,r

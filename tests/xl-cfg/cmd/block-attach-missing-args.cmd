@@ -1,0 +1,2 @@
+block-attach
+1

@@ -1,0 +1,3 @@
+block-attach
+1
+file:/x,xvda,w

@@ -1,0 +1,3 @@
+create
+-Z
+x.cfg

@@ -1,0 +1,2 @@
+create
+../pass/seed-domU.pv.cfg

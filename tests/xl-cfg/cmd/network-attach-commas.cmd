@@ -1,0 +1,4 @@
+-N
+network-attach
+1
+mac=00:16:3e:12:34:56,bridge=xenbr0

@@ -1,0 +1,3 @@
+-N
+network-attach
+1
