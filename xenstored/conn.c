@@ -113,11 +113,6 @@ void conn_free(struct conn *c)
 	free(c);
 }
 
-void conn_log_bad(struct conn *c, const char *why)
-{
-	log_guest(&c->d->guest_rl, c->name, "%s", why);
-}
-
 /* Guests wait while they have `outstanding` replies unread (Xen's
  * domain_can_read); privileged sockets are not limited. */
 bool conn_may_read(const struct conn *c)
@@ -178,14 +173,8 @@ long conn_feed(struct conn *c, const char *p, size_t n)
 			used += take;
 			if (c->in_used < sizeof(c->hdr))
 				break;
-			if (!wire_header_ok(&c->hdr)) {
-				char why[80];
-
-				snprintf(why, sizeof(why), "payload length %u over %u: closing",
-					 c->hdr.len, XENSTORE_PAYLOAD_MAX);
-				conn_log_bad(c, why);
-				return -EPROTO;
-			}
+			if (!wire_header_ok(&c->hdr))
+				return -EPROTO; /* the transport logs and closes */
 		}
 		want = sizeof(c->hdr) + c->hdr.len - c->in_used;
 		take = want < n - used ? want : n - used;

@@ -140,8 +140,11 @@ static void flush_all(struct xsd *d)
 			c->dead = true;
 		if (c->kind == CONN_RING && c->ring && !c->dead)
 			ring_flush(c->ring);
-		if (c->dead && c->kind == CONN_SOCKET) {
-			conn_free(c);
+		if (c->dead) {
+			if (c->kind == CONN_RING)
+				ring_conn_gone(c);
+			else
+				conn_free(c);
 			continue;
 		}
 		if (c->kind == CONN_SOCKET)

@@ -93,7 +93,6 @@ void conn_free(struct conn *c);
  * pause: outstanding quota) or -EPROTO on a header Xen would reject. */
 long conn_feed(struct conn *c, const char *p, size_t n);
 bool conn_may_read(const struct conn *c);
-void conn_log_bad(struct conn *c, const char *why);
 /* Socket output: write what the socket takes; -errno if it is broken. */
 int conn_flush_socket(struct conn *c);
 /* Drop the first `n` bytes of the output queue (after they were sent). */
@@ -115,6 +114,7 @@ void ring_guest_accept(struct xsd *d);
 void ring_guest_ctl(struct xsd *d, void *obj);
 void ring_introduced(struct xsd *d, uint32_t domid);
 void ring_free(struct xsd *d, struct ring *r);
+void ring_conn_gone(struct conn *c);
 bool ring_pending(struct xsd *d);
 void ring_service(struct xsd *d);
 

@@ -17,6 +17,9 @@ void persist_close(struct persist *p);
 void persist_note_request(struct persist *p, struct conn *c, const struct xsd_sockmsg *hdr);
 /* Write buffered journal records; called before replies are sent. */
 int persist_flush(struct persist *p);
+/* Give a guest's reconnected ring the watches it had before a restart. */
+struct xse_client;
+void persist_restore_watches(struct persist *p, struct xse_client *c);
 /* Full snapshot (on SIGTERM, and when the journal grows). */
 int persist_snapshot(struct persist *p);
 

@@ -1,12 +1,420 @@
-/* Guest rings: placeholder until the hand-over lands. */
+/* Guest rings: a domain's struct xenstore_domain_interface (xs_wire.h),
+ * mapped from the memfd its monitor hands over (ring_proto.h), served
+ * directly.  The guest is hostile: indexes are read once per pass, checked
+ * (prod - cons never above the ring size, as Xen's domain.c check_indexes),
+ * data is copied out before it is parsed, each pass takes a bounded number of
+ * bytes so a busy domain cannot starve the others, and a guest that breaks
+ * the protocol only loses its own connection (Xen's ignore_connection). */
 #include "daemon.h"
 
-void ring_kick_event(struct xsd *d, struct ring *r) {}
-void ring_flush(struct ring *r) {}
-int ring_guest_listen(struct xsd *d) { return 0; }
-void ring_guest_accept(struct xsd *d) {}
-void ring_guest_ctl(struct xsd *d, void *obj) {}
-void ring_introduced(struct xsd *d, uint32_t domid) {}
-void ring_free(struct xsd *d, struct ring *r) {}
-bool ring_pending(struct xsd *d) { return false; }
-void ring_service(struct xsd *d) {}
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "persist.h"
+#include "ring_proto.h"
+
+/* Bytes taken from one ring per loop pass: two maximal messages. */
+#define RING_BUDGET (2 * (XENSTORE_PAYLOAD_MAX + sizeof(struct xsd_sockmsg)))
+#define PAGE 4096u
+
+struct ring {
+	struct ring *next;
+	struct xsd *d;
+	uint32_t domid;
+	bool attached, pending, broken;
+	int ctl_fd, kick_in, kick_out;
+	struct poll_tag ctl_tag, kick_tag;
+	void *map;
+	struct xenstore_domain_interface *intf;
+	struct conn *conn;
+	char name[32];
+};
+
+static void notify(struct ring *r)
+{
+	uint64_t one = 1;
+
+	if (write(r->kick_out, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn(r->name, "notifying the guest: %s", strerror(errno));
+}
+
+/* The guest broke the protocol: tell it in the page's error field (Xen's
+ * XENSTORE_ERROR_*), drop its watches and transactions, stop serving. */
+static void ring_break(struct ring *r, uint32_t err, const char *why)
+{
+	log_guest(&r->d->guest_rl, r->name, "%s: connection ignored", why);
+	r->broken = true;
+	r->pending = false;
+	__atomic_store_n(&r->intf->error, err, __ATOMIC_RELEASE);
+	if (r->conn)
+		xse_reset_watches(&r->conn->cl);
+}
+
+static void ring_connect(struct ring *r)
+{
+	struct xsd *d = r->d;
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &r->kick_tag };
+
+	r->conn = conn_new(d, CONN_RING, -1, r->domid);
+	if (!r->conn) {
+		log_err(r->name, "out of memory connecting the ring");
+		return;
+	}
+	r->conn->ring = r;
+	if (d->persist)
+		persist_restore_watches(d->persist, &r->conn->cl);
+	if (epoll_ctl(d->ep, EPOLL_CTL_ADD, r->kick_in, &ev) < 0)
+		log_err(r->name, "epoll_ctl: %s", strerror(errno));
+	r->pending = true;
+}
+
+static void ring_disconnect(struct ring *r)
+{
+	if (!r->conn)
+		return;
+	epoll_ctl(r->d->ep, EPOLL_CTL_DEL, r->kick_in, NULL);
+	r->conn->ring = NULL;
+	r->conn->dead = true;
+	r->conn = NULL;
+}
+
+void ring_free(struct xsd *d, struct ring *r)
+{
+	struct ring **p;
+
+	for (p = &d->rings; *p && *p != r; p = &(*p)->next)
+		;
+	if (*p)
+		*p = r->next;
+	if (r->conn) {
+		struct conn *c = r->conn;
+
+		ring_disconnect(r);
+		conn_free(c);
+	}
+	if (r->map)
+		munmap(r->map, PAGE);
+	if (r->ctl_fd >= 0)
+		close(r->ctl_fd);
+	if (r->kick_in >= 0)
+		close(r->kick_in);
+	if (r->kick_out >= 0)
+		close(r->kick_out);
+	free(r);
+}
+
+int ring_guest_listen(struct xsd *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &d->guest_tag };
+	const char *path = d->opts.guest_socket_path;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 16) < 0) {
+		int rc = -errno;
+
+		close(fd);
+		log_err("guest", "cannot listen on %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	d->guest_fd = fd;
+	d->guest_tag = (struct poll_tag){ P_GUEST_LISTEN, NULL };
+	return epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+void ring_guest_accept(struct xsd *d)
+{
+	for (;;) {
+		int fd = accept4(d->guest_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct epoll_event ev = { .events = EPOLLIN };
+		struct ring *r;
+
+		if (fd < 0)
+			return;
+		r = calloc(1, sizeof(*r));
+		if (!r) {
+			close(fd);
+			continue;
+		}
+		r->d = d;
+		r->ctl_fd = fd;
+		r->kick_in = r->kick_out = -1;
+		r->ctl_tag = (struct poll_tag){ P_GUEST_CTL, r };
+		r->kick_tag = (struct poll_tag){ P_RING_KICK, r };
+		snprintf(r->name, sizeof(r->name), "monitor");
+		r->next = d->rings;
+		d->rings = r;
+		ev.data.ptr = &r->ctl_tag;
+		if (epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+			ring_free(d, r);
+	}
+}
+
+static struct ring *find_attached(struct xsd *d, uint32_t domid, struct ring *except)
+{
+	for (struct ring *r = d->rings; r; r = r->next)
+		if (r != except && r->attached && r->domid == domid)
+			return r;
+	return NULL;
+}
+
+/* Validate an attach request and map the ring. */
+static int ring_attach(struct ring *r, const struct xsd_ring_attach *a, const int *fds)
+{
+	struct xsd *d = r->d;
+	struct ring *old;
+	struct stat st;
+	int seals;
+
+	if (a->magic != XSD_RING_MAGIC || a->version != XSD_RING_VERSION)
+		return -EPROTO;
+	if (a->domid == 0 || a->domid >= XSE_DOMID_SELF || (a->offset % PAGE) != 0)
+		return -EINVAL;
+	/* A memfd that could shrink under us would turn a ring access into
+	 * SIGBUS: require the monitor to have sealed it. */
+	seals = fcntl(fds[XSD_RING_FD_MEM], F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		return -EPERM;
+	if (fstat(fds[XSD_RING_FD_MEM], &st) < 0 || st.st_size < 0 ||
+	    (uint64_t)st.st_size < a->offset + PAGE)
+		return -EINVAL;
+	r->map = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fds[XSD_RING_FD_MEM],
+		      (off_t)a->offset);
+	if (r->map == MAP_FAILED) {
+		r->map = NULL;
+		return -errno;
+	}
+	r->intf = r->map;
+	r->kick_in = fds[XSD_RING_FD_KICK_IN];
+	r->kick_out = fds[XSD_RING_FD_KICK_OUT];
+	fcntl(r->kick_in, F_SETFL, O_NONBLOCK);
+	fcntl(r->kick_out, F_SETFL, O_NONBLOCK);
+	r->domid = a->domid;
+	snprintf(r->name, sizeof(r->name), "dom%u", r->domid);
+	old = find_attached(d, r->domid, r);
+	if (old) {
+		log_info(r->name, "ring replaced by a new hand-over");
+		ring_free(d, old);
+	}
+	r->attached = true;
+	if (xse_is_introduced(&d->eng, r->domid))
+		ring_connect(r);
+	log_info(r->name, "ring attached at offset %llu%s", (unsigned long long)a->offset,
+		 (a->flags & XSD_RING_RECONNECT) ? " (reconnect)" : "");
+	return 0;
+}
+
+static void ring_ctl_message(struct ring *r)
+{
+	struct xsd_ring_attach a;
+	struct xsd_ring_reply rep = { 0 };
+	char cbuf[CMSG_SPACE(sizeof(int) * XSD_RING_NFDS)];
+	struct iovec iov = { &a, sizeof(a) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	int fds[XSD_RING_NFDS] = { -1, -1, -1 }, nfds = 0;
+	ssize_t n = recvmsg(r->ctl_fd, &mh, MSG_CMSG_CLOEXEC);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+
+			for (int i = 0; i < k; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+				if (nfds < XSD_RING_NFDS)
+					fds[nfds++] = fd;
+				else
+					close(fd);
+			}
+		}
+	}
+	if (n <= 0 || r->attached) {
+		/* EOF, or anything after the attach: the monitor is gone or
+		 * confused; the ring goes (the domain stays introduced). */
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		if (r->attached)
+			log_info(r->name, "monitor closed the hand-over socket: ring detached");
+		ring_free(r->d, r);
+		return;
+	}
+	if ((size_t)n != sizeof(a) || nfds != XSD_RING_NFDS || (mh.msg_flags & MSG_CTRUNC))
+		rep.status = -EINVAL;
+	else
+		rep.status = ring_attach(r, &a, fds);
+	if (rep.status < 0) {
+		log_warn(r->name, "ring hand-over refused: %s", strerror(-rep.status));
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		r->kick_in = r->kick_out = -1;
+	} else {
+		close(fds[XSD_RING_FD_MEM]); /* the mapping keeps the memory */
+	}
+	if (send(r->ctl_fd, &rep, sizeof(rep), MSG_NOSIGNAL) != sizeof(rep) || rep.status < 0)
+		ring_free(r->d, r);
+}
+
+/* A ring connection died (its domain was released): forget it. */
+void ring_conn_gone(struct conn *c)
+{
+	if (c->ring)
+		ring_disconnect(c->ring);
+	conn_free(c);
+}
+
+void ring_guest_ctl(struct xsd *d, void *obj)
+{
+	ring_ctl_message(obj);
+}
+
+void ring_kick_event(struct xsd *d, struct ring *r)
+{
+	uint64_t v;
+
+	while (read(r->kick_in, &v, sizeof(v)) > 0)
+		;
+	if (!r->broken)
+		r->pending = true;
+}
+
+/* XS_INTRODUCE: start serving an attached ring; a repeated introduce
+ * resets the connection as Xen's domain_conn_reset does. */
+void ring_introduced(struct xsd *d, uint32_t domid)
+{
+	struct ring *r = find_attached(d, domid, NULL);
+	struct xenstore_domain_interface *i;
+
+	if (!r)
+		return;
+	if (!r->conn) {
+		ring_connect(r);
+		return;
+	}
+	i = r->intf;
+	xse_reset_watches(&r->conn->cl);
+	i->req_cons = i->req_prod = 0;
+	i->rsp_cons = i->rsp_prod = 0;
+	if (__atomic_load_n(&i->connection, __ATOMIC_ACQUIRE) == XENSTORE_RECONNECT)
+		__atomic_store_n(&i->connection, XENSTORE_CONNECTED, __ATOMIC_RELEASE);
+	notify(r);
+}
+
+static void ring_read(struct ring *r)
+{
+	struct xenstore_domain_interface *i = r->intf;
+	char buf[XENSTORE_RING_SIZE];
+	XENSTORE_RING_IDX cons = __atomic_load_n(&i->req_cons, __ATOMIC_RELAXED);
+	XENSTORE_RING_IDX prod = __atomic_load_n(&i->req_prod, __ATOMIC_ACQUIRE);
+	size_t taken = 0;
+	bool moved = false;
+
+	if (prod - cons > XENSTORE_RING_SIZE) {
+		ring_break(r, XENSTORE_ERROR_RINGIDX, "request ring indexes out of range");
+		return;
+	}
+	while (prod != cons && taken < RING_BUDGET && conn_may_read(r->conn)) {
+		uint32_t off = MASK_XENSTORE_IDX(cons);
+		uint32_t chunk = XENSTORE_RING_SIZE - off;
+		long used;
+
+		if (chunk > prod - cons)
+			chunk = prod - cons;
+		memcpy(buf, i->req + off, chunk); /* copy, then parse our copy */
+		used = conn_feed(r->conn, buf, chunk);
+		if (used < 0) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "payload length %u over %u", r->conn->hdr.len,
+				 XENSTORE_PAYLOAD_MAX);
+			ring_break(r, XENSTORE_ERROR_PROTO, why);
+			return;
+		}
+		cons += (XENSTORE_RING_IDX)used;
+		taken += (size_t)used;
+		moved |= used > 0;
+		if ((uint32_t)used < chunk)
+			break;
+	}
+	if (moved) {
+		__atomic_store_n(&i->req_cons, cons, __ATOMIC_RELEASE);
+		notify(r);
+	}
+	/* Stay pending while data is left and the budget, not the guest, was
+	 * the limit; the outstanding quota waits for a kick instead. */
+	r->pending = prod != cons && conn_may_read(r->conn);
+}
+
+void ring_flush(struct ring *r)
+{
+	struct xenstore_domain_interface *i;
+	XENSTORE_RING_IDX cons, prod;
+	bool wrote = false;
+
+	if (!r || r->broken || !r->conn)
+		return;
+	i = r->intf;
+	cons = __atomic_load_n(&i->rsp_cons, __ATOMIC_ACQUIRE);
+	prod = __atomic_load_n(&i->rsp_prod, __ATOMIC_RELAXED);
+	if (prod - cons > XENSTORE_RING_SIZE) {
+		ring_break(r, XENSTORE_ERROR_RINGIDX, "response ring indexes out of range");
+		return;
+	}
+	while (r->conn->oq_head && prod - cons < XENSTORE_RING_SIZE) {
+		struct iovec v;
+		uint32_t off = MASK_XENSTORE_IDX(prod);
+		size_t n = XENSTORE_RING_SIZE - (prod - cons);
+
+		conn_iov(r->conn, &v, 1);
+		if (n > XENSTORE_RING_SIZE - off)
+			n = XENSTORE_RING_SIZE - off;
+		if (n > v.iov_len)
+			n = v.iov_len;
+		memcpy(i->rsp + off, v.iov_base, n);
+		prod += (XENSTORE_RING_IDX)n;
+		conn_consumed(r->conn, n);
+		wrote = true;
+	}
+	if (wrote) {
+		__atomic_store_n(&i->rsp_prod, prod, __ATOMIC_RELEASE);
+		notify(r);
+		r->pending = true; /* replies left: more requests may be taken */
+	}
+}
+
+bool ring_pending(struct xsd *d)
+{
+	for (struct ring *r = d->rings; r; r = r->next)
+		if (r->pending && r->conn && !r->broken)
+			return true;
+	return false;
+}
+
+/* One pass over every ring with work: each gets at most RING_BUDGET. */
+void ring_service(struct xsd *d)
+{
+	for (struct ring *r = d->rings; r; r = r->next)
+		if (r->pending && r->conn && !r->broken)
+			ring_read(r);
+}

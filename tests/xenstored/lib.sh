@@ -4,6 +4,7 @@
 set -u
 XS_TMP=$(mktemp -d /tmp/xstest.XXXXXX)
 export XENSTORED_PATH=$XS_TMP/socket
+export XSD_GUEST_SOCKET=$XS_TMP/guest # beside the socket by default
 XS_PID=
 XS_LOG=$XS_TMP/xenstored.log
 
