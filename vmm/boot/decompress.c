@@ -232,13 +232,10 @@ static int unzstd(const uint8_t *in, size_t len, uint8_t *out, size_t outmax, si
 	return rc;
 }
 
-int boot_decompress(const uint8_t *in, size_t len, size_t outmax, uint8_t **out,
-		    size_t *outlen, const char **fmt, char *err, size_t errlen)
+int boot_compression_check(const uint8_t *in, size_t len, const char **fmt, char *err,
+			   size_t errlen)
 {
 	const char *name = boot_compression(in, len);
-	uint8_t *buf;
-	size_t n = 0;
-	int rc;
 
 	if (!name) {
 		snprintf(err, errlen, "unknown compression (magic %02x %02x %02x %02x)",
@@ -251,6 +248,21 @@ int boot_decompress(const uint8_t *in, size_t len, size_t outmax, uint8_t **out,
 			 "LZO-compressed kernel; domus reads gzip, bzip2, lzma, xz, lz4 and zstd");
 		return -EINVAL;
 	}
+	*fmt = name;
+	return 0;
+}
+
+int boot_decompress(const uint8_t *in, size_t len, size_t outmax, uint8_t **out,
+		    size_t *outlen, const char **fmt, char *err, size_t errlen)
+{
+	const char *name;
+	uint8_t *buf;
+	size_t n = 0;
+	int rc;
+
+	rc = boot_compression_check(in, len, &name, err, errlen);
+	if (rc < 0)
+		return rc;
 	if (outmax == 0)
 		return too_big(outmax, err, errlen);
 	buf = malloc(outmax);

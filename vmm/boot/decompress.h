@@ -12,6 +12,11 @@
  * Recognises "lzo" too, which boot_decompress() refuses. */
 const char *boot_compression(const uint8_t *buf, size_t len);
 
+/* 0 and *fmt if boot_decompress() can decode what starts buf, else -EINVAL
+ * with the reason (unknown magic, or LZO) in err. */
+int boot_compression_check(const uint8_t *buf, size_t len, const char **fmt, char *err,
+			   size_t errlen);
+
 /* Decompresses the single stream at in[0, len) into a new malloc()ed buffer
  * of at most outmax bytes; bytes after the end of the stream are ignored
  * (Linux appends the decompressed size: scripts/Makefile.lib size_append).

@@ -279,6 +279,11 @@ int kernel_load_buf(const char *name, const uint8_t *buf, size_t len, struct gue
 	if (plen >= SELFMAG && !memcmp(payload, ELFMAG, SELFMAG))
 		return kernel_load_elf(name, payload, plen, m, out, err, errlen);
 
+	rc = boot_compression_check(payload, plen, &fmt, why, sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: bzImage payload: %s", name, why);
+		return rc;
+	}
 	isize = get32(payload + plen - 4);
 	if (isize == 0 || isize > KERNEL_IMAGE_MAX) {
 		snprintf(err, errlen, "%s: bzImage payload records an implausible size (%u bytes)",

@@ -1,0 +1,285 @@
+/* vmm/boot ACPI tables, read back the way a guest finds them: from the RSDP
+ * through the XSDT (and RSDT) to each table, checking checksums, the FADT's
+ * power-off and reset fields, the DSDT's \_S5 and the MADT entries. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "boot/acpi.h"
+#include "boot_util.h"
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/* The table at gpa, checked: signature, in RAM, checksum 0. */
+static const uint8_t *table(const struct guest_mem *m, uint64_t gpa, const char *sig)
+{
+	const uint8_t *h = gmem_ptr(m, gpa, 36);
+	uint32_t len;
+
+	assert_non_null(h);
+	assert_memory_equal(h, sig, 4);
+	len = rd32(h + 4);
+	assert_true(len >= 36);
+	assert_non_null(gmem_ptr(m, gpa, len));
+	assert_true(gpa >= LAYOUT_ACPI && gpa + len <= LAYOUT_ACPI + LAYOUT_ACPI_SIZE);
+	if (acpi_sum(h, len) != 0)
+		fail_msg("%.4s checksum is off by %u", sig, acpi_sum(h, len));
+	return h;
+}
+
+/* The XSDT entry with signature sig. */
+static const uint8_t *find(const struct guest_mem *m, const uint8_t *xsdt, const char *sig)
+{
+	uint32_t n = (rd32(xsdt + 4) - 36) / 8;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *h = gmem_ptr(m, rd64(xsdt + 36 + 8 * i), 36);
+
+		if (h && !memcmp(h, sig, 4))
+			return table(m, rd64(xsdt + 36 + 8 * i), sig);
+	}
+	fail_msg("%s not in the XSDT", sig);
+	return NULL;
+}
+
+static const uint8_t *build(struct guest_mem *m, unsigned nvcpus)
+{
+	uint64_t rsdp_gpa = 0;
+	char err[256] = "";
+	const uint8_t *rsdp;
+
+	assert_int_equal(acpi_build(m, nvcpus, &rsdp_gpa, err, sizeof(err)), 0);
+	/* Found by Linux's legacy scan too: 16-aligned in 0xE0000-0xFFFFF. */
+	assert_int_equal(rsdp_gpa % 16, 0);
+	assert_true(rsdp_gpa >= 0xE0000 && rsdp_gpa < 0x100000);
+	rsdp = gmem_ptr(m, rsdp_gpa, 36);
+	assert_memory_equal(rsdp, "RSD PTR ", 8);
+	assert_int_equal(acpi_sum(rsdp, 20), 0);
+	assert_int_equal(acpi_sum(rsdp, 36), 0);
+	assert_int_equal(rsdp[15], 2);          /* revision */
+	assert_int_equal(rd32(rsdp + 20), 36);  /* length */
+	return rsdp;
+}
+
+static void test_checksums_and_table_list(void **state)
+{
+	struct guest_mem *m = tmem_new(16, 0);
+	const uint8_t *rsdp = build(m, 4);
+	const uint8_t *xsdt = table(m, rd64(rsdp + 24), "XSDT");
+	const uint8_t *rsdt = table(m, rd32(rsdp + 16), "RSDT");
+	const uint8_t *fadt;
+
+	/* RSDT and XSDT list the same tables. */
+	assert_int_equal((rd32(rsdt + 4) - 36) / 4, 2);
+	assert_int_equal((rd32(xsdt + 4) - 36) / 8, 2);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(rd32(rsdt + 36 + 4 * i), rd64(xsdt + 36 + 8 * i));
+	fadt = find(m, xsdt, "FACP");
+	(void)find(m, xsdt, "APIC");
+	/* DSDT and FACS through the FADT, 32- and 64-bit pointers equal. */
+	assert_int_equal(rd32(fadt + 40), rd64(fadt + 140));
+	assert_int_equal(rd32(fadt + 36), rd64(fadt + 132));
+	(void)table(m, rd64(fadt + 140), "DSDT");
+	{
+		const uint8_t *facs = gmem_ptr(m, rd64(fadt + 132), 64);
+
+		assert_memory_equal(facs, "FACS", 4);
+		assert_int_equal(rd32(facs + 4), 64);
+		assert_int_equal(rd64(fadt + 132) % 64, 0);
+	}
+	tmem_free(m);
+}
+
+static void test_fadt_poweroff_and_reset(void **state)
+{
+	struct guest_mem *m = tmem_new(16, 0);
+	const uint8_t *rsdp = build(m, 1);
+	const uint8_t *xsdt = table(m, rd64(rsdp + 24), "XSDT");
+	const uint8_t *f = find(m, xsdt, "FACP");
+	uint32_t flags = rd32(f + 112);
+
+	/* Revision 6 at full length: what Linux 6.1's ACPICA takes silently. */
+	assert_int_equal(rd32(f + 4), 276);
+	assert_int_equal(f[8], 6);
+	assert_int_equal(rd16(f + 46), ACPI_SCI_IRQ);
+	assert_int_equal(rd32(f + 48), 0); /* SMI_CMD: already in ACPI mode */
+	assert_int_equal(rd32(f + 56), ACPI_PM1A_EVT_PORT);
+	assert_int_equal(rd32(f + 64), ACPI_PM1A_CNT_PORT);
+	assert_int_equal(rd32(f + 76), ACPI_PM_TMR_PORT);
+	assert_int_equal(f[88], 4);
+	assert_int_equal(f[89], 2);
+	assert_int_equal(f[91], 4);
+	/* X_ blocks: system I/O, same port, width = 8 * legacy length. */
+	assert_int_equal(f[148], 1);
+	assert_int_equal(f[149], 32);
+	assert_int_equal(rd64(f + 152), ACPI_PM1A_EVT_PORT);
+	assert_int_equal(f[172], 1);
+	assert_int_equal(f[173], 16);
+	assert_int_equal(rd64(f + 176), ACPI_PM1A_CNT_PORT);
+	assert_int_equal(f[208], 1);
+	assert_int_equal(f[209], 32);
+	assert_int_equal(rd64(f + 212), ACPI_PM_TMR_PORT);
+	/* Reset register: I/O 0xCF9, 8 bits, value 6, RESET_REG_SUP. */
+	assert_true(flags & (1u << 10));
+	assert_int_equal(f[116], 1);
+	assert_int_equal(f[117], 8);
+	assert_int_equal(rd64(f + 120), 0xCF9);
+	assert_int_equal(f[128], 0x06);
+	/* Not hardware-reduced: Linux must use PM1a_CNT for S5. */
+	assert_false(flags & (1u << 20));
+	assert_true(flags & (1u << 8)); /* 32-bit PM timer */
+	/* IA-PC boot flags: no VGA, no CMOS RTC, no 8042. */
+	assert_int_equal(rd16(f + 109), (1u << 2) | (1u << 5));
+	tmem_free(m);
+}
+
+static void test_dsdt_s5_matches_decoder(void **state)
+{
+	struct guest_mem *m = tmem_new(16, 0);
+	const uint8_t *rsdp = build(m, 1);
+	const uint8_t *xsdt = table(m, rd64(rsdp + 24), "XSDT");
+	const uint8_t *fadt = find(m, xsdt, "FACP");
+	const uint8_t *d = table(m, rd64(fadt + 140), "DSDT");
+	const uint8_t want[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04,
+				 0x0A, ACPI_S5_SLP_TYP, 0x0A, ACPI_S5_SLP_TYP, 0x00, 0x00 };
+	uint16_t s5 = (uint16_t)(ACPI_S5_SLP_TYP << 10 | 1u << 13);
+
+	assert_int_equal(rd32(d + 4), 36 + sizeof(want));
+	assert_memory_equal(d + 36, want, sizeof(want));
+	/* What ACPICA's acpi_hw_legacy_sleep writes: first SLP_TYP alone, then
+	 * SLP_TYP | SLP_EN (with SCI_EN preserved). */
+	assert_false(acpi_pm1_cnt_is_s5((uint16_t)(ACPI_S5_SLP_TYP << 10)));
+	assert_true(acpi_pm1_cnt_is_s5(s5));
+	assert_true(acpi_pm1_cnt_is_s5(s5 | ACPI_PM1_CNT_SCI_EN));
+	assert_false(acpi_pm1_cnt_is_s5(1u << 13));                 /* S0 + SLP_EN */
+	assert_false(acpi_pm1_cnt_is_s5((uint16_t)(3u << 10 | 1u << 13))); /* another type */
+	assert_false(acpi_pm1_cnt_is_s5(ACPI_PM1_CNT_SCI_EN));
+	tmem_free(m);
+}
+
+static void check_madt(unsigned nvcpus)
+{
+	struct guest_mem *m = tmem_new(16, 0);
+	const uint8_t *rsdp = build(m, nvcpus);
+	const uint8_t *xsdt = table(m, rd64(rsdp + 24), "XSDT");
+	const uint8_t *madt = find(m, xsdt, "APIC");
+	uint32_t len = rd32(madt + 4), off = 44;
+	unsigned lapics = 0, ioapics = 0, isos = 0;
+
+	assert_int_equal(rd32(madt + 36), 0xFEE00000);
+	while (off < len) {
+		const uint8_t *e = madt + off;
+
+		assert_true(e[1] >= 2 && off + e[1] <= len);
+		switch (e[0]) {
+		case 0:
+			assert_int_equal(e[1], 8);
+			/* UID == APIC id == vCPU index, enabled. */
+			assert_int_equal(e[2], lapics);
+			assert_int_equal(e[3], lapics);
+			assert_int_equal(rd32(e + 4), 1);
+			lapics++;
+			break;
+		case 1:
+			assert_int_equal(e[1], 12);
+			assert_int_equal(e[2], nvcpus); /* id after the CPUs */
+			assert_int_equal(rd32(e + 4), 0xFEC00000);
+			assert_int_equal(rd32(e + 8), 0);
+			ioapics++;
+			break;
+		case 2:
+			assert_int_equal(e[1], 10);
+			assert_int_equal(e[2], 0);
+			assert_int_equal(e[3], ACPI_SCI_IRQ);
+			assert_int_equal(rd32(e + 4), ACPI_SCI_IRQ);
+			assert_int_equal(rd16(e + 8), 0x000D); /* level, active high */
+			isos++;
+			break;
+		default:
+			fail_msg("unexpected MADT entry type %u", e[0]);
+		}
+		off += e[1];
+	}
+	assert_int_equal(off, len);
+	assert_int_equal(lapics, nvcpus);
+	assert_int_equal(ioapics, 1);
+	assert_int_equal(isos, 1);
+	tmem_free(m);
+}
+
+static void test_madt_one_lapic_per_vcpu(void **state)
+{
+	check_madt(1);
+	check_madt(2);
+	check_madt(8);
+	check_madt(ACPI_MAX_VCPUS);
+}
+
+static void test_bad_vcpu_counts_and_small_ram(void **state)
+{
+	struct guest_mem *m = tmem_new(16, 0);
+	uint64_t gpa = 0;
+	char err[256] = "";
+
+	assert_int_equal(acpi_build(m, 0, &gpa, err, sizeof(err)), -EINVAL);
+	assert_int_equal(acpi_build(m, ACPI_MAX_VCPUS + 1, &gpa, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "ACPI: 129 vCPUs; domus supports 1 to 128");
+	m->low_size = m->ram_size = 0xE0000 + 0x1000; /* the area is not all RAM */
+	assert_int_equal(acpi_build(m, 1, &gpa, err, sizeof(err)), -EFAULT);
+	m->low_size = m->ram_size = 16 << 20;
+	tmem_free(m);
+}
+
+static void test_pm_timer(void **state)
+{
+	assert_int_equal(acpi_pm_tmr_value(0), 0);
+	assert_int_equal(acpi_pm_tmr_value(1000000000ull), ACPI_PM_TMR_HZ);
+	assert_int_equal(acpi_pm_tmr_value(1000), 3); /* 3.58 ticks per us */
+	/* Days of uptime: no 64-bit overflow in the multiplication, just the
+	 * 32-bit wrap of the counter. */
+	assert_int_equal(acpi_pm_tmr_value(86400ull * 1000000000ull * 10),
+			 (uint32_t)(86400ull * 10 * ACPI_PM_TMR_HZ));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_checksums_and_table_list),
+		cmocka_unit_test(test_fadt_poweroff_and_reset),
+		cmocka_unit_test(test_dsdt_s5_matches_decoder),
+		cmocka_unit_test(test_madt_one_lapic_per_vcpu),
+		cmocka_unit_test(test_bad_vcpu_counts_and_small_ram),
+		cmocka_unit_test(test_pm_timer),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
