@@ -396,6 +396,7 @@ static int parse_value(struct parser *ps, struct cfg_value *v, unsigned depth)
 {
 	struct lexer *lx = &ps->lx;
 	unsigned open_line = lx->tline, open_col = lx->tcol;
+	int rc;
 
 	memset(v, 0, sizeof(*v));
 	v->line = lx->tline;
@@ -450,8 +451,12 @@ static int parse_value(struct parser *ps, struct cfg_value *v, unsigned depth)
 		if (!items)
 			return -ENOMEM;
 		v->items = items;
-		if (parse_value(ps, &v->items[v->n], depth + 1) < 0)
-			return -EINVAL;
+		rc = parse_value(ps, &v->items[v->n], depth + 1);
+		if (rc < 0) {
+			/* not counted in v->n yet: free what it holds here */
+			value_dispose(&v->items[v->n]);
+			return rc;
+		}
 		v->n++;
 		skip_nl(ps);
 		if (lx->t == T_COMMA) {
@@ -498,8 +503,11 @@ static int append_value(struct parser *ps, struct cfg_entry *old, struct cfg_val
 			unsigned line)
 {
 	if (old->val.kind == CFG_LIST && v->kind == CFG_LIST) {
-		struct cfg_value *items = realloc(old->val.items,
-						  (old->val.n + v->n) * sizeof(*items));
+		struct cfg_value *items;
+
+		if (!v->n) /* "+= []" */
+			return 0;
+		items = realloc(old->val.items, (old->val.n + v->n) * sizeof(*items));
 
 		if (!items)
 			return -ENOMEM;
