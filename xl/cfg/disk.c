@@ -158,7 +158,7 @@ struct dpc {
 	struct cfg_diag *d;
 	const char *source, *field, *spec;
 	unsigned line;
-	bool had_prefix, access_set, vdev_set, target_set;
+	bool had_prefix, access_set;
 	int err;
 };
 
@@ -375,7 +375,6 @@ static void parse_one(struct dpc *c, char *s)
 			if (l > 7 && p[l - 1] == ',')
 				p[l - 1] = 0;
 			set_string(c, "target", &c->k->pdev_path, p + 7);
-			c->target_set = true;
 			break;
 		}
 		end = strchr(p, ',');
