@@ -113,15 +113,11 @@ static int want_long(struct kctx *k, const struct cfg_entry *e, long long min, l
 
 static int dup_into(struct kctx *k, char **slot, const char *s)
 {
-	char *n = strdup(s);
+	int rc = cfg_replace_str(slot, s);
 
-	if (!n) {
+	if (rc < 0)
 		k->nomem = 1;
-		return -ENOMEM;
-	}
-	free(*slot);
-	*slot = n;
-	return 0;
+	return rc;
 }
 
 static int want_string_into(struct kctx *k, const struct cfg_entry *e, char **slot)
@@ -213,14 +209,6 @@ static int h_name(struct kctx *k, const struct cfg_entry *e)
 	return dup_into(k, &k->c->name, s);
 }
 
-static int hexnib(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 int domcfg_uuid_parse(const char *s, uint8_t uuid[16])
 {
 	int b = 0;
@@ -236,8 +224,8 @@ int domcfg_uuid_parse(const char *s, uint8_t uuid[16])
 				return -EINVAL;
 			continue;
 		}
-		hi = hexnib(s[i]);
-		lo = hexnib(s[i + 1]);
+		hi = cfg_hexval(s[i]);
+		lo = cfg_hexval(s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
 		uuid[b++] = (uint8_t)(hi << 4 | lo);
@@ -437,7 +425,10 @@ static int h_action(struct kctx *k, const struct cfg_entry *e)
 	return -EINVAL;
 }
 
-static int want_list_of_strings(struct kctx *k, const struct cfg_entry *e)
+/* disk= and vif=: a list of strings, at most max of them; allocates the
+ * zeroed array of devices (elem bytes each) into *out. */
+static int want_device_list(struct kctx *k, const struct cfg_entry *e, size_t max, size_t elem,
+			    void **out)
 {
 	if (e->val.kind != CFG_LIST) {
 		cfg_err(k->d, e->source, e->line, e->key, "expected a list: %s = [ '...', '...' ]",
@@ -451,6 +442,15 @@ static int want_list_of_strings(struct kctx *k, const struct cfg_entry *e)
 			return -EINVAL;
 		}
 	}
+	if (e->val.n > max) {
+		cfg_err(k->d, e->source, e->line, e->key, "%zu items (at most %zu)", e->val.n, max);
+		return -EINVAL;
+	}
+	*out = calloc(e->val.n ? e->val.n : 1, elem);
+	if (!*out) {
+		k->nomem = 1;
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -459,18 +459,9 @@ static int h_disk(struct kctx *k, const struct cfg_entry *e)
 	struct domain_config *c = k->c;
 	int rc = 0;
 
-	if (want_list_of_strings(k, e) < 0)
-		return -EINVAL;
-	if (e->val.n > DOMCFG_MAX_DISKS) {
-		cfg_err(k->d, e->source, e->line, e->key, "%zu disks (at most %d)", e->val.n,
-			DOMCFG_MAX_DISKS);
-		return -EINVAL;
-	}
-	c->disks = calloc(e->val.n ? e->val.n : 1, sizeof(*c->disks));
-	if (!c->disks) {
-		k->nomem = 1;
-		return -ENOMEM;
-	}
+	rc = want_device_list(k, e, DOMCFG_MAX_DISKS, sizeof(*c->disks), (void **)&c->disks);
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < e->val.n; i++) {
 		const struct cfg_value *v = &e->val.items[i];
 		const char *spec = v->str;
@@ -509,18 +500,9 @@ static int h_vif(struct kctx *k, const struct cfg_entry *e)
 	struct domain_config *c = k->c;
 	int rc = 0;
 
-	if (want_list_of_strings(k, e) < 0)
-		return -EINVAL;
-	if (e->val.n > DOMCFG_MAX_NICS) {
-		cfg_err(k->d, e->source, e->line, e->key, "%zu vifs (at most %d)", e->val.n,
-			DOMCFG_MAX_NICS);
-		return -EINVAL;
-	}
-	c->nics = calloc(e->val.n ? e->val.n : 1, sizeof(*c->nics));
-	if (!c->nics) {
-		k->nomem = 1;
-		return -ENOMEM;
-	}
+	rc = want_device_list(k, e, DOMCFG_MAX_NICS, sizeof(*c->nics), (void **)&c->nics);
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < e->val.n; i++) {
 		const struct cfg_value *v = &e->val.items[i];
 		struct dom_nic *n = &c->nics[c->n_nics++];

@@ -103,7 +103,7 @@ static int sbuf_put(struct sbuf *b, char c)
 	return 0;
 }
 
-static int hexval(char c)
+int cfg_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -112,6 +112,17 @@ static int hexval(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+int cfg_replace_str(char **slot, const char *v)
+{
+	char *s = strdup(v);
+
+	if (!s)
+		return -ENOMEM;
+	free(*slot);
+	*slot = s;
+	return 0;
 }
 
 /* Decodes one backslash escape at *pp (just after the backslash). */
@@ -130,8 +141,8 @@ static int lex_escape(struct lexer *lx, const char **pp, char *out)
 	}
 	if (p < lx->end && *p == 'x') {
 		p++;
-		for (k = 0; k < 2 && p < lx->end && hexval(*p) >= 0; k++, p++)
-			v = v * 16 + (unsigned)hexval(*p);
+		for (k = 0; k < 2 && p < lx->end && cfg_hexval(*p) >= 0; k++, p++)
+			v = v * 16 + (unsigned)cfg_hexval(*p);
 		if (k != 2)
 			goto bad;
 	} else if (p < lx->end && *p >= '0' && *p <= '7') {

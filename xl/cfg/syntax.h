@@ -57,4 +57,8 @@ int cfg_parse(struct cfg_file *f, const char *source, const char *buf, size_t le
 
 const struct cfg_entry *cfg_find(const struct cfg_file *f, const char *key);
 
+/* Small helpers shared by the parsers. */
+int cfg_hexval(char c);					/* 0..15, or -1 */
+int cfg_replace_str(char **slot, const char *v);	/* strdup into *slot; -ENOMEM */
+
 #endif

@@ -33,45 +33,23 @@ void dom_nic_dispose(struct dom_nic *n)
 	dom_nic_init(n);
 }
 
-static int replace(char **slot, const char *v)
-{
-	char *s = strdup(v);
-
-	if (!s)
-		return -ENOMEM;
-	free(*slot);
-	*slot = s;
-	return 0;
-}
-
 void dom_nic_apply_defaults(struct dom_nic *n, const struct xl_defaults *xd)
 {
 	/* xl_nic.c: set_default_nic_values(), before the spec is parsed. */
 	if (xd->vif_script)
-		(void)replace(&n->script, xd->vif_script);
+		(void)cfg_replace_str(&n->script, xd->vif_script);
 	if (xd->vif_bridge)
-		(void)replace(&n->bridge, xd->vif_bridge);
+		(void)cfg_replace_str(&n->bridge, xd->vif_bridge);
 	if (xd->vif_gatewaydev)
-		(void)replace(&n->gatewaydev, xd->vif_gatewaydev);
+		(void)cfg_replace_str(&n->gatewaydev, xd->vif_gatewaydev);
 	if (xd->vif_backend)
-		(void)replace(&n->backend_domname, xd->vif_backend);
-}
-
-static int hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+		(void)cfg_replace_str(&n->backend_domname, xd->vif_backend);
 }
 
 int dom_mac_parse(const char *s, uint8_t mac[6])
 {
 	for (int i = 0; i < 6; i++) {
-		int hi = hexdigit(s[0]), lo = hi < 0 ? -1 : hexdigit(s[1]);
+		int hi = cfg_hexval(s[0]), lo = hi < 0 ? -1 : cfg_hexval(s[1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
@@ -183,7 +161,7 @@ static int set_token(struct dom_nic *n, char *tok, struct cfg_diag *d, const cha
 	v = eq + 1;
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		if (!strcmp(tok, strs[i].key))
-			return replace((char **)((char *)n + strs[i].off), v);
+			return cfg_replace_str((char **)((char *)n + strs[i].off), v);
 	if (!strcmp(tok, "mac")) {
 		if (dom_mac_parse(v, n->mac) < 0) {
 			cfg_err(d, source, line, field, "malformed MAC \"%s\" (expected six hex octets, e.g. 00:16:3e:12:34:56)",

@@ -38,17 +38,6 @@ static int atom(const struct cfg_entry *e, struct cfg_diag *d, const char **out)
 	return 0;
 }
 
-static int set_str(char **slot, const char *v)
-{
-	char *s = strdup(v);
-
-	if (!s)
-		return -ENOMEM;
-	free(*slot);
-	*slot = s;
-	return 0;
-}
-
 static int set_bool01(const struct cfg_entry *e, struct cfg_diag *d, const char *v, bool *out)
 {
 	if (!strcmp(v, "0") || !strcmp(v, "1")) {
@@ -93,17 +82,17 @@ int xl_defaults_from_cfg(struct xl_defaults *x, const struct cfg_file *f, struct
 		} else if (!strcmp(e->key, "claim_mode")) {
 			r = set_bool01(e, d, v, &x->claim_mode);
 		} else if (!strcmp(e->key, "lockfile")) {
-			r = set_str(&x->lockfile, v);
+			r = cfg_replace_str(&x->lockfile, v);
 		} else if (!strcmp(e->key, "vif.default.script") || !strcmp(e->key, "vifscript")) {
-			r = set_str(&x->vif_script, v);
+			r = cfg_replace_str(&x->vif_script, v);
 		} else if (!strcmp(e->key, "vif.default.bridge") || !strcmp(e->key, "defaultbridge")) {
-			r = set_str(&x->vif_bridge, v);
+			r = cfg_replace_str(&x->vif_bridge, v);
 		} else if (!strcmp(e->key, "vif.default.gatewaydev")) {
-			r = set_str(&x->vif_gatewaydev, v);
+			r = cfg_replace_str(&x->vif_gatewaydev, v);
 		} else if (!strcmp(e->key, "vif.default.backend")) {
-			r = set_str(&x->vif_backend, v);
+			r = cfg_replace_str(&x->vif_backend, v);
 		} else if (!strcmp(e->key, "blkdev_start")) {
-			r = set_str(&x->blkdev_start, v);
+			r = cfg_replace_str(&x->blkdev_start, v);
 		} else {
 			bool known = false;
 
@@ -120,7 +109,7 @@ int xl_defaults_from_cfg(struct xl_defaults *x, const struct cfg_file *f, struct
 		if (r < 0)
 			rc = r;
 	}
-	if (!x->lockfile && set_str(&x->lockfile, "/var/lock/xl") < 0)
+	if (!x->lockfile && cfg_replace_str(&x->lockfile, "/var/lock/xl") < 0)
 		return -ENOMEM;
 	return rc;
 }
