@@ -29,7 +29,62 @@ static const char *type_name(uint32_t t)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: domus-bootinfo [-m MIB] [-c CMDLINE] [-n VCPUS] KERNEL [INITRD]\n");
+	fprintf(f, "usage: domus-bootinfo [-m MIB] [-c CMDLINE] [-n VCPUS] [-a DIR] KERNEL [INITRD]\n"
+		   "  -a DIR  also write each ACPI table to DIR/SIG.dat (for iasl -d, acpiexec)\n");
+}
+
+static int dump_one(const struct guest_mem *m, const char *dir, uint64_t gpa)
+{
+	const uint8_t *h = gmem_ptr(m, gpa, 36);
+	uint32_t len;
+	char path[4096];
+	FILE *f;
+
+	if (!h)
+		return -EFAULT;
+	memcpy(&len, h + 4, 4);
+	if (!memcmp(h, "FACS", 4) || len < 36 || !gmem_ptr(m, gpa, len))
+		len = 64; /* the FACS has no standard header */
+	snprintf(path, sizeof(path), "%s/%.4s.dat", dir, (const char *)h);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fwrite(h, 1, len, f);
+	return fclose(f) ? -errno : 0;
+}
+
+/* Writes every table reachable from the RSDP's XSDT, plus the FADT's DSDT
+ * and FACS. */
+static int dump_acpi(const struct guest_mem *m, uint64_t rsdp_gpa, const char *dir)
+{
+	const uint8_t *rsdp = gmem_ptr(m, rsdp_gpa, 36), *xsdt, *t;
+	uint64_t xsdt_gpa, gpa;
+	uint32_t len;
+	int rc;
+
+	if (!rsdp)
+		return -EFAULT;
+	memcpy(&xsdt_gpa, rsdp + 24, 8);
+	xsdt = gmem_ptr(m, xsdt_gpa, 36);
+	if (!xsdt)
+		return -EFAULT;
+	memcpy(&len, xsdt + 4, 4);
+	rc = dump_one(m, dir, xsdt_gpa);
+	for (uint32_t off = 36; rc == 0 && off + 8 <= len; off += 8) {
+		memcpy(&gpa, xsdt + off, 8);
+		rc = dump_one(m, dir, gpa);
+		t = gmem_ptr(m, gpa, 148);
+		if (rc == 0 && t && !memcmp(t, "FACP", 4)) {
+			uint64_t x;
+
+			memcpy(&x, t + 140, 8); /* X_DSDT */
+			rc = dump_one(m, dir, x);
+			memcpy(&x, t + 132, 8); /* X_FIRMWARE_CTRL */
+			if (rc == 0)
+				rc = dump_one(m, dir, x);
+		}
+	}
+	return rc;
 }
 
 static int print_start_info(const struct guest_mem *m, uint32_t gpa)
@@ -66,10 +121,14 @@ int main(int argc, char **argv)
 	struct kernel_info ki;
 	uint32_t si_gpa;
 	char err[256] = "";
+	const char *acpi_dir = NULL;
 	int opt, rc;
 
-	while ((opt = getopt(argc, argv, "m:c:n:h")) != -1) {
+	while ((opt = getopt(argc, argv, "m:c:n:a:h")) != -1) {
 		switch (opt) {
+		case 'a':
+			acpi_dir = optarg;
+			break;
 		case 'm':
 			mib = strtoull(optarg, NULL, 0);
 			break;
@@ -110,6 +169,14 @@ int main(int argc, char **argv)
 	}
 	if (rc == 0)
 		rc = print_start_info(&m, si_gpa);
+	if (rc == 0 && acpi_dir) {
+		struct hvm_start_info si;
+
+		gmem_read(&m, si_gpa, &si, sizeof(si));
+		rc = dump_acpi(&m, si.rsdp_paddr, acpi_dir);
+		if (rc < 0)
+			snprintf(err, sizeof(err), "ACPI tables to %s: %s", acpi_dir, strerror(-rc));
+	}
 	if (rc < 0) {
 		if (rc == -EFAULT && !err[0])
 			snprintf(err, sizeof(err), "start info outside guest RAM");
