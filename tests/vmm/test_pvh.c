@@ -148,20 +148,21 @@ static void test_initrd_errors(void **state)
 	char err[256] = "";
 
 	assert_int_equal(pvh_setup(m, &p, &gpa, err, sizeof(err)), -ENOENT);
-	assert_string_equal(err, "/nonexistent/initrd.img: No such file or directory");
+	assert_string_equal(err, "ramdisk /nonexistent/initrd.img: No such file or directory");
 
 	/* 64 MiB of RAM, a kernel up to 62 MiB: a 4 MiB initrd does not fit. */
 	make_file(path, 4u << 20);
 	p.initrd_path = path;
 	assert_int_equal(pvh_setup(m, &p, &gpa, err, sizeof(err)), -ENOSPC);
-	assert_non_null(strstr(err, ": initrd of 4096 KiB does not fit in guest RAM"));
+	assert_non_null(strstr(err, ": 4096 KiB do not fit in guest RAM"));
+	assert_int_equal(strncmp(err, "ramdisk /tmp/", 13), 0);
 	assert_null(strchr(err, '\n'));
 	unlink(path);
 
 	strcpy(path, "/tmp/domus-test-initrd-XXXXXX");
 	make_file(path, 0);
 	assert_int_equal(pvh_setup(m, &p, &gpa, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, ": empty initrd"));
+	assert_non_null(strstr(err, ": empty file"));
 	unlink(path);
 	tmem_free(m);
 }

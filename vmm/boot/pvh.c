@@ -63,17 +63,22 @@ static int load_initrd(struct guest_mem *m, const struct pvh_params *p,
 
 	if (floor < ONE_MIB)
 		floor = ONE_MIB;
-	rc = boot_file_open(p->initrd_path, LAYOUT_INITRD_MAX, &fd, &size, err, errlen);
-	if (rc < 0)
+	char why[256];
+
+	/* Messages say "ramdisk", the xl.cfg key, before the path. */
+	rc = boot_file_open(p->initrd_path, LAYOUT_INITRD_MAX, &fd, &size, why, sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "ramdisk %s", why);
 		return rc;
+	}
 	if (size == 0) {
-		snprintf(err, errlen, "%s: empty initrd", p->initrd_path);
+		snprintf(err, errlen, "ramdisk %s: empty file", p->initrd_path);
 		rc = -EINVAL;
 		goto out;
 	}
 	if (size > top || ((top - size) & ~(LAYOUT_PAGE - 1)) < floor) {
 		snprintf(err, errlen,
-			 "%s: initrd of %llu KiB does not fit in guest RAM between the kernel "
+			 "ramdisk %s: %llu KiB do not fit in guest RAM between the kernel "
 			 "(ends at 0x%llx) and 0x%llx; give the domain more memory",
 			 p->initrd_path, (unsigned long long)(size >> 10),
 			 (unsigned long long)p->kernel_end, (unsigned long long)top);
@@ -84,13 +89,13 @@ static int load_initrd(struct guest_mem *m, const struct pvh_params *p,
 	dst = gmem_ptr(m, addr, size);
 	if (!dst) { /* cannot happen: [addr, addr + size) is below low_size */
 		rc = -EFAULT;
-		snprintf(err, errlen, "%s: initrd at 0x%llx is not in guest RAM", p->initrd_path,
+		snprintf(err, errlen, "ramdisk %s: 0x%llx is not in guest RAM", p->initrd_path,
 			 (unsigned long long)addr);
 		goto out;
 	}
 	rc = boot_file_read(fd, dst, size);
 	if (rc < 0) {
-		snprintf(err, errlen, "%s: read: %s", p->initrd_path, strerror(-rc));
+		snprintf(err, errlen, "ramdisk %s: read: %s", p->initrd_path, strerror(-rc));
 		goto out;
 	}
 	*mod = (struct hvm_modlist_entry){ .paddr = addr, .size = size };
