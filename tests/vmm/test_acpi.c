@@ -90,6 +90,14 @@ static const uint8_t *build(struct guest_mem *m, unsigned nvcpus)
 	return rsdp;
 }
 
+/* The FADT of tables built for nvcpus, found from the RSDP. */
+static const uint8_t *fadt_of(struct guest_mem *m, unsigned nvcpus)
+{
+	const uint8_t *rsdp = build(m, nvcpus);
+
+	return find(m, table(m, rd64(rsdp + 24), "XSDT"), "FACP");
+}
+
 static void test_checksums_and_table_list(void **state)
 {
 	struct guest_mem *m = tmem_new(16, 0);
@@ -122,9 +130,7 @@ static void test_checksums_and_table_list(void **state)
 static void test_fadt_poweroff_and_reset(void **state)
 {
 	struct guest_mem *m = tmem_new(16, 0);
-	const uint8_t *rsdp = build(m, 1);
-	const uint8_t *xsdt = table(m, rd64(rsdp + 24), "XSDT");
-	const uint8_t *f = find(m, xsdt, "FACP");
+	const uint8_t *f = fadt_of(m, 1);
 	uint32_t flags = rd32(f + 112);
 
 	/* Revision 6 at full length: what Linux 6.1's ACPICA takes silently. */
@@ -165,9 +171,7 @@ static void test_fadt_poweroff_and_reset(void **state)
 static void test_dsdt_s5_matches_decoder(void **state)
 {
 	struct guest_mem *m = tmem_new(16, 0);
-	const uint8_t *rsdp = build(m, 1);
-	const uint8_t *xsdt = table(m, rd64(rsdp + 24), "XSDT");
-	const uint8_t *fadt = find(m, xsdt, "FACP");
+	const uint8_t *fadt = fadt_of(m, 1);
 	const uint8_t *d = table(m, rd64(fadt + 140), "DSDT");
 	const uint8_t want[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04,
 				 0x0A, ACPI_S5_SLP_TYP, 0x0A, ACPI_S5_SLP_TYP, 0x00, 0x00 };

@@ -349,13 +349,25 @@ static Elf64_Phdr get_phdr(const uint8_t *elf, size_t off)
 	return ph;
 }
 
+/* A copy of good with the u32 at off set to v must fail with rc and want. */
+static void poke32_fails(const uint8_t *good, size_t len, size_t off, uint32_t v, int rc,
+			 const char *want)
+{
+	uint8_t *e = malloc(len);
+
+	assert_non_null(e);
+	memcpy(e, good, len);
+	memcpy(e + off, &v, 4);
+	expect_error(e, len, rc, want);
+	free(e);
+}
+
 static void test_malformed_elf(void **state)
 {
 	size_t len;
 	uint8_t *good = telf_new(8192, &len);
 	uint8_t *e = malloc(len);
 	Elf64_Phdr ph;
-	uint32_t v32;
 	uint16_t v16;
 
 	/* Truncated header. */
@@ -409,45 +421,23 @@ static void test_malformed_elf(void **state)
 	set_phdr(e, TELF_PHDR_LOAD, &ph);
 	expect_error(e, len, -EFAULT, "overlaps the start info and command line at 0x6000");
 	/* Note with bad lengths: descsz and namesz running past the segment. */
-	memcpy(e, good, len);
-	v32 = 0x1000;
-	memcpy(e + TELF_NOTE_OFF + 4, &v32, 4);
-	expect_error(e, len, -EINVAL, "malformed ELF note");
-	memcpy(e, good, len);
-	v32 = 0xfffffff0;
-	memcpy(e + TELF_NOTE_OFF, &v32, 4);
-	expect_error(e, len, -EINVAL, "malformed ELF note");
+	poke32_fails(good, len, TELF_NOTE_OFF + 4, 0x1000, -EINVAL, "malformed ELF note");
+	poke32_fails(good, len, TELF_NOTE_OFF, 0xfffffff0, -EINVAL, "malformed ELF note");
 	/* Note segment itself past EOF. */
-	memcpy(e, good, len);
-	ph = get_phdr(good, TELF_PHDR_NOTE);
-	ph.p_offset = len - 4;
-	set_phdr(e, TELF_PHDR_NOTE, &ph);
-	expect_error(e, len, -EINVAL, "note segment runs past the end");
+	poke32_fails(good, len, TELF_PHDR_NOTE + offsetof(Elf64_Phdr, p_offset), (uint32_t)len - 4,
+		     -EINVAL, "note segment runs past the end");
 	/* PHYS32_ENTRY with a 3-byte descriptor. */
-	memcpy(e, good, len);
-	v32 = 3;
-	memcpy(e + TELF_NOTE_OFF + 4, &v32, 4);
-	expect_error(e, len, -EINVAL, "PHYS32_ENTRY note has 3 bytes");
+	poke32_fails(good, len, TELF_NOTE_OFF + 4, 3, -EINVAL, "PHYS32_ENTRY note has 3 bytes");
 	/* Entry outside the loaded kernel, and above 4 GiB. */
-	memcpy(e, good, len);
-	v32 = 0x500000;
-	memcpy(e + TELF_NOTE_OFF + 16, &v32, 4);
-	expect_error(e, len, -EINVAL, "PVH entry point 0x500000 is outside the loaded kernel");
-	v32 = 1;
-	memcpy(e + TELF_NOTE_OFF + 20, &v32, 4);
-	expect_error(e, len, -EINVAL, "is above 4 GiB");
+	poke32_fails(good, len, TELF_NOTE_OFF + 16, 0x500000, -EINVAL,
+		     "PVH entry point 0x500000 is outside the loaded kernel");
+	poke32_fails(good, len, TELF_NOTE_OFF + 20, 1, -EINVAL, "is above 4 GiB");
 	/* No PVH note (another Xen note type) and no loadable segment. */
-	memcpy(e, good, len);
-	v32 = 17;
-	memcpy(e + TELF_NOTE_OFF + 8, &v32, 4);
-	expect_error(e, len, -EINVAL,
+	poke32_fails(good, len, TELF_NOTE_OFF + 8, 17, -EINVAL,
 		     "vmlinuz: kernel has no Xen PVH entry point (XEN_ELFNOTE_PHYS32_ENTRY); "
 		     "domus boots PVH kernels");
-	memcpy(e, good, len);
-	ph = get_phdr(good, TELF_PHDR_LOAD);
-	ph.p_type = PT_NULL;
-	set_phdr(e, TELF_PHDR_LOAD, &ph);
-	expect_error(e, len, -EINVAL, "no loadable segment");
+	poke32_fails(good, len, TELF_PHDR_LOAD + offsetof(Elf64_Phdr, p_type), PT_NULL, -EINVAL,
+		     "no loadable segment");
 	free(e);
 	free(good);
 }
