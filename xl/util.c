@@ -182,7 +182,7 @@ int xl_load_domain_config(struct xl_ctx *x, const char *file, char **vars, int n
 	rc = cfg_parse(&f, file, buf, len, &d);
 	/* KEY=VALUE arguments are xl.cfg lines that override the file. */
 	for (int i = 0; i < nvars && rc != -ENOMEM; i++) {
-		int r = cfg_parse(&f, "command line", vars[i], strlen(vars[i]), &d);
+		int r = cfg_parse_override(&f, vars[i], &d);
 
 		if (r < 0 && rc == 0)
 			rc = r;

@@ -484,8 +484,8 @@ static int h_disk(struct kctx *k, const struct cfg_entry *e)
 		for (size_t j = 0; j < c->n_disks; j++) {
 			if (c->disks[j].devid == dk->devid) {
 				cfg_err(k->d, e->source, v->line, field,
-					"vdev \"%s\" is the same device as disk[%zu]'s \"%s\" (line %u); each disk needs its own vdev",
-					dk->vdev, j, c->disks[j].vdev, c->disks[j].line);
+					"vdev \"%s\" is the same device as disk[%zu]'s \"%s\"; each disk needs its own vdev",
+					dk->vdev, j, c->disks[j].vdev);
 				rc = -EINVAL;
 				break;
 			}
@@ -526,9 +526,9 @@ static int h_vif(struct kctx *k, const struct cfg_entry *e)
 
 			if (o->mac_set && n->mac_set && !memcmp(o->mac, n->mac, 6)) {
 				cfg_err(k->d, e->source, v->line, field,
-					"MAC %02x:%02x:%02x:%02x:%02x:%02x is also vif[%zu]'s (line %u); each vif needs its own",
+					"MAC %02x:%02x:%02x:%02x:%02x:%02x is also vif[%zu]'s; each vif needs its own",
 					n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5],
-					j, o->line);
+					j);
 				rc = -EINVAL;
 			}
 			if (o->devid == n->devid && n->devid >= 0) {
@@ -765,25 +765,46 @@ static int finalize_cpus(struct kctx *k)
 	return 0;
 }
 
-static unsigned line_of(const struct kctx *k, const char *key, const char **src)
+/* Where key was set, for messages about it: its line (0 if absent or
+ * from the command line) and source. */
+static unsigned line_of(const struct kctx *k, const char *key)
 {
 	const struct cfg_entry *e = cfg_find(k->f, key);
 
-	if (e && src)
-		*src = e->source;
 	return e ? e->line : 0;
+}
+
+static const char *src_of(const struct kctx *k, const char *key, const char *file)
+{
+	const struct cfg_entry *e = cfg_find(k->f, key);
+
+	return e ? e->source : file;
+}
+
+/* " (line N)" or " (command line)" for a reference to another key. */
+static const char *ref_of(const struct kctx *k, const char *key, char *buf, size_t n)
+{
+	const struct cfg_entry *e = cfg_find(k->f, key);
+
+	if (!e)
+		snprintf(buf, n, "%s", "");
+	else if (e->line)
+		snprintf(buf, n, " (line %u)", e->line);
+	else
+		snprintf(buf, n, " (%s)", e->source);
+	return buf;
 }
 
 static int finalize(struct kctx *k, const char *file)
 {
 	struct domain_config *c = k->c;
-	const char *src = file;
+	char ref[64];
 	int rc = 0;
 
 	/* xl_parse.c: parse_cmdline() */
 	if (k->cmdline) {
 		if (k->root || k->extra)
-			cfg_warn(k->d, file, line_of(k, "cmdline", &src), "cmdline",
+			cfg_warn(k->d, src_of(k, "cmdline", file), line_of(k, "cmdline"), "cmdline",
 				 "root= and extra= are ignored in favour of cmdline= (as in xl)");
 		if (dup_into(k, &c->cmdline, k->cmdline) < 0)
 			return -ENOMEM;
@@ -811,26 +832,25 @@ static int finalize(struct kctx *k, const char *file)
 	if (c->max_memkb == MEMKB_DEFAULT)
 		c->max_memkb = c->target_memkb;
 	if (c->target_memkb != MEMKB_DEFAULT && c->target_memkb > c->max_memkb) {
-		cfg_err(k->d, file, line_of(k, "memory", &src), "memory",
-			"%llu MiB is more than maxmem = %llu MiB (line %u); memory must be <= maxmem",
+		cfg_err(k->d, src_of(k, "memory", file), line_of(k, "memory"), "memory",
+			"%llu MiB is more than maxmem = %llu MiB%s; memory must be <= maxmem",
 			(unsigned long long)c->target_memkb / 1024,
-			(unsigned long long)c->max_memkb / 1024, line_of(k, "maxmem", NULL));
+			(unsigned long long)c->max_memkb / 1024, ref_of(k, "maxmem", ref, sizeof(ref)));
 		rc = -EINVAL;
 	}
 	if (!c->max_vcpus)
 		c->max_vcpus = c->vcpus;
 	if (c->vcpus > c->max_vcpus) {
-		src = file;
-		cfg_err(k->d, file, line_of(k, "vcpus", &src), "vcpus",
-			"%d is more than maxvcpus = %d (line %u); vcpus must be <= maxvcpus", c->vcpus,
-			c->max_vcpus, line_of(k, "maxvcpus", NULL));
+		cfg_err(k->d, src_of(k, "vcpus", file), line_of(k, "vcpus"), "vcpus",
+			"%d is more than maxvcpus = %d%s; vcpus must be <= maxvcpus", c->vcpus,
+			c->max_vcpus, ref_of(k, "maxvcpus", ref, sizeof(ref)));
 		rc = -EINVAL;
 	}
 	if (k->cpus && finalize_cpus(k) < 0)
 		rc = -EINVAL;
 	if (c->kernel && c->bootloader) {
-		cfg_err(k->d, file, line_of(k, "bootloader", NULL), "bootloader",
-			"given together with kernel= (line %u); choose one", line_of(k, "kernel", NULL));
+		cfg_err(k->d, src_of(k, "bootloader", file), line_of(k, "bootloader"), "bootloader",
+			"given together with kernel=%s; choose one", ref_of(k, "kernel", ref, sizeof(ref)));
 		rc = -EINVAL;
 	}
 	if (!c->kernel && !c->bootloader) {
@@ -840,7 +860,7 @@ static int finalize(struct kctx *k, const char *file)
 		rc = -EINVAL;
 	}
 	if (c->n_serial && c->type != DOM_TYPE_HVM)
-		cfg_warn(k->d, file, line_of(k, "serial", NULL), "serial",
+		cfg_warn(k->d, src_of(k, "serial", file), line_of(k, "serial"), "serial",
 			 "applies to HVM guests only (xl.cfg(5)); %s guests use the PV console",
 			 dom_type_name(c->type));
 	return rc;

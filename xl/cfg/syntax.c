@@ -359,6 +359,7 @@ struct parser {
 	struct lexer lx;
 	struct cfg_file *f;
 	const char *source; /* interned in f->sources */
+	bool no_lines;	    /* command-line KEY=VALUE: line numbers mean nothing */
 	int err;
 };
 
@@ -548,12 +549,24 @@ static int append_value(struct parser *ps, struct cfg_entry *old, struct cfg_val
 	return 0;
 }
 
+static void clear_lines(struct cfg_value *v)
+{
+	v->line = v->col = 0;
+	for (size_t i = 0; i < v->n; i++)
+		clear_lines(&v->items[i]);
+}
+
 static int store(struct parser *ps, char *key, unsigned line, unsigned col, bool append,
 		 struct cfg_value *v)
 {
 	struct cfg_file *f = ps->f;
 	struct cfg_entry *old = find_mut(f, key), *e;
 	int rc;
+
+	if (ps->no_lines) {
+		line = col = 0;
+		clear_lines(v);
+	}
 
 	if (old && append) {
 		rc = append_value(ps, old, v, line);
@@ -656,10 +669,10 @@ static const char *intern_source(struct cfg_file *f, const char *source)
 	return s[f->nsources++];
 }
 
-int cfg_parse(struct cfg_file *f, const char *source, const char *buf, size_t len,
-	      struct cfg_diag *d)
+static int parse(struct cfg_file *f, const char *source, const char *buf, size_t len,
+		 struct cfg_diag *d, bool no_lines)
 {
-	struct parser ps = { .f = f };
+	struct parser ps = { .f = f, .no_lines = no_lines };
 	unsigned errors_before = d->errors;
 	int rc = 0;
 
@@ -682,6 +695,17 @@ int cfg_parse(struct cfg_file *f, const char *source, const char *buf, size_t le
 	if (rc < 0)
 		return rc;
 	return d->errors != errors_before ? -EINVAL : ps.err;
+}
+
+int cfg_parse(struct cfg_file *f, const char *source, const char *buf, size_t len,
+	      struct cfg_diag *d)
+{
+	return parse(f, source, buf, len, d, false);
+}
+
+int cfg_parse_override(struct cfg_file *f, const char *arg, struct cfg_diag *d)
+{
+	return parse(f, "command line", arg, strlen(arg), d, true);
 }
 
 void cfg_file_init(struct cfg_file *f)

@@ -55,6 +55,10 @@ void cfg_file_dispose(struct cfg_file *f);
 int cfg_parse(struct cfg_file *f, const char *source, const char *buf, size_t len,
 	      struct cfg_diag *d);
 
+/* One KEY=VALUE argument (xl create's [vars]): parsed as a line of source
+ * "command line"; its entries carry no line number. */
+int cfg_parse_override(struct cfg_file *f, const char *arg, struct cfg_diag *d);
+
 const struct cfg_entry *cfg_find(const struct cfg_file *f, const char *key);
 
 /* Small helpers shared by the parsers. */
