@@ -471,7 +471,7 @@ static int h_disk(struct kctx *k, const struct cfg_entry *e)
 
 		snprintf(field, sizeof(field), "disk[%zu]", i);
 		dom_disk_init(dk);
-		r = dom_disk_parse(dk, &spec, 1, k->d, e->source, v->line, field);
+		r = dom_disk_parse(dk, &spec, 1, k->d, v->source, v->line, field);
 		if (r == -ENOMEM)
 			k->nomem = 1;
 		if (r < 0) {
@@ -483,7 +483,7 @@ static int h_disk(struct kctx *k, const struct cfg_entry *e)
 		 * d0p0) would be one device in the guest. */
 		for (size_t j = 0; j < c->n_disks; j++) {
 			if (c->disks[j].devid == dk->devid) {
-				cfg_err(k->d, e->source, v->line, field,
+				cfg_err(k->d, v->source, v->line, field,
 					"vdev \"%s\" is the same device as disk[%zu]'s \"%s\"; each disk needs its own vdev",
 					dk->vdev, j, c->disks[j].vdev);
 				rc = -EINVAL;
@@ -514,7 +514,7 @@ static int h_vif(struct kctx *k, const struct cfg_entry *e)
 		/* xl numbers vifs by position (ARRAY_EXTEND_INIT in xl_parse.c). */
 		n->devid = (int)i;
 		dom_nic_apply_defaults(n, k->xd);
-		r = dom_nic_parse(n, v->str, k->d, e->source, v->line, field);
+		r = dom_nic_parse(n, v->str, k->d, v->source, v->line, field);
 		if (r == -ENOMEM)
 			k->nomem = 1;
 		if (r < 0) {
@@ -525,14 +525,14 @@ static int h_vif(struct kctx *k, const struct cfg_entry *e)
 			const struct dom_nic *o = &c->nics[j];
 
 			if (o->mac_set && n->mac_set && !memcmp(o->mac, n->mac, 6)) {
-				cfg_err(k->d, e->source, v->line, field,
+				cfg_err(k->d, v->source, v->line, field,
 					"MAC %02x:%02x:%02x:%02x:%02x:%02x is also vif[%zu]'s; each vif needs its own",
 					n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5],
 					j);
 				rc = -EINVAL;
 			}
 			if (o->devid == n->devid && n->devid >= 0) {
-				cfg_err(k->d, e->source, v->line, field, "devid %d is also vif[%zu]'s",
+				cfg_err(k->d, v->source, v->line, field, "devid %d is also vif[%zu]'s",
 					n->devid, j);
 				rc = -EINVAL;
 			}

@@ -411,6 +411,7 @@ static int parse_value(struct parser *ps, struct cfg_value *v, unsigned depth)
 	int rc;
 
 	memset(v, 0, sizeof(*v));
+	v->source = ps->source;
 	v->line = lx->tline;
 	v->col = lx->tcol;
 	if (lx->t == T_STRING || lx->t == T_NUMBER) {

@@ -22,6 +22,7 @@ enum cfg_vkind { CFG_STRING, CFG_NUMBER, CFG_LIST };
 
 struct cfg_value {
 	enum cfg_vkind kind;
+	const char *source; /* owned by the cfg_file; items appended by "+=" keep theirs */
 	unsigned line, col;
 	char *str;		  /* CFG_STRING (unquoted, unescaped) and CFG_NUMBER (as written) */
 	struct cfg_value *items;  /* CFG_LIST */
