@@ -113,16 +113,17 @@ static void test_checksums_and_table_list(void **state)
 		assert_int_equal(rd32(rsdt + 36 + 4 * i), rd64(xsdt + 36 + 8 * i));
 	fadt = find(m, xsdt, "FACP");
 	(void)find(m, xsdt, "APIC");
-	/* DSDT and FACS through the FADT, 32- and 64-bit pointers equal. */
+	/* DSDT through the FADT, 32- and 64-bit pointers equal; the FACS in the
+	 * 32-bit field only, or Linux installs it twice. */
 	assert_int_equal(rd32(fadt + 40), rd64(fadt + 140));
-	assert_int_equal(rd32(fadt + 36), rd64(fadt + 132));
+	assert_int_equal(rd64(fadt + 132), 0);
 	(void)table(m, rd64(fadt + 140), "DSDT");
 	{
-		const uint8_t *facs = gmem_ptr(m, rd64(fadt + 132), 64);
+		const uint8_t *facs = gmem_ptr(m, rd32(fadt + 36), 64);
 
 		assert_memory_equal(facs, "FACS", 4);
 		assert_int_equal(rd32(facs + 4), 64);
-		assert_int_equal(rd64(fadt + 132) % 64, 0);
+		assert_int_equal(rd32(fadt + 36) % 64, 0);
 	}
 	tmem_free(m);
 }

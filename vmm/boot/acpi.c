@@ -273,9 +273,12 @@ static struct acpi_gas io_gas(uint16_t port, uint8_t bytes)
 static void fill_fadt(struct acpi_fadt *f, uint32_t facs, uint32_t dsdt)
 {
 	fill_header(&f->header, "FACP", sizeof(*f), 6);
+	/* The FACS in FIRMWARE_CTRL only: with X_FIRMWARE_CTRL set as well,
+	 * ACPICA installs it twice (tbfadt.c acpi_tb_parse_fadt; the guest logs
+	 * two "ACPI: FACS" lines), and ACPI 6.4 §5.2.9 wants one of the two
+	 * zero.  The DSDT goes in both, which ACPICA resolves to one table. */
 	f->facs = facs;
 	f->dsdt = dsdt;
-	f->x_facs = facs;
 	f->x_dsdt = dsdt;
 	f->sci_int = ACPI_SCI_IRQ;
 	f->smi_cmd = 0; /* no SMI command port: the system is always in ACPI mode */

@@ -79,7 +79,8 @@ static int dump_acpi(const struct guest_mem *m, uint64_t rsdp_gpa, const char *d
 
 			memcpy(&x, t + 140, 8); /* X_DSDT */
 			rc = dump_one(m, dir, x);
-			memcpy(&x, t + 132, 8); /* X_FIRMWARE_CTRL */
+			x = 0;
+			memcpy(&x, t + 36, 4); /* FIRMWARE_CTRL */
 			if (rc == 0)
 				rc = dump_one(m, dir, x);
 		}
