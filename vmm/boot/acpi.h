@@ -13,7 +13,13 @@
  * The port handlers are the monitor's: PM1a_EVT is status (2 bytes) then
  * enable (2 bytes), write-1-to-clear status; PM1a_CNT bit 0 (SCI_EN) should
  * read as 1 since there is no SMI_CMD to switch modes; PM_TMR is a free
- * running 32-bit counter at ACPI_PM_TMR_HZ (see acpi_pm_tmr_value()). */
+ * running 32-bit counter at ACPI_PM_TMR_HZ (see acpi_pm_tmr_value()).
+ *
+ * Interrupts (MADT): one I/O APIC, GSI base 0, and a single source override,
+ * IRQ 9 (the SCI) level/active-high.  There is no IRQ 0 -> GSI 2 override:
+ * that matches KVM's default GSI routing (GSI n -> I/O APIC pin n).  A
+ * monitor that installs QEMU's routing (GSI 0 -> pin 2, hw/i386/kvm) must
+ * add that override too.  PCAT_COMPAT is set: KVM_CREATE_IRQCHIP has 8259s. */
 #ifndef DOMUS_VMM_BOOT_ACPI_H
 #define DOMUS_VMM_BOOT_ACPI_H
 
