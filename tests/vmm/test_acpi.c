@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "boot/acpi.h"
+#include "boot/acpi_pm.h"
 #include "boot_util.h"
 
 static uint32_t rd32(const uint8_t *p)
@@ -275,6 +276,103 @@ static void test_pm_timer(void **state)
 			 (uint32_t)(86400ull * 10 * ACPI_PM_TMR_HZ));
 }
 
+static uint32_t pm_in(struct acpi_pm *pm, uint16_t port, unsigned size, uint64_t ns)
+{
+	uint32_t v = 0xdeadbeef;
+
+	assert_true(acpi_pm_io(pm, port, size, 0, &v, ns) >= 0);
+	return v;
+}
+
+static int pm_out(struct acpi_pm *pm, uint16_t port, unsigned size, uint32_t v)
+{
+	return acpi_pm_io(pm, port, size, 1, &v, 0);
+}
+
+/* The writes ACPICA's acpi_hw_legacy_sleep(S5) makes: read PM1_CNT, write
+ * SLP_TYP, then SLP_TYP | SLP_EN; only the last is the power-off. */
+static void test_pm_poweroff_sequence(void **state)
+{
+	struct acpi_pm pm = { 0 };
+	uint16_t cnt = (uint16_t)pm_in(&pm, ACPI_PM1A_CNT_PORT, 2, 0);
+
+	assert_int_equal(cnt, ACPI_PM1_CNT_SCI_EN); /* always in ACPI mode */
+	cnt |= ACPI_S5_SLP_TYP << ACPI_PM1_CNT_SLP_TYP_SHIFT;
+	assert_int_equal(pm_out(&pm, ACPI_PM1A_CNT_PORT, 2, cnt), ACPI_PM_NONE);
+	assert_int_equal(pm_out(&pm, ACPI_PM1A_CNT_PORT, 2, cnt | ACPI_PM1_CNT_SLP_EN),
+			 ACPI_PM_POWEROFF);
+	/* SLP_EN is write-only. */
+	assert_int_equal(pm_in(&pm, ACPI_PM1A_CNT_PORT, 2, 0), cnt);
+	/* The same as two byte writes: the high byte completes it. */
+	pm = (struct acpi_pm){ 0 };
+	cnt |= ACPI_PM1_CNT_SLP_EN;
+	assert_int_equal(pm_out(&pm, ACPI_PM1A_CNT_PORT, 1, cnt & 0xff), ACPI_PM_NONE);
+	assert_int_equal(pm_out(&pm, ACPI_PM1A_CNT_PORT + 1, 1, cnt >> 8), ACPI_PM_POWEROFF);
+	/* Another sleep type with SLP_EN is not a power-off. */
+	assert_int_equal(pm_out(&pm, ACPI_PM1A_CNT_PORT, 2, 1u << 10 | ACPI_PM1_CNT_SLP_EN),
+			 ACPI_PM_NONE);
+}
+
+static void test_pm_status_enable_and_sci(void **state)
+{
+	struct acpi_pm pm = { 0 };
+
+	/* PM1_EN is read/write: ACPICA checks that GBL_EN sticks. */
+	assert_int_equal(pm_out(&pm, ACPI_PM1A_EVT_PORT + 2, 2, ACPI_PM1_GBL), ACPI_PM_NONE);
+	assert_int_equal(pm_in(&pm, ACPI_PM1A_EVT_PORT + 2, 2, 0), ACPI_PM1_GBL);
+	/* A 4-byte access covers STS (low half) and EN (high half). */
+	assert_int_equal(pm_in(&pm, ACPI_PM1A_EVT_PORT, 4, 0), (uint32_t)ACPI_PM1_GBL << 16);
+	/* The power button: status set, SCI only once enabled, write 1 clears. */
+	assert_int_equal(acpi_pm_power_button(&pm), 0);
+	assert_int_equal(pm_in(&pm, ACPI_PM1A_EVT_PORT, 2, 0), ACPI_PM1_PWRBTN);
+	assert_int_equal(pm_out(&pm, ACPI_PM1A_EVT_PORT + 2, 2, ACPI_PM1_GBL | ACPI_PM1_PWRBTN), 0);
+	assert_true(acpi_pm_sci(&pm));
+	assert_int_equal(pm_out(&pm, ACPI_PM1A_EVT_PORT, 2, ACPI_PM1_GBL), 0); /* other bit: no-op */
+	assert_true(acpi_pm_sci(&pm));
+	assert_int_equal(pm_out(&pm, ACPI_PM1A_EVT_PORT, 2, ACPI_PM1_PWRBTN), 0);
+	assert_false(acpi_pm_sci(&pm));
+	assert_int_equal(pm_in(&pm, ACPI_PM1A_EVT_PORT, 2, 0), 0);
+}
+
+static void test_pm_timer_port(void **state)
+{
+	struct acpi_pm pm = { 0 };
+	uint64_t ns = 2000000000ull; /* 2 s: 7159090 = 0x6D3D32 */
+
+	assert_int_equal(pm_in(&pm, ACPI_PM_TMR_PORT, 4, ns), 7159090);
+	assert_int_equal(pm_in(&pm, ACPI_PM_TMR_PORT + 2, 2, ns), 0x6D);
+	assert_int_equal(pm_in(&pm, ACPI_PM_TMR_PORT, 1, ns), 0x32);
+	assert_int_equal(pm_out(&pm, ACPI_PM_TMR_PORT, 4, 0), ACPI_PM_NONE); /* read-only */
+	assert_int_equal(pm_in(&pm, ACPI_PM_TMR_PORT, 4, ns), 7159090);
+}
+
+static void test_pm_reset_paths(void **state)
+{
+	struct acpi_pm pm = { 0 };
+
+	/* Linux's reboot=pci writes 0x02 then 0x06; the FADT register 0x06. */
+	assert_int_equal(pm_out(&pm, ACPI_RESET_PORT, 1, 0x02), ACPI_PM_NONE);
+	assert_int_equal(pm_in(&pm, ACPI_RESET_PORT, 1, 0), 0x02);
+	assert_int_equal(pm_out(&pm, ACPI_RESET_PORT, 1, ACPI_RESET_VALUE), ACPI_PM_RESET);
+	/* Keyboard controller: status reads 0 (kb_wait does not spin), 0xFE resets. */
+	assert_int_equal(pm_in(&pm, ACPI_KBD_CMD_PORT, 1, 0), 0);
+	assert_int_equal(pm_out(&pm, ACPI_KBD_CMD_PORT, 1, 0xAD), ACPI_PM_NONE);
+	assert_int_equal(pm_out(&pm, ACPI_KBD_CMD_PORT, 1, ACPI_KBD_PULSE_RESET), ACPI_PM_RESET);
+}
+
+static void test_pm_foreign_ports_and_sizes(void **state)
+{
+	struct acpi_pm pm = { 0 };
+	uint32_t v = 0;
+
+	assert_int_equal(acpi_pm_io(&pm, 0x70, 1, 0, &v, 0), -ENOENT);
+	assert_int_equal(acpi_pm_io(&pm, 0x3f8, 1, 1, &v, 0), -ENOENT);
+	assert_int_equal(acpi_pm_io(&pm, ACPI_PM1A_CNT_PORT, 3, 0, &v, 0), -EINVAL);
+	/* Straddling the end of PM1_CNT into the timer: ours, foreign bytes 0xff. */
+	assert_int_equal(acpi_pm_io(&pm, ACPI_PM1A_CNT_PORT + 2, 4, 0, &v, 1000000000ull), 0);
+	assert_int_equal(v, 0xffffu | (ACPI_PM_TMR_HZ & 0xffff) << 16);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +382,11 @@ int main(void)
 		cmocka_unit_test(test_madt_one_lapic_per_vcpu),
 		cmocka_unit_test(test_bad_vcpu_counts_and_small_ram),
 		cmocka_unit_test(test_pm_timer),
+		cmocka_unit_test(test_pm_poweroff_sequence),
+		cmocka_unit_test(test_pm_status_enable_and_sci),
+		cmocka_unit_test(test_pm_timer_port),
+		cmocka_unit_test(test_pm_reset_paths),
+		cmocka_unit_test(test_pm_foreign_ports_and_sizes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
