@@ -37,7 +37,7 @@ mkdir -p "$JOBS"
 
 run_job() {
 	j=$1
-	chroot /host /bin/sh "$STATE/jobs/$j.run" >"$JOBS/$j.out" 2>"$JOBS/$j.err" &
+	chroot /host /bin/bash "$STATE/jobs/$j.run" >"$JOBS/$j.out" 2>"$JOBS/$j.err" &
 	pid=$!
 	echo "$pid" >"$JOBS/$j.pid"
 	while kill -0 "$pid" 2>/dev/null; do
