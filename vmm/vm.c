@@ -1,0 +1,263 @@
+/* The KVM VM of one domain: memory, irqchip, KVM_XEN and its vCPUs. */
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cpuid_leaves.h"
+#include "xen/xen_abi.h"
+
+/* Xen's hypercall MSR index.  Only a non-zero msr enables KVM's
+ * kvm_xen_enabled key, which gates the intercept (xen-guest-abi.md §2). */
+#define XEN_HYPERCALL_MSR 0x40000000
+
+int vm_map_slot(struct vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = (uint32_t)slot, .guest_phys_addr = gpa, .memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+
+	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
+}
+
+int vm_set_xen_attr(struct vm *vm, struct kvm_xen_hvm_attr *a)
+{
+	return ioctl(vm->fd, KVM_XEN_HVM_SET_ATTR, a) < 0 ? -errno : 0;
+}
+
+static int set_vcpu_attr_here(struct vm *vm, int vcpu, void *arg)
+{
+	return ioctl(vm->vcpus[vcpu].fd, KVM_XEN_VCPU_SET_ATTR, arg) < 0 ? -errno : 0;
+}
+
+int vm_set_vcpu_attr(struct vm *vm, int vcpu, struct kvm_xen_vcpu_attr *a, int self)
+{
+	return vm_vcpu_run_on(vm, vcpu, set_vcpu_attr_here, a, self);
+}
+
+static void process_work(struct vm *vm, struct vcpu *v)
+{
+	pthread_mutex_lock(&v->work_lock);
+	while (v->work) {
+		struct vcpu_work *w = v->work;
+		v->work = w->next;
+		pthread_mutex_unlock(&v->work_lock);
+		w->result = w->fn(vm, v->id, w->arg);
+		pthread_mutex_lock(&v->work_lock);
+		w->done = true;
+		pthread_cond_broadcast(&v->work_done);
+	}
+	v->run->immediate_exit = 0;
+	pthread_mutex_unlock(&v->work_lock);
+}
+
+void vcpu_process_work(struct vm *vm, int vcpu)
+{
+	process_work(vm, &vm->vcpus[vcpu]);
+}
+
+/* Run fn on vCPU `vcpu`'s own thread and wait for it.  `self` says the caller
+ * is that thread.  A waiting vCPU thread keeps serving its own queue, so two
+ * vCPUs asking each other cannot deadlock. */
+int vm_vcpu_run_on(struct vm *vm, int vcpu, int (*fn)(struct vm *vm, int vcpu, void *arg), void *arg,
+		   int self)
+{
+	struct vcpu *v = &vm->vcpus[vcpu];
+	struct vcpu_work w = { .fn = fn, .arg = arg };
+	int me = -1;
+
+	if (self || !v->started)
+		return fn(vm, vcpu, arg);
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].started && pthread_equal(vm->vcpus[i].thread, pthread_self()))
+			me = i;
+	pthread_mutex_lock(&v->work_lock);
+	w.next = v->work;
+	v->work = &w;
+	v->run->immediate_exit = 1;
+	pthread_mutex_unlock(&v->work_lock);
+	pthread_kill(v->thread, SIGUSR1);
+	pthread_mutex_lock(&v->work_lock);
+	while (!w.done) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&v->work_done, &v->work_lock, &ts);
+		if (!w.done) {
+			pthread_mutex_unlock(&v->work_lock);
+			if (me >= 0)
+				process_work(vm, &vm->vcpus[me]);
+			pthread_kill(v->thread, SIGUSR1);
+			pthread_mutex_lock(&v->work_lock);
+		}
+	}
+	pthread_mutex_unlock(&v->work_lock);
+	return w.result;
+}
+
+void vm_request_exit(struct vm *vm, enum vm_exit_reason why)
+{
+	int expected = VM_RUNNING;
+	uint64_t one = 1;
+
+	if (atomic_compare_exchange_strong(&vm->exit_reason, &expected, (int)why)) {
+		if (write(vm->exit_eventfd, &one, sizeof(one)) < 0)
+			log_err(vm->name, "cannot signal the domain's end: %s", strerror(errno));
+		for (int i = 0; i < vm->nr_vcpus; i++) {
+			vm->vcpus[i].run->immediate_exit = 1;
+			if (vm->vcpus[i].started)
+				pthread_kill(vm->vcpus[i].thread, SIGUSR1);
+		}
+	}
+}
+
+static int create_vcpu(struct vm *vm, int id)
+{
+	struct vcpu *v = &vm->vcpus[id];
+	struct kvm_xen_vcpu_attr xid = { .type = KVM_XEN_VCPU_ATTR_TYPE_VCPU_ID, .u.vcpu_id = (uint32_t)id };
+	int rc;
+
+	v->id = id;
+	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, id);
+	if (v->fd < 0)
+		return -errno;
+	v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		v->run = NULL;
+		return -errno;
+	}
+	pthread_mutex_init(&v->work_lock, NULL);
+	pthread_cond_init(&v->work_done, NULL);
+	rc = cpuid_setup(vm, id);
+	if (rc < 0)
+		return rc;
+	/* The Xen id of each vCPU, equal to its APIC id and ACPI UID, so that
+	 * in-kernel timer and event paths agree with the guest's numbering. */
+	if (ioctl(v->fd, KVM_XEN_VCPU_SET_ATTR, &xid) < 0)
+		return -errno;
+	return 0;
+}
+
+int vm_create(struct vm *vm, uint64_t ram_bytes, int nr_vcpus)
+{
+	struct kvm_xen_hvm_config xc = {
+		.flags = KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL | KVM_XEN_HVM_CONFIG_EVTCHN_SEND,
+		.msr = XEN_HYPERCALL_MSR,
+	};
+	struct kvm_xen_hvm_attr ver = { .type = KVM_XEN_ATTR_TYPE_XEN_VERSION, .u.xen_version = (4 << 16) | 17 };
+	uint64_t special_off, grant_off, total;
+	int caps, rc;
+
+	vm->kvm_fd = vm->fd = vm->mem.memfd = vm->exit_eventfd = -1;
+	pthread_mutex_init(&vm->lock, NULL);
+	evtchn_init(&vm->evtchn);
+	for (int i = 0; i < GNTTAB_MAX_FRAMES; i++)
+		vm->gnttab.slot[i] = -1;
+	vm->guest_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(5, 10);
+	if (nr_vcpus < 1 || nr_vcpus > VMM_MAX_VCPUS)
+		return -EINVAL;
+	if (ram_bytes < (16ULL << 20) || ram_bytes & 0xfffff)
+		return -EINVAL;
+	vm->nr_vcpus = nr_vcpus;
+	vm->amd = cpuid_host_is_amd();
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0)
+		return -errno;
+	caps = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XEN_HVM);
+	if (caps <= 0 || (caps & (KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL | KVM_XEN_HVM_CONFIG_EVTCHN_SEND)) !=
+				 (KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL | KVM_XEN_HVM_CONFIG_EVTCHN_SEND))
+		return -ENOTSUP;
+	vm->fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0)
+		return -errno;
+	vm->run_size = (size_t)ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	/* Intel needs these three pages out of the guest's way; AMD ignores them. */
+	if (ioctl(vm->fd, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0)
+		return -errno;
+	if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return -errno;
+	/* Linux checks that the 8254 timer reaches the I/O APIC before it trusts
+	 * its APIC timer (setup_IO_APIC: "IO-APIC + timer doesn't work!"), and its
+	 * early TSC calibration reads the PIT; KVM's in-kernel PIT answers both. */
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	if (ioctl(vm->fd, KVM_CREATE_PIT2, &pit) < 0)
+		return -errno;
+	if (ioctl(vm->fd, KVM_XEN_HVM_CONFIG, &xc) < 0)
+		return -errno;
+	/* XENVER_version then never leaves the kernel. */
+	vm_set_xen_attr(vm, &ver);
+
+	/* One memfd: RAM, then the special pages, then the grant frames, so the
+	 * whole guest-visible state is one file to save or hand over. */
+	special_off = ram_bytes;
+	grant_off = special_off + LAYOUT_SPECIAL_PAGES * 4096;
+	total = grant_off + GNTTAB_MAX_FRAMES * 4096;
+	vm->mem.memfd = memfd_create("domus-guest", MFD_CLOEXEC);
+	if (vm->mem.memfd < 0 || ftruncate(vm->mem.memfd, (off_t)total) < 0)
+		return -errno;
+	vm->mem.hva = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, vm->mem.memfd, 0);
+	if (vm->mem.hva == MAP_FAILED) {
+		vm->mem.hva = NULL;
+		return -errno;
+	}
+	vm->mem.ram_size = ram_bytes;
+	vm->mem.low_size = ram_bytes < LAYOUT_LOW_MAX ? ram_bytes : LAYOUT_LOW_MAX;
+	vm->mem.high_size = ram_bytes - vm->mem.low_size;
+	vm->special = vm->mem.hva + special_off;
+	vm->grant_frames = vm->mem.hva + grant_off;
+	rc = vm_map_slot(vm, 0, 0, vm->mem.low_size, vm->mem.hva);
+	if (rc == 0 && vm->mem.high_size)
+		rc = vm_map_slot(vm, 1, LAYOUT_HIGH_BASE, vm->mem.high_size, vm->mem.hva + vm->mem.low_size);
+	if (rc == 0)
+		rc = vm_map_slot(vm, 2, LAYOUT_SPECIAL_BASE, LAYOUT_SPECIAL_PAGES * 4096, vm->special);
+	if (rc < 0)
+		return rc;
+	vm->next_slot = 3;
+
+	vm->exit_eventfd = eventfd(0, EFD_CLOEXEC);
+	if (vm->exit_eventfd < 0)
+		return -errno;
+	for (int i = 0; i < nr_vcpus; i++) {
+		rc = create_vcpu(vm, i);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (v->run)
+			munmap(v->run, vm->run_size);
+		if (v->fd > 0)
+			close(v->fd);
+		v->run = NULL;
+		v->fd = -1;
+	}
+	if (vm->mem.hva)
+		munmap(vm->mem.hva, vm->mem.ram_size + (LAYOUT_SPECIAL_PAGES + GNTTAB_MAX_FRAMES) * 4096);
+	vm->mem.hva = NULL;
+	if (vm->mem.memfd >= 0)
+		close(vm->mem.memfd);
+	if (vm->exit_eventfd >= 0)
+		close(vm->exit_eventfd);
+	if (vm->fd >= 0)
+		close(vm->fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->mem.memfd = vm->exit_eventfd = vm->fd = vm->kvm_fd = -1;
+}

@@ -1,0 +1,87 @@
+/* One domain's monitor state: the KVM VM, its vCPUs, guest memory and the Xen
+ * state the hypervisor would keep for it (event channels, grant table, HVM
+ * params).  Lock order, outermost first: vm->lock, evtchn->lock, vcpu->work_lock. */
+#ifndef DOMUS_VMM_VM_H
+#define DOMUS_VMM_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+#include "domus/log.h"
+#include "guest_mem.h"
+#include "evtchn.h"
+#include "gnttab.h"
+
+#define VMM_MAX_VCPUS 32 /* vcpu_info slots in shared_info (XEN_LEGACY_MAX_VCPUS) */
+
+struct vm;
+struct console;
+
+/* Work another thread needs done on this vCPU's thread: vCPU ioctls block
+ * while the vCPU is inside KVM_RUN (xen-guest-abi.md §10.2). */
+struct vcpu_work {
+	int (*fn)(struct vm *vm, int vcpu, void *arg);
+	void *arg;
+	int result;
+	bool done;
+	struct vcpu_work *next;
+};
+
+struct vcpu {
+	int id; /* Xen vCPU id == APIC id == ACPI UID == KVM vcpu id */
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t work_lock;
+	pthread_cond_t work_done;
+	struct vcpu_work *work;
+	uint64_t vcpu_info_gpa; /* where KVM's VCPU_INFO attr points, 0 if unset */
+	uint32_t timer_port;    /* VIRQ_TIMER port given to KVM, 0 if none */
+	uint64_t hypercalls;    /* exits counted, for the monitor's own stats */
+};
+
+enum vm_exit_reason { VM_RUNNING, VM_POWEROFF, VM_REBOOT, VM_CRASH, VM_ERROR };
+
+struct vm {
+	int kvm_fd, fd;
+	uint32_t domid;
+	const char *name;
+	struct guest_mem mem;
+	uint8_t *special;      /* the 8 special pages (xenstore, console rings ...) */
+	uint8_t *grant_frames; /* GNTTAB_MAX_FRAMES pages */
+	size_t run_size;
+	int nr_vcpus;
+	struct vcpu vcpus[VMM_MAX_VCPUS];
+	pthread_mutex_t lock; /* memslots, shared_info, params */
+	uint64_t shared_info_gpa; /* 0 until the guest places it */
+	uint64_t hvm_params[64];
+	struct evtchn_table evtchn;
+	struct gnttab gnttab;
+	int next_slot; /* next free KVM memslot number */
+	_Atomic int exit_reason;
+	int exit_eventfd; /* written when a vCPU ends the domain */
+	bool amd;
+	struct console *console;
+	struct log_ratelimit guest_rl; /* guest-triggered log lines */
+	struct {
+		uint64_t addr, size;
+		uint32_t type;
+	} memmap[16]; /* what hvm_start_info says, for XENMEM_memory_map */
+	int nr_memmap;
+};
+
+int vm_create(struct vm *vm, uint64_t ram_bytes, int nr_vcpus);
+void vm_destroy(struct vm *vm);
+int vm_vcpu_run_on(struct vm *vm, int vcpu, int (*fn)(struct vm *vm, int vcpu, void *arg), void *arg,
+		   int self);
+void vm_request_exit(struct vm *vm, enum vm_exit_reason why);
+int vm_map_slot(struct vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva);
+int vm_set_xen_attr(struct vm *vm, struct kvm_xen_hvm_attr *a);
+int vm_set_vcpu_attr(struct vm *vm, int vcpu, struct kvm_xen_vcpu_attr *a, int self);
+void vcpu_process_work(struct vm *vm, int vcpu);
+
+#endif

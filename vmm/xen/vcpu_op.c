@@ -1,0 +1,97 @@
+/* vcpu_op (24): vcpu_info placement, timers and runstate (xen-guest-abi.md
+ * §3.2 rows 6, 10-14, §8).  Calls may name another vCPU (the BSP sets up each
+ * AP before starting it), so per-vCPU KVM state is set on that vCPU's thread. */
+#include "hypercall.h"
+#include "xen_abi.h"
+#include "../vm.h"
+#include "../shinfo.h"
+
+#include <errno.h>
+
+static int set_timer(struct vm *vm, int target, uint64_t expires_ns, int self)
+{
+	struct kvm_xen_vcpu_attr a = {
+		.type = KVM_XEN_VCPU_ATTR_TYPE_TIMER,
+		.u.timer = { .port = vm->vcpus[target].timer_port,
+			     .priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL,
+			     .expires_ns = expires_ns },
+	};
+
+	if (!a.u.timer.port)
+		return -EINVAL; /* no VIRQ_TIMER bound yet: nowhere to deliver */
+	return vm_set_vcpu_attr(vm, target, &a, self) < 0 ? -EINVAL : 0;
+}
+
+int64_t hc_vcpu_op(struct vm *vm, int vcpu, const uint64_t a[6])
+{
+	uint64_t cmd = a[0], target = a[1], arg = a[2];
+	uint64_t gpa;
+	int self;
+	int rc;
+
+	if (target >= (uint64_t)vm->nr_vcpus)
+		return -ENOENT;
+	self = (int)target == vcpu;
+	switch (cmd) {
+	case VCPUOP_register_vcpu_info: {
+		struct vcpu_register_vcpu_info r;
+		rc = guest_copy_from(vm, vcpu, arg, &r, sizeof(r));
+		if (rc < 0)
+			return rc;
+		if (r.offset > 4096 - sizeof(struct vcpu_info))
+			return -EINVAL;
+		return shinfo_set_vcpu_info(vm, (int)target, (r.mfn << 12) + r.offset, self);
+	}
+	case VCPUOP_stop_periodic_timer:
+		return 0; /* we never start one */
+	case VCPUOP_set_periodic_timer:
+		return -ENOSYS;
+	case VCPUOP_set_singleshot_timer: {
+		struct vcpu_set_singleshot_timer t;
+		rc = guest_copy_from(vm, vcpu, arg, &t, sizeof(t));
+		if (rc < 0)
+			return rc;
+		return set_timer(vm, (int)target, t.timeout_abs_ns, self);
+	}
+	case VCPUOP_stop_singleshot_timer:
+		return vm->vcpus[target].timer_port ? set_timer(vm, (int)target, 0, self) : 0;
+	case VCPUOP_register_runstate_memory_area: {
+		struct vcpu_register_runstate_memory_area r;
+		struct kvm_xen_vcpu_attr at = { .type = KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR };
+		rc = guest_copy_from(vm, vcpu, arg, &r, sizeof(r));
+		if (rc < 0)
+			return rc;
+		if (guest_gva_to_gpa(vm, vcpu, (uint64_t)(uintptr_t)r.addr.v, &gpa) < 0)
+			return -EFAULT;
+		at.u.gpa = gpa;
+		/* KVM 6.1 refuses an area that crosses a page, which Linux's per-CPU
+		 * one may; the guest BUG()s on failure, so steal time then reads 0
+		 * (xen-guest-abi.md §8). */
+		vm_set_vcpu_attr(vm, (int)target, &at, self);
+		return 0;
+	}
+	case VCPUOP_register_vcpu_time_memory_area: {
+		struct vcpu_register_time_memory_area r;
+		struct kvm_xen_vcpu_attr at = { .type = KVM_XEN_VCPU_ATTR_TYPE_VCPU_TIME_INFO };
+		rc = guest_copy_from(vm, vcpu, arg, &r, sizeof(r));
+		if (rc < 0)
+			return rc;
+		if (guest_gva_to_gpa(vm, vcpu, (uint64_t)(uintptr_t)r.addr.v, &gpa) < 0)
+			return -EFAULT;
+		at.u.gpa = gpa;
+		if (!gmem_ptr(&vm->mem, at.u.gpa, sizeof(struct vcpu_time_info)))
+			return -EFAULT;
+		return vm_set_vcpu_attr(vm, (int)target, &at, self) < 0 ? -EINVAL : 0;
+	}
+	case VCPUOP_is_up:
+		return 1;
+	default:
+		return -ENOSYS;
+	}
+}
+
+/* set_timer_op (15): the older absolute one-shot timer of the caller. */
+int64_t hc_set_timer_op(struct vm *vm, int vcpu, const uint64_t a[6])
+{
+	return set_timer(vm, vcpu, a[0], 1);
+}
