@@ -238,7 +238,6 @@ static void set_access(struct dpc *c, const char *s)
 		c->k->readwrite = true;
 	else
 		dpc_err(c, "unknown access \"%s\" (expected r, ro, w or rw)", s);
-	c->access_set = true;
 }
 
 static void set_string(struct dpc *c, const char *what, char **slot, const char *val)
@@ -292,6 +291,9 @@ static void positional(struct dpc *c, char *tok)
 		if (!vdev_and_devtype(c, tok))
 			set_string(c, "vdev", &c->k->vdev, tok);
 	} else if (!c->access_set) {
+		/* only the positional counts: access= may still be followed by
+		 * one (libxlu_disk_l.l) */
+		c->access_set = true;
 		set_access(c, tok);
 	} else {
 		dpc_err(c, "too many positional parameters at \"%s\" (target, format, vdev, access)", tok);
@@ -364,8 +366,7 @@ static void parse_one(struct dpc *c, char *s)
 		size_t n;
 		bool is_kv;
 
-		while (*p == ' ' || *p == '\t' || *p == '\n')
-			p++;
+		p += strspn(p, " \t\n");
 		if (!*p)
 			break;
 		if (has_prefix(p, "target=")) {
@@ -377,6 +378,16 @@ static void parse_one(struct dpc *c, char *s)
 			set_string(c, "target", &c->k->pdev_path, p + 7);
 			break;
 		}
+		/* A deprecated prefix is a parameter of its own: what follows it
+		 * starts a new one ("file:/x", "tap:aio:/x", even "file:cdrom"). */
+		n = depr_prefix(c, p);
+		if (n) {
+			c->had_prefix = true;
+			p += n;
+			continue;
+		}
+		if (c->err)
+			break;
 		end = strchr(p, ',');
 		if (end)
 			*end = 0;
@@ -416,24 +427,9 @@ static void parse_one(struct dpc *c, char *s)
 			c->k->discard = tok[0] == 'd';
 			continue;
 		}
-		if (!strcmp(tok, "trusted") || !strcmp(tok, "untrusted")) {
-			cfg_warn(c->d, c->source, c->line, c->field,
-				 "\"%s\" is ignored by domus (every backend runs in its own process)", tok);
-			continue;
-		}
 		for (size_t i = 0; i < sizeof(unsupported_params) / sizeof(unsupported_params[0]); i++)
 			if (!strcmp(tok, unsupported_params[i]))
 				goto unknown;
-		n = depr_prefix(c, tok);
-		if (n) {
-			c->had_prefix = true;
-			tok += n;
-			/* a prefix may be followed by another ("tap:aio:/x") */
-			while (!c->err && (n = depr_prefix(c, tok)) > 0)
-				tok += n;
-		}
-		if (c->err)
-			break;
 		positional(c, tok);
 		continue;
 unknown:

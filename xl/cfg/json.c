@@ -80,7 +80,7 @@ static void jw_str(struct jw *w, const char *key, const char *s)
 		case '\f': fputs("\\f", w->f); break;
 		default:
 			if (*p < 0x20)
-				fprintf(w->f, "\\u%04x", *p);
+				fprintf(w->f, "\\u%04X", *p); /* yajl: upper-case hex */
 			else
 				fputc(*p, w->f);
 		}
