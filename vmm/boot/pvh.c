@@ -2,10 +2,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "acpi.h"
-#include "file.h"
+#include "common.h"
 #include "pvh.h"
 
 #define LEGACY_HOLE 0xA0000ULL /* VGA and BIOS area up to 1 MiB */
@@ -50,67 +49,10 @@ unsigned pvh_memmap(const struct guest_mem *m, struct hvm_memmap_table_entry *ma
 	return n;
 }
 
-/* Loads the initrd at the top of low RAM below LAYOUT_INITRD_MAX and above
- * the kernel, page-aligned, and fills the module entry. */
-static int load_initrd(struct guest_mem *m, const struct pvh_params *p,
-		       struct hvm_modlist_entry *mod, char *err, size_t errlen)
-{
-	uint64_t top = m->low_size < LAYOUT_INITRD_MAX ? m->low_size : LAYOUT_INITRD_MAX;
-	uint64_t floor = (p->kernel_end + LAYOUT_PAGE - 1) & ~(LAYOUT_PAGE - 1);
-	uint64_t size, addr;
-	void *dst;
-	int fd, rc;
-
-	if (floor < ONE_MIB)
-		floor = ONE_MIB;
-	char why[256];
-
-	/* Messages say "ramdisk", the xl.cfg key, before the path. */
-	rc = boot_file_open(p->initrd_path, LAYOUT_INITRD_MAX, &fd, &size, why, sizeof(why));
-	if (rc < 0) {
-		snprintf(err, errlen, "ramdisk %s", why);
-		return rc;
-	}
-	if (size == 0) {
-		snprintf(err, errlen, "ramdisk %s: empty file", p->initrd_path);
-		rc = -EINVAL;
-		goto out;
-	}
-	if (size > top || ((top - size) & ~(LAYOUT_PAGE - 1)) < floor) {
-		snprintf(err, errlen,
-			 "ramdisk %s: %llu KiB do not fit in guest RAM between the kernel "
-			 "(ends at 0x%llx) and 0x%llx; give the domain more memory",
-			 p->initrd_path, (unsigned long long)(size >> 10),
-			 (unsigned long long)p->kernel_end, (unsigned long long)top);
-		rc = -ENOSPC;
-		goto out;
-	}
-	addr = (top - size) & ~(LAYOUT_PAGE - 1);
-	dst = gmem_ptr(m, addr, size);
-	if (!dst) { /* cannot happen: [addr, addr + size) is below low_size */
-		rc = -EFAULT;
-		snprintf(err, errlen, "ramdisk %s: 0x%llx is not in guest RAM", p->initrd_path,
-			 (unsigned long long)addr);
-		goto out;
-	}
-	rc = boot_file_read(fd, dst, size);
-	if (rc < 0) {
-		snprintf(err, errlen, "ramdisk %s: read: %s", p->initrd_path, strerror(-rc));
-		goto out;
-	}
-	*mod = (struct hvm_modlist_entry){ .paddr = addr, .size = size };
-out:
-	close(fd);
-	return rc;
-}
-
 int pvh_setup(struct guest_mem *m, const struct pvh_params *p, uint32_t *start_info_gpa,
 	      char *err, size_t errlen)
 {
-	const char *cmdline = p->cmdline ? p->cmdline : "";
-	size_t cmdlen = strlen(cmdline) + 1;
 	uint8_t *page = gmem_ptr(m, LAYOUT_BOOT_INFO, LAYOUT_PAGE);
-	char *cmd = gmem_ptr(m, LAYOUT_CMDLINE, LAYOUT_CMDLINE_MAX);
 	struct hvm_start_info si = {
 		.magic = XEN_HVM_START_MAGIC_VALUE,
 		.version = 1,
@@ -121,28 +63,26 @@ int pvh_setup(struct guest_mem *m, const struct pvh_params *p, uint32_t *start_i
 	struct hvm_memmap_table_entry map[PVH_MEMMAP_MAX];
 	int rc;
 
-	if (!page || !cmd) {
+	if (!page) {
 		snprintf(err, errlen, "guest RAM (%llu KiB) does not cover the boot information at 0x%llx",
 			 (unsigned long long)(m->low_size >> 10), (unsigned long long)LAYOUT_BOOT_INFO);
 		return -EFAULT;
 	}
-	if (cmdlen > LAYOUT_CMDLINE_MAX) {
-		snprintf(err, errlen, "kernel command line is %zu bytes; the limit is %llu", cmdlen - 1,
-			 LAYOUT_CMDLINE_MAX - 1);
-		return -E2BIG;
-	}
+	rc = boot_cmdline_write(m, p->cmdline, err, errlen);
+	if (rc < 0)
+		return rc;
 	memset(page, 0, LAYOUT_PAGE);
-	memset(cmd, 0, LAYOUT_CMDLINE_MAX);
-	memcpy(cmd, cmdline, cmdlen);
 
 	rc = acpi_build(m, p->nvcpus, &si.rsdp_paddr, err, errlen);
 	if (rc < 0)
 		return rc;
 
 	if (p->initrd_path) {
-		struct hvm_modlist_entry mod;
+		struct hvm_modlist_entry mod = { 0 };
+		uint64_t top = m->low_size < LAYOUT_INITRD_MAX ? m->low_size : LAYOUT_INITRD_MAX;
 
-		rc = load_initrd(m, p, &mod, err, errlen);
+		rc = boot_initrd_load(m, p->initrd_path, p->kernel_end, top, &mod.paddr, &mod.size,
+				      err, errlen);
 		if (rc < 0)
 			return rc;
 		memcpy(page + PVH_MODLIST_OFF, &mod, sizeof(mod));

@@ -1,0 +1,83 @@
+/* See common.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "file.h"
+
+#define ONE_MIB 0x100000ULL
+
+int boot_cmdline_write(struct guest_mem *m, const char *cmdline, char *err, size_t errlen)
+{
+	char *cmd = gmem_ptr(m, LAYOUT_CMDLINE, LAYOUT_CMDLINE_MAX);
+	size_t len;
+
+	if (!cmdline)
+		cmdline = "";
+	len = strlen(cmdline) + 1;
+	if (!cmd) {
+		snprintf(err, errlen, "guest RAM (%llu KiB) does not cover the command line at 0x%llx",
+			 (unsigned long long)(m->low_size >> 10), (unsigned long long)LAYOUT_CMDLINE);
+		return -EFAULT;
+	}
+	if (len > LAYOUT_CMDLINE_MAX) {
+		snprintf(err, errlen, "kernel command line is %zu bytes; the limit is %llu", len - 1,
+			 LAYOUT_CMDLINE_MAX - 1);
+		return -E2BIG;
+	}
+	memset(cmd, 0, LAYOUT_CMDLINE_MAX);
+	memcpy(cmd, cmdline, len);
+	return 0;
+}
+
+int boot_initrd_load(struct guest_mem *m, const char *path, uint64_t floor, uint64_t top,
+		     uint64_t *addr, uint64_t *size, char *err, size_t errlen)
+{
+	uint64_t n, at, kernel_end = floor;
+	char why[256];
+	void *dst;
+	int fd, rc;
+
+	floor = (floor + LAYOUT_PAGE - 1) & ~(LAYOUT_PAGE - 1);
+	if (floor < ONE_MIB)
+		floor = ONE_MIB;
+	rc = boot_file_open(path, LAYOUT_INITRD_MAX, &fd, &n, why, sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "ramdisk %s", why);
+		return rc;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "ramdisk %s: empty file", path);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (n > top || ((top - n) & ~(LAYOUT_PAGE - 1)) < floor) {
+		snprintf(err, errlen,
+			 "ramdisk %s: %llu KiB do not fit in guest RAM between the kernel "
+			 "(ends at 0x%llx) and 0x%llx; give the domain more memory",
+			 path, (unsigned long long)(n >> 10), (unsigned long long)kernel_end,
+			 (unsigned long long)top);
+		rc = -ENOSPC;
+		goto out;
+	}
+	at = (top - n) & ~(LAYOUT_PAGE - 1);
+	dst = gmem_ptr(m, at, n);
+	if (!dst) { /* only if top was above RAM: callers clamp it to low_size */
+		rc = -EFAULT;
+		snprintf(err, errlen, "ramdisk %s: 0x%llx is not in guest RAM", path,
+			 (unsigned long long)at);
+		goto out;
+	}
+	rc = boot_file_read(fd, dst, n);
+	if (rc < 0) {
+		snprintf(err, errlen, "ramdisk %s: read: %s", path, strerror(-rc));
+		goto out;
+	}
+	*addr = at;
+	*size = n;
+out:
+	close(fd);
+	return rc;
+}

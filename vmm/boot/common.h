@@ -1,0 +1,22 @@
+/* What the PVH and the Linux boot protocol setups share: the command line
+ * and the initrd in guest RAM.  Internal to vmm/boot. */
+#ifndef DOMUS_VMM_BOOT_COMMON_H
+#define DOMUS_VMM_BOOT_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../guest_mem.h"
+
+/* Writes cmdline (NULL: empty) NUL-terminated at LAYOUT_CMDLINE.  -E2BIG if
+ * it does not fit LAYOUT_CMDLINE_MAX, -EFAULT if that is not RAM. */
+int boot_cmdline_write(struct guest_mem *m, const char *cmdline, char *err, size_t errlen);
+
+/* Reads the initrd at path into guest RAM, page-aligned, as high as it fits
+ * below top and not below floor.  Sets *addr and *size.  -errno with a
+ * "ramdisk PATH: ..." message (the xl.cfg key): ENOENT & co., EINVAL for an
+ * empty file, ENOSPC when it does not fit. */
+int boot_initrd_load(struct guest_mem *m, const char *path, uint64_t floor, uint64_t top,
+		     uint64_t *addr, uint64_t *size, char *err, size_t errlen);
+
+#endif
