@@ -9,6 +9,27 @@
 
 #define ONE_MIB 0x100000ULL
 
+/* Guest areas the monitor writes after the kernel is loaded (layout.h). */
+static const struct {
+	uint64_t base, size;
+	const char *what;
+} boot_areas[] = {
+	{ LAYOUT_BOOT_INFO, LAYOUT_CMDLINE + LAYOUT_CMDLINE_MAX - LAYOUT_BOOT_INFO,
+	  "the start info and command line" },
+	{ LAYOUT_ACPI, LAYOUT_ACPI_SIZE, "the ACPI tables" },
+};
+
+const char *boot_area_overlap(uint64_t base, uint64_t size, uint64_t *at)
+{
+	for (size_t i = 0; i < sizeof(boot_areas) / sizeof(boot_areas[0]); i++)
+		if (base < boot_areas[i].base + boot_areas[i].size &&
+		    boot_areas[i].base < base + size) {
+			*at = boot_areas[i].base;
+			return boot_areas[i].what;
+		}
+	return NULL;
+}
+
 int boot_cmdline_write(struct guest_mem *m, const char *cmdline, char *err, size_t errlen)
 {
 	char *cmd = gmem_ptr(m, LAYOUT_CMDLINE, LAYOUT_CMDLINE_MAX);

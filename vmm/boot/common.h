@@ -19,4 +19,9 @@ int boot_cmdline_write(struct guest_mem *m, const char *cmdline, char *err, size
 int boot_initrd_load(struct guest_mem *m, const char *path, uint64_t floor, uint64_t top,
 		     uint64_t *addr, uint64_t *size, char *err, size_t errlen);
 
+/* The name of the first boot area (start info or boot_params page and
+ * command line, ACPI tables) that [base, base + size) overlaps, and its
+ * address in *at; NULL if none.  A kernel must not be loaded over them. */
+const char *boot_area_overlap(uint64_t base, uint64_t size, uint64_t *at);
+
 #endif

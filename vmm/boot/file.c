@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -60,5 +61,34 @@ int boot_file_read(int fd, void *buf, size_t len)
 		p += r;
 		len -= (size_t)r;
 	}
+	return 0;
+}
+
+int boot_file_slurp(const char *path, uint64_t max, uint8_t **buf, uint64_t *size,
+		    char *err, size_t errlen)
+{
+	uint8_t *b;
+	uint64_t n;
+	int fd, rc;
+
+	rc = boot_file_open(path, max, &fd, &n, err, errlen);
+	if (rc < 0)
+		return rc;
+	b = malloc(n ? n : 1);
+	if (!b) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "%s: out of memory reading it", path);
+	} else {
+		rc = boot_file_read(fd, b, n);
+		if (rc < 0)
+			snprintf(err, errlen, "%s: read: %s", path, strerror(-rc));
+	}
+	close(fd);
+	if (rc < 0) {
+		free(b);
+		return rc;
+	}
+	*buf = b;
+	*size = n;
 	return 0;
 }

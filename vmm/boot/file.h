@@ -15,4 +15,9 @@ int boot_file_open(const char *path, uint64_t max, int *fd, uint64_t *size,
  * reads retried).  -EIO if the file ended early, else -errno. */
 int boot_file_read(int fd, void *buf, size_t len);
 
+/* Reads the whole regular file at path (at most max bytes) into a new
+ * malloc()ed buffer.  -errno with "path: why" in err. */
+int boot_file_slurp(const char *path, uint64_t max, uint8_t **buf, uint64_t *size,
+		    char *err, size_t errlen);
+
 #endif

@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <xen/elfnote.h>
 
+#include "common.h"
 #include "decompress.h"
 #include "file.h"
 #include "kernel.h"
@@ -28,16 +28,6 @@
 #define BZ_MIN_VERSION 0x0208 /* payload_offset appeared in boot protocol 2.08 */
 
 #define ELF_MAX_PHDRS 64
-
-/* Guest areas the monitor writes after the kernel is loaded (layout.h). */
-static const struct {
-	uint64_t base, size;
-	const char *what;
-} boot_areas[] = {
-	{ LAYOUT_BOOT_INFO, LAYOUT_CMDLINE + LAYOUT_CMDLINE_MAX - LAYOUT_BOOT_INFO,
-	  "the start info and command line" },
-	{ LAYOUT_ACPI, LAYOUT_ACPI_SIZE, "the ACPI tables" },
-};
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -53,11 +43,6 @@ static uint32_t get32(const uint8_t *p)
 static int in_buf(size_t len, uint64_t off, uint64_t size)
 {
 	return off <= len && size <= len - off;
-}
-
-static int overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
-{
-	return a < b + blen && b < a + alen;
 }
 
 /* Looks for XEN_ELFNOTE_PHYS32_ENTRY in one PT_NOTE segment.  Returns 1 and
@@ -116,6 +101,9 @@ static int find_phys32_entry(const char *name, const uint8_t *notes, uint64_t si
 static int check_load(const char *name, const Elf64_Phdr *ph, size_t len,
 		      const struct guest_mem *m, char *err, size_t errlen)
 {
+	const char *what;
+	uint64_t at;
+
 	if (ph->p_filesz > ph->p_memsz || !in_buf(len, ph->p_offset, ph->p_filesz)) {
 		snprintf(err, errlen, "%s: ELF segment at offset 0x%llx runs past the end of the file",
 			 name, (unsigned long long)ph->p_offset);
@@ -131,14 +119,13 @@ static int check_load(const char *name, const Elf64_Phdr *ph, size_t len,
 			 (unsigned long long)(m->low_size >> 20));
 		return -EFAULT;
 	}
-	for (size_t i = 0; i < sizeof(boot_areas) / sizeof(boot_areas[0]); i++)
-		if (overlaps(ph->p_paddr, ph->p_memsz, boot_areas[i].base, boot_areas[i].size)) {
-			snprintf(err, errlen, "%s: ELF segment [0x%llx, +0x%llx) overlaps %s at 0x%llx",
-				 name, (unsigned long long)ph->p_paddr,
-				 (unsigned long long)ph->p_memsz, boot_areas[i].what,
-				 (unsigned long long)boot_areas[i].base);
-			return -EFAULT;
-		}
+	what = boot_area_overlap(ph->p_paddr, ph->p_memsz, &at);
+	if (what) {
+		snprintf(err, errlen, "%s: ELF segment [0x%llx, +0x%llx) overlaps %s at 0x%llx", name,
+			 (unsigned long long)ph->p_paddr, (unsigned long long)ph->p_memsz, what,
+			 (unsigned long long)at);
+		return -EFAULT;
+	}
 	return 0;
 }
 
@@ -305,28 +292,14 @@ int kernel_load_buf(const char *name, const uint8_t *buf, size_t len, struct gue
 int kernel_load(const char *path, struct guest_mem *m, struct kernel_info *out,
 		char *err, size_t errlen)
 {
-	uint8_t *buf = NULL;
+	uint8_t *buf;
 	uint64_t size;
-	int fd = -1, rc;
+	int rc;
 
-	rc = boot_file_open(path, KERNEL_FILE_MAX, &fd, &size, err, errlen);
+	rc = boot_file_slurp(path, KERNEL_FILE_MAX, &buf, &size, err, errlen);
 	if (rc < 0)
 		return rc;
-	buf = malloc(size ? size : 1);
-	if (!buf) {
-		rc = -ENOMEM;
-		snprintf(err, errlen, "%s: out of memory reading the kernel", path);
-		goto out;
-	}
-	rc = boot_file_read(fd, buf, size);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: read: %s", path, strerror(-rc));
-		goto out;
-	}
 	rc = kernel_load_buf(path, buf, size, m, out, err, errlen);
-out:
 	free(buf);
-	if (fd >= 0)
-		close(fd);
 	return rc;
 }
