@@ -15,25 +15,28 @@
 #include "boot/kernel.h"
 #include "boot/pvh.h"
 #include "console.h"
+#include "control.h"
+#include "xs_link.h"
 #include "domus/log.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "xen/xen_abi.h"
 
 struct options {
-	const char *name, *kernel, *ramdisk, *cmdline;
-	const char *console_log, *console_socket;
+	const char *name, *kernel, *ramdisk, *cmdline, *uuid;
+	const char *console_log, *run_dir, *xenstore_socket;
 	uint64_t memory_mib;
-	int vcpus, console_stdio;
+	int vcpus, console_stdio, paused, ready_fd;
 	uint32_t domid;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: domus-vmm --kernel FILE [--ramdisk FILE] [--cmdline TEXT] [--memory MiB]\n"
-		   "                 [--vcpus N] [--name NAME] [--domid N] [--console-log FILE]\n"
-		   "                 [--console-socket PATH] [--console-stdio] [-v]\n"
-		   "exit status: 0 powered off, 2 rebooted, 3 crashed, 1 failed\n");
+		   "                 [--vcpus N] [--name NAME] [--domid N] [--uuid UUID] [--console-log FILE]\n"
+		   "                 [--run-dir DIR] [--xenstore-socket PATH|none] [--console-stdio]\n"
+		   "                 [--paused] [--ready-fd FD] [-v]\n"
+		   "exit status: 0 powered off, 2 rebooted, 3 crashed, 4 destroyed, 1 failed\n");
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -59,14 +62,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "cmdline", required_argument, NULL, 'c' },    { "memory", required_argument, NULL, 'm' },
 		{ "vcpus", required_argument, NULL, 'n' },      { "name", required_argument, NULL, 'N' },
 		{ "domid", required_argument, NULL, 'd' },      { "console-log", required_argument, NULL, 'l' },
-		{ "console-socket", required_argument, NULL, 's' },
+		{ "run-dir", required_argument, NULL, 's' },
+		{ "xenstore-socket", required_argument, NULL, 'x' }, { "uuid", required_argument, NULL, 'u' },
+		{ "paused", no_argument, NULL, 'p' },           { "ready-fd", required_argument, NULL, 'R' },
 		{ "console-stdio", no_argument, NULL, 'S' },    { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },             { 0 },
 	};
 	uint64_t v;
 	int c;
 
-	*o = (struct options){ .name = "domU", .memory_mib = 512, .vcpus = 1, .domid = 1, .cmdline = "" };
+	*o = (struct options){ .name = "domU", .memory_mib = 512, .vcpus = 1, .domid = 1, .cmdline = "",
+			       .ready_fd = -1 };
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': o->kernel = optarg; break;
@@ -74,7 +80,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'c': o->cmdline = optarg; break;
 		case 'N': o->name = optarg; break;
 		case 'l': o->console_log = optarg; break;
-		case 's': o->console_socket = optarg; break;
+		case 's': o->run_dir = optarg; break;
+		case 'x': o->xenstore_socket = optarg; break;
+		case 'u': o->uuid = optarg; break;
+		case 'p': o->paused = 1; break;
+		case 'R':
+			if (parse_u64("ready-fd", optarg, 3, 1 << 20, &v) < 0)
+				return -EINVAL;
+			o->ready_fd = (int)v;
+			break;
 		case 'S': o->console_stdio = 1; break;
 		case 'v': log_set_level(LOG_DEBUG); break;
 		case 'm':
@@ -119,30 +133,66 @@ static void remember_memmap(struct vm *vm, uint32_t start_info_gpa)
 	}
 }
 
-static int boot(struct vm *vm, const struct options *o)
+static int boot(struct vm *vm, const struct options *o, char *err, size_t errlen)
 {
 	struct kernel_info ki;
 	struct pvh_params pp = { .cmdline = o->cmdline, .initrd_path = o->ramdisk, .nvcpus = (unsigned)o->vcpus };
 	uint32_t start_info;
-	char err[256];
 	int rc;
 
-	rc = kernel_load(o->kernel, &vm->mem, &ki, err, sizeof(err));
+	rc = kernel_load(o->kernel, &vm->mem, &ki, err, errlen);
 	if (rc == 0) {
 		pp.kernel_end = ki.load_high;
-		rc = pvh_setup(&vm->mem, &pp, &start_info, err, sizeof(err));
+		rc = pvh_setup(&vm->mem, &pp, &start_info, err, errlen);
 	}
-	if (rc < 0) {
-		log_err(o->name, "%s", err);
+	if (rc < 0)
 		return rc;
-	}
 	remember_memmap(vm, start_info);
 	log_debug(o->name, "%s kernel, PVH entry %#x, start info at %#x", ki.format, ki.entry, start_info);
 	return vcpu_set_pvh_entry(vm, 0, ki.entry, start_info);
 }
 
+/* The xenstored guest socket: beside the daemon's own socket (xenstored's
+ * default), which XENSTORED_PATH moves as it moves every client. */
+static const char *default_xenstore_socket(char *buf, size_t len)
+{
+	const char *p = getenv("XENSTORED_PATH");
+	const char *slash;
+
+	if (!p)
+		return "/run/xenstored/guest";
+	slash = strrchr(p, '/');
+	snprintf(buf, len, "%.*s/guest", slash ? (int)(slash - p) : 1, slash ? p : ".");
+	return buf;
+}
+
+/* Grant refs 0 and 1 name the console and xenstore pages, as the toolstack
+ * seeds them (xen-guest-abi.md §5 "Reserved refs"). */
+static void seed_grants(struct vm *vm, int have_store)
+{
+	grant_entry_v1_t *g = (grant_entry_v1_t *)vm->grant_frames;
+
+	g[GNTTAB_RESERVED_CONSOLE] = (grant_entry_v1_t){ .flags = GTF_permit_access, .domid = 0,
+							  .frame = LAYOUT_CONSOLE_PFN };
+	if (have_store)
+		g[GNTTAB_RESERVED_XENSTORE] = (grant_entry_v1_t){ .flags = GTF_permit_access, .domid = 0,
+								   .frame = LAYOUT_XENSTORE_PFN };
+}
+
+static void report_ready(int fd, const char *msg)
+{
+	if (fd < 0)
+		return;
+	(void)!write(fd, msg, strlen(msg));
+	close(fd);
+}
+
 static const char *const exit_words[] = {
-	[VM_POWEROFF] = "powered off", [VM_REBOOT] = "rebooted", [VM_CRASH] = "crashed", [VM_ERROR] = "failed",
+	[VM_POWEROFF] = "powered off", [VM_REBOOT] = "rebooted", [VM_CRASH] = "crashed",
+	[VM_ERROR] = "failed", [VM_DESTROYED] = "destroyed",
+};
+static const int exit_status[] = {
+	[VM_POWEROFF] = 0, [VM_REBOOT] = 2, [VM_CRASH] = 3, [VM_ERROR] = 1, [VM_DESTROYED] = 4,
 };
 
 int main(int argc, char **argv)
@@ -151,7 +201,11 @@ int main(int argc, char **argv)
 	struct vm vm = { 0 };
 	struct console con = { .kick_fd = -1, .log_fd = -1, .out_fd = -1, .in_fd = -1, .listen_fd = -1,
 			       .client_fd = -1, .stop_fd = -1 };
+	struct xs_link xs = { .sock = -1, .kick_in = -1, .kick_out = -1, .stop_fd = -1 };
+	struct control ctl = { .listen_fd = -1, .stop_fd = -1 };
 	struct vcpu_thread_arg *targs = NULL;
+	char err[512] = "", path[256], con_path[256], xsbuf[256];
+	const char *xsock;
 	uint64_t v;
 	int rc, status = 1;
 
@@ -162,39 +216,77 @@ int main(int argc, char **argv)
 	vm.domid = o.domid;
 	rc = vm_create(&vm, o.memory_mib << 20, o.vcpus);
 	if (rc == -ENOTSUP) {
-		log_err(o.name, "/dev/kvm cannot run Xen guests here (no KVM_CAP_XEN_HVM with hypercall "
-				"interception): run domus in the lab (lab/lab run -- ...)");
+		snprintf(err, sizeof(err), "/dev/kvm cannot run Xen guests here (no KVM_CAP_XEN_HVM with hypercall "
+					   "interception): run domus in the lab (lab/lab run -- ...)");
 		goto out;
 	} else if (rc == -ENOMEM || rc == -ENOSPC) {
-		log_err(o.name, "cannot get %llu MiB of memory for the guest: %s",
-			(unsigned long long)o.memory_mib, strerror(-rc));
+		snprintf(err, sizeof(err), "cannot get %llu MiB of memory for the guest: %s",
+			 (unsigned long long)o.memory_mib, strerror(-rc));
 		goto out;
 	} else if (rc < 0) {
-		log_err(o.name, "creating the VM failed: %s", strerror(-rc));
+		snprintf(err, sizeof(err), "creating the VM failed: %s", strerror(-rc));
 		goto out;
 	}
-	rc = console_init(&con, &vm, o.console_log, o.console_socket, o.console_stdio);
+	if (o.run_dir)
+		snprintf(con_path, sizeof(con_path), "%s/console", o.run_dir);
+	rc = console_init(&con, &vm, o.console_log, o.run_dir ? con_path : NULL, o.console_stdio);
 	if (rc < 0) {
-		log_err(o.name, "console: %s", strerror(-rc));
+		snprintf(err, sizeof(err), "console: %s", strerror(-rc));
 		goto out;
 	}
-	/* No xenstored connection yet: a STORE_PFN of 0 tells xenbus to stay off
-	 * rather than wait for a store that never answers. */
-	vm.hvm_params[HVM_PARAM_STORE_PFN] = 0;
-	if (boot(&vm, &o) < 0)
+	xsock = o.xenstore_socket ? o.xenstore_socket : default_xenstore_socket(xsbuf, sizeof(xsbuf));
+	if (strcmp(xsock, "none") != 0) {
+		rc = xs_link_attach(&xs, &vm, xsock);
+		if (rc < 0) {
+			snprintf(err, sizeof(err), "cannot hand the xenstore ring to xenstored at %s: %s", xsock,
+				 strerror(-rc));
+			goto out;
+		}
+	} else {
+		/* A STORE_PFN of 0 keeps xenbus off instead of waiting forever. */
+		vm.hvm_params[HVM_PARAM_STORE_PFN] = 0;
+	}
+	seed_grants(&vm, strcmp(xsock, "none") != 0);
+	rc = boot(&vm, &o, err, sizeof(err));
+	if (rc < 0)
 		goto out;
+	if (o.run_dir) {
+		snprintf(path, sizeof(path), "%s/control", o.run_dir);
+		rc = control_init(&ctl, &vm, path, o.uuid);
+		if (rc < 0 || control_start(&ctl) < 0) {
+			snprintf(err, sizeof(err), "control socket %s: %s", path, strerror(rc < 0 ? -rc : EAGAIN));
+			goto out;
+		}
+	}
+	vm.paused = o.paused;
 	targs = calloc((size_t)o.vcpus, sizeof(*targs));
-	if (!targs || console_start(&con) < 0 || vcpu_start_threads(&vm, targs) < 0) {
-		log_err(o.name, "cannot start the domain's threads");
+	if (!targs || console_start(&con) < 0 || (xs.sock >= 0 && xs_link_start(&xs) < 0) ||
+	    vcpu_start_threads(&vm, targs) < 0) {
+		snprintf(err, sizeof(err), "cannot start the domain's threads");
 		vm_request_exit(&vm, VM_ERROR);
+		vcpu_join_threads(&vm);
+		goto out;
 	}
+	report_ready(o.ready_fd, "ok\n");
+	o.ready_fd = -1;
 	if (read(vm.exit_eventfd, &v, sizeof(v)) < 0)
 		log_err(o.name, "waiting for the domain: %s", strerror(errno));
 	vcpu_join_threads(&vm);
 	rc = atomic_load(&vm.exit_reason);
-	log_info(o.name, "domain %s", rc >= VM_POWEROFF && rc <= VM_ERROR ? exit_words[rc] : "ended");
-	status = rc == VM_POWEROFF ? 0 : rc == VM_REBOOT ? 2 : rc == VM_CRASH ? 3 : 1;
+	if (rc >= VM_POWEROFF && rc <= VM_DESTROYED) {
+		log_info(o.name, "domain %s", exit_words[rc]);
+		status = exit_status[rc];
+	}
 out:
+	if (err[0]) {
+		char msg[540];
+
+		log_err(o.name, "%s", err);
+		snprintf(msg, sizeof(msg), "error %s\n", err);
+		report_ready(o.ready_fd, msg);
+	}
+	control_stop(&ctl);
+	xs_link_stop(&xs);
 	console_stop(&con);
 	free(targs);
 	vm_destroy(&vm);

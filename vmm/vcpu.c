@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "boot/acpi.h"
 #include "console.h"
@@ -119,7 +120,10 @@ static void *vcpu_main(void *arg)
 	struct vcpu *v = &vm->vcpus[ta->id];
 	struct kvm_run *run = v->run;
 
+	v->tid = (int)gettid();
 	while (atomic_load(&vm->exit_reason) == VM_RUNNING) {
+		vcpu_process_work(vm, v->id);
+		vm_wait_unpaused(vm);
 		vcpu_process_work(vm, v->id);
 		if (atomic_load(&vm->exit_reason) != VM_RUNNING)
 			break;

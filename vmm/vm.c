@@ -106,6 +106,35 @@ int vm_vcpu_run_on(struct vm *vm, int vcpu, int (*fn)(struct vm *vm, int vcpu, v
 	return w.result;
 }
 
+static void kick_all(struct vm *vm)
+{
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].run->immediate_exit = 1;
+		if (vm->vcpus[i].started)
+			pthread_kill(vm->vcpus[i].thread, SIGUSR1);
+	}
+}
+
+void vm_pause(struct vm *vm, bool pause)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->paused = pause;
+	if (!pause)
+		pthread_cond_broadcast(&vm->unpaused);
+	pthread_mutex_unlock(&vm->lock);
+	if (pause)
+		kick_all(vm);
+}
+
+/* Called by a vCPU thread before entering the guest. */
+void vm_wait_unpaused(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	while (vm->paused && atomic_load(&vm->exit_reason) == VM_RUNNING)
+		pthread_cond_wait(&vm->unpaused, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
+}
+
 void vm_request_exit(struct vm *vm, enum vm_exit_reason why)
 {
 	int expected = VM_RUNNING;
@@ -114,11 +143,10 @@ void vm_request_exit(struct vm *vm, enum vm_exit_reason why)
 	if (atomic_compare_exchange_strong(&vm->exit_reason, &expected, (int)why)) {
 		if (write(vm->exit_eventfd, &one, sizeof(one)) < 0)
 			log_err(vm->name, "cannot signal the domain's end: %s", strerror(errno));
-		for (int i = 0; i < vm->nr_vcpus; i++) {
-			vm->vcpus[i].run->immediate_exit = 1;
-			if (vm->vcpus[i].started)
-				pthread_kill(vm->vcpus[i].thread, SIGUSR1);
-		}
+		pthread_mutex_lock(&vm->lock);
+		pthread_cond_broadcast(&vm->unpaused);
+		pthread_mutex_unlock(&vm->lock);
+		kick_all(vm);
 	}
 }
 
@@ -161,6 +189,7 @@ int vm_create(struct vm *vm, uint64_t ram_bytes, int nr_vcpus)
 
 	vm->kvm_fd = vm->fd = vm->mem.memfd = vm->exit_eventfd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->unpaused, NULL);
 	evtchn_init(&vm->evtchn);
 	for (int i = 0; i < GNTTAB_MAX_FRAMES; i++)
 		vm->gnttab.slot[i] = -1;
@@ -204,8 +233,12 @@ int vm_create(struct vm *vm, uint64_t ram_bytes, int nr_vcpus)
 	special_off = ram_bytes;
 	grant_off = special_off + LAYOUT_SPECIAL_PAGES * 4096;
 	total = grant_off + GNTTAB_MAX_FRAMES * 4096;
-	vm->mem.memfd = memfd_create("domus-guest", MFD_CLOEXEC);
+	vm->mem.memfd = memfd_create("domus-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (vm->mem.memfd < 0 || ftruncate(vm->mem.memfd, (off_t)total) < 0)
+		return -errno;
+	/* xenstored maps the ring page from this file: it must never shrink
+	 * under that mapping (a SIGBUS there would hit every domain). */
+	if (fcntl(vm->mem.memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
 		return -errno;
 	vm->mem.hva = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, vm->mem.memfd, 0);
 	if (vm->mem.hva == MAP_FAILED) {

@@ -36,6 +36,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	int tid; /* the thread's kernel id, for /proc */
 	pthread_mutex_t work_lock;
 	pthread_cond_t work_done;
 	struct vcpu_work *work;
@@ -44,7 +45,7 @@ struct vcpu {
 	uint64_t hypercalls;    /* exits counted, for the monitor's own stats */
 };
 
-enum vm_exit_reason { VM_RUNNING, VM_POWEROFF, VM_REBOOT, VM_CRASH, VM_ERROR };
+enum vm_exit_reason { VM_RUNNING, VM_POWEROFF, VM_REBOOT, VM_CRASH, VM_ERROR, VM_DESTROYED };
 
 struct vm {
 	int kvm_fd, fd;
@@ -63,6 +64,8 @@ struct vm {
 	struct gnttab gnttab;
 	int next_slot; /* next free KVM memslot number */
 	_Atomic int exit_reason;
+	bool paused; /* under lock; vCPUs wait on `unpaused` before KVM_RUN */
+	pthread_cond_t unpaused;
 	int exit_eventfd; /* written when a vCPU ends the domain */
 	bool amd;
 	struct console *console;
@@ -79,6 +82,8 @@ void vm_destroy(struct vm *vm);
 int vm_vcpu_run_on(struct vm *vm, int vcpu, int (*fn)(struct vm *vm, int vcpu, void *arg), void *arg,
 		   int self);
 void vm_request_exit(struct vm *vm, enum vm_exit_reason why);
+void vm_pause(struct vm *vm, bool pause);
+void vm_wait_unpaused(struct vm *vm);
 int vm_map_slot(struct vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva);
 int vm_set_xen_attr(struct vm *vm, struct kvm_xen_hvm_attr *a);
 int vm_set_vcpu_attr(struct vm *vm, int vcpu, struct kvm_xen_vcpu_attr *a, int self);
