@@ -1,0 +1,69 @@
+#!/bin/bash
+# bench/xenstore: read, write, directory(10) and transaction ops/s from 1
+# and 8 concurrent libxenstore clients against domus's xenstored, Xen 4.17's
+# C xenstored and oxenstored (both through fakexen), and a bare Unix-socket
+# request/reply of the same sizes.  Each cell is the median of 3 runs,
+# interleaved across daemons so load changes hit all of them alike.
+# Usage: run.sh <build dir> [seconds per run]
+set -u
+BUILD=$(cd "${1:-build}" && pwd)
+SECS=${2:-1}
+HERE=$(cd "$(dirname "$0")" && pwd)
+XSBENCH=$BUILD/bench/xenstore/xsbench
+SOCKBASE=$BUILD/bench/xenstore/sockbase
+FAKEXEN=$BUILD/tests/xenstored/libfakexen.so
+PEER_TMP=$(mktemp -d /tmp/xsbench.XXXXXX)
+. "$HERE/peers.sh"
+DOMUS_SOCK=$PEER_TMP/domus/socket
+DOMUS_PID=
+
+cleanup() {
+	[ -n "$DOMUS_PID" ] && kill "$DOMUS_PID" 2>/dev/null && wait "$DOMUS_PID" 2>/dev/null
+	stop_peers
+	rm -rf "$PEER_TMP"
+}
+trap cleanup EXIT
+
+mkdir -p "$PEER_TMP/domus"
+"$BUILD/xenstored/xenstored" -s "$DOMUS_SOCK" >"$PEER_TMP/domus/log" 2>&1 &
+DOMUS_PID=$!
+wait_socket "$DOMUS_SOCK" || { echo "domus xenstored did not start"; exit 1; }
+start_xen_c || { echo "Xen C xenstored did not start"; cat "$PEER_TMP/xen-c/log"; exit 1; }
+HAVE_OX=1
+start_oxenstored || HAVE_OX=0
+
+median() { sort -n | sed -n 2p; }
+
+run_one() { # daemon-socket op clients
+	XENSTORED_PATH=$1 timeout 60 "$XSBENCH" "$2" "$3" "$SECS" 2>/dev/null || echo 0
+}
+
+printf '%-16s %7s %10s %10s %10s %10s %8s %8s\n' op clients domus xen-C oxenstored socket \
+	domus/C C/socket
+min_ratio=
+for op in read write directory txn; do
+	for n in 1 8; do
+		d=() c=() o=() b=()
+		for _ in 1 2 3; do
+			d+=("$(run_one "$DOMUS_SOCK" $op $n)")
+			c+=("$(run_one "$XEN_C_SOCK" $op $n)")
+			[ $HAVE_OX = 1 ] && o+=("$(run_one "$OX_SOCK" $op $n)")
+			b+=("$(timeout 60 "$SOCKBASE" $op $n "$SECS" || echo 0)")
+		done
+		dm=$(printf '%s\n' "${d[@]}" | median)
+		cm=$(printf '%s\n' "${c[@]}" | median)
+		om=n/a
+		[ $HAVE_OX = 1 ] && om=$(printf '%s\n' "${o[@]}" | median)
+		bm=$(printf '%s\n' "${b[@]}" | median)
+		ratio=$(awk -v a="$dm" -v b="$cm" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+		cb=$(awk -v a="$cm" -v b="$bm" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+		label=$op
+		[ $op = directory ] && label="directory(10)"
+		[ $op = txn ] && label="txn start+write+end"
+		printf '%-16s %7s %10s %10s %10s %10s %8s %8s\n' "${label:0:16}" $n "$dm" "$cm" "$om" \
+			"$bm" "$ratio" "$cb"
+		min_ratio=$(awk -v a="$ratio" -v m="$min_ratio" 'BEGIN { print (m == "" || a < m) ? a : m }')
+	done
+done
+echo "(ops/s, median of 3 runs of ${SECS}s; load: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "xenstore ops/s domus/xenstored (min over rows): $min_ratio"
