@@ -4,7 +4,8 @@
  *
  * SOCK_SEQPACKET, one request per message, one reply per request, text:
  *   info     -> "ok name=N domid=D uuid=U mem_kb=K maxmem_kb=M vcpus=V
- *                state=S cpu_ns=T start=EPOCH"   (S: r b p, as xl list)
+ *                state=S cpu_ns=T start=EPOCH store_port=P console_port=P"
+ *                (S: r b p, as xl list)
  *   pause    -> "ok"            unpause -> "ok"
  *   destroy  -> "ok"            (the monitor exits, status 4)
  * Errors are "error TEXT".  Requests are at most CONTROL_MSG_MAX bytes. */

@@ -2,6 +2,7 @@
  * the parsed configuration as libxl's JSON; starting the domain comes with
  * domus-vmm. */
 #include "xl.h"
+#include "ts.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -18,7 +19,7 @@ int xl_cmd_create(struct xl_ctx *x, int argc, char **argv)
 	};
 	struct domain_config c;
 	const char *file = NULL;
-	bool dryrun = x->dryrun, quiet = false;
+	bool dryrun = x->dryrun, quiet = false, console = false, paused = false;
 	char *json = NULL;
 	int opt, rc = 1;
 
@@ -36,7 +37,13 @@ int xl_cmd_create(struct xl_ctx *x, int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
-		default: /* -p -c -d -F -e -V -A: take effect once create acts */
+		case 'c':
+			console = true;
+			break;
+		case 'p':
+			paused = true;
+			break;
+		default: /* -d -F -e -V -A: accepted, no effect in domus yet */
 			break;
 		}
 	}
@@ -56,7 +63,7 @@ int xl_cmd_create(struct xl_ctx *x, int argc, char **argv)
 	if (xl_load_domain_config(x, file, argv + optind, argc - optind, &c) < 0)
 		goto out;
 	if (!dryrun) {
-		fprintf(stderr, "xl create: creating domains is not implemented yet in domus (the configuration is valid; xl -N create prints it)\n");
+		rc = ts_create(x, &c, console, paused);
 		goto out;
 	}
 	json = domcfg_to_json(&c);

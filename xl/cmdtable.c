@@ -25,7 +25,7 @@ const struct xl_cmd xl_cmd_table[] = {
 	  "-V, --vncviewer         Connect to the VNC display after the domain is created.\n"
 	  "-A, --vncviewer-autopass\n"
 	  "                        Pass VNC password to viewer via stdin." },
-	{ "list", NI, false, false, false,
+	{ "list", xl_cmd_list, false, false, true,
 	  "List information about all/some domains",
 	  "[options] [Domain]",
 	  "-l, --long              Output all VM details\n"
@@ -33,11 +33,11 @@ const struct xl_cmd xl_cmd_table[] = {
 	  "-Z, --context           Prints out security context\n"
 	  "-c, --cpupool           Prints the cpupool the domain is in\n"
 	  "-n, --numa              Prints out NUMA node affinity" },
-	{ "destroy", NI, false, true, false,
+	{ "destroy", xl_cmd_destroy, false, true, true,
 	  "Terminate a domain immediately",
 	  "[options] <Domain>",
 	  "-f                      Permit destroying domain 0 (refused by domus: Domain-0 is the host)." },
-	{ "shutdown", NI, false, true, false,
+	{ "shutdown", xl_cmd_shutdown, false, true, true,
 	  "Issue a shutdown signal to a domain",
 	  "[options] <-a|Domain>",
 	  "-a, --all               Shutdown all guest domains.\n"
@@ -45,7 +45,7 @@ const struct xl_cmd xl_cmd_table[] = {
 	  "-F                      Fallback to ACPI power event for HVM guests with\n"
 	  "                        no PV drivers.\n"
 	  "-w, --wait              Wait for guest(s) to shutdown." },
-	{ "reboot", NI, false, true, false,
+	{ "reboot", xl_cmd_reboot, false, true, true,
 	  "Issue a reboot signal to a domain",
 	  "[options] <-a|Domain>",
 	  "-a, --all               Reboot all guest domains.\n"
@@ -53,9 +53,9 @@ const struct xl_cmd xl_cmd_table[] = {
 	  "-F                      Fallback to ACPI reset event for HVM guests with\n"
 	  "                        no PV drivers.\n"
 	  "-w, --wait              Wait for guest(s) to reboot." },
-	{ "pause", NI, false, true, false, "Pause execution of a domain", "<Domain>", NULL },
-	{ "unpause", NI, false, true, false, "Unpause a paused domain", "<Domain>", NULL },
-	{ "console", NI, false, false, false, "Attach to domain's console",
+	{ "pause", xl_cmd_pause, false, true, true, "Pause execution of a domain", "<Domain>", NULL },
+	{ "unpause", xl_cmd_unpause, false, true, true, "Unpause a paused domain", "<Domain>", NULL },
+	{ "console", xl_cmd_console, false, false, true, "Attach to domain's console",
 	  "[options] <Domain>",
 	  "-t <type>       console type, pv , serial or vuart\n"
 	  "-n <number>     console number" },
@@ -100,7 +100,7 @@ const struct xl_cmd xl_cmd_table[] = {
 	  "-i, --ignore-host  Don't limit the vCPU based on the host CPU count" },
 	{ "vm-list", NI, false, false, false, "List guest domains, excluding dom0, stubdoms, etc.",
 	  "", NULL },
-	{ "info", NI, false, false, false, "Get information about Xen host",
+	{ "info", xl_cmd_info, false, false, true, "Get information about Xen host",
 	  "[-n, --numa]", "-n, --numa         List host NUMA topology information" },
 	{ "sched-credit", NI, false, true, false, "Get/set credit scheduler parameters",
 	  "[-d <Domain> [-w[=WEIGHT]|-c[=CAP]]] [-s [-t TSLICE] [-r RATELIMIT]] [-p CPUPOOL]",
@@ -138,7 +138,7 @@ const struct xl_cmd xl_cmd_table[] = {
 	  "<Domain(s)>", NULL },
 	{ "block-detach", NI, false, true, false, "Destroy a domain's virtual block device",
 	  "<Domain> <DevId>", NULL },
-	{ "uptime", NI, false, false, false, "Print uptime for all/some domains", "[-s] [Domain]",
+	{ "uptime", xl_cmd_uptime, false, false, true, "Print uptime for all/some domains", "[-s] [Domain]",
 	  NULL },
 };
 

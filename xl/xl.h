@@ -67,5 +67,15 @@ int xl_not_implemented(struct xl_ctx *x, int argc, char **argv);
 int xl_cmd_create(struct xl_ctx *x, int argc, char **argv);
 int xl_cmd_block_attach(struct xl_ctx *x, int argc, char **argv);
 int xl_cmd_network_attach(struct xl_ctx *x, int argc, char **argv);
+/* ts_cmds.c: the commands that act on domains */
+int xl_cmd_list(struct xl_ctx *x, int argc, char **argv);
+int xl_cmd_destroy(struct xl_ctx *x, int argc, char **argv);
+int xl_cmd_shutdown(struct xl_ctx *x, int argc, char **argv);
+int xl_cmd_reboot(struct xl_ctx *x, int argc, char **argv);
+int xl_cmd_pause(struct xl_ctx *x, int argc, char **argv);
+int xl_cmd_unpause(struct xl_ctx *x, int argc, char **argv);
+int xl_cmd_console(struct xl_ctx *x, int argc, char **argv);
+int xl_cmd_uptime(struct xl_ctx *x, int argc, char **argv);
+int xl_cmd_info(struct xl_ctx *x, int argc, char **argv);
 
 #endif

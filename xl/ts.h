@@ -1,0 +1,57 @@
+/* The toolstack part of xl: what libxl does for Xen's xl, kept small
+ * (style.md §10: no libxl-sized middle layer).  Each domain has a monitor
+ * process (domus-vmm) and a supervisor (a forked xl, as Xen's xl keeps one
+ * per domain) that starts it, applies on_poweroff/on_reboot/on_crash and
+ * cleans up.  The host's domain table is the set of run directories
+ * /run/domus/<domid>/ whose control socket answers. */
+#ifndef DOMUS_XL_TS_H
+#define DOMUS_XL_TS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg/domcfg.h"
+
+struct xs_handle;
+struct xl_ctx;
+
+struct ts_dom {
+	uint32_t domid;
+	char name[128];
+	char uuid[40];
+	uint64_t mem_kb, maxmem_kb;
+	int vcpus;
+	char state; /* r b p, from the monitor */
+	uint64_t cpu_ns;
+	int64_t start; /* epoch seconds */
+	uint32_t store_port, console_port;
+};
+
+/* Paths (DOMUS_RUN_DIR and DOMUS_LOG_DIR move them, for tests). */
+const char *ts_run_dir(void);
+const char *ts_log_dir(void);
+int ts_dom_dir(uint32_t domid, char *buf, size_t len);
+struct sockaddr_un;
+int ts_dom_socket(uint32_t domid, const char *name, struct sockaddr_un *sa);
+/* A sibling program of xl (domus-vmm, xenstored): next to xl, in the build
+ * tree's layout, or on PATH; DOMUS_VMM / DOMUS_XENSTORED override. */
+int ts_find_program(const char *name, const char *env, char *buf, size_t len);
+
+/* One request to a domain's monitor; rep gets the reply without "ok ". */
+int ts_control(uint32_t domid, const char *req, char *rep, size_t replen);
+int ts_dom_info(uint32_t domid, struct ts_dom *d);
+/* Live domains sorted by id; stale run directories are removed. */
+int ts_dom_list(struct ts_dom **out, size_t *n);
+/* By name or numeric id; -ENOENT with a message already printed. */
+int ts_dom_lookup(const char *spec, struct ts_dom *d);
+
+/* xenstore: connects, starting the host's xenstored when none runs. */
+struct xs_handle *ts_xs_open(void);
+int ts_xs_write_domain(struct xs_handle *xs, const struct domain_config *c, const struct ts_dom *d);
+void ts_xs_remove_domain(struct xs_handle *xs, uint32_t domid, const char *uuid);
+
+int ts_create(struct xl_ctx *x, const struct domain_config *c, bool console, bool paused);
+int ts_console_attach(uint32_t domid, const char *name);
+
+#endif

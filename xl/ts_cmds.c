@@ -1,0 +1,313 @@
+/* The domain commands that act: list, destroy, shutdown, reboot, pause,
+ * unpause, console, uptime, info (xl(1)). */
+#include "ts.h"
+#include "xl.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenstore.h>
+
+static void print_list_row(const char *name, uint32_t id, unsigned long mem_mib, int vcpus, const char *state,
+			   double secs)
+{
+	/* Xen's tools/xl/xl_list.c list_domains() format, column for column. */
+	printf("%-40s %5u %5lu %5d     %s  %8.1f\n", name, id, mem_mib, vcpus, state, secs);
+}
+
+static void dom0_row(void)
+{
+	struct sysinfo si;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	double busy = 0;
+	unsigned long long u, n, s;
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (f) {
+		if (fscanf(f, "cpu %llu %llu %llu", &u, &n, &s) == 3)
+			busy = (double)(u + n + s) / (double)sysconf(_SC_CLK_TCK);
+		fclose(f);
+	}
+	sysinfo(&si);
+	print_list_row("Domain-0", 0, (unsigned long)((unsigned long long)si.totalram * si.mem_unit >> 20),
+		       (int)cpus, "r-----", busy);
+}
+
+static void state_str(const struct ts_dom *d, char out[7])
+{
+	snprintf(out, 7, "%c%c%c---", d->state == 'r' ? 'r' : '-', d->state == 'b' ? 'b' : '-',
+		 d->state == 'p' ? 'p' : '-');
+}
+
+int xl_cmd_list(struct xl_ctx *x, int argc, char **argv)
+{
+	static const struct option lopts[] = { { "long", 0, NULL, 'l' }, { "verbose", 0, NULL, 'v' },
+					       { "help", 0, NULL, 'h' }, { 0 } };
+	struct ts_dom *v = NULL, one;
+	size_t n = 0;
+	char st[7];
+	int opt, rc = 0;
+
+	while ((opt = xl_getopt(x, argc, argv, "lvZcn", lopts, 0, &rc)) != -1)
+		if (opt == XL_OPT_EXIT)
+			return rc;
+	if (optind < argc) {
+		if (ts_dom_lookup(argv[optind], &one) < 0)
+			return 1;
+		v = malloc(sizeof(*v));
+		if (!v)
+			return 1;
+		*v = one;
+		n = 1;
+	} else if (ts_dom_list(&v, &n) < 0) {
+		fprintf(stderr, "xl: cannot read %s: %s\n", ts_run_dir(), strerror(errno));
+		return 1;
+	}
+	printf("Name                                        ID   Mem VCPUs\tState\tTime(s)\n");
+	if (optind >= argc)
+		dom0_row();
+	for (size_t i = 0; i < n; i++) {
+		state_str(&v[i], st);
+		print_list_row(v[i].name, v[i].domid, (unsigned long)(v[i].mem_kb >> 10), v[i].vcpus, st,
+			       (double)v[i].cpu_ns / 1e9);
+	}
+	free(v);
+	return 0;
+}
+
+/* Waits until the domain's run directory is gone (the supervisor cleaned
+ * up); timeout_s 0 waits for ever, as xl shutdown -w does. */
+static int wait_gone(uint32_t domid, unsigned timeout_s)
+{
+	char dir[256];
+	struct stat st;
+	time_t end = time(NULL) + timeout_s;
+
+	ts_dom_dir(domid, dir, sizeof(dir));
+	while (stat(dir, &st) == 0) {
+		if (timeout_s && time(NULL) > end)
+			return -ETIMEDOUT;
+		usleep(100 * 1000);
+	}
+	return 0;
+}
+
+static int one_domain_arg(struct xl_ctx *x, int argc, char **argv, const char *opts, struct ts_dom *d, int *rc)
+{
+	static const struct option lopts[] = { { "help", 0, NULL, 'h' }, { 0 } };
+	int opt;
+
+	while ((opt = xl_getopt(x, argc, argv, opts, lopts, 1, rc)) != -1)
+		if (opt == XL_OPT_EXIT)
+			return -1;
+	if (ts_dom_lookup(argv[optind], d) < 0) {
+		*rc = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int xl_cmd_destroy(struct xl_ctx *x, int argc, char **argv)
+{
+	struct ts_dom d;
+	int rc = 0;
+
+	if (one_domain_arg(x, argc, argv, "f", &d, &rc) < 0)
+		return rc;
+	if (ts_control(d.domid, "destroy", NULL, 0) < 0) {
+		fprintf(stderr, "xl: destroy of domain %u failed: its monitor does not answer\n", d.domid);
+		return 1;
+	}
+	if (wait_gone(d.domid, 30) < 0) {
+		fprintf(stderr, "xl: domain %u did not go away within 30 s\n", d.domid);
+		return 1;
+	}
+	return 0;
+}
+
+static int signal_shutdown(struct xl_ctx *x, int argc, char **argv, const char *what)
+{
+	static const struct option lopts[] = { { "all", 0, NULL, 'a' }, { "wait", 0, NULL, 'w' },
+					       { "help", 0, NULL, 'h' }, { 0 } };
+	struct ts_dom *v = NULL;
+	size_t n = 0;
+	bool all = false, wait = false;
+	struct xs_handle *xs;
+	int opt, rc = 0;
+
+	while ((opt = xl_getopt(x, argc, argv, "awF", lopts, 0, &rc)) != -1) {
+		if (opt == XL_OPT_EXIT)
+			return rc;
+		if (opt == 'a')
+			all = true;
+		if (opt == 'w')
+			wait = true;
+	}
+	if (all) {
+		if (ts_dom_list(&v, &n) < 0)
+			return 1;
+	} else {
+		if (optind >= argc) {
+			fprintf(stderr, "'xl %s' requires at least one argument.\n\n", x->cmd->name);
+			xl_help(x->cmd->name);
+			return 2;
+		}
+		v = malloc(sizeof(*v));
+		if (!v || ts_dom_lookup(argv[optind], v) < 0) {
+			free(v);
+			return 1;
+		}
+		n = 1;
+	}
+	xs = ts_xs_open();
+	if (!xs) {
+		free(v);
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char path[64];
+		/* The guest's own xenbus code answers (drivers/xen/manage.c). */
+		snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", v[i].domid);
+		if (!xs_write(xs, XBT_NULL, path, what, (unsigned)strlen(what))) {
+			fprintf(stderr, "xl: cannot ask domain %u to %s: %s\n", v[i].domid, what, strerror(errno));
+			rc = 1;
+		}
+	}
+	xs_close(xs);
+	for (size_t i = 0; wait && rc == 0 && i < n; i++) {
+		if (strcmp(what, "poweroff") == 0) {
+			wait_gone(v[i].domid, 0);
+			printf("Domain %u has been shut down\n", v[i].domid);
+		}
+	}
+	free(v);
+	return rc;
+}
+
+int xl_cmd_shutdown(struct xl_ctx *x, int argc, char **argv)
+{
+	return signal_shutdown(x, argc, argv, "poweroff");
+}
+
+int xl_cmd_reboot(struct xl_ctx *x, int argc, char **argv)
+{
+	return signal_shutdown(x, argc, argv, "reboot");
+}
+
+static int control_cmd(struct xl_ctx *x, int argc, char **argv, const char *req)
+{
+	struct ts_dom d;
+	char rep[256];
+	int rc = 0;
+
+	if (one_domain_arg(x, argc, argv, "", &d, &rc) < 0)
+		return rc;
+	if (ts_control(d.domid, req, rep, sizeof(rep)) < 0) {
+		fprintf(stderr, "xl: %s of domain %u failed\n", req, d.domid);
+		return 1;
+	}
+	return 0;
+}
+
+int xl_cmd_pause(struct xl_ctx *x, int argc, char **argv)
+{
+	return control_cmd(x, argc, argv, "pause");
+}
+
+int xl_cmd_unpause(struct xl_ctx *x, int argc, char **argv)
+{
+	return control_cmd(x, argc, argv, "unpause");
+}
+
+int xl_cmd_console(struct xl_ctx *x, int argc, char **argv)
+{
+	struct ts_dom d;
+	int rc = 0;
+
+	if (one_domain_arg(x, argc, argv, "t:n:", &d, &rc) < 0)
+		return rc;
+	return ts_console_attach(d.domid, d.name) < 0 ? 1 : 0;
+}
+
+static void print_uptime(const char *name, uint32_t id, long secs, bool short_mode)
+{
+	long d = secs / 86400, h = secs / 3600 % 24, m = secs / 60 % 60, s = secs % 60;
+	char up[64];
+
+	if (d)
+		snprintf(up, sizeof(up), "%ld day%s, %2ld:%02ld:%02ld", d, d > 1 ? "s" : "", h, m, s);
+	else
+		snprintf(up, sizeof(up), "%2ld:%02ld:%02ld", h, m, s);
+	if (short_mode)
+		printf("%s up %s, %s (%u)\n", "", up, name, id);
+	else
+		printf("%-40s %5u %s\n", name, id, up);
+}
+
+int xl_cmd_uptime(struct xl_ctx *x, int argc, char **argv)
+{
+	static const struct option lopts[] = { { "help", 0, NULL, 'h' }, { 0 } };
+	struct ts_dom *v = NULL;
+	struct sysinfo si;
+	size_t n = 0;
+	bool short_mode = false;
+	time_t now = time(NULL);
+	int opt, rc = 0;
+
+	while ((opt = xl_getopt(x, argc, argv, "s", lopts, 0, &rc)) != -1) {
+		if (opt == XL_OPT_EXIT)
+			return rc;
+		if (opt == 's')
+			short_mode = true;
+	}
+	if (ts_dom_list(&v, &n) < 0)
+		return 1;
+	if (!short_mode)
+		printf("Name                                        ID Uptime\n");
+	sysinfo(&si);
+	if (optind >= argc)
+		print_uptime("Domain-0", 0, si.uptime, short_mode);
+	for (size_t i = 0; i < n; i++) {
+		if (optind < argc && strcmp(argv[optind], v[i].name) != 0 &&
+		    strtoul(argv[optind], NULL, 10) != v[i].domid)
+			continue;
+		print_uptime(v[i].name, v[i].domid, (long)(now - v[i].start), short_mode);
+	}
+	free(v);
+	return 0;
+}
+
+int xl_cmd_info(struct xl_ctx *x, int argc, char **argv)
+{
+	static const struct option lopts[] = { { "help", 0, NULL, 'h' }, { "numa", 0, NULL, 'n' }, { 0 } };
+	struct utsname u;
+	struct sysinfo si;
+	int opt, rc = 0;
+
+	while ((opt = xl_getopt(x, argc, argv, "n", lopts, 0, &rc)) != -1)
+		if (opt == XL_OPT_EXIT)
+			return rc;
+	uname(&u);
+	sysinfo(&si);
+	printf("host                   : %s\n", u.nodename);
+	printf("release                : %s\n", u.release);
+	printf("version                : %s\n", u.version);
+	printf("machine                : %s\n", u.machine);
+	printf("nr_cpus                : %ld\n", sysconf(_SC_NPROCESSORS_ONLN));
+	printf("total_memory           : %llu\n", (unsigned long long)si.totalram * si.mem_unit >> 20);
+	printf("free_memory            : %llu\n", (unsigned long long)si.freeram * si.mem_unit >> 20);
+	printf("xen_major              : 4\n");
+	printf("xen_minor              : 17\n");
+	printf("xen_extra              : .0-domus\n");
+	printf("xen_caps               : hvm-3.0-x86_64\n");
+	printf("xen_scheduler          : linux (KVM)\n");
+	printf("xl_version             : domus\n");
+	return 0;
+}

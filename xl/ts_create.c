@@ -1,0 +1,461 @@
+/* xl create: start a domain's monitor and supervise it.
+ *
+ * As Xen's xl does, create forks a process that stays with the domain for its
+ * life (the supervisor).  The supervisor allocates the domain id, starts
+ * domus-vmm paused, writes the domain's xenstore nodes, introduces the domain
+ * to xenstored, unpauses it, and then tells the waiting `xl create` that the
+ * domain runs (or why it does not).  When the monitor exits it cleans up and
+ * applies on_poweroff / on_reboot / on_crash; "restart" starts the same
+ * configuration again under a new domain id. */
+#include "ts.h"
+#include "xl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenstore.h>
+
+#include "../vmm/layout.h"
+
+/* The monitor's exit status (domus-vmm main.c). */
+enum { VMM_POWEROFF = 0, VMM_FAILED = 1, VMM_REBOOT = 2, VMM_CRASH = 3, VMM_DESTROYED = 4 };
+
+struct sup {
+	const struct domain_config *c;
+	bool paused;
+	int report_fd; /* to the waiting `xl create`, -1 once reported */
+	char uuid[40];
+	FILE *log;
+};
+
+static void slog(struct sup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void slog(struct sup *s, const char *fmt, ...)
+{
+	char ts[32];
+	time_t now = time(NULL);
+	va_list ap;
+
+	if (!s->log)
+		return;
+	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", localtime(&now));
+	fprintf(s->log, "%s ", ts);
+	va_start(ap, fmt);
+	vfprintf(s->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', s->log);
+	fflush(s->log);
+}
+
+static void report(struct sup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report(struct sup *s, const char *fmt, ...)
+{
+	char buf[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	slog(s, "%s", buf);
+	if (s->report_fd >= 0) {
+		(void)!write(s->report_fd, buf, strlen(buf));
+		close(s->report_fd);
+		s->report_fd = -1;
+	}
+}
+
+static void rm_run_dir(uint32_t domid)
+{
+	char dir[256], p[300];
+	const char *const files[] = { "control", "console", "name", "supervisor.pid", "vmm.pid" };
+
+	if (ts_dom_dir(domid, dir, sizeof(dir)) < 0)
+		return;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+static int write_file(const char *dir, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int write_file(const char *dir, const char *name, const char *fmt, ...)
+{
+	char p[300];
+	FILE *f;
+	va_list ap;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "we");
+	if (!f)
+		return -errno;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+static bool pid_alive(const char *dir, const char *file)
+{
+	char p[300];
+	FILE *f;
+	long pid = 0;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	f = fopen(p, "re");
+	if (!f)
+		return false;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid > 0 && kill((pid_t)pid, 0) == 0;
+}
+
+/* Under the run directory's lock: refuse a name in use, then take the next
+ * domain id (ids only grow, as Xen's do, so a restarted domain gets a new
+ * one) and claim its run directory. */
+static int allocate_domid(const char *name, uint32_t *domid, char *err, size_t errlen)
+{
+	char lock[256], dir[256], next_path[256];
+	struct ts_dom *v = NULL;
+	size_t n = 0;
+	unsigned long next = 1;
+	int fd, rc = 0;
+	FILE *f;
+
+	mkdir(ts_run_dir(), 0755);
+	snprintf(lock, sizeof(lock), "%s/.lock", ts_run_dir());
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		snprintf(err, errlen, "cannot lock %s: %s", lock, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	ts_dom_list(&v, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i].name, name) == 0) {
+			snprintf(err, errlen, "domain with name \"%s\" already exists (id %u)", name, v[i].domid);
+			rc = -EEXIST;
+			goto out;
+		}
+	}
+	snprintf(next_path, sizeof(next_path), "%s/next-domid", ts_run_dir());
+	f = fopen(next_path, "re");
+	if (f) {
+		if (fscanf(f, "%lu", &next) != 1 || next == 0 || next >= 0x7ff0)
+			next = 1;
+		fclose(f);
+	}
+	for (unsigned tries = 0; tries < 0x7ff0; tries++, next = next + 1 >= 0x7ff0 ? 1 : next + 1) {
+		ts_dom_dir((uint32_t)next, dir, sizeof(dir));
+		if (mkdir(dir, 0700) == 0)
+			break;
+		/* A directory left by a supervisor that died is stale. */
+		if (errno == EEXIST && !pid_alive(dir, "supervisor.pid") && !pid_alive(dir, "vmm.pid")) {
+			rm_run_dir((uint32_t)next);
+			if (mkdir(dir, 0700) == 0)
+				break;
+		}
+	}
+	*domid = (uint32_t)next;
+	write_file(dir, "name", "%s\n", name);
+	write_file(dir, "supervisor.pid", "%ld\n", (long)getpid());
+	f = fopen(next_path, "we");
+	if (f) {
+		fprintf(f, "%lu\n", next + 1 >= 0x7ff0 ? 1 : next + 1);
+		fclose(f);
+	}
+out:
+	free(v);
+	close(fd);
+	return rc;
+}
+
+static void uuid_str(const uint8_t u[16], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+		 u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+/* Starts domus-vmm for one boot of the domain; returns its pid, or -errno
+ * with err filled. */
+static pid_t start_vmm(struct sup *s, uint32_t domid, char *err, size_t errlen)
+{
+	const struct domain_config *c = s->c;
+	char prog[512], dir[256], dom[16], mem[32], vcpus[16], con_log[512], vmm_log[512], readyfd[16];
+	char cmdline[2048], line[600];
+	int ready[2];
+	pid_t pid;
+	ssize_t n;
+
+	if (ts_find_program("domus-vmm", "DOMUS_VMM", prog, sizeof(prog)) < 0) {
+		snprintf(err, errlen, "domus-vmm not found (set DOMUS_VMM)");
+		return -ENOENT;
+	}
+	ts_dom_dir(domid, dir, sizeof(dir));
+	snprintf(dom, sizeof(dom), "%u", domid);
+	snprintf(mem, sizeof(mem), "%llu", (unsigned long long)(c->max_memkb / 1024));
+	snprintf(vcpus, sizeof(vcpus), "%d", c->max_vcpus > 0 ? c->max_vcpus : 1);
+	snprintf(con_log, sizeof(con_log), "%s/console/guest-%s.log", ts_log_dir(), c->name);
+	snprintf(vmm_log, sizeof(vmm_log), "%s/domus-vmm-%s.log", ts_log_dir(), c->name);
+	snprintf(cmdline, sizeof(cmdline), "%s", c->cmdline ? c->cmdline : "");
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(ready[0]);
+		close(ready[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		int fd = open(vmm_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (nul >= 0)
+			dup2(nul, 0);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		/* The ready pipe is the one descriptor the monitor inherits. */
+		int rfd = dup(ready[1]);
+		snprintf(readyfd, sizeof(readyfd), "%d", rfd);
+		const char *argv[] = { prog, "--name", c->name, "--domid", dom, "--uuid", s->uuid, "--memory", mem,
+				       "--vcpus", vcpus, "--kernel", c->kernel, "--cmdline", cmdline,
+				       "--run-dir", dir, "--console-log", con_log, "--paused", "--ready-fd", readyfd,
+				       c->ramdisk ? "--ramdisk" : NULL, c->ramdisk, NULL };
+		execv(prog, (char *const *)argv);
+		_exit(127);
+	}
+	close(ready[1]);
+	write_file(dir, "vmm.pid", "%ld\n", (long)pid);
+	/* Loading a kernel under nested emulation takes seconds: wait long. */
+	struct pollfd p = { .fd = ready[0], .events = POLLIN };
+	n = poll(&p, 1, 120 * 1000) == 1 ? read(ready[0], line, sizeof(line) - 1) : -1;
+	close(ready[0]);
+	if (n > 0) {
+		line[n] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+	}
+	if (n > 0 && strcmp(line, "ok") == 0)
+		return pid;
+	if (n > 0 && strncmp(line, "error ", 6) == 0)
+		snprintf(err, errlen, "%s", line + 6);
+	else
+		snprintf(err, errlen, "domus-vmm did not start (see %s)", vmm_log);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -EIO;
+}
+
+static const char *describe_status(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "its monitor was killed by signal %d", WTERMSIG(status));
+	else if (WIFEXITED(status))
+		switch (WEXITSTATUS(status)) {
+		case VMM_POWEROFF: snprintf(buf, len, "powered off"); break;
+		case VMM_REBOOT: snprintf(buf, len, "rebooted"); break;
+		case VMM_CRASH: snprintf(buf, len, "crashed"); break;
+		case VMM_DESTROYED: snprintf(buf, len, "destroyed"); break;
+		default: snprintf(buf, len, "failed (monitor exit status %d)", WEXITSTATUS(status)); break;
+		}
+	return buf;
+}
+
+static enum dom_action action_for(const struct domain_config *c, int status)
+{
+	if (!WIFEXITED(status))
+		return DOM_ACTION_DESTROY;
+	switch (WEXITSTATUS(status)) {
+	case VMM_POWEROFF: return c->on_poweroff ? c->on_poweroff : DOM_ACTION_DESTROY;
+	case VMM_REBOOT: return c->on_reboot ? c->on_reboot : DOM_ACTION_RESTART;
+	case VMM_CRASH: return c->on_crash ? c->on_crash : DOM_ACTION_DESTROY;
+	default: return DOM_ACTION_DESTROY;
+	}
+}
+
+/* One boot of the domain; returns the monitor's wait status, or -1 when the
+ * domain never ran. */
+static int boot_once(struct sup *s, struct xs_handle *xs)
+{
+	char err[600] = "", why[128];
+	struct ts_dom d;
+	uint32_t domid = 0;
+	pid_t pid;
+	int status = -1;
+
+	if (allocate_domid(s->c->name, &domid, err, sizeof(err)) < 0) {
+		report(s, "error %s", err);
+		return -1;
+	}
+	pid = start_vmm(s, domid, err, sizeof(err));
+	if (pid < 0) {
+		report(s, "error %s", err);
+		rm_run_dir(domid);
+		return -1;
+	}
+	if (ts_dom_info(domid, &d) < 0) {
+		report(s, "error the monitor of %s does not answer on its control socket", s->c->name);
+		goto kill;
+	}
+	snprintf(d.uuid, sizeof(d.uuid), "%s", s->uuid);
+	if (ts_xs_write_domain(xs, s->c, &d) < 0) {
+		report(s, "error writing the xenstore nodes of %s: %s", s->c->name, strerror(errno));
+		goto kill;
+	}
+	if (!xs_introduce_domain(xs, domid, LAYOUT_XENSTORE_PFN, d.store_port)) {
+		report(s, "error xenstored refused to introduce domain %u: %s", domid, strerror(errno));
+		goto kill;
+	}
+	if (!s->paused && ts_control(domid, "unpause", NULL, 0) < 0) {
+		report(s, "error cannot unpause domain %u", domid);
+		goto kill;
+	}
+	slog(s, "domain %s started with id %u", s->c->name, domid);
+	report(s, "ok %u", domid);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	slog(s, "domain %s (id %u) %s", s->c->name, domid, describe_status(status, why, sizeof(why)));
+	goto cleanup;
+kill:
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	status = -1;
+cleanup:
+	ts_xs_remove_domain(xs, domid, s->uuid);
+	rm_run_dir(domid);
+	return status;
+}
+
+static void supervise(struct sup *s)
+{
+	struct xs_handle *xs = ts_xs_open();
+	int status;
+
+	if (!xs) {
+		report(s, "error cannot connect to xenstored");
+		return;
+	}
+	for (;;) {
+		status = boot_once(s, xs);
+		if (status < 0)
+			break;
+		enum dom_action a = action_for(s->c, status);
+		if (a != DOM_ACTION_RESTART && a != DOM_ACTION_RENAME_RESTART && a != DOM_ACTION_COREDUMP_RESTART)
+			break;
+		slog(s, "restarting domain %s", s->c->name);
+	}
+	xs_close(xs);
+}
+
+static int check_host(const struct domain_config *c)
+{
+	char line[256];
+	unsigned long long avail_kb = 0;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "MemAvailable: %llu kB", &avail_kb) == 1)
+				break;
+		fclose(f);
+	}
+	if (avail_kb && c->max_memkb > avail_kb) {
+		fprintf(stderr, "xl: domain %s needs %llu MiB of memory, the host has %llu MiB available\n",
+			c->name, (unsigned long long)(c->max_memkb >> 10), avail_kb >> 10);
+		return -ENOMEM;
+	}
+	if (c->type == DOM_TYPE_HVM) {
+		fprintf(stderr, "xl: type = \"hvm\" is not supported by domus yet: use type = \"pvh\" (or pv)\n");
+		return -ENOTSUP;
+	}
+	if (!c->kernel) {
+		fprintf(stderr, "xl: bootloader = \"%s\" is not supported by domus yet: give kernel = and ramdisk =\n",
+			c->bootloader ? c->bootloader : "");
+		return -ENOTSUP;
+	}
+	if (access(c->kernel, R_OK) < 0) {
+		fprintf(stderr, "xl: kernel %s: %s\n", c->kernel, strerror(errno));
+		return -errno;
+	}
+	if (c->ramdisk && access(c->ramdisk, R_OK) < 0) {
+		fprintf(stderr, "xl: ramdisk %s: %s\n", c->ramdisk, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int ts_create(struct xl_ctx *x, const struct domain_config *c, bool console, bool paused)
+{
+	struct sup s = { .c = c, .paused = paused, .report_fd = -1 };
+	char line[640], path[512];
+	int pipefd[2];
+	pid_t pid;
+	ssize_t n;
+	uint32_t domid = 0;
+
+	(void)x;
+	if (check_host(c) < 0)
+		return 1;
+	uuid_str(c->uuid, s.uuid, sizeof(s.uuid));
+	mkdir(ts_log_dir(), 0755);
+	snprintf(path, sizeof(path), "%s/console", ts_log_dir());
+	mkdir(path, 0755);
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return 1;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		/* Middle process: detach the supervisor from this terminal and
+		 * from whoever waits for `xl create`. */
+		close(pipefd[0]);
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+		snprintf(path, sizeof(path), "%s/xl-%s.log", ts_log_dir(), c->name);
+		s.log = fopen(path, "ae");
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 1);
+			dup2(nul, 2);
+		}
+		s.report_fd = pipefd[1];
+		signal(SIGHUP, SIG_IGN);
+		supervise(&s);
+		if (s.report_fd >= 0)
+			report(&s, "error the supervisor ended before the domain ran");
+		_exit(0);
+	}
+	close(pipefd[1]);
+	waitpid(pid, NULL, 0);
+	n = read(pipefd[0], line, sizeof(line) - 1);
+	close(pipefd[0]);
+	if (n <= 0) {
+		fprintf(stderr, "xl: the domain's supervisor died before reporting (see %s/xl-%s.log)\n",
+			ts_log_dir(), c->name);
+		return 1;
+	}
+	line[n] = '\0';
+	if (strncmp(line, "ok ", 3) != 0) {
+		fprintf(stderr, "xl: %s\n", strncmp(line, "error ", 6) == 0 ? line + 6 : line);
+		return 1;
+	}
+	domid = (uint32_t)strtoul(line + 3, NULL, 10);
+	if (console)
+		return ts_console_attach(domid, c->name) < 0 ? 1 : 0;
+	return 0;
+}
