@@ -236,4 +236,5 @@ void conn_drop_domain(struct xsd *d, uint32_t domid)
 			c->dead = true;
 		}
 	}
+	persist_forget_domain(d->persist, domid);
 }

@@ -128,6 +128,7 @@ static int ctl_quota(struct ops_env *env, struct xse_client *c, const char **v, 
 		if (q == XSE_Q_PATH_MAX && val > XENSTORE_REL_PATH_MAX)
 			val = XENSTORE_REL_PATH_MAX;
 		env->eng->quota[q] = val;
+		xse_meta_changed(env->eng);
 		return ops_reply_str(out, "OK");
 	}
 	if (n != 1)

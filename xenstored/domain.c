@@ -126,6 +126,7 @@ int xse_introduce(struct xse_engine *eng, uint32_t domid)
 		return 0;
 	d->introduced = true;
 	d->gen = eng->gen;
+	xse_meta_changed(eng);
 	if (domid != 0)
 		fire_now(eng, "@introduceDomain", true, NULL, 0);
 	return 0;
@@ -210,6 +211,7 @@ int xse_release(struct xse_engine *eng, uint32_t domid)
 			n->gen = ++eng->gen;
 			d->nodes--;
 			eng->doms[0].nodes++;
+			node_journal(eng, n->he.key, n);
 		} else if (n) {
 			rm_node(&x, pl.v[i]);
 		}
@@ -220,6 +222,7 @@ int xse_release(struct xse_engine *eng, uint32_t domid)
 	drop_perm_id(eng->release_perms, &eng->n_release_perms, domid);
 	d->introduced = false;
 	d->has_target = false;
+	xse_meta_changed(eng);
 	fire_now(eng, "@releaseDomain", true, NULL, 0);
 	return rc;
 }
@@ -239,5 +242,6 @@ int xse_set_target(struct xse_engine *eng, uint32_t domid, uint32_t target)
 		return -ENOENT;
 	eng->doms[domid].has_target = true;
 	eng->doms[domid].target = target;
+	xse_meta_changed(eng);
 	return 0;
 }

@@ -119,6 +119,12 @@ struct xse_engine {
 	 * closes that domain's connections first (as Xen frees the connection
 	 * before the domain).  May be NULL. */
 	void (*domain_gone)(struct xse_engine *eng, uint32_t domid, void *opaque);
+	/* Durable-state hooks (persist.c journals through them); may be NULL.
+	 * node_changed: a global node was written (n) or deleted (n NULL).
+	 * meta_changed: domains, targets, special permissions or quotas. */
+	void (*node_changed)(struct xse_engine *eng, const char *path, const struct xse_node *n,
+			     void *opaque);
+	void (*meta_changed)(struct xse_engine *eng, void *opaque);
 	void *hook_opaque;
 };
 
@@ -174,5 +180,9 @@ int xse_add_watch_raw(struct xse_client *c, const char *path, const char *token,
 
 /* Count of nodes in the store (for tests and `quota`). */
 size_t xse_node_count(const struct xse_engine *eng);
+
+/* Tell the durable-state hook that meta data changed (quotas set by
+ * xenstore-control go through here). */
+void xse_meta_changed(struct xse_engine *eng);
 
 #endif

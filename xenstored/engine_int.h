@@ -61,6 +61,7 @@ int parent_path(const char *path, char *out, size_t outsz);
 int rm_node(struct xse_ctx *x, const char *path);
 void acct_nodes(struct xse_ctx *x, uint32_t domid, int delta);
 void free_node_tree(struct xse_engine *eng);
+void node_journal(struct xse_engine *eng, const char *path, const struct xse_node *n);
 
 /* txn.c */
 struct xse_tentry *txn_entry(struct xse_txn *t, const char *path);

@@ -20,6 +20,11 @@ int persist_flush(struct persist *p);
 /* Give a guest's reconnected ring the watches it had before a restart. */
 struct xse_client;
 void persist_restore_watches(struct persist *p, struct xse_client *c);
+/* Journal a guest ring's (new) list of watches. */
+void persist_watches(struct persist *p, const struct xse_client *c);
+/* Keep a detached ring's watches for its return; forget a released domain. */
+void persist_stash_watches(struct persist *p, const struct xse_client *c);
+void persist_forget_domain(struct persist *p, uint32_t domid);
 /* Full snapshot (on SIGTERM, and when the journal grows). */
 int persist_snapshot(struct persist *p);
 

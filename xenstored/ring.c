@@ -56,8 +56,10 @@ static void ring_break(struct ring *r, uint32_t err, const char *why)
 	r->broken = true;
 	r->pending = false;
 	__atomic_store_n(&r->intf->error, err, __ATOMIC_RELEASE);
-	if (r->conn)
+	if (r->conn) {
 		xse_reset_watches(&r->conn->cl);
+		persist_watches(r->d->persist, &r->conn->cl);
+	}
 }
 
 static void ring_connect(struct ring *r)
@@ -99,6 +101,8 @@ void ring_free(struct xsd *d, struct ring *r)
 	if (r->conn) {
 		struct conn *c = r->conn;
 
+		if (c->cl.eng)
+			persist_stash_watches(d->persist, &c->cl);
 		ring_disconnect(r);
 		conn_free(c);
 	}
@@ -314,11 +318,43 @@ void ring_introduced(struct xsd *d, uint32_t domid)
 	}
 	i = r->intf;
 	xse_reset_watches(&r->conn->cl);
+	persist_watches(d->persist, &r->conn->cl);
 	i->req_cons = i->req_prod = 0;
 	i->rsp_cons = i->rsp_prod = 0;
 	if (__atomic_load_n(&i->connection, __ATOMIC_ACQUIRE) == XENSTORE_RECONNECT)
 		__atomic_store_n(&i->connection, XENSTORE_CONNECTED, __ATOMIC_RELEASE);
 	notify(r);
+}
+
+/* Copy n bytes at index idx of the request ring (wrapping). */
+static void ring_copy_req(const struct xenstore_domain_interface *i, XENSTORE_RING_IDX idx,
+			  void *dst, uint32_t n)
+{
+	uint32_t off = MASK_XENSTORE_IDX(idx), first = XENSTORE_RING_SIZE - off;
+
+	if (first > n)
+		first = n;
+	memcpy(dst, i->req + off, first);
+	memcpy((char *)dst + first, i->req, n - first);
+}
+
+/* At a message boundary, take a message only once all of it is in the ring
+ * (when it fits), so req_cons never stops mid-message: a restarted
+ * xenstored then finds the ring at a boundary.  Larger messages stream. */
+static bool whole_message_ready(const struct ring *r, XENSTORE_RING_IDX cons,
+				XENSTORE_RING_IDX prod)
+{
+	struct xsd_sockmsg h;
+	uint32_t avail = prod - cons;
+
+	if (r->conn->in_used != 0)
+		return true;
+	if (avail < sizeof(h))
+		return false;
+	ring_copy_req(r->intf, cons, &h, sizeof(h));
+	if (h.len > XENSTORE_PAYLOAD_MAX || sizeof(h) + h.len > XENSTORE_RING_SIZE)
+		return true; /* let conn_feed judge or stream it */
+	return sizeof(h) + h.len <= avail;
 }
 
 static void ring_read(struct ring *r)
@@ -334,14 +370,12 @@ static void ring_read(struct ring *r)
 		ring_break(r, XENSTORE_ERROR_RINGIDX, "request ring indexes out of range");
 		return;
 	}
-	while (prod != cons && taken < RING_BUDGET && conn_may_read(r->conn)) {
-		uint32_t off = MASK_XENSTORE_IDX(cons);
-		uint32_t chunk = XENSTORE_RING_SIZE - off;
+	while (prod != cons && taken < RING_BUDGET && conn_may_read(r->conn) &&
+	       whole_message_ready(r, cons, prod)) {
+		uint32_t chunk = prod - cons;
 		long used;
 
-		if (chunk > prod - cons)
-			chunk = prod - cons;
-		memcpy(buf, i->req + off, chunk); /* copy, then parse our copy */
+		ring_copy_req(i, cons, buf, chunk); /* copy, then parse our copy */
 		used = conn_feed(r->conn, buf, chunk);
 		if (used < 0) {
 			char why[64];
@@ -363,7 +397,7 @@ static void ring_read(struct ring *r)
 	}
 	/* Stay pending while data is left and the budget, not the guest, was
 	 * the limit; the outstanding quota waits for a kick instead. */
-	r->pending = prod != cons && conn_may_read(r->conn);
+	r->pending = prod != cons && conn_may_read(r->conn) && whole_message_ready(r, cons, prod);
 }
 
 void ring_flush(struct ring *r)

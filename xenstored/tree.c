@@ -162,6 +162,18 @@ int node_find(struct xse_ctx *x, const char *path, struct xse_node **ret)
 	return 0;
 }
 
+void node_journal(struct xse_engine *eng, const char *path, const struct xse_node *n)
+{
+	if (eng->node_changed)
+		eng->node_changed(eng, path, n, eng->hook_opaque);
+}
+
+void xse_meta_changed(struct xse_engine *eng)
+{
+	if (eng->meta_changed)
+		eng->meta_changed(eng, eng->hook_opaque);
+}
+
 void node_touch(struct xse_ctx *x, struct xse_node *n)
 {
 	n->gen = ++x->eng->gen;
@@ -170,6 +182,8 @@ void node_touch(struct xse_ctx *x, struct xse_node *n)
 
 		if (te)
 			te->modified = true;
+	} else {
+		node_journal(x->eng, n->he.key, n);
 	}
 }
 
@@ -283,8 +297,10 @@ static int node_insert(struct xse_ctx *x, struct xse_node *n)
 	struct xse_tentry *te;
 
 	n->gen = ++x->eng->gen;
-	if (!x->t)
+	if (!x->t) {
+		node_journal(x->eng, n->he.key, n);
 		return htab_insert(&x->eng->nodes, &n->he);
+	}
 	te = txn_entry(x->t, n->he.key);
 	if (!te)
 		return -EIO; /* node_find() recorded the absent node first */
@@ -296,6 +312,7 @@ static int node_insert(struct xse_ctx *x, struct xse_node *n)
 static void node_unlink(struct xse_ctx *x, struct xse_node *n)
 {
 	if (!x->t) {
+		node_journal(x->eng, n->he.key, NULL);
 		htab_remove(&x->eng->nodes, &n->he);
 		node_free(n);
 		return;
@@ -625,6 +642,7 @@ static int set_special_perms(struct xse_ctx *x, const char *name, const struct x
 	free(*slot);
 	*slot = copy;
 	*nslot = np;
+	xse_meta_changed(eng);
 	return 0;
 }
 

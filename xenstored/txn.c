@@ -178,7 +178,10 @@ static void txn_apply(struct xse_engine *eng, struct xse_txn *t)
 		if (te->node) {
 			te->node->gen = ++eng->gen;
 			htab_insert(&eng->nodes, &te->node->he);
+			node_journal(eng, te->he.key, te->node);
 			te->node = NULL;
+		} else {
+			node_journal(eng, te->he.key, NULL);
 		}
 		if (te->fire)
 			fire_now(eng, te->he.key, te->fire_exact, te->old_perms, te->n_old_perms);

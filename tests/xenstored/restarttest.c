@@ -1,0 +1,140 @@
+/* Restart without loss: nodes, permissions, domains, a guest's ring and its
+ * watches survive xenstored being stopped (SIGTERM) and started again, and
+ * being killed (SIGKILL) after acknowledging a write.  This program runs the
+ * daemon itself (argv[1]) on XENSTORED_PATH and plays dom0 (libxenstore),
+ * the guest and its monitor (guestsim.c), which stay up across restarts. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <xenstore.h>
+
+#include "guestsim.h"
+#include "ring_proto.h"
+
+static int failures;
+static pid_t daemon_pid = -1;
+
+#define CHECK(cond)                                                                    \
+	do {                                                                           \
+		if (!(cond)) {                                                         \
+			fprintf(stderr, "FAIL line %d: %s\n", __LINE__, #cond);        \
+			failures++;                                                    \
+		}                                                                      \
+	} while (0)
+
+static void start(const char *bin)
+{
+	const char *sock = getenv("XENSTORED_PATH");
+	struct stat st;
+
+	unlink(sock);
+	daemon_pid = fork();
+	if (daemon_pid == 0) {
+		execl(bin, bin, "-s", sock, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200 && stat(sock, &st) < 0; i++)
+		usleep(20000);
+}
+
+static void stop(int sig)
+{
+	kill(daemon_pid, sig);
+	waitpid(daemon_pid, NULL, 0);
+	daemon_pid = -1;
+}
+
+static char *read_node(struct xs_handle *h, const char *path)
+{
+	unsigned len;
+
+	return xs_read(h, XBT_NULL, path, &len);
+}
+
+static int is(struct xs_handle *h, const char *path, const char *want)
+{
+	char *v = read_node(h, path);
+	int ok = v && strcmp(v, want) == 0;
+
+	free(v);
+	return ok;
+}
+
+/* The guest's watch fires for a dom0 write: proof its watch survived. */
+static int watch_alive(struct xs_handle *h, struct guest *g, const char *node)
+{
+	char buf[XENSTORE_PAYLOAD_MAX + 1], path[64];
+	int t;
+
+	snprintf(path, sizeof(path), "/local/domain/5/data/%s", node);
+	if (!xs_write(h, XBT_NULL, path, "1", 1))
+		return 0;
+	t = guest_recv(g, buf, 2000);
+	return t == XS_WATCH_EVENT && strcmp(buf, path + strlen("/local/domain/5/")) == 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *gsock = getenv("XSD_GUEST_SOCKET");
+	struct xs_permissions p5 = { .id = 5, .perms = XS_PERM_NONE };
+	struct xs_permissions acl[2] = { { .id = 0, .perms = XS_PERM_NONE },
+					 { .id = 5, .perms = XS_PERM_READ } };
+	struct xs_permissions *got;
+	char buf[XENSTORE_PAYLOAD_MAX + 1];
+	struct xs_handle *h;
+	struct guest g;
+	unsigned n;
+
+	if (argc < 2 || !gsock || guest_init(&g, 5) < 0)
+		return 2;
+	start(argv[1]);
+	h = xs_open(0);
+	CHECK(h && xs_write(h, XBT_NULL, "/r/a", "1", 1));
+	CHECK(xs_set_permissions(h, XBT_NULL, "/r/a", acl, 2));
+	CHECK(xs_mkdir(h, XBT_NULL, "/local/domain/5"));
+	CHECK(xs_set_permissions(h, XBT_NULL, "/local/domain/5", &p5, 1));
+	CHECK(guest_handover(&g, gsock, 0) == 0);
+	CHECK(xs_introduce_domain(h, 5, 0, 1));
+	CHECK(guest_call(&g, XS_WATCH, "data\0w", 7, buf) == XS_WATCH);
+	CHECK(guest_recv(&g, buf, 2000) == XS_WATCH_EVENT && !strcmp(buf, "data"));
+	/* Its own watch fires first: Xen queues the event before the ack. */
+	CHECK(guest_call(&g, XS_WRITE, "data/x\0gx", 9, buf) == XS_WATCH_EVENT);
+	CHECK(guest_recv(&g, buf, 2000) == XS_WRITE);
+	xs_close(h);
+
+	/* 1. Orderly stop and start; the monitor hands the ring over again. */
+	stop(SIGTERM);
+	start(argv[1]);
+	h = xs_open(0);
+	CHECK(is(h, "/r/a", "1"));
+	got = xs_get_permissions(h, XBT_NULL, "/r/a", &n);
+	CHECK(got && n == 2 && got[1].id == 5 && got[1].perms == XS_PERM_READ);
+	free(got);
+	CHECK(is(h, "/local/domain/5/data/x", "gx"));
+	CHECK(xs_is_domain_introduced(h, 5));
+	CHECK(guest_handover(&g, gsock, XSD_RING_RECONNECT) == 0);
+	CHECK(watch_alive(h, &g, "y"));
+	CHECK(guest_call(&g, XS_READ, "data/x", 7, buf) == XS_READ && !strcmp(buf, "gx"));
+	CHECK(xs_write(h, XBT_NULL, "/r/b", "acked", 5));
+	xs_close(h);
+
+	/* 2. kill -9 right after an acknowledged write. */
+	stop(SIGKILL);
+	start(argv[1]);
+	h = xs_open(0);
+	CHECK(is(h, "/r/b", "acked"));
+	CHECK(is(h, "/local/domain/5/data/y", "1"));
+	CHECK(guest_handover(&g, gsock, XSD_RING_RECONNECT) == 0);
+	CHECK(watch_alive(h, &g, "z"));
+	CHECK(xs_release_domain(h, 5));
+	CHECK(!xs_is_domain_introduced(h, 5));
+	xs_close(h);
+	stop(SIGTERM);
+	printf("restart: %d failures\n", failures);
+	return failures ? 1 : 0;
+}
