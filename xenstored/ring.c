@@ -338,25 +338,6 @@ static void ring_copy_req(const struct xenstore_domain_interface *i, XENSTORE_RI
 	memcpy((char *)dst + first, i->req, n - first);
 }
 
-/* At a message boundary, take a message only once all of it is in the ring
- * (when it fits), so req_cons never stops mid-message: a restarted
- * xenstored then finds the ring at a boundary.  Larger messages stream. */
-static bool whole_message_ready(const struct ring *r, XENSTORE_RING_IDX cons,
-				XENSTORE_RING_IDX prod)
-{
-	struct xsd_sockmsg h;
-	uint32_t avail = prod - cons;
-
-	if (r->conn->in_used != 0)
-		return true;
-	if (avail < sizeof(h))
-		return false;
-	ring_copy_req(r->intf, cons, &h, sizeof(h));
-	if (h.len > XENSTORE_PAYLOAD_MAX || sizeof(h) + h.len > XENSTORE_RING_SIZE)
-		return true; /* let conn_feed judge or stream it */
-	return sizeof(h) + h.len <= avail;
-}
-
 static void ring_read(struct ring *r)
 {
 	struct xenstore_domain_interface *i = r->intf;
@@ -370,8 +351,11 @@ static void ring_read(struct ring *r)
 		ring_break(r, XENSTORE_ERROR_RINGIDX, "request ring indexes out of range");
 		return;
 	}
-	while (prod != cons && taken < RING_BUDGET && conn_may_read(r->conn) &&
-	       whole_message_ready(r, cons, prod)) {
+	/* Take whatever is there, partial messages included: Linux notifies only
+	 * when it finds the ring drained before its write (xb_write in
+	 * drivers/xen/xenbus/xenbus_comms.c: "if (prod <= intf->req_cons)"), so
+	 * the rest of a message half-read here comes with no kick at all. */
+	while (prod != cons && taken < RING_BUDGET && conn_may_read(r->conn)) {
 		uint32_t chunk = prod - cons;
 		long used;
 
@@ -392,12 +376,14 @@ static void ring_read(struct ring *r)
 			break;
 	}
 	if (moved) {
-		__atomic_store_n(&i->req_cons, cons, __ATOMIC_RELEASE);
+		__atomic_store_n(&i->req_cons, cons, __ATOMIC_SEQ_CST);
 		notify(r);
 	}
-	/* Stay pending while data is left and the budget, not the guest, was
-	 * the limit; the outstanding quota waits for a kick instead. */
-	r->pending = prod != cons && conn_may_read(r->conn) && whole_message_ready(r, cons, prod);
+	/* Look again after publishing req_cons: what the guest wrote meanwhile
+	 * came without a kick (see above).  The outstanding quota waits for a
+	 * kick instead. */
+	prod = __atomic_load_n(&i->req_prod, __ATOMIC_SEQ_CST);
+	r->pending = prod != cons && conn_may_read(r->conn);
 }
 
 void ring_flush(struct ring *r)
