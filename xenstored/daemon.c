@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "persist.h"
@@ -83,7 +84,7 @@ int xsd_init(struct xsd *d, const struct xsd_opts *o)
 	d->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (d->ep < 0)
 		return -errno;
-	rc = sock_listen(o->socket_path, &d->listen_fd);
+	rc = sock_listen(o->socket_path, SOCK_STREAM, &d->listen_fd);
 	if (rc < 0) {
 		log_err("socket", "cannot listen on %s: %s", o->socket_path, strerror(-rc));
 		return rc;

@@ -101,7 +101,7 @@ int conn_iov(const struct conn *c, struct iovec *iov, int max);
 void conn_drop_domain(struct xsd *d, uint32_t domid);
 
 /* sock.c */
-int sock_listen(const char *path, int *ret_fd);
+int sock_listen(const char *path, int type, int *ret_fd);
 void sock_accept(struct xsd *d);
 void sock_event(struct xsd *d, struct conn *c, uint32_t events);
 void sock_update_poll(struct xsd *d, struct conn *c);

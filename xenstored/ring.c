@@ -17,7 +17,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "persist.h"
@@ -119,29 +118,15 @@ void ring_free(struct xsd *d, struct ring *r)
 
 int ring_guest_listen(struct xsd *d)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &d->guest_tag };
-	const char *path = d->opts.guest_socket_path;
-	int fd;
+	int rc = sock_listen(d->opts.guest_socket_path, SOCK_SEQPACKET, &d->guest_fd);
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 16) < 0) {
-		int rc = -errno;
-
-		close(fd);
-		log_err("guest", "cannot listen on %s: %s", path, strerror(-rc));
+	if (rc < 0) {
+		log_err("guest", "cannot listen on %s: %s", d->opts.guest_socket_path, strerror(-rc));
 		return rc;
 	}
-	d->guest_fd = fd;
 	d->guest_tag = (struct poll_tag){ P_GUEST_LISTEN, NULL };
-	return epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+	return epoll_ctl(d->ep, EPOLL_CTL_ADD, d->guest_fd, &ev) < 0 ? -errno : 0;
 }
 
 void ring_guest_accept(struct xsd *d)

@@ -12,7 +12,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-int sock_listen(const char *path, int *ret_fd)
+/* A listening Unix socket at path, mode 0600 (only root's tools). */
+int sock_listen(const char *path, int type, int *ret_fd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = -1, r, rc = 0;
@@ -20,7 +21,7 @@ int sock_listen(const char *path, int *ret_fd)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	unlink(path);

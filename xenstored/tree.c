@@ -395,21 +395,6 @@ static int create_node(struct xse_ctx *x, const char *path, const void *val, uin
 	return 0;
 }
 
-static int home(struct xse_client *c, const char *in, char *path, size_t sz)
-{
-	if (!in)
-		return -EINVAL;
-	return xse_canonicalize(c, in, path, sz);
-}
-
-#define CTX_OR_RETURN(x, c, txid)                                         \
-	struct xse_ctx x = { .eng = (c)->eng, .c = (c) };                 \
-	do {                                                              \
-		int rc_ = txn_lookup_ctx(&x, txid);                       \
-		if (rc_ < 0)                                              \
-			return rc_;                                       \
-	} while (0)
-
 static int txn_lookup_ctx(struct xse_ctx *x, uint32_t txid)
 {
 	if (txid == 0)
@@ -423,17 +408,40 @@ static int txn_lookup_ctx(struct xse_ctx *x, uint32_t txid)
 	return -ENOENT;
 }
 
+/* One request: the caller's context (with its transaction) and the
+ * canonical path it names. */
+struct req {
+	struct xse_ctx x;
+	char path[XENSTORE_ABS_PATH_MAX + 64];
+};
+
+static int req_init(struct req *q, struct xse_client *c, uint32_t txid, const char *in)
+{
+	int rc;
+
+	q->x = (struct xse_ctx){ .eng = c->eng, .c = c };
+	rc = txn_lookup_ctx(&q->x, txid);
+	if (rc == 0)
+		rc = in ? xse_canonicalize(c, in, q->path, sizeof(q->path)) : -EINVAL;
+	return rc;
+}
+
+/* The node a reading request names, if the caller may read it. */
+static int readable_node(struct xse_client *c, uint32_t txid, const char *in,
+			 struct xse_node **n)
+{
+	struct req q;
+	int rc = req_init(&q, c, txid, in);
+
+	return rc < 0 ? rc : get_node(&q.x, q.path, XSE_PERM_READ, n);
+}
+
 int xse_read(struct xse_client *c, uint32_t txid, const char *in, const char **val,
 	     uint32_t *len)
 {
-	char path[XENSTORE_ABS_PATH_MAX + 64];
 	struct xse_node *n;
-	int rc;
-	CTX_OR_RETURN(x, c, txid);
+	int rc = readable_node(c, txid, in, &n);
 
-	rc = home(c, in, path, sizeof(path));
-	if (rc == 0)
-		rc = get_node(&x, path, XSE_PERM_READ, &n);
 	if (rc < 0)
 		return rc;
 	*val = n->value;
@@ -444,19 +452,19 @@ int xse_read(struct xse_client *c, uint32_t txid, const char *in, const char **v
 int xse_write(struct xse_client *c, uint32_t txid, const char *in, const void *val,
 	      uint32_t vlen)
 {
-	char path[XENSTORE_ABS_PATH_MAX + 64];
+	struct req q;
 	struct xse_node *n;
 	char *nv;
 	int rc;
-	CTX_OR_RETURN(x, c, txid);
 
-	rc = home(c, in, path, sizeof(path));
-	if (rc == 0)
-		rc = get_node(&x, path, XSE_PERM_WRITE, &n);
+	rc = req_init(&q, c, txid, in);
+	if (rc < 0)
+		return rc;
+	rc = get_node(&q.x, q.path, XSE_PERM_WRITE, &n);
 	if (rc == -ENOENT) {
-		rc = create_node(&x, path, val, vlen);
+		rc = create_node(&q.x, q.path, val, vlen);
 	} else if (rc == 0) {
-		if (too_big(&x, XSE_NODE_SIZE(n->nperms, vlen, n->clen)))
+		if (too_big(&q.x, XSE_NODE_SIZE(n->nperms, vlen, n->clen)))
 			return -ENOSPC;
 		nv = malloc(vlen ? vlen : 1);
 		if (!nv)
@@ -465,30 +473,30 @@ int xse_write(struct xse_client *c, uint32_t txid, const char *in, const void *v
 		free(n->value);
 		n->value = nv;
 		n->vlen = vlen;
-		node_touch(&x, n);
+		node_touch(&q.x, n);
 	}
 	if (rc < 0)
 		return rc;
-	fire_watches(&x, path, false, NULL, 0);
+	fire_watches(&q.x, q.path, false, NULL, 0);
 	return 0;
 }
 
 int xse_mkdir(struct xse_client *c, uint32_t txid, const char *in)
 {
-	char path[XENSTORE_ABS_PATH_MAX + 64];
+	struct req q;
 	struct xse_node *n;
 	int rc;
-	CTX_OR_RETURN(x, c, txid);
 
-	rc = home(c, in, path, sizeof(path));
-	if (rc == 0)
-		rc = get_node(&x, path, XSE_PERM_WRITE, &n);
-	if (rc != -ENOENT)
-		return rc; /* exists already (fine), or no permission */
-	rc = create_node(&x, path, NULL, 0);
+	rc = req_init(&q, c, txid, in);
 	if (rc < 0)
 		return rc;
-	fire_watches(&x, path, false, NULL, 0);
+	rc = get_node(&q.x, q.path, XSE_PERM_WRITE, &n);
+	if (rc != -ENOENT)
+		return rc; /* exists already (fine), or no permission */
+	rc = create_node(&q.x, q.path, NULL, 0);
+	if (rc < 0)
+		return rc;
+	fire_watches(&q.x, q.path, false, NULL, 0);
 	return 0;
 }
 
@@ -552,42 +560,38 @@ int rm_node(struct xse_ctx *x, const char *path)
 
 int xse_rm(struct xse_client *c, uint32_t txid, const char *in)
 {
-	char path[XENSTORE_ABS_PATH_MAX + 64], parent[XENSTORE_ABS_PATH_MAX + 64];
+	struct req q;
+	char parent[XENSTORE_ABS_PATH_MAX + 64];
 	struct xse_node *n;
 	int rc;
-	CTX_OR_RETURN(x, c, txid);
 
-	rc = home(c, in, path, sizeof(path));
-	if (rc == 0)
-		rc = get_node(&x, path, XSE_PERM_WRITE, &n);
+	rc = req_init(&q, c, txid, in);
+	if (rc < 0)
+		return rc;
+	rc = get_node(&q.x, q.path, XSE_PERM_WRITE, &n);
 	if (rc == -ENOENT) {
 		/* Removing what is not there is fine if the parent exists
 		 * (xenstored_core.c do_rm). */
-		if (parent_path(path, parent, sizeof(parent)) < 0)
+		if (parent_path(q.path, parent, sizeof(parent)) < 0)
 			return -EINVAL;
-		rc = node_find(&x, parent, &n);
+		rc = node_find(&q.x, parent, &n);
 		if (rc < 0)
 			return rc;
 		return n ? 0 : -ENOENT;
 	}
 	if (rc < 0)
 		return rc;
-	if (strcmp(path, "/") == 0)
+	if (strcmp(q.path, "/") == 0)
 		return -EINVAL;
-	return rm_node(&x, path);
+	return rm_node(&q.x, q.path);
 }
 
 int xse_directory(struct xse_client *c, uint32_t txid, const char *in, const char **kids,
 		  uint32_t *len, uint64_t *gen)
 {
-	char path[XENSTORE_ABS_PATH_MAX + 64];
 	struct xse_node *n;
-	int rc;
-	CTX_OR_RETURN(x, c, txid);
+	int rc = readable_node(c, txid, in, &n);
 
-	rc = home(c, in, path, sizeof(path));
-	if (rc == 0)
-		rc = get_node(&x, path, XSE_PERM_READ, &n);
 	if (rc < 0)
 		return rc;
 	*kids = n->children;
@@ -600,14 +604,9 @@ int xse_directory(struct xse_client *c, uint32_t txid, const char *in, const cha
 int xse_get_perms(struct xse_client *c, uint32_t txid, const char *in,
 		  const struct xse_perm **perms, uint32_t *np)
 {
-	char path[XENSTORE_ABS_PATH_MAX + 64];
 	struct xse_node *n;
-	int rc;
-	CTX_OR_RETURN(x, c, txid);
+	int rc = readable_node(c, txid, in, &n);
 
-	rc = home(c, in, path, sizeof(path));
-	if (rc == 0)
-		rc = get_node(&x, path, XSE_PERM_READ, &n);
 	if (rc < 0)
 		return rc;
 	*perms = n->perms;
@@ -650,27 +649,27 @@ static int set_special_perms(struct xse_ctx *x, const char *name, const struct x
 int xse_set_perms(struct xse_client *c, uint32_t txid, const char *in,
 		  const struct xse_perm *perms, uint32_t np)
 {
-	char path[XENSTORE_ABS_PATH_MAX + 64];
+	struct req q;
 	struct xse_perm *old, *copy;
 	uint32_t nold;
 	struct xse_node *n;
 	int rc;
-	CTX_OR_RETURN(x, c, txid);
 
-	if (np == 0)
-		return -EINVAL;
-	if (ctx_unprivileged(&x) && np > (uint32_t)x.eng->quota[XSE_Q_PERMISSIONS])
-		return -ENOSPC;
-	if (in[0] == '@')
-		return set_special_perms(&x, in, perms, np);
-	rc = home(c, in, path, sizeof(path));
-	if (rc == 0)
-		rc = get_node(&x, path, XSE_PERM_WRITE | XSE_PERM_OWNER, &n);
+	rc = req_init(&q, c, txid, in);
 	if (rc < 0)
 		return rc;
-	if (ctx_unprivileged(&x) && perms[0].id != n->perms[0].id)
+	if (np == 0)
+		return -EINVAL;
+	if (ctx_unprivileged(&q.x) && np > (uint32_t)q.x.eng->quota[XSE_Q_PERMISSIONS])
+		return -ENOSPC;
+	if (in[0] == '@')
+		return set_special_perms(&q.x, in, perms, np);
+	rc = get_node(&q.x, q.path, XSE_PERM_WRITE | XSE_PERM_OWNER, &n);
+	if (rc < 0)
+		return rc;
+	if (ctx_unprivileged(&q.x) && perms[0].id != n->perms[0].id)
 		return -EPERM;
-	if (too_big(&x, XSE_NODE_SIZE(np, n->vlen, n->clen)))
+	if (too_big(&q.x, XSE_NODE_SIZE(np, n->vlen, n->clen)))
 		return -ENOSPC;
 	copy = malloc(sizeof(*perms) * np);
 	if (!copy)
@@ -678,12 +677,12 @@ int xse_set_perms(struct xse_client *c, uint32_t txid, const char *in,
 	memcpy(copy, perms, sizeof(*perms) * np);
 	old = n->perms;
 	nold = n->nperms;
-	acct_nodes(&x, old[0].id, -1);
-	acct_nodes(&x, perms[0].id, 1);
+	acct_nodes(&q.x, old[0].id, -1);
+	acct_nodes(&q.x, perms[0].id, 1);
 	n->perms = copy;
 	n->nperms = np;
-	node_touch(&x, n);
-	fire_watches(&x, path, false, old, nold);
+	node_touch(&q.x, n);
+	fire_watches(&q.x, q.path, false, old, nold);
 	free(old);
 	return 0;
 }

@@ -11,42 +11,10 @@
 #include <unistd.h>
 #include <xen/io/xs_wire.h>
 
-static int failures;
+#include "testutil.h"
 
-#define CHECK(cond)                                                                    \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "FAIL line %d: %s\n", __LINE__, #cond);        \
-			failures++;                                                    \
-		}                                                                      \
-	} while (0)
 
-static int dial(void)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	struct timeval tv = { .tv_sec = 3 };
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", getenv("XENSTORED_PATH"));
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		perror("connect");
-		exit(1);
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
-static int read_full(int fd, void *p, size_t n)
-{
-	for (size_t got = 0; got < n;) {
-		ssize_t r = read(fd, (char *)p + got, n - got);
-
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
-}
 
 /* Sends type+payload; returns reply type, body in buf (NUL-terminated). */
 static int call(int fd, uint32_t type, const void *payload, uint32_t len, char *buf)

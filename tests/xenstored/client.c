@@ -9,16 +9,8 @@
 #include <string.h>
 #include <xenstore.h>
 
-static int failures;
+#include "testutil.h"
 
-#define CHECK(cond)                                                               \
-	do {                                                                      \
-		if (!(cond)) {                                                    \
-			fprintf(stderr, "FAIL %s:%d: %s (errno %d %s)\n", __FILE__, \
-				__LINE__, #cond, errno, strerror(errno));         \
-			failures++;                                               \
-		}                                                                 \
-	} while (0)
 
 /* Next watch event within 2 s; "path|token" in buf. */
 static int next_event(struct xs_handle *h, char *buf, size_t sz)

@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <xen/io/xs_wire.h>
 
+#include "testutil.h"
+
 struct step {
 	int conn;	/* 0 or 1 */
 	uint32_t type;
@@ -114,30 +116,7 @@ static const struct step script[] = {
 	S(0, 20, 0, "x"), /* XS_RESTRICT, removed from xs_wire.h */
 };
 
-static int dial(void)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", getenv("XENSTORED_PATH"));
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		perror("connect");
-		exit(1);
-	}
-	return fd;
-}
-
-static int read_full(int fd, void *p, size_t n)
-{
-	for (size_t got = 0; got < n;) {
-		ssize_t r = read(fd, (char *)p + got, n - got);
-
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
-}
 
 static void print_body(const char *b, uint32_t len)
 {

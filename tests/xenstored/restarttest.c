@@ -15,17 +15,10 @@
 
 #include "guestsim.h"
 #include "ring_proto.h"
+#include "testutil.h"
 
-static int failures;
 static pid_t daemon_pid = -1;
 
-#define CHECK(cond)                                                                    \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "FAIL line %d: %s\n", __LINE__, #cond);        \
-			failures++;                                                    \
-		}                                                                      \
-	} while (0)
 
 static void start(const char *bin)
 {

@@ -21,17 +21,10 @@
 #include <xenstore.h>
 #include <xen/io/xs_wire.h>
 
+#include "testutil.h"
+
 #include "guestsim.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                    \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "FAIL line %d: %s\n", __LINE__, #cond);        \
-			failures++;                                                    \
-		}                                                                      \
-	} while (0)
 
 static void give_home(struct xs_handle *h, unsigned domid)
 {
