@@ -22,6 +22,7 @@ struct lexer {
 	const char *source;
 	unsigned line;
 	unsigned typo_line; /* last line a typographic quote was reported on */
+	bool cr_seen;	    /* a carriage return was reported */
 	struct cfg_diag *d;
 	/* current token */
 	enum tok t;
@@ -264,8 +265,19 @@ static void lex_next(struct lexer *lx)
 	free(lx->text);
 	lx->text = NULL;
 	p = lx->p;
-	while (p < lx->end && (*p == ' ' || *p == '\t' || *p == '\r'))
+	for (;;) {
+		while (p < lx->end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p >= lx->end || *p != '\r')
+			break;
+		/* Xen's lexer takes only blanks and tabs as white space, so a
+		 * file with DOS line ends fails there; say so once per file
+		 * and read on. */
+		if (!lx->cr_seen)
+			lex_error(lx, p, "carriage return (DOS line ends?) is not allowed in xl.cfg; convert the file with dos2unix");
+		lx->cr_seen = true;
 		p++;
+	}
 	if (p < lx->end && *p == '#')
 		while (p < lx->end && *p != '\n')
 			p++;
