@@ -1,0 +1,2 @@
+create
+../fail/bad-vdev.cfg

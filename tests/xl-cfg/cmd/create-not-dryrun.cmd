@@ -1,2 +1,0 @@
-create
-../pass/seed-domU.pv.cfg

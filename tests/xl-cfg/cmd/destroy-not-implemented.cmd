@@ -1,2 +1,0 @@
-destroy
-1
