@@ -15,10 +15,17 @@ while read -r m; do
 	insmod "/lib/modules/$m" 2>/dev/null
 done </lib/modules/load-order
 [ -d /sys/hypervisor ] && mount -t xenfs xenfs /proc/xen 2>/dev/null
+# busybox poweroff/reboot/halt signal PID 1 (USR2/TERM/USR1); that is how the
+# kernel's orderly_poweroff() for `xl shutdown` reaches us.  Work runs in the
+# background so that `wait` lets the traps fire at once.
+trap 'echo "DOMUS-POWEROFF"; sync; poweroff -f' USR2
+trap 'echo "DOMUS-REBOOT"; sync; reboot -f' TERM
+trap 'sync; halt -f' USR1
 test=$(sed -n 's/.*domus\.test=\([^ ]*\).*/\1/p' /proc/cmdline)
 if [ -n "$test" ]; then
 	if [ -f "/tests/$test.sh" ]; then
-		sh "/tests/$test.sh"
+		sh "/tests/$test.sh" &
+		wait $!
 		rc=$?
 	else
 		echo "no such fixture test: $test"
@@ -30,4 +37,7 @@ if [ -n "$test" ]; then
 fi
 echo "domus fixture: $(uname -r); type poweroff to leave"
 export PS1='domU# '
-exec setsid cttyhack sh -l
+while :; do
+	setsid cttyhack sh -l &
+	wait $!
+done

@@ -1,0 +1,29 @@
+#!/bin/bash
+# Bad input gets one clear line from xl and leaves nothing behind.
+BUILD=$1; . "$(dirname "$0")/domlib.sh"
+expect_fail() { # expect_fail WHAT REGEX xl-args...
+	local what=$1 re=$2 out; shift 2
+	out=$("$XL" "$@" 2>&1) && fail "$what: xl succeeded"
+	echo "$out" | grep -qE "$re" || fail "$what: unexpected message: $out"
+	[ -z "$(ls /run/domus 2>/dev/null | grep -v next-domid)" ] || fail "$what: left a run directory"
+	ok "$what: $(echo "$out" | grep -E "$re" | head -1)"
+}
+cfg=$(mkcfg bad1 xen); sed -i "s|^kernel = .*|kernel = \"/etc/hostname\"|" "$cfg"
+expect_fail "not a kernel" "not a Linux kernel" create -q "$cfg"
+cfg=$(mkcfg bad2 xen); sed -i "s|^ramdisk = .*|ramdisk = \"/nonexistent/initrd.gz\"|" "$cfg"
+expect_fail "missing ramdisk" "ramdisk /nonexistent/initrd.gz: No such file" create -q "$cfg"
+cfg=$(mkcfg bad3 xen "memory = 900000" "maxmem = 900000")
+expect_fail "too much memory" "needs [0-9]+ MiB of memory, the host has [0-9]+ MiB" create -q "$cfg"
+"$XL" create -q "$(mkcfg dup1 idle)" || fail "first dup1 failed"
+id=$(domid_of dup1)
+out=$("$XL" create -q "$(mkcfg dup1 idle)" 2>&1) && fail "a second dup1 was created"
+echo "$out" | grep -q 'domain with name "dup1" already exists' || fail "duplicate name message: $out"
+ok "duplicate name: $out"
+# A monitor killed with kill -9: its supervisor notices and cleans up.
+wait_log dup1 "DOMUS-READY" 120 || fail "dup1 did not come up"
+kill -9 "$(cat /run/domus/$id/vmm.pid)"
+wait_gone dup1 20 || fail "dup1 still listed after its monitor was killed"
+sleep 1
+leftovers "$id"
+grep -q "killed by signal 9" "$LOGDIR/xl-dup1.log" || fail "the xl log does not say what happened"
+ok "kill -9: $(grep 'killed by signal 9' "$LOGDIR/xl-dup1.log" | tail -1)"
