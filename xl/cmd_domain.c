@@ -1,6 +1,5 @@
-/* Domain lifecycle commands.  So far: create, whose dry run (-N) prints
- * the parsed configuration as libxl's JSON; starting the domain comes with
- * domus-vmm. */
+/* xl create: parse the configuration (cfg/), then either print it as
+ * libxl's JSON (-N) or hand it to the toolstack (ts_create.c). */
 #include "xl.h"
 #include "ts.h"
 
