@@ -5,10 +5,13 @@
  * ("node P now has this value, these permissions and these children",
  * "node P is gone", "these are the domains", "domain D's ring has these
  * watches"), so replaying the journal over any older snapshot ends in the
- * state of the last record.  The journal is written once per event-loop
- * round, before the round's replies are sent: a reply a client saw is
- * durable against kill -9 (not against power loss: there is no fsync).  A
- * torn record at the end of the journal is ignored.  At start-up the state
+ * state of the last record.  The journal is a file of fixed size mapped
+ * shared: appending is a memcpy into the page cache, no system call, and
+ * survives the process being killed (not a power loss: no fsync).  Each
+ * event-loop round appends its records before the round's replies are sent,
+ * writing the first record's type word last, so a round cut short by
+ * kill -9 leaves a zero type where replay stops.  Replay also stops at a
+ * torn record.  At start-up the state
  * is loaded, checked (every child listed exists, every node is listed by its
  * parent), written back as a fresh snapshot and the journal restarted.
  *
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,7 +32,7 @@
 #include "engine_int.h"
 
 #define MAGIC "DXS1"
-#define JOURNAL_MAX (16u << 20) /* snapshot when the journal grows past this */
+#define JOURNAL_MAX (16u << 20) /* the journal's mapped size; full: snapshot */
 
 enum rec_type { R_NODE = 1, R_DEL, R_META, R_WATCHES };
 
@@ -49,7 +53,8 @@ struct persist {
 	struct xsd *d;
 	char state[4096], tmp[4096 + 8], journal[4096 + 8];
 	int jfd;
-	size_t jbytes;
+	char *jmap;  /* JOURNAL_MAX bytes of the journal file */
+	size_t jend; /* where the next record goes */
 	struct buf jbuf;
 	struct saved_watch *saved; /* of rings not (re)connected yet */
 };
@@ -417,8 +422,8 @@ static int load_file(struct persist *p, const char *path)
 		const char *body = get_bytes(&file, len);
 		struct rd r = { body, len, false };
 
-		if (!body)
-			break; /* torn tail */
+		if (type == 0 || !body)
+			break; /* end of the journal, or a torn tail */
 		switch (type) {
 		case R_NODE: rc = apply_node(eng, &r, false); break;
 		case R_DEL: rc = apply_node(eng, &r, true); break;
@@ -527,12 +532,14 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* Empty the journal: zeroes (truncate, extend), then the magic. */
 static int journal_restart(struct persist *p)
 {
-	if (ftruncate(p->jfd, 0) < 0 || lseek(p->jfd, 0, SEEK_SET) < 0)
+	if (ftruncate(p->jfd, 0) < 0 || ftruncate(p->jfd, JOURNAL_MAX) < 0)
 		return -errno;
-	p->jbytes = 4;
-	return write_all(p->jfd, MAGIC, 4);
+	memcpy(p->jmap, MAGIC, 4);
+	p->jend = 4;
+	return 0;
 }
 
 int persist_snapshot(struct persist *p)
@@ -608,8 +615,14 @@ int persist_open(struct xsd *d, const char *dir, struct persist **ret)
 	if (rc < 0)
 		goto fail;
 	check_tree(&d->eng);
-	p->jfd = open(p->journal, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	if (p->jfd < 0) {
+	p->jfd = open(p->journal, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (p->jfd < 0 || ftruncate(p->jfd, JOURNAL_MAX) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	p->jmap = mmap(NULL, JOURNAL_MAX, PROT_READ | PROT_WRITE, MAP_SHARED, p->jfd, 0);
+	if (p->jmap == MAP_FAILED) {
+		p->jmap = NULL;
 		rc = -errno;
 		goto fail;
 	}
@@ -631,6 +644,8 @@ void persist_close(struct persist *p)
 {
 	if (!p)
 		return;
+	if (p->jmap)
+		munmap(p->jmap, JOURNAL_MAX);
 	if (p->jfd >= 0)
 		close(p->jfd);
 	while (p->saved)
@@ -705,10 +720,15 @@ int persist_flush(struct persist *p)
 		p->jbuf.oom = false;
 		return persist_snapshot(p);
 	}
-	rc = write_all(p->jfd, p->jbuf.p, p->jbuf.len);
-	p->jbytes += p->jbuf.len;
+	if (p->jend + p->jbuf.len + 4 > JOURNAL_MAX)
+		return persist_snapshot(p); /* it holds everything the records say */
+	/* Everything but the first type word, then that word: a round is in
+	 * the journal whole or not at all. */
+	memcpy(p->jmap + p->jend + 4, p->jbuf.p + 4, p->jbuf.len - 4);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memcpy(p->jmap + p->jend, p->jbuf.p, 4);
+	p->jend += p->jbuf.len;
 	p->jbuf.len = 0;
-	if (rc == 0 && p->jbytes > JOURNAL_MAX)
-		rc = persist_snapshot(p);
+	rc = 0;
 	return rc;
 }

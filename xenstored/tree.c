@@ -119,19 +119,37 @@ int xse_canonicalize(const struct xse_client *c, const char *in, char *out, size
 
 	/* Relative paths are below the caller's home, /local/domain/<domid>
 	 * (xenstored_domain.c get_implicit_path; sockets are domain 0). */
-	if (in[0] == '/' || in[0] == '@')
-		n = snprintf(out, outsz, "%s", in);
-	else
-		n = snprintf(out, outsz, "/local/domain/%u/%s", c ? c->domid : 0, in);
+	if (in[0] == '/' || in[0] == '@') {
+		size_t len = strlen(in);
+
+		if (len >= outsz)
+			return -EINVAL;
+		memcpy(out, in, len + 1);
+		return 0;
+	}
+	n = snprintf(out, outsz, "/local/domain/%u/%s", c ? c->domid : 0, in);
 	return (n < 0 || (size_t)n >= outsz) ? -EINVAL : 0;
+}
+
+/* Length of a "/local/domain/<1-5 digits>/" prefix, else 0: what Xen's
+ * sscanf(node, "/local/domain/%5u/%n") measures (the path quota starts
+ * after it). */
+static size_t home_prefix(const char *path)
+{
+	static const char pre[] = "/local/domain/";
+	size_t i = sizeof(pre) - 1, digits = 0;
+
+	if (strncmp(path, pre, i) != 0)
+		return 0;
+	while (digits < 5 && path[i] >= '0' && path[i] <= '9')
+		i++, digits++;
+	return (digits && path[i] == '/') ? i + 1 : 0;
 }
 
 /* xenstored_core.c is_valid_nodename. */
 bool xse_valid_path(const struct xse_engine *eng, const char *path)
 {
 	size_t len = strlen(path);
-	unsigned domid;
-	int local_off = 0;
 
 	if (path[0] != '/')
 		return false;
@@ -140,9 +158,7 @@ bool xse_valid_path(const struct xse_engine *eng, const char *path)
 	if (strstr(path, "//"))
 		return false;
 	/* The path quota counts only below a domain's home directory. */
-	if (sscanf(path, "/local/domain/%5u/%n", &domid, &local_off) != 1)
-		local_off = 0;
-	if (len > (size_t)local_off + (size_t)eng->quota[XSE_Q_PATH_MAX])
+	if (len > home_prefix(path) + (size_t)eng->quota[XSE_Q_PATH_MAX])
 		return false;
 	return strspn(path, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 			    "0123456789-/_@") == len;
