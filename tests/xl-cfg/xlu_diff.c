@@ -1,10 +1,11 @@
 /* Differential test of the disk and vif-rate parsers against Xen's own
  * libxlutil (xlu_disk_parse, xlu_vif_parse_rate from libxen-dev): each
- * line of the spec file is parsed by both, and the results compared as
- * libxl JSON.  Lines are
+ * line of the spec file is parsed by both, and the results compared (disks
+ * as libxl JSON, rates as bytes per interval and interval).  Lines are
  *   same   SPEC    both accept it with the same result, or both refuse it
  *   stricter SPEC  Xen accepts it, domus refuses it on purpose (the reason
  *                  is in the comment above the line)
+ *   rate-same RATE, rate-stricter RATE: the same for vif rate= values
  * Blank lines and '#' comments are skipped.
  * usage: xlu-diff FILE */
 #include <libxl.h>
@@ -57,6 +58,40 @@ static char *domus_disk(const char *spec)
 	return json;
 }
 
+/* Rates: "bytes/interval" text, or NULL when refused. */
+static char *xen_rate(FILE *devnull, const char *rate)
+{
+	XLU_Config *cfg = xlu_cfg_init(devnull, "rate");
+	libxl_device_nic nic;
+	char *out = NULL;
+
+	libxl_device_nic_init(&nic);
+	if (cfg && !xlu_vif_parse_rate(cfg, rate, &nic) &&
+	    asprintf(&out, "%llu/%u", (unsigned long long)nic.rate_bytes_per_interval,
+		     nic.rate_interval_usecs) < 0)
+		out = NULL;
+	libxl_device_nic_dispose(&nic);
+	if (cfg)
+		xlu_cfg_destroy(cfg);
+	return out;
+}
+
+static char *domus_rate(const char *rate)
+{
+	struct cfg_diag d = { .emit = drop };
+	struct dom_nic n;
+	char *spec = NULL, *out = NULL;
+
+	dom_nic_init(&n);
+	if (asprintf(&spec, "rate=%s", rate) >= 0 && !dom_nic_parse(&n, spec, &d, "rate", 0, "vif") &&
+	    asprintf(&out, "%llu/%u", (unsigned long long)n.rate_bytes_per_interval,
+		     n.rate_interval_usecs) < 0)
+		out = NULL;
+	free(spec);
+	dom_nic_dispose(&n);
+	return out;
+}
+
 int main(int argc, char **argv)
 {
 	libxl_ctx *ctx = calloc(1, 1 << 16); /* see libxl_roundtrip.c */
@@ -82,9 +117,14 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		*spec++ = 0;
-		stricter = !strcmp(mode, "stricter");
-		x = xen_disk(ctx, devnull, spec);
-		o = domus_disk(spec);
+		stricter = !strcmp(mode, "stricter") || !strcmp(mode, "rate-stricter");
+		if (!strncmp(mode, "rate-", 5)) {
+			x = xen_rate(devnull, spec);
+			o = domus_rate(spec);
+		} else {
+			x = xen_disk(ctx, devnull, spec);
+			o = domus_disk(spec);
+		}
 		n++;
 		if (stricter ? !(x && !o)
 			     : !((!x && !o) || (x && o && !strcmp(x, o)))) {

@@ -73,22 +73,37 @@ const char *nic_type_name(enum nic_type t)
 	return (unsigned)t < 3 ? nic_type_names[t] : "?";
 }
 
-/* "RATE[@INTERVAL]": RATE is N{,K,M,G}{B,b}/s, INTERVAL N{s,ms,us} (50ms
- * default).  Semantics of Xen's tools/libs/util/libxlu_vif.c. */
+/* Reads digits up to UINT32_MAX.  A leading zero is refused: Xen reads
+ * these numbers with strtoull(.., 0), so "010" would be octal there. */
+static int rate_number(const char **pp, uint64_t *out)
+{
+	const char *p = *pp;
+	uint64_t n = 0;
+
+	if (*p < '1' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (uint64_t)(*p - '0');
+		if (n > UINT32_MAX)
+			return -ERANGE;
+	}
+	*out = n;
+	*pp = p;
+	return 0;
+}
+
+/* "RATE[@INTERVAL]": RATE is N{,K,M,G}{B,b}/s, INTERVAL N[s|ms|us|m|u]
+ * (seconds without a unit; 50ms by default).  Semantics of Xen's
+ * tools/libs/util/libxlu_vif.c. */
 static int parse_rate(const char *s, uint64_t *bytes_per_interval, uint32_t *interval_usecs)
 {
 	const char *p = s;
-	uint64_t rate = 0, iv = 50000;
+	uint64_t rate, iv = 50000;
+	int rc;
 
-	if (*p < '0' || *p > '9')
-		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		rate = rate * 10 + (uint64_t)(*p - '0');
-		if (rate > UINT32_MAX)
-			return -ERANGE;
-	}
-	if (!rate)
-		return -EINVAL;
+	rc = rate_number(&p, &rate);
+	if (rc < 0)
+		return rc;
 	if (*p == 'G' || *p == 'M' || *p == 'K') {
 		rate *= *p == 'G' ? 1000000000ull : *p == 'M' ? 1000000ull : 1000ull;
 		p++;
@@ -101,30 +116,23 @@ static int parse_rate(const char *s, uint64_t *bytes_per_interval, uint32_t *int
 		return -EINVAL;
 	p += 3;
 	if (*p == '@') {
-		uint64_t n = 0;
-
 		p++;
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		for (; *p >= '0' && *p <= '9'; p++) {
-			n = n * 10 + (uint64_t)(*p - '0');
-			if (n > UINT32_MAX)
-				return -ERANGE;
-		}
-		if (!n)
-			return -EINVAL;
-		if (!strcmp(p, "ms"))
-			n *= 1000;
+		rc = rate_number(&p, &iv);
+		if (rc < 0)
+			return rc;
+		if (!strcmp(p, "ms") || !strcmp(p, "m"))
+			iv *= 1000;
 		else if (!strcmp(p, "s") || !*p)
-			n *= 1000000;
-		else if (strcmp(p, "us"))
+			iv *= 1000000;
+		else if (strcmp(p, "us") && strcmp(p, "u"))
 			return -EINVAL;
-		if (n > UINT32_MAX)
+		if (iv > UINT32_MAX)
 			return -ERANGE;
-		iv = n;
 	} else if (*p) {
 		return -EINVAL;
 	}
+	if (rate > UINT64_MAX / iv)
+		return -ERANGE;
 	*interval_usecs = (uint32_t)iv;
 	*bytes_per_interval = rate * iv / 1000000;
 	return 0;
@@ -190,7 +198,7 @@ static int set_token(struct dom_nic *n, char *tok, struct cfg_diag *d, const cha
 	if (!strcmp(tok, "rate")) {
 		rc = parse_rate(v, &n->rate_bytes_per_interval, &n->rate_interval_usecs);
 		if (rc < 0) {
-			cfg_err(d, source, line, field, "%s rate \"%s\" (expected N{,K,M,G}{B,b}/s[@N{s,ms,us}], e.g. 10Mb/s@20ms)",
+			cfg_err(d, source, line, field, "%s rate \"%s\" (expected N{,K,M,G}{B,b}/s[@N{s,ms,us}], no leading 0, e.g. 10Mb/s@20ms)",
 				rc == -ERANGE ? "overflowing" : "malformed", v);
 			return -EINVAL;
 		}
