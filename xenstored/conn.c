@@ -51,6 +51,26 @@ static void queue_msg(struct conn *c, uint32_t type, uint32_t req_id, uint32_t t
 		c->outstanding++;
 }
 
+void conn_queue_raw(struct conn *c, const void *p, uint32_t n)
+{
+	struct outmsg *m = malloc(sizeof(*m) + n);
+
+	if (!m) {
+		c->dead = true;
+		return;
+	}
+	m->next = NULL;
+	m->len = n;
+	m->event = m->reply = false;
+	memcpy(m->data, p, n);
+	if (c->oq_tail)
+		c->oq_tail->next = m;
+	else
+		c->oq_head = m;
+	c->oq_tail = m;
+	c->oq_bytes += n;
+}
+
 static void conn_event(struct xse_client *cl, const char *path, const char *token)
 {
 	struct conn *c = cl->opaque;

@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "persist.h"
@@ -84,7 +85,10 @@ int xsd_init(struct xsd *d, const struct xsd_opts *o)
 	d->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (d->ep < 0)
 		return -errno;
-	rc = sock_listen(o->socket_path, SOCK_STREAM, &d->listen_fd);
+	if (o->inherit)
+		rc = upgrade_restore(d, o->inherit);
+	else
+		rc = sock_listen(o->socket_path, SOCK_STREAM, &d->listen_fd);
 	if (rc < 0) {
 		log_err("socket", "cannot listen on %s: %s", o->socket_path, strerror(-rc));
 		return rc;
@@ -95,6 +99,7 @@ int xsd_init(struct xsd *d, const struct xsd_opts *o)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -103,6 +108,17 @@ int xsd_init(struct xsd *d, const struct xsd_opts *o)
 	if (rc == 0)
 		rc = add_fd(d, d->sig_fd, &d->sig_tag, P_SIGNAL, NULL);
 	return rc;
+}
+
+/* Seconds the upgrade waits for client transactions to end. */
+#define UPGRADE_WAIT 5.0
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 static void dispatch_event(struct xsd *d, struct poll_tag *tag, uint32_t events)
@@ -123,9 +139,19 @@ static void dispatch_event(struct xsd *d, struct poll_tag *tag, uint32_t events)
 	case P_GUEST_CTL:
 		ring_guest_ctl(d, tag->obj);
 		break;
-	case P_SIGNAL:
-		d->stop = true;
+	case P_SIGNAL: {
+		struct signalfd_siginfo si;
+
+		while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo != SIGUSR2) {
+				d->stop = true;
+			} else if (!d->upgrade_deadline) {
+				log_info(NULL, "upgrade requested");
+				d->upgrade_deadline = now_s() + UPGRADE_WAIT;
+			}
+		}
 		break;
+	}
 	}
 }
 
@@ -157,8 +183,10 @@ int xsd_run(struct xsd *d)
 {
 	struct epoll_event evs[64];
 
+	d->upgrade = false;
 	while (!d->stop) {
-		int n = epoll_wait(d->ep, evs, 64, ring_pending(d) ? 0 : -1);
+		int timeout = ring_pending(d) ? 0 : d->upgrade_deadline ? 100 : -1;
+		int n = epoll_wait(d->ep, evs, 64, timeout);
 
 		if (n < 0 && errno != EINTR)
 			return -errno;
@@ -168,6 +196,11 @@ int xsd_run(struct xsd *d)
 		if (d->persist && persist_flush(d->persist) < 0)
 			log_err("state", "journal write failed; changes may be lost on a crash");
 		flush_all(d);
+		if (d->upgrade_deadline && (upgrade_ready(d) || now_s() > d->upgrade_deadline)) {
+			d->upgrade_deadline = 0;
+			d->upgrade = true;
+			return 0;
+		}
 	}
 	if (d->persist && persist_snapshot(d->persist) < 0)
 		log_err("state", "final snapshot failed");

@@ -64,6 +64,8 @@ struct xsd_opts {
 	int quota[XSE_Q_COUNT];
 	bool keep_orphans;
 	bool trace;
+	const char *self_path; /* binary to exec on upgrade (SIGUSR2) */
+	const char *inherit;   /* hand-over file from the previous process */
 };
 
 struct xsd {
@@ -78,6 +80,8 @@ struct xsd {
 	struct ring *rings; /* attached guest rings, by domain */
 	struct persist *persist;
 	bool stop;
+	bool upgrade;		    /* leave the loop to re-exec */
+	double upgrade_deadline;    /* 0: no upgrade requested */
 	struct log_ratelimit guest_rl;
 	struct ops_reply reply; /* scratch, one request at a time */
 };
@@ -99,6 +103,13 @@ int conn_flush_socket(struct conn *c);
 void conn_consumed(struct conn *c, size_t n);
 int conn_iov(const struct conn *c, struct iovec *iov, int max);
 void conn_drop_domain(struct xsd *d, uint32_t domid);
+/* Queue bytes that are already framed (output carried over an upgrade). */
+void conn_queue_raw(struct conn *c, const void *p, uint32_t n);
+
+/* upgrade.c */
+bool upgrade_ready(const struct xsd *d);
+int upgrade_exec(struct xsd *d, char **argv);
+int upgrade_restore(struct xsd *d, const char *file);
 
 /* sock.c */
 int sock_listen(const char *path, int type, int *ret_fd);

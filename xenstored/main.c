@@ -31,7 +31,8 @@ static void usage(FILE *f)
 		"  -K, --keep-orphans       give a released domain's nodes to dom0\n"
 		"  -T, --trace              log every request\n"
 		"  -N, --no-fork            accepted for compatibility; never forks\n"
-		"  -h, --help\n");
+		"  -h, --help\n"
+		"SIGUSR2 upgrades in place: re-executes this binary, keeping the clients.\n");
 }
 
 static int set_quota(struct xsd_opts *o, const char *arg)
@@ -66,6 +67,7 @@ static int parse(int argc, char **argv, struct xsd_opts *o, struct paths *pp)
 		{ "path-max", 1, NULL, 'M' },	 { "quota", 1, NULL, 'Q' },
 		{ "keep-orphans", 0, NULL, 'K' }, { "trace", 0, NULL, 'T' },
 		{ "no-fork", 0, NULL, 'N' },	 { "help", 0, NULL, 'h' },
+		{ "inherit", 1, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct { char opt; enum xse_quota q; } qopt[] = {
@@ -92,6 +94,7 @@ static int parse(int argc, char **argv, struct xsd_opts *o, struct paths *pp)
 		case 'K': o->keep_orphans = true; break;
 		case 'T': o->trace = true; break;
 		case 'N': break;
+		case 'I': o->inherit = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default:
 			for (size_t i = 0; i < sizeof(qopt) / sizeof(qopt[0]); i++) {
@@ -146,9 +149,21 @@ int main(int argc, char **argv)
 	struct xsd d;
 	int rc;
 
+	static char self[PATH_MAX];
+	ssize_t n;
+
 	log_init(argv[0], LOG_INFO, NULL);
 	if (parse(argc, argv, &o, &paths) < 0)
 		return 2;
+	/* The path now: after an upgrade is installed, /proc/self/exe would
+	 * name the old, deleted file. */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0 && n < (ssize_t)sizeof(self) - 1) {
+		self[n] = '\0';
+		if (strstr(self, " (deleted)") == self + n - 10)
+			self[n - 10] = '\0';
+		o.self_path = self;
+	}
 	rc = xsd_init(&d, &o);
 	if (rc == 0 && o.pid_file) {
 		FILE *f = fopen(o.pid_file, "w");
@@ -162,6 +177,11 @@ int main(int argc, char **argv)
 		log_info(NULL, "serving %s (guests: %s, state: %s)", o.socket_path,
 			 o.guest_socket_path, o.state_dir ? o.state_dir : "none");
 		rc = xsd_run(&d);
+		while (rc == 0 && d.upgrade) {
+			rc = upgrade_exec(&d, argv);
+			log_err(NULL, "upgrade failed (%s); carrying on", strerror(-rc));
+			rc = xsd_run(&d);
+		}
 	}
 	xsd_dispose(&d);
 	if (rc < 0)

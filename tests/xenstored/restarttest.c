@@ -1,9 +1,11 @@
 /* Restart without loss: nodes, permissions, domains, a guest's ring and its
  * watches survive xenstored being stopped (SIGTERM) and started again, and
- * being killed (SIGKILL) after acknowledging a write.  This program runs the
+ * being killed (SIGKILL) after acknowledging a write; an upgrade in place
+ * (SIGUSR2) also keeps socket clients and their watches.  This program runs the
  * daemon itself (argv[1]) on XENSTORED_PATH and plays dom0 (libxenstore),
  * the guest and its monitor (guestsim.c), which stay up across restarts. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +73,20 @@ static int watch_alive(struct xs_handle *h, struct guest *g, const char *node)
 	return t == XS_WATCH_EVENT && strcmp(buf, path + strlen("/local/domain/5/")) == 0;
 }
 
+/* Next watch event of a libxenstore handle within 2 s: "path" in buf. */
+static int socket_event(struct xs_handle *h, char *buf, size_t sz)
+{
+	struct pollfd p = { .fd = xs_fileno(h), .events = POLLIN };
+	unsigned n;
+	char **v;
+
+	if (poll(&p, 1, 2000) != 1 || !(v = xs_read_watch(h, &n)))
+		return -1;
+	snprintf(buf, sz, "%s", v[XS_WATCH_PATH]);
+	free(v);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *gsock = getenv("XSD_GUEST_SOCKET");
@@ -79,8 +95,9 @@ int main(int argc, char **argv)
 					 { .id = 5, .perms = XS_PERM_READ } };
 	struct xs_permissions *got;
 	char buf[XENSTORE_PAYLOAD_MAX + 1];
-	struct xs_handle *h;
+	struct xs_handle *h, *h2;
 	struct guest g;
+	char ev[256];
 	unsigned n;
 
 	if (argc < 2 || !gsock || guest_init(&g, 5) < 0)
@@ -124,6 +141,23 @@ int main(int argc, char **argv)
 	CHECK(is(h, "/local/domain/5/data/y", "1"));
 	CHECK(guest_handover(&g, gsock, XSD_RING_RECONNECT) == 0);
 	CHECK(watch_alive(h, &g, "z"));
+	xs_close(h);
+
+	/* 3. Upgrade in place (SIGUSR2): socket clients keep their connection
+	 * and watches; the monitor hands the ring over again. */
+	h = xs_open(0);
+	h2 = xs_open(0);
+	CHECK(h2 && xs_watch(h2, "/keep", "k"));
+	CHECK(socket_event(h2, ev, sizeof(ev)) == 0 && !strcmp(ev, "/keep"));
+	kill(daemon_pid, SIGUSR2);
+	usleep(300000);
+	for (int i = 0; i < 50 && guest_handover(&g, gsock, XSD_RING_RECONNECT) != 0; i++)
+		usleep(100000);
+	CHECK(xs_write(h, XBT_NULL, "/keep/x", "1", 1));
+	CHECK(socket_event(h2, ev, sizeof(ev)) == 0 && !strcmp(ev, "/keep/x"));
+	CHECK(is(h2, "/r/b", "acked"));
+	CHECK(watch_alive(h, &g, "u"));
+	xs_close(h2);
 	CHECK(xs_release_domain(h, 5));
 	CHECK(!xs_is_domain_introduced(h, 5));
 	xs_close(h);
