@@ -79,6 +79,12 @@ static void conn_event(struct xse_client *cl, const char *path, const char *toke
 	/* Over-long events are not sent (xenstored_core.c send_event). */
 	if (n1 + n2 > XENSTORE_PAYLOAD_MAX || c->dead)
 		return;
+	/* A guest that does not read its events must not grow our memory:
+	 * past the memory quota they are dropped, as Xen drops them when
+	 * domain_memory_add_chk() fails. */
+	if (!xse_privileged(cl) &&
+	    c->oq_bytes + n1 + n2 > (size_t)c->d->eng.quota[XSE_Q_MEMORY])
+		return;
 	queue_msg(c, XS_WATCH_EVENT, 0, 0, path, n1, token, n2, true);
 }
 

@@ -43,7 +43,7 @@ enum xse_quota {
 	XSE_Q_TRANSACTIONS,  /* open transactions per connection: 10 */
 	XSE_Q_OUTSTANDING,   /* queued replies per domain connection: 20 */
 	XSE_Q_TRANS_NODES,   /* nodes touched per transaction: 1024 */
-	XSE_Q_MEMORY,	     /* accepted and shown; not enforced (see docs) */
+	XSE_Q_MEMORY,	     /* bytes of events queued for a guest (see docs) */
 	XSE_Q_NODE_SIZE,     /* bytes per node record: 2048 */
 	XSE_Q_PATH_MAX,	     /* path length below /local/domain/N: 2048 */
 	XSE_Q_PERMISSIONS,   /* permissions per node: 5 */
