@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Names, defaults and descriptions as xenstored_control.c hard_quotas[] and
  * xenstored_core.c quota_* in Xen 4.17. */
@@ -31,6 +32,8 @@ int xse_quota_by_name(const char *name)
 	return -EINVAL;
 }
 
+#define DOMS_BYTES (XSE_DOMID_COUNT * sizeof(struct xse_domain))
+
 static int dom0_perm(struct xse_perm **p, uint32_t *n)
 {
 	*p = calloc(1, sizeof(**p)); /* n0: owned by dom0, others none */
@@ -49,7 +52,12 @@ int xse_init(struct xse_engine *eng)
 	for (int i = 0; i < XSE_Q_COUNT; i++)
 		eng->quota[i] = xse_quota_table[i].defval;
 	eng->soft_memory = 2 * 1024 * 1024;
-	eng->doms = calloc(XSE_DOMID_COUNT, sizeof(*eng->doms));
+	/* One entry per possible domid, mapped lazily: only the pages of
+	 * domains in use ever get memory. */
+	eng->doms = mmap(NULL, DOMS_BYTES, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (eng->doms == MAP_FAILED)
+		eng->doms = NULL;
 	rc = eng->doms ? htab_init(&eng->nodes, 1024) : -ENOMEM;
 	if (rc == 0)
 		rc = dom0_perm(&eng->intro_perms, &eng->n_intro_perms);
@@ -74,7 +82,8 @@ void xse_dispose(struct xse_engine *eng)
 		xse_client_dispose(eng->clients);
 	if (eng->nodes.b)
 		free_node_tree(eng);
-	free(eng->doms);
+	if (eng->doms)
+		munmap(eng->doms, DOMS_BYTES);
 	free(eng->intro_perms);
 	free(eng->release_perms);
 	memset(eng, 0, sizeof(*eng));
