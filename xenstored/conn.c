@@ -91,7 +91,6 @@ static void conn_event(struct xse_client *cl, const char *path, const char *toke
 struct conn *conn_new(struct xsd *d, enum conn_kind kind, int fd, uint32_t domid)
 {
 	struct conn *c = calloc(1, sizeof(*c));
-	static unsigned serial; /* names only; never read for behaviour */
 
 	if (!c)
 		return NULL;
@@ -101,7 +100,7 @@ struct conn *conn_new(struct xsd *d, enum conn_kind kind, int fd, uint32_t domid
 	c->tag.kind = P_CONN;
 	c->tag.obj = c;
 	if (kind == CONN_SOCKET)
-		snprintf(c->name, sizeof(c->name), "sock%u", ++serial);
+		snprintf(c->name, sizeof(c->name), "sock%u", ++d->conn_serial);
 	else
 		snprintf(c->name, sizeof(c->name), "dom%u", domid);
 	xse_client_init(&d->eng, &c->cl, domid, conn_event, c);

@@ -153,9 +153,20 @@ static int ctl_quota_soft(struct ops_env *env, struct xse_client *c, const char 
 static int ctl_help(struct ops_env *env, struct xse_client *c, const char **v, unsigned n,
 		    struct ops_reply *out);
 
+/* xenstore-control live-update: -f <binary>, then -s [-t <secs>] [-F]
+ * (retried while the reply is "BUSY"), or -a; see upgrade.c. */
+static int ctl_live_update(struct ops_env *env, struct xse_client *c, const char **v,
+			   unsigned n, struct ops_reply *out)
+{
+	const char *r = env->live_update ? env->live_update(env, v, n) : NULL;
+
+	return r ? ops_reply_str(out, r) : -EINVAL;
+}
+
 static const struct ctl_cmd cmds[] = {
 	{ "check", ctl_check, "" },
 	{ "log", ctl_log, "on|off" },
+	{ "live-update", ctl_live_update, "[-F] [-t <timeout>] <file>\n    Default timeout is 60 seconds." },
 	{ "print", ctl_print, "<string>" },
 	{ "quota", ctl_quota, "[set <name> <val>|<domid>]" },
 	{ "quota-soft", ctl_quota_soft, "[set <name> <val>]" },

@@ -39,6 +39,11 @@ static unsigned env_outstanding(struct ops_env *env, uint32_t domid)
 	return n;
 }
 
+static const char *env_live_update(struct ops_env *env, const char **v, unsigned n)
+{
+	return upgrade_control(env->daemon, v, n);
+}
+
 static void eng_domain_gone(struct xse_engine *eng, uint32_t domid, void *opaque)
 {
 	conn_drop_domain(opaque, domid);
@@ -73,7 +78,8 @@ int xsd_init(struct xsd *d, const struct xsd_opts *o)
 	d->eng.hook_opaque = d;
 	d->env = (struct ops_env){ .eng = &d->eng, .introduced = env_introduced,
 				   .log_switch = env_log_switch,
-				   .outstanding = env_outstanding, .daemon = d };
+				   .outstanding = env_outstanding,
+				   .live_update = env_live_update, .daemon = d };
 	if (o->state_dir) {
 		rc = persist_open(d, o->state_dir, &d->persist);
 		if (rc < 0) {
@@ -113,7 +119,7 @@ int xsd_init(struct xsd *d, const struct xsd_opts *o)
 /* Seconds the upgrade waits for client transactions to end. */
 #define UPGRADE_WAIT 5.0
 
-static double now_s(void)
+double now_s(void)
 {
 	struct timespec t;
 
@@ -145,9 +151,8 @@ static void dispatch_event(struct xsd *d, struct poll_tag *tag, uint32_t events)
 		while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo != SIGUSR2) {
 				d->stop = true;
-			} else if (!d->upgrade_deadline) {
-				log_info(NULL, "upgrade requested");
-				d->upgrade_deadline = now_s() + UPGRADE_WAIT;
+			} else {
+				upgrade_request(d, UPGRADE_WAIT);
 			}
 		}
 		break;

@@ -77,16 +77,19 @@ struct xsd {
 	struct poll_tag listen_tag, guest_tag, sig_tag;
 	struct conn *conns;
 	unsigned nconns;
+	unsigned conn_serial; /* names socket connections in logs */
 	struct ring *rings; /* attached guest rings, by domain */
 	struct persist *persist;
 	bool stop;
 	bool upgrade;		    /* leave the loop to re-exec */
 	double upgrade_deadline;    /* 0: no upgrade requested */
+	char upgrade_binary[4096];  /* set by live-update -f; else self_path */
 	struct log_ratelimit guest_rl;
 	struct ops_reply reply; /* scratch, one request at a time */
 };
 
 int xsd_init(struct xsd *d, const struct xsd_opts *o);
+double now_s(void); /* monotonic seconds */
 int xsd_run(struct xsd *d);
 void xsd_dispose(struct xsd *d);
 
@@ -110,6 +113,8 @@ void conn_queue_raw(struct conn *c, const void *p, uint32_t n);
 bool upgrade_ready(const struct xsd *d);
 int upgrade_exec(struct xsd *d, char **argv);
 int upgrade_restore(struct xsd *d, const char *file);
+const char *upgrade_control(struct xsd *d, const char **v, unsigned n);
+void upgrade_request(struct xsd *d, double wait_s);
 
 /* sock.c */
 int sock_listen(const char *path, int type, int *ret_fd);

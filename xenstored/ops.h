@@ -16,6 +16,9 @@ struct ops_env {
 	void (*introduced)(struct ops_env *env, uint32_t domid); /* attach ring */
 	void (*log_switch)(struct ops_env *env, bool on);
 	unsigned (*outstanding)(struct ops_env *env, uint32_t domid);
+	/* "live-update" arguments of xenstore-control; the reply text, or
+	 * NULL for EINVAL. */
+	const char *(*live_update)(struct ops_env *env, const char **v, unsigned n);
 	void *daemon;
 };
 

@@ -546,6 +546,8 @@ int persist_snapshot(struct persist *p)
 {
 	struct xse_engine *eng;
 	struct buf b = { 0 };
+	/* Domains already written; past 64 a domain may be written twice,
+	 * which is harmless: the later record replaces the earlier. */
 	uint32_t done_dom[64];
 	unsigned ndone = 0;
 	size_t i;

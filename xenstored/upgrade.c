@@ -100,13 +100,64 @@ static int save(struct xsd *d, const char *file)
 	return rc;
 }
 
+void upgrade_request(struct xsd *d, double wait_s)
+{
+	if (d->upgrade_deadline)
+		return;
+	log_info(NULL, "upgrade requested");
+	d->upgrade_deadline = now_s() + wait_s;
+}
+
+/* xenstored_control.c do_control_lu, for the daemon case: "-f <binary>"
+ * names the new binary, "-s" starts (answering "BUSY" while clients have
+ * transactions open, unless "-F"), "-a" forgets the request.  "OK" comes
+ * before the exec; the new process serves the client's next request. */
+const char *upgrade_control(struct xsd *d, const char **v, unsigned n)
+{
+	bool force = false;
+
+	if (n == 0)
+		return NULL;
+	if (strcmp(v[0], "-f") == 0 && n == 2) {
+		if (access(v[1], X_OK) != 0)
+			return "Binary not found or not executable.";
+		snprintf(d->upgrade_binary, sizeof(d->upgrade_binary), "%s", v[1]);
+		return "OK";
+	}
+	if (strcmp(v[0], "-a") == 0 && n == 1) {
+		d->upgrade_binary[0] = '\0';
+		d->upgrade_deadline = 0;
+		return "OK";
+	}
+	if (strcmp(v[0], "-c") == 0)
+		return "Changing the command line is not supported.";
+	if (strcmp(v[0], "-s") != 0)
+		return NULL;
+	for (unsigned i = 1; i < n; i++) {
+		if (strcmp(v[i], "-F") == 0)
+			force = true;
+		else if (strcmp(v[i], "-t") == 0 && i + 1 < n)
+			i++;
+		else
+			return NULL;
+	}
+	if (!d->upgrade_binary[0])
+		return "No binary given (live-update -f).";
+	if (!force && !upgrade_ready(d))
+		return "BUSY";
+	upgrade_request(d, 0);
+	return "OK";
+}
+
 /* Returns only if the exec failed (the daemon then keeps running). */
 int upgrade_exec(struct xsd *d, char **argv)
 {
 	char file[4200], *args[64];
 	int n = 0, rc;
 
-	if (!d->opts.state_dir || !d->opts.self_path)
+	const char *bin = d->upgrade_binary[0] ? d->upgrade_binary : d->opts.self_path;
+
+	if (!d->opts.state_dir || !bin)
 		return -ENOTSUP;
 	snprintf(file, sizeof(file), "%s/xenstored.handover", d->opts.state_dir);
 	rc = persist_snapshot(d->persist);
@@ -124,8 +175,8 @@ int upgrade_exec(struct xsd *d, char **argv)
 	args[n++] = "--inherit";
 	args[n++] = file;
 	args[n] = NULL;
-	log_info(NULL, "upgrading: exec %s", d->opts.self_path);
-	execv(d->opts.self_path, args);
+	log_info(NULL, "upgrading: exec %s", bin);
+	execv(bin, args);
 	rc = -errno;
 	set_cloexec(d->listen_fd, true);
 	for (struct conn *c = d->conns; c; c = c->next)

@@ -49,5 +49,20 @@ expect_fail $CTL quota set nodes 0
 expect_fail $CTL bogus
 expect OK $CTL log on
 expect OK $CTL log off
+
+# Live update through xenstore-control: a watching client stays connected.
+timeout 10 xenstore-watch -n 2 /lu >"$XS_TMP/lu.out" 2>&1 &
+wpid=$!
+for _ in $(seq 50); do
+	[ -s "$XS_TMP/lu.out" ] && break
+	sleep 0.05
+done
+expect "" $CTL live-update "$(realpath "$1")"
+expect_fail $CTL live-update /nonexistent
+xenstore-write /lu/b 1
+wait $wpid || fail "xenstore-watch across the live update exited $?"
+expect $'/lu\n/lu/b' cat "$XS_TMP/lu.out"
+grep -q 'upgraded: 2 client connections taken over' "$XS_LOG" || fail "no hand-over logged"
+expect hello xenstore-read /test/a
 kill -0 "$XS_PID" || fail "daemon died"
 echo "cli: all passed"
