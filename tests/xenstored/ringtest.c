@@ -90,6 +90,32 @@ static void test_flood_is_contained(struct guest *g5, struct guest *g6)
 	CHECK(got == 40);
 }
 
+/* A guest that never reads its events: beyond the memory quota they are
+ * dropped instead of piling up in the daemon. */
+static void test_unread_events_bounded(struct xs_handle *h, struct guest *g)
+{
+	char buf[XENSTORE_PAYLOAD_MAX + 1], path[64];
+	int events = 0;
+	static char small[] = "set\0memory\0" "4000", dflt[] = "set\0memory\0" "2621440";
+	char *r = xs_control_command(h, "quota", small, sizeof(small));
+
+	CHECK(r && !strcmp(r, "OK"));
+	free(r);
+	CHECK(guest_call(g, XS_WATCH, "ev\0t", 5, buf) == XS_WATCH);
+	for (int i = 0; i < 300; i++) {
+		snprintf(path, sizeof(path), "/local/domain/6/ev/n%03d", i);
+		CHECK(xs_write(h, XBT_NULL, path, "1", 1));
+	}
+	while (guest_recv(g, buf, 300) == XS_WATCH_EVENT)
+		events++;
+	/* 1 KiB in the ring plus 4000 queued bytes: far fewer than 301. */
+	CHECK(events > 10 && events < 200);
+	r = xs_control_command(h, "quota", dflt, sizeof(dflt));
+	CHECK(r && !strcmp(r, "OK"));
+	free(r);
+	CHECK(guest_call(g, XS_READ, "ev/n000", 8, buf) == XS_READ);
+}
+
 static void test_hostile(struct xs_handle *h, struct guest *bad_idx, struct guest *bad_len,
 			 struct guest *good)
 {
@@ -135,6 +161,7 @@ int main(int argc, char **argv)
 	CHECK(guest_init(&g8, 8) == 0 && guest_handover(&g8, gsock, 0) == 0);
 	test_basic(h, &g5);
 	test_flood_is_contained(&g5, &g6);
+	test_unread_events_bounded(h, &g6);
 	test_hostile(h, &g7, &g8, &g5);
 	xs_close(h);
 	printf("rings: %d failures\n", failures);
