@@ -13,6 +13,7 @@ ok() { echo "ok: $*"; }
 mkcfg() {
 	local name=$1 test=$2 f="$T/$1.cfg"
 	shift 2
+	rm -f "$(conlog "$name")" # logs append across runs; read only this one
 	{
 		echo "name = \"$name\""
 		echo "kernel = \"$FX/vmlinuz\""
