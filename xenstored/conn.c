@@ -98,6 +98,7 @@ struct conn *conn_new(struct xsd *d, enum conn_kind kind, int fd, uint32_t domid
 	c->kind = kind;
 	c->fd = fd;
 	c->tag.kind = P_CONN;
+	c->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 20);
 	c->tag.obj = c;
 	if (kind == CONN_SOCKET)
 		snprintf(c->name, sizeof(c->name), "sock%u", ++d->conn_serial);
@@ -173,7 +174,7 @@ static void process(struct conn *c)
 	/* Malformed or over-quota requests get one (rate-limited) line naming
 	 * the connection; ordinary misses (ENOENT, EACCES, EAGAIN) do not. */
 	if (r->type == XS_ERROR && is_bad_input(r->body))
-		log_guest(&d->guest_rl, c->name, "%s request (type %u, %u bytes) refused: %s",
+		log_guest(&c->rl, c->name, "%s request (type %u, %u bytes) refused: %s",
 			  wire_typename(c->hdr.type) ?: "unknown", c->hdr.type, c->hdr.len,
 			  r->body);
 	/* Make the change durable before anyone can see the reply. */

@@ -66,7 +66,6 @@ int xsd_init(struct xsd *d, const struct xsd_opts *o)
 	memset(d, 0, sizeof(*d));
 	d->opts = *o;
 	d->listen_fd = d->guest_fd = d->sig_fd = d->ep = -1;
-	d->guest_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 20);
 	rc = xse_init(&d->eng);
 	if (rc < 0)
 		return rc;

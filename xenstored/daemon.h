@@ -54,6 +54,7 @@ struct conn {
 	bool dead;
 	struct ring *ring;
 	char name[32];
+	struct log_ratelimit rl; /* guest-triggered lines, per connection */
 };
 
 struct xsd_opts {
@@ -84,7 +85,6 @@ struct xsd {
 	bool upgrade;		    /* leave the loop to re-exec */
 	double upgrade_deadline;    /* 0: no upgrade requested */
 	char upgrade_binary[4096];  /* set by live-update -f; else self_path */
-	struct log_ratelimit guest_rl;
 	struct ops_reply reply; /* scratch, one request at a time */
 };
 

@@ -37,6 +37,7 @@ struct ring {
 	struct xenstore_domain_interface *intf;
 	struct conn *conn;
 	char name[32];
+	struct log_ratelimit rl; /* per guest: one cannot mute another */
 };
 
 static void notify(struct ring *r)
@@ -51,7 +52,7 @@ static void notify(struct ring *r)
  * XENSTORE_ERROR_*), drop its watches and transactions, stop serving. */
 static void ring_break(struct ring *r, uint32_t err, const char *why)
 {
-	log_guest(&r->d->guest_rl, r->name, "%s: connection ignored", why);
+	log_guest(&r->rl, r->name, "%s: connection ignored", why);
 	r->broken = true;
 	r->pending = false;
 	__atomic_store_n(&r->intf->error, err, __ATOMIC_RELEASE);
@@ -146,6 +147,7 @@ void ring_guest_accept(struct xsd *d)
 		r->d = d;
 		r->ctl_fd = fd;
 		r->kick_in = r->kick_out = -1;
+		r->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 20);
 		r->ctl_tag = (struct poll_tag){ P_GUEST_CTL, r };
 		r->kick_tag = (struct poll_tag){ P_RING_KICK, r };
 		snprintf(r->name, sizeof(r->name), "monitor");

@@ -106,7 +106,7 @@ void sock_event(struct xsd *d, struct conn *c, uint32_t events)
 			return;
 		}
 		if (n > 0 && conn_feed(c, buf, (size_t)n) < 0) {
-			log_guest(&d->guest_rl, c->name, "payload length %u over %u: closing",
+			log_guest(&c->rl, c->name, "payload length %u over %u: closing",
 				  c->hdr.len, XENSTORE_PAYLOAD_MAX);
 			c->dead = true;
 			return;

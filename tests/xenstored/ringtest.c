@@ -116,6 +116,42 @@ static void test_unread_events_bounded(struct xs_handle *h, struct guest *g)
 	CHECK(guest_call(g, XS_READ, "ev/n000", 8, buf) == XS_READ);
 }
 
+/* Quotas over the ring: Xen's errors, and the guest carries on. */
+static void test_guest_quotas(struct xs_handle *h, struct guest *g)
+{
+	static char nodes10[] = "set\0nodes\0" "10", nodes1000[] = "set\0nodes\0" "1000";
+	char buf[XENSTORE_PAYLOAD_MAX + 1], req[64];
+	int i, t = XS_WATCH;
+	char *r;
+
+	CHECK(guest_call(g, XS_RESET_WATCHES, "", 0, buf) == XS_RESET_WATCHES);
+	CHECK(xs_rm(h, XBT_NULL, "/local/domain/6/ev"));
+	/* 128 watches, and one more because Xen compares with '>'. */
+	for (i = 0; i < 200 && t == XS_WATCH; i++) {
+		int n = snprintf(req, sizeof(req), "q%d", i) + 1;
+
+		n += snprintf(req + n, sizeof(req) - (size_t)n, "tok") + 1;
+		t = guest_call(g, XS_WATCH, req, (uint32_t)n, buf);
+		if (t == XS_WATCH && guest_recv(g, buf, 2000) != XS_WATCH_EVENT)
+			t = -1;
+	}
+	CHECK(t == XS_ERROR && !strcmp(buf, "E2BIG") && i == 130);
+	CHECK(guest_call(g, XS_RESET_WATCHES, "", 0, buf) == XS_RESET_WATCHES);
+	r = xs_control_command(h, "quota", nodes10, sizeof(nodes10));
+	CHECK(r && !strcmp(r, "OK"));
+	free(r);
+	for (i = 0, t = XS_WRITE; i < 50 && t == XS_WRITE; i++) {
+		int n = snprintf(req, sizeof(req), "n/%d", i) + 1;
+
+		t = guest_call(g, XS_WRITE, req, (uint32_t)n, buf);
+	}
+	CHECK(t == XS_ERROR && !strcmp(buf, "ENOSPC"));
+	CHECK(guest_call(g, XS_READ, "n/0", 4, buf) == XS_READ);
+	r = xs_control_command(h, "quota", nodes1000, sizeof(nodes1000));
+	CHECK(r && !strcmp(r, "OK"));
+	free(r);
+}
+
 static void test_hostile(struct xs_handle *h, struct guest *bad_idx, struct guest *bad_len,
 			 struct guest *good)
 {
@@ -162,6 +198,7 @@ int main(int argc, char **argv)
 	test_basic(h, &g5);
 	test_flood_is_contained(&g5, &g6);
 	test_unread_events_bounded(h, &g6);
+	test_guest_quotas(h, &g6);
 	test_hostile(h, &g7, &g8, &g5);
 	xs_close(h);
 	printf("rings: %d failures\n", failures);
