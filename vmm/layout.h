@@ -2,6 +2,7 @@
  *
  *   0x00000000  RAM (low)                        up to min(ram, LAYOUT_LOW_MAX)
  *     0x6000      hvm_start_info, module list, memory map   (LAYOUT_BOOT_INFO)
+ *                 (or, for the Linux boot protocol, struct boot_params)
  *     0x7000      kernel command line, 2 KiB                (LAYOUT_CMDLINE)
  *     (0xA0000-0x100000 is reserved by the guest itself: init_pvh_bootparams)
  *     0xE0000     ACPI tables (RSDP first), marked ACPI in the memory map

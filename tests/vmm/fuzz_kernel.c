@@ -1,11 +1,13 @@
-/* libFuzzer target for the kernel loader: every input is a kernel file
- * (bzImage with any payload, or ELF) loaded into a 64 MiB guest.  Built with
+/* libFuzzer target for the kernel loaders: every input is a kernel file
+ * (bzImage with any payload, or ELF) loaded into a 64 MiB guest, at its PVH
+ * entry and through the Linux boot protocol.  Built with
  * clang only (tests/vmm/meson.build); seeds in fuzz-seeds/. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
 #include "boot/kernel.h"
+#include "boot/linux.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -13,6 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* One guest for the whole run: mapping 64 MiB per input would dominate. */
 	static struct guest_mem m = { .memfd = -1, .ram_size = 64u << 20, .low_size = 64u << 20 };
+	const struct pvh_params p = { .cmdline = "console=hvc0", .nvcpus = 2 };
+	struct linux_boot_info li;
 	struct kernel_info ki;
 	char err[256];
 
@@ -23,5 +27,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	(void)kernel_load_buf("fuzz", data, size, &m, &ki, err, sizeof(err));
+	(void)linux_boot_setup_buf("fuzz", data, size, &m, &p, &li, err, sizeof(err));
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* Integration: the lab fixture's Debian kernel (lab/fixture DIR writes
  * DIR/vmlinuz, DIR/initrd.img and DIR/kernel-version) loads at its PVH entry
- * with its initrd.  Exits 77 (meson: skipped) when the fixture is absent. */
+ * with its initrd, and through the Linux boot protocol too.  Exits 77
+ * (meson: skipped) when the fixture is absent. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <asm/bootparam.h>
+
 #include "boot/kernel.h"
+#include "boot/linux.h"
 #include "boot/pvh.h"
 
 /* xen-guest-abi.md §11: measured in the lab for this build. */
@@ -72,6 +76,24 @@ int main(int argc, char **argv)
 		FAIL("initrd not passed as module 0");
 	printf("start info at 0x%x: %u module(s), %u memmap entries, RSDP 0x%llx\n", si_gpa,
 	       si.nr_modules, si.memmap_entries, (unsigned long long)si.rsdp_paddr);
+
+	/* type = "hvm": the same kernel through the 32-bit boot protocol. */
+	{
+		struct linux_boot_info li;
+		const struct boot_params *bp;
+
+		memset(m.hva, 0, 1u << 20);
+		if (linux_boot_setup(kernel, &m, &p, &li, err, sizeof(err)) < 0)
+			FAIL("linux_boot_setup: %s", err);
+		bp = gmem_ptr(&m, li.boot_params, sizeof(*bp));
+		if (!bp || memcmp(&bp->hdr.header, "HdrS", 4) || bp->hdr.ramdisk_size == 0)
+			FAIL("no setup header in the zero page");
+		if (li.entry != LAYOUT_KERNEL_MIN)
+			FAIL("Linux boot protocol entry 0x%x, expected the 16 MiB pref_address", li.entry);
+		printf("Linux boot protocol: entry 0x%x, boot_params 0x%x, reserved [0x%llx, 0x%llx)\n",
+		       li.entry, li.boot_params, (unsigned long long)li.load_low,
+		       (unsigned long long)li.load_high);
+	}
 	rc = 0;
 out:
 	if (m.hva && m.hva != MAP_FAILED)

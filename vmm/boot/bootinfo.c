@@ -10,7 +10,10 @@
 #include <unistd.h>
 
 #include "acpi.h"
+#include <asm/bootparam.h>
+
 #include "kernel.h"
+#include "linux.h"
 #include "pvh.h"
 
 static const char *type_name(uint32_t t)
@@ -29,7 +32,8 @@ static const char *type_name(uint32_t t)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: domus-bootinfo [-m MIB] [-c CMDLINE] [-n VCPUS] [-a DIR] KERNEL [INITRD]\n"
+	fprintf(f, "usage: domus-bootinfo [-L] [-m MIB] [-c CMDLINE] [-n VCPUS] [-a DIR] KERNEL [INITRD]\n"
+		   "  -L      Linux 32-bit boot protocol (type=hvm) instead of the PVH entry\n"
 		   "  -a DIR  also write each ACPI table to DIR/SIG.dat (for iasl -d, acpiexec)\n");
 }
 
@@ -88,7 +92,32 @@ static int dump_acpi(const struct guest_mem *m, uint64_t rsdp_gpa, const char *d
 	return rc;
 }
 
-static int print_start_info(const struct guest_mem *m, uint32_t gpa)
+static void print_e820(uint32_t i, uint64_t addr, uint64_t size, uint32_t type)
+{
+	printf("memmap %u: [0x%010llx, 0x%010llx) %s\n", i, (unsigned long long)addr,
+	       (unsigned long long)(addr + size), type_name(type));
+}
+
+static int print_boot_params(const struct guest_mem *m, uint32_t gpa, uint64_t *rsdp)
+{
+	const struct boot_params *bp = gmem_ptr(m, gpa, sizeof(*bp));
+
+	if (!bp)
+		return -EFAULT;
+	printf("boot_params 0x%x: protocol %u.%02u code32_start 0x%x cmdline 0x%x rsdp 0x%llx\n", gpa,
+	       bp->hdr.version >> 8, bp->hdr.version & 0xff, bp->hdr.code32_start,
+	       bp->hdr.cmd_line_ptr, (unsigned long long)bp->acpi_rsdp_addr);
+	if (bp->hdr.ramdisk_size)
+		printf("ramdisk: [0x%x, 0x%llx) %u bytes\n", bp->hdr.ramdisk_image,
+		       (unsigned long long)bp->hdr.ramdisk_image + bp->hdr.ramdisk_size,
+		       bp->hdr.ramdisk_size);
+	for (uint32_t i = 0; i < bp->e820_entries && i < E820_MAX_ENTRIES_ZEROPAGE; i++)
+		print_e820(i, bp->e820_table[i].addr, bp->e820_table[i].size, bp->e820_table[i].type);
+	*rsdp = bp->acpi_rsdp_addr ? bp->acpi_rsdp_addr : LAYOUT_ACPI;
+	return 0;
+}
+
+static int print_start_info(const struct guest_mem *m, uint32_t gpa, uint64_t *rsdp)
 {
 	struct hvm_start_info si;
 	struct hvm_modlist_entry mod;
@@ -108,9 +137,9 @@ static int print_start_info(const struct guest_mem *m, uint32_t gpa)
 	for (uint32_t i = 0; i < si.memmap_entries; i++) {
 		if (gmem_read(m, si.memmap_paddr + i * sizeof(e), &e, sizeof(e)) < 0)
 			return -EFAULT;
-		printf("memmap %u: [0x%010llx, 0x%010llx) %s\n", i, (unsigned long long)e.addr,
-		       (unsigned long long)(e.addr + e.size), type_name(e.type));
+		print_e820(i, e.addr, e.size, e.type);
 	}
+	*rsdp = si.rsdp_paddr;
 	return 0;
 }
 
@@ -123,10 +152,14 @@ int main(int argc, char **argv)
 	uint32_t si_gpa;
 	char err[256] = "";
 	const char *acpi_dir = NULL;
-	int opt, rc;
+	int opt, rc, lbp = 0;
+	uint64_t rsdp = 0;
 
-	while ((opt = getopt(argc, argv, "m:c:n:a:h")) != -1) {
+	while ((opt = getopt(argc, argv, "Lm:c:n:a:h")) != -1) {
 		switch (opt) {
+		case 'L':
+			lbp = 1;
+			break;
 		case 'a':
 			acpi_dir = optarg;
 			break;
@@ -161,20 +194,30 @@ int main(int argc, char **argv)
 		fprintf(stderr, "domus-bootinfo: mmap %llu MiB: %s\n", mib, strerror(errno));
 		return 1;
 	}
-	rc = kernel_load(argv[optind], &m, &ki, err, sizeof(err));
-	if (rc == 0) {
-		printf("kernel %s (%s): entry 0x%x loaded [0x%llx, 0x%llx)\n", argv[optind], ki.format,
-		       ki.entry, (unsigned long long)ki.load_low, (unsigned long long)ki.load_high);
-		p.kernel_end = ki.load_high;
-		rc = pvh_setup(&m, &p, &si_gpa, err, sizeof(err));
-	}
-	if (rc == 0)
-		rc = print_start_info(&m, si_gpa);
-	if (rc == 0 && acpi_dir) {
-		struct hvm_start_info si;
+	if (lbp) {
+		struct linux_boot_info li;
 
-		gmem_read(&m, si_gpa, &si, sizeof(si));
-		rc = dump_acpi(&m, si.rsdp_paddr, acpi_dir);
+		rc = linux_boot_setup(argv[optind], &m, &p, &li, err, sizeof(err));
+		if (rc == 0) {
+			printf("kernel %s (Linux boot protocol): entry 0x%x loaded [0x%llx, 0x%llx)\n",
+			       argv[optind], li.entry, (unsigned long long)li.load_low,
+			       (unsigned long long)li.load_high);
+			rc = print_boot_params(&m, li.boot_params, &rsdp);
+		}
+	} else {
+		rc = kernel_load(argv[optind], &m, &ki, err, sizeof(err));
+		if (rc == 0) {
+			printf("kernel %s (%s): entry 0x%x loaded [0x%llx, 0x%llx)\n", argv[optind],
+			       ki.format, ki.entry, (unsigned long long)ki.load_low,
+			       (unsigned long long)ki.load_high);
+			p.kernel_end = ki.load_high;
+			rc = pvh_setup(&m, &p, &si_gpa, err, sizeof(err));
+		}
+		if (rc == 0)
+			rc = print_start_info(&m, si_gpa, &rsdp);
+	}
+	if (rc == 0 && acpi_dir) {
+		rc = dump_acpi(&m, rsdp, acpi_dir);
 		if (rc < 0)
 			snprintf(err, sizeof(err), "ACPI tables to %s: %s", acpi_dir, strerror(-rc));
 	}
