@@ -53,6 +53,7 @@ struct conn {
 	uint32_t pollmask; /* events registered with epoll */
 	bool dead;
 	struct ring *ring;
+	bool io_journaled; /* persist.c recorded bytes in flight for it */
 	char name[32];
 	struct log_ratelimit rl; /* guest-triggered lines, per connection */
 };
@@ -131,6 +132,7 @@ void ring_guest_ctl(struct xsd *d, void *obj);
 void ring_introduced(struct xsd *d, uint32_t domid);
 void ring_free(struct xsd *d, struct ring *r);
 void ring_conn_gone(struct conn *c);
+uint32_t ring_rsp_prod(const struct ring *r);
 bool ring_pending(struct xsd *d);
 void ring_service(struct xsd *d);
 

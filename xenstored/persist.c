@@ -34,7 +34,18 @@
 #define MAGIC "DXS1"
 #define JOURNAL_MAX (16u << 20) /* the journal's mapped size; full: snapshot */
 
-enum rec_type { R_NODE = 1, R_DEL, R_META, R_WATCHES };
+enum rec_type { R_NODE = 1, R_DEL, R_META, R_WATCHES, R_RINGIO };
+
+/* A guest connection's bytes in flight: a half-received request and the
+ * replies not yet in its ring.  rsp_prod is the ring's response index when
+ * they were recorded, so bytes that reached the ring after the record can
+ * be skipped when the ring comes back. */
+struct saved_io {
+	struct saved_io *next;
+	uint32_t domid, rsp_prod;
+	char *in, *out;
+	uint32_t inlen, outlen;
+};
 
 struct saved_watch {
 	struct saved_watch *next;
@@ -57,6 +68,7 @@ struct persist {
 	size_t jend; /* where the next record goes */
 	struct buf jbuf;
 	struct saved_watch *saved; /* of rings not (re)connected yet */
+	struct saved_io *saved_io;
 };
 
 /* ---- encoding ---- */
@@ -182,6 +194,26 @@ static void enc_watches(struct buf *b, uint32_t domid, const struct xse_watch *w
 		put_blob(b, s->token, (uint32_t)strlen(s->token));
 	}
 	rec_end(b, at);
+}
+
+static void enc_ringio(struct buf *b, struct conn *c)
+{
+	size_t at = rec_begin(b, R_RINGIO);
+
+	put_u32(b, c->cl.domid);
+	put_u32(b, ring_rsp_prod(c->ring));
+	put_u32(b, c->in_used);
+	put(b, &c->hdr, c->in_used < sizeof(c->hdr) ? c->in_used : sizeof(c->hdr));
+	if (c->in_used > sizeof(c->hdr))
+		put(b, c->body, c->in_used - sizeof(c->hdr));
+	put_u32(b, (uint32_t)c->oq_bytes);
+	for (struct outmsg *m = c->oq_head; m; m = m->next) {
+		size_t skip = m == c->oq_head ? c->head_off : 0;
+
+		put(b, m->data + skip, m->len - skip);
+	}
+	rec_end(b, at);
+	c->io_journaled = c->in_used || c->oq_bytes;
 }
 
 /* ---- decoding (input may be torn or hostile: every read is checked) ---- */
@@ -371,6 +403,58 @@ static void drop_saved(struct persist *p, uint32_t domid)
 	}
 }
 
+static void drop_io(struct persist *p, uint32_t domid)
+{
+	for (struct saved_io **s = &p->saved_io; *s;) {
+		struct saved_io *io = *s;
+
+		if (io->domid == domid) {
+			*s = io->next;
+			free(io->in);
+			free(io->out);
+			free(io);
+		} else {
+			s = &io->next;
+		}
+	}
+}
+
+static char *get_copy(struct rd *r, uint32_t *n)
+{
+	const char *src;
+	char *dst;
+
+	*n = get_u32(r);
+	src = r->bad ? NULL : get_bytes(r, *n);
+	dst = src ? malloc(*n ? *n : 1) : NULL;
+	if (!dst)
+		return r->bad = true, NULL;
+	memcpy(dst, src, *n);
+	return dst;
+}
+
+static int apply_ringio(struct persist *p, struct rd *r)
+{
+	struct saved_io *io = calloc(1, sizeof(*io));
+
+	if (!io)
+		return -ENOMEM;
+	io->domid = get_u32(r) & (XSE_DOMID_COUNT - 1);
+	io->rsp_prod = get_u32(r);
+	io->in = get_copy(r, &io->inlen);
+	io->out = get_copy(r, &io->outlen);
+	if (r->bad || io->inlen >= sizeof(struct xsd_sockmsg) + WIRE_BODY_MAX) {
+		free(io->in);
+		free(io->out);
+		free(io);
+		return -EINVAL;
+	}
+	drop_io(p, io->domid);
+	io->next = p->saved_io;
+	p->saved_io = io;
+	return 0;
+}
+
 static int apply_watches(struct persist *p, struct rd *r)
 {
 	uint32_t domid = get_u32(r) & (XSE_DOMID_COUNT - 1), n = get_u32(r);
@@ -429,6 +513,7 @@ static int load_file(struct persist *p, const char *path)
 		case R_DEL: rc = apply_node(eng, &r, true); break;
 		case R_META: rc = apply_meta(eng, &r); break;
 		case R_WATCHES: rc = apply_watches(p, &r); break;
+		case R_RINGIO: rc = apply_ringio(p, &r); break;
 		default: rc = -EINVAL; break;
 		}
 		if (rc < 0) {
@@ -563,6 +648,8 @@ int persist_snapshot(struct persist *p)
 	for (struct conn *c = p->d->conns; c; c = c->next)
 		if (c->kind == CONN_RING && c->cl.eng) {
 			enc_watches(&b, c->cl.domid, c->cl.watches, p->saved);
+			if (c->ring)
+				enc_ringio(&b, c);
 			if (ndone < 64)
 				done_dom[ndone++] = c->cl.domid;
 		}
@@ -652,6 +739,8 @@ void persist_close(struct persist *p)
 		close(p->jfd);
 	while (p->saved)
 		drop_saved(p, p->saved->domid);
+	while (p->saved_io)
+		drop_io(p, p->saved_io->domid);
 	free(p->jbuf.p);
 	free(p);
 }
@@ -672,22 +761,55 @@ void persist_note_request(struct persist *p, struct conn *c, const struct xsd_so
 		persist_watches(p, &c->cl);
 }
 
-void persist_restore_watches(struct persist *p, struct xse_client *c)
+void persist_restore_ring(struct persist *p, struct conn *c)
 {
+	uint32_t domid = c->cl.domid;
+
 	if (!p)
 		return;
 	for (struct saved_watch *s = p->saved; s; s = s->next)
-		if (s->domid == c->domid && s->path && s->token)
-			xse_add_watch_raw(c, s->path, s->token, s->rel);
-	drop_saved(p, c->domid);
+		if (s->domid == domid && s->path && s->token)
+			xse_add_watch_raw(&c->cl, s->path, s->token, s->rel);
+	drop_saved(p, domid);
+	for (struct saved_io *io = p->saved_io; io; io = io->next) {
+		uint32_t sent;
+
+		if (io->domid != domid)
+			continue;
+		/* Part of the replies may have reached the ring after the
+		 * record was written: skip what did. */
+		sent = ring_rsp_prod(c->ring) - io->rsp_prod;
+		if (sent > io->outlen) {
+			log_warn(c->name, "ring state does not match the saved replies; dropping them");
+			sent = io->outlen;
+		}
+		if (io->inlen)
+			conn_feed(c, io->in, io->inlen);
+		if (io->outlen > sent)
+			conn_queue_raw(c, io->out + sent, io->outlen - sent);
+		break;
+	}
+	drop_io(p, domid);
 }
 
 /* A ring went away but its domain lives on (monitor restart): keep its
  * watches for when the ring comes back. */
-void persist_stash_watches(struct persist *p, const struct xse_client *c)
+void persist_stash_ring(struct persist *p, struct conn *conn)
 {
+	const struct xse_client *c = &conn->cl;
+
 	if (!p)
 		return;
+	if (conn->ring) {
+		struct buf b = { 0 };
+		struct rd r;
+
+		enc_ringio(&b, conn);
+		r = (struct rd){ b.p + 8, b.len - 8, false };
+		if (!b.oom)
+			apply_ringio(p, &r);
+		free(b.p);
+	}
 	drop_saved(p, c->domid);
 	for (const struct xse_watch *w = c->watches; w; w = w->next) {
 		struct saved_watch *s = calloc(1, sizeof(*s));
@@ -708,6 +830,7 @@ void persist_forget_domain(struct persist *p, uint32_t domid)
 	if (!p)
 		return;
 	drop_saved(p, domid);
+	drop_io(p, domid);
 	enc_watches(&p->jbuf, domid, NULL, NULL);
 }
 
@@ -715,7 +838,13 @@ int persist_flush(struct persist *p)
 {
 	int rc;
 
-	if (!p || p->jbuf.len == 0)
+	if (!p)
+		return 0;
+	/* Guest bytes in flight, whenever there are any (or just were). */
+	for (struct conn *c = p->d->conns; c; c = c->next)
+		if (c->kind == CONN_RING && c->ring && (c->in_used || c->oq_bytes || c->io_journaled))
+			enc_ringio(&p->jbuf, c);
+	if (p->jbuf.len == 0)
 		return 0;
 	if (p->jbuf.oom) {
 		/* Lost records: only a snapshot makes the state whole again. */

@@ -17,13 +17,14 @@ void persist_close(struct persist *p);
 void persist_note_request(struct persist *p, struct conn *c, const struct xsd_sockmsg *hdr);
 /* Write buffered journal records; called before replies are sent. */
 int persist_flush(struct persist *p);
-/* Give a guest's reconnected ring the watches it had before a restart. */
+/* Give a guest's reconnected ring what it had before a restart or a
+ * detach: watches, a half-received request, replies not yet delivered. */
 struct xse_client;
-void persist_restore_watches(struct persist *p, struct xse_client *c);
+void persist_restore_ring(struct persist *p, struct conn *c);
 /* Journal a guest ring's (new) list of watches. */
 void persist_watches(struct persist *p, const struct xse_client *c);
 /* Keep a detached ring's watches for its return; forget a released domain. */
-void persist_stash_watches(struct persist *p, const struct xse_client *c);
+void persist_stash_ring(struct persist *p, struct conn *c);
 void persist_forget_domain(struct persist *p, uint32_t domid);
 /* Full snapshot (on SIGTERM, and when the journal grows). */
 int persist_snapshot(struct persist *p);

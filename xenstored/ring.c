@@ -74,7 +74,7 @@ static void ring_connect(struct ring *r)
 	}
 	r->conn->ring = r;
 	if (d->persist)
-		persist_restore_watches(d->persist, &r->conn->cl);
+		persist_restore_ring(d->persist, r->conn);
 	if (epoll_ctl(d->ep, EPOLL_CTL_ADD, r->kick_in, &ev) < 0)
 		log_err(r->name, "epoll_ctl: %s", strerror(errno));
 	r->pending = true;
@@ -102,7 +102,7 @@ void ring_free(struct xsd *d, struct ring *r)
 		struct conn *c = r->conn;
 
 		if (c->cl.eng)
-			persist_stash_watches(d->persist, &c->cl);
+			persist_stash_ring(d->persist, c);
 		ring_disconnect(r);
 		conn_free(c);
 	}
@@ -265,6 +265,11 @@ static void ring_ctl_message(struct ring *r)
 	}
 	if (send(r->ctl_fd, &rep, sizeof(rep), MSG_NOSIGNAL) != sizeof(rep) || rep.status < 0)
 		ring_free(r->d, r);
+}
+
+uint32_t ring_rsp_prod(const struct ring *r)
+{
+	return r ? __atomic_load_n(&r->intf->rsp_prod, __ATOMIC_ACQUIRE) : 0;
 }
 
 /* A ring connection died (its domain was released): forget it. */

@@ -87,6 +87,33 @@ static int socket_event(struct xs_handle *h, char *buf, size_t sz)
 	return 0;
 }
 
+/* Send the first `cut` bytes of a WRITE now; finish_half() sends the rest. */
+static const char *half_body;
+static uint32_t half_len, half_cut;
+
+static void start_half(struct guest *g, const char *body, uint32_t len, uint32_t cut)
+{
+	struct xsd_sockmsg h = { .type = XS_WRITE, .req_id = 77, .len = len };
+
+	half_body = body;
+	half_len = len;
+	half_cut = cut;
+	CHECK(guest_put(g, &h, sizeof(h)) == 0 && guest_put(g, body, cut) == 0);
+	usleep(200000); /* the daemon takes the partial request */
+	CHECK(g->intf->req_cons == g->intf->req_prod);
+}
+
+/* The request completes after the restart: its event, then its ack. */
+static int finish_half(struct guest *g)
+{
+	char buf[XENSTORE_PAYLOAD_MAX + 1];
+
+	if (guest_put(g, half_body + half_cut, half_len - half_cut) < 0)
+		return 0;
+	return guest_recv(g, buf, 2000) == XS_WATCH_EVENT && guest_recv(g, buf, 2000) == XS_WRITE &&
+	       !strcmp(buf, "OK");
+}
+
 int main(int argc, char **argv)
 {
 	const char *gsock = getenv("XSD_GUEST_SOCKET");
@@ -117,7 +144,9 @@ int main(int argc, char **argv)
 	CHECK(guest_recv(&g, buf, 2000) == XS_WRITE);
 	xs_close(h);
 
-	/* 1. Orderly stop and start; the monitor hands the ring over again. */
+	/* 1. Orderly stop and start with a request half received; the monitor
+	 * hands the ring over again. */
+	start_half(&g, "data/h1\0v1", 10, 4);
 	stop(SIGTERM);
 	start(argv[1]);
 	h = xs_open(0);
@@ -128,18 +157,23 @@ int main(int argc, char **argv)
 	CHECK(is(h, "/local/domain/5/data/x", "gx"));
 	CHECK(xs_is_domain_introduced(h, 5));
 	CHECK(guest_handover(&g, gsock, XSD_RING_RECONNECT) == 0);
+	CHECK(finish_half(&g));
+	CHECK(is(h, "/local/domain/5/data/h1", "v1"));
 	CHECK(watch_alive(h, &g, "y"));
 	CHECK(guest_call(&g, XS_READ, "data/x", 7, buf) == XS_READ && !strcmp(buf, "gx"));
 	CHECK(xs_write(h, XBT_NULL, "/r/b", "acked", 5));
 	xs_close(h);
 
-	/* 2. kill -9 right after an acknowledged write. */
+	/* 2. kill -9 right after an acknowledged write, a request half in. */
+	start_half(&g, "data/h2\0v2", 10, 7);
 	stop(SIGKILL);
 	start(argv[1]);
 	h = xs_open(0);
 	CHECK(is(h, "/r/b", "acked"));
 	CHECK(is(h, "/local/domain/5/data/y", "1"));
 	CHECK(guest_handover(&g, gsock, XSD_RING_RECONNECT) == 0);
+	CHECK(finish_half(&g));
+	CHECK(is(h, "/local/domain/5/data/h2", "v2"));
 	CHECK(watch_alive(h, &g, "z"));
 	xs_close(h);
 
