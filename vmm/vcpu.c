@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "boot/acpi.h"
+#include "boot/acpi_pm.h"
 #include "console.h"
 #include "domus/log.h"
 #include "vm.h"
@@ -42,48 +42,42 @@ int vcpu_set_pvh_entry(struct vm *vm, int vcpu, uint32_t entry, uint32_t start_i
 	return 0;
 }
 
+/* The ACPI fixed hardware, 0xCF9 and the keyboard controller's reset line
+ * are one model (boot/acpi_pm.c); what it says about power goes to the VM. */
+static int pm_io(struct vm *vm, uint16_t port, uint32_t size, int is_write, uint32_t *val)
+{
+	struct timespec ts;
+	int ev;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	pthread_mutex_lock(&vm->pm_lock);
+	ev = acpi_pm_io(&vm->pm, port, size, is_write, val,
+			(uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
+	pthread_mutex_unlock(&vm->pm_lock);
+	if (ev == ACPI_PM_POWEROFF)
+		vm_request_exit(vm, VM_POWEROFF);
+	else if (ev == ACPI_PM_RESET)
+		vm_request_exit(vm, VM_REBOOT);
+	return ev;
+}
+
 static void port_write(struct vm *vm, uint16_t port, uint32_t size, uint32_t val)
 {
-	switch (port) {
-	case ACPI_PM1A_CNT_PORT:
-		if (size == 2 && acpi_pm1_cnt_is_s5((uint16_t)val))
-			vm_request_exit(vm, VM_POWEROFF);
-		break;
-	case 0xcf9: /* PCI reset control: bit 2 starts the reset */
-		if (val & 0x04)
-			vm_request_exit(vm, VM_REBOOT);
-		break;
-	case 0x64: /* keyboard controller pulse of the reset line */
-		if (val == 0xfe)
-			vm_request_exit(vm, VM_REBOOT);
-		break;
-	case 0xe9: { /* Bochs/Xen debug port: earlyprintk=xen falls back to it */
+	if (pm_io(vm, port, size, 1, &val) != -ENOENT)
+		return;
+	if (port == 0xe9) { /* Bochs/Xen debug port: earlyprintk=xen falls back to it */
 		char ch = (char)val;
 		console_guest_output(vm, &ch, 1);
-		break;
-	}
-	default:
-		break;
 	}
 }
 
 static uint32_t port_read(struct vm *vm, uint16_t port, uint32_t size)
 {
-	struct timespec ts;
+	uint32_t val = 0;
 
-	(void)vm;
-	switch (port) {
-	case ACPI_PM_TMR_PORT:
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		return acpi_pm_tmr_value((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
-	case ACPI_PM1A_CNT_PORT:
-		return ACPI_PM1_CNT_SCI_EN; /* already in ACPI mode (FADT SMI_CMD is 0) */
-	case ACPI_PM1A_EVT_PORT:
-	case ACPI_PM1A_EVT_PORT + 2:
-		return 0;
-	default:
-		return size == 1 ? 0xff : size == 2 ? 0xffff : 0xffffffff; /* nothing there */
-	}
+	if (pm_io(vm, port, size, 0, &val) >= 0)
+		return val;
+	return size == 1 ? 0xff : size == 2 ? 0xffff : 0xffffffff; /* nothing there */
 }
 
 static void handle_io(struct vm *vm, struct kvm_run *run)

@@ -190,6 +190,7 @@ int vm_create(struct vm *vm, uint64_t ram_bytes, int nr_vcpus)
 	vm->kvm_fd = vm->fd = vm->mem.memfd = vm->exit_eventfd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->unpaused, NULL);
+	pthread_mutex_init(&vm->pm_lock, NULL);
 	evtchn_init(&vm->evtchn);
 	for (int i = 0; i < GNTTAB_MAX_FRAMES; i++)
 		vm->gnttab.slot[i] = -1;

@@ -12,6 +12,7 @@
 
 #include "domus/log.h"
 #include "guest_mem.h"
+#include "boot/acpi_pm.h"
 #include "evtchn.h"
 #include "gnttab.h"
 
@@ -75,6 +76,8 @@ struct vm {
 		uint32_t type;
 	} memmap[16]; /* what hvm_start_info says, for XENMEM_memory_map */
 	int nr_memmap;
+	pthread_mutex_t pm_lock;
+	struct acpi_pm pm; /* ACPI PM1 registers, timer, reset ports */
 };
 
 int vm_create(struct vm *vm, uint64_t ram_bytes, int nr_vcpus);

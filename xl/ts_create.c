@@ -385,6 +385,14 @@ static int check_host(const struct domain_config *c)
 			c->bootloader ? c->bootloader : "");
 		return -ENOTSUP;
 	}
+	/* Until the vbd and vif back ends land, say so rather than boot a
+	 * guest that silently lacks what its config promised. */
+	if (c->n_disks)
+		fprintf(stderr, "xl: warning: %zu disk(s) in the config: virtual disks are not supported by domus yet, booting without them\n",
+			c->n_disks);
+	if (c->n_nics)
+		fprintf(stderr, "xl: warning: %zu vif(s) in the config: network interfaces are not supported by domus yet, booting without them\n",
+			c->n_nics);
 	if (access(c->kernel, R_OK) < 0) {
 		fprintf(stderr, "xl: kernel %s: %s\n", c->kernel, strerror(errno));
 		return -errno;

@@ -1,0 +1,16 @@
+#!/bin/bash
+# xl create -c shows the guest's console until it ends; xl console carries
+# input to the guest's shell on hvc0 and its output back.
+BUILD=$1; . "$(dirname "$0")/domlib.sh"
+out=$(timeout 180 "$XL" create -c "$(mkcfg con1 uname)" </dev/null 2>&1) || fail "xl create -c failed: $out"
+echo "$out" | grep -q "GUEST-UNAME $(cat "$FX/kernel-version")" || fail "xl create -c did not show the guest's output"
+ok "xl create -c showed the guest's console to its end"
+cfg=$(mkcfg con2 none); sed -i 's/ domus.test=none//' "$cfg"
+"$XL" create "$cfg" || fail "xl create con2 failed"
+wait_log con2 "domus fixture:" 120 || fail "con2 has no shell on its console"
+sleep 1
+out=$( (sleep 1; echo 'echo CONSOLE-$((6*7))'; sleep 4; echo poweroff) | timeout 60 "$XL" console con2 2>&1)
+echo "$out" | grep -q "CONSOLE-42" || fail "no answer through xl console: $out"
+ok "xl console: the guest's shell answered CONSOLE-42"
+wait_gone con2 30 || fail "poweroff typed on the console did not end con2"
+ok "poweroff typed on the console ended the domain"
