@@ -35,6 +35,15 @@ static void start(const char *bin)
 	}
 	for (int i = 0; i < 200 && stat(sock, &st) < 0; i++)
 		usleep(20000);
+	/* For restart.sh to stop it if this program dies first. */
+	if (getenv("XSD_PIDFILE")) {
+		FILE *f = fopen(getenv("XSD_PIDFILE"), "w");
+
+		if (f) {
+			fprintf(f, "%d\n", (int)daemon_pid);
+			fclose(f);
+		}
+	}
 }
 
 static void stop(int sig)
