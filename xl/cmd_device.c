@@ -21,7 +21,9 @@ static int print_or_refuse(struct xl_ctx *x, const char *what, char *json)
 			x->cmd->name, x->cmd->name);
 		return 1;
 	}
-	printf("%s: %s\n", what, json);
+	/* Xen's xl prints libxl's JSON, which ends in a newline, with "%s\n":
+	 * hence the empty line after it. */
+	printf("%s: %s\n\n", what, json);
 	free(json);
 	return fflush(stdout) || ferror(stdout) ? 1 : 0;
 }

@@ -33,7 +33,7 @@ static void man1(void)
 	      "xl \\- the domus toolstack, Xen's xl command line on Linux KVM\n"
 	      ".SH SYNOPSIS\n"
 	      ".B xl\n"
-	      "[\\fB\\-v\\fR] [\\fB\\-N\\fR] [\\fB\\-f\\fR] [\\fB\\-t\\fR] \\fIsubcommand\\fR [\\fIargs\\fR]\n"
+	      "[\\fB\\-v\\fR] [\\fB\\-N\\fR] [\\fB\\-f\\fR] [\\fB\\-t\\fR] [\\fB\\-T\\fR] \\fIsubcommand\\fR [\\fIargs\\fR]\n"
 	      ".SH DESCRIPTION\n"
 	      "\\fBxl\\fR manages domus domains with the commands, options and output of\n"
 	      "Xen's xl. Domain configuration files are described in \\fBxl.cfg\\fR(5).\n"
@@ -43,6 +43,7 @@ static void man1(void)
 	      ".TP\n.B \\-N\nDry run: print what would be done. Commands that cannot honour it refuse it.\n"
 	      ".TP\n.B \\-f\nForce the action (for commands that modify a domain).\n"
 	      ".TP\n.B \\-t\nAccepted for compatibility (progress output with carriage returns).\n"
+	      ".TP\n.B \\-T\nAccepted for compatibility (timestamps on messages).\n"
 	      ".SH COMMANDS\n",
 	      stdout);
 	for (size_t i = 0; i < xl_cmd_count; i++) {
@@ -157,7 +158,7 @@ static void bash_completion(void)
 	      "\t\tcase ${COMP_WORDS[i]} in -*) ;; *) cmd=${COMP_WORDS[i]}; break ;; esac\n"
 	      "\tdone\n"
 	      "\tif [ -z \"$cmd\" ]; then\n"
-	      "\t\tCOMPREPLY=($(compgen -W '-v -N -f -t help",
+	      "\t\tCOMPREPLY=($(compgen -W '-v -N -f -t -T help",
 	      stdout);
 	for (size_t i = 0; i < xl_cmd_count; i++)
 		printf(" %s", xl_cmd_table[i].name);

@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	opterr = 0; /* "unknown global option" below says it, without argv[0] */
-	while ((opt = getopt(argc, argv, "+vftN")) >= 0) {
+	while ((opt = getopt(argc, argv, "+vftTN")) >= 0) {
 		switch (opt) {
 		case 'v':
 			x.verbose++;
@@ -73,6 +73,7 @@ int main(int argc, char **argv)
 			x.force = true;
 			break;
 		case 't': /* progress with CR: nothing reports progress yet */
+		case 'T': /* timestamps on messages: not yet */
 			break;
 		default:
 			fprintf(stderr, "unknown global option\n");

@@ -20,7 +20,7 @@ void xl_help(const char *command)
 
 	/* Same layout as Xen's xl help, so muscle memory and scripts work. */
 	if (!command || !strcmp(command, "help")) {
-		printf("Usage xl [-vfNt] <subcommand> [args]\n\n");
+		printf("Usage xl [-vfNtT] <subcommand> [args]\n\n");
 		printf("xl full list of subcommands:\n\n");
 		for (size_t i = 0; i < xl_cmd_count; i++) {
 			printf(" %-19s ", xl_cmd_table[i].name);
@@ -35,7 +35,7 @@ void xl_help(const char *command)
 		printf("command \"%s\" not implemented\n", command);
 		return;
 	}
-	printf("Usage: xl [-vt%s%s] %s %s\n\n%s.\n\n", cmd->modifies ? "f" : "",
+	printf("Usage: xl [-vtT%s%s] %s %s\n\n%s.\n\n", cmd->modifies ? "f" : "",
 	       cmd->can_dryrun ? "N" : "", cmd->name, cmd->usage, cmd->summary);
 	if (cmd->options)
 		printf("Options:\n\n%s\n", cmd->options);

@@ -28,7 +28,8 @@ for f in "$DIR"/cmd/*.out; do
 	"{") kind=domain ;;
 	*) continue ;;
 	esac
-	sed '1s/^[a-z]*: //' "$f" >"$TMP/json"
+	# "disk: " before, the empty line xl prints after
+	sed -e '1s/^[a-z]*: //' -e '${/^$/d}' "$f" >"$TMP/json"
 	one $kind "$TMP/json" "cmd/$(basename "$f")"
 done
 echo "$pass passed, $fail failed"
