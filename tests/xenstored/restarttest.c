@@ -51,6 +51,8 @@ static void stop(int sig)
 	kill(daemon_pid, sig);
 	waitpid(daemon_pid, NULL, 0);
 	daemon_pid = -1;
+	if (getenv("XSD_PIDFILE"))
+		unlink(getenv("XSD_PIDFILE"));
 }
 
 static char *read_node(struct xs_handle *h, const char *path)
