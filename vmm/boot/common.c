@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acpi.h"
 #include "common.h"
 #include "file.h"
 
@@ -101,4 +102,26 @@ int boot_initrd_load(struct guest_mem *m, const char *path, uint64_t floor, uint
 out:
 	close(fd);
 	return rc;
+}
+
+int boot_prepare(struct guest_mem *m, const char *cmdline, unsigned nvcpus, void **page,
+		 uint64_t *rsdp, char *err, size_t errlen)
+{
+	void *pg = gmem_ptr(m, LAYOUT_BOOT_INFO, LAYOUT_PAGE);
+	int rc;
+
+	if (!pg) {
+		snprintf(err, errlen, "guest RAM (%llu KiB) does not cover the boot information at 0x%llx",
+			 (unsigned long long)(m->low_size >> 10), (unsigned long long)LAYOUT_BOOT_INFO);
+		return -EFAULT;
+	}
+	rc = boot_cmdline_write(m, cmdline, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = acpi_build(m, nvcpus, rsdp, err, errlen);
+	if (rc < 0)
+		return rc;
+	memset(pg, 0, LAYOUT_PAGE);
+	*page = pg;
+	return 0;
 }

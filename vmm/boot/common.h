@@ -8,6 +8,12 @@
 
 #include "../guest_mem.h"
 
+/* What every boot protocol writes first: checks that RAM covers the boot
+ * information page (LAYOUT_BOOT_INFO) and returns it zeroed in *page, writes
+ * the command line, and builds the ACPI tables for nvcpus (*rsdp). */
+int boot_prepare(struct guest_mem *m, const char *cmdline, unsigned nvcpus, void **page,
+		 uint64_t *rsdp, char *err, size_t errlen);
+
 /* Writes cmdline (NULL: empty) NUL-terminated at LAYOUT_CMDLINE.  -E2BIG if
  * it does not fit LAYOUT_CMDLINE_MAX, -EFAULT if that is not RAM. */
 int boot_cmdline_write(struct guest_mem *m, const char *cmdline, char *err, size_t errlen);

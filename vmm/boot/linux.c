@@ -11,7 +11,6 @@
 
 #include <asm/bootparam.h>
 
-#include "acpi.h"
 #include "common.h"
 #include "file.h"
 #include "kernel.h"
@@ -95,7 +94,8 @@ int linux_boot_setup_buf(const char *name, const uint8_t *buf, size_t len, struc
 			 size_t errlen)
 {
 	struct setup_header hdr;
-	struct boot_params *bp = gmem_ptr(m, LAYOUT_BOOT_INFO, LAYOUT_PAGE);
+	struct boot_params *bp;
+	void *page;
 	struct hvm_memmap_table_entry map[PVH_MEMMAP_MAX];
 	uint64_t sects, pm_off, addr, need, rsdp, top;
 	unsigned n;
@@ -114,20 +114,12 @@ int linux_boot_setup_buf(const char *name, const uint8_t *buf, size_t len, struc
 	rc = place_kernel(name, &hdr, len - pm_off, m, &addr, &need, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (!bp) {
-		snprintf(err, errlen, "guest RAM (%llu KiB) does not cover the boot information at 0x%llx",
-			 (unsigned long long)(m->low_size >> 10), (unsigned long long)LAYOUT_BOOT_INFO);
-		return -EFAULT;
-	}
-	rc = boot_cmdline_write(m, p->cmdline, err, errlen);
+	rc = boot_prepare(m, p->cmdline, p->nvcpus, &page, &rsdp, err, errlen);
 	if (rc < 0)
 		return rc;
-	rc = acpi_build(m, p->nvcpus, &rsdp, err, errlen);
-	if (rc < 0)
-		return rc;
+	bp = page;
 	memcpy(gmem_ptr(m, addr, len - pm_off), buf + pm_off, len - pm_off); /* checked in place_kernel */
 
-	memset(bp, 0, sizeof(*bp));
 	hdr.type_of_loader = TYPE_OF_LOADER_UNDEFINED;
 	hdr.code32_start = (uint32_t)addr;
 	hdr.cmd_line_ptr = (uint32_t)LAYOUT_CMDLINE;

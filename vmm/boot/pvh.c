@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "acpi.h"
 #include "common.h"
 #include "pvh.h"
 
@@ -52,7 +51,7 @@ unsigned pvh_memmap(const struct guest_mem *m, struct hvm_memmap_table_entry *ma
 int pvh_setup(struct guest_mem *m, const struct pvh_params *p, uint32_t *start_info_gpa,
 	      char *err, size_t errlen)
 {
-	uint8_t *page = gmem_ptr(m, LAYOUT_BOOT_INFO, LAYOUT_PAGE);
+	void *page;
 	struct hvm_start_info si = {
 		.magic = XEN_HVM_START_MAGIC_VALUE,
 		.version = 1,
@@ -63,17 +62,7 @@ int pvh_setup(struct guest_mem *m, const struct pvh_params *p, uint32_t *start_i
 	struct hvm_memmap_table_entry map[PVH_MEMMAP_MAX];
 	int rc;
 
-	if (!page) {
-		snprintf(err, errlen, "guest RAM (%llu KiB) does not cover the boot information at 0x%llx",
-			 (unsigned long long)(m->low_size >> 10), (unsigned long long)LAYOUT_BOOT_INFO);
-		return -EFAULT;
-	}
-	rc = boot_cmdline_write(m, p->cmdline, err, errlen);
-	if (rc < 0)
-		return rc;
-	memset(page, 0, LAYOUT_PAGE);
-
-	rc = acpi_build(m, p->nvcpus, &si.rsdp_paddr, err, errlen);
+	rc = boot_prepare(m, p->cmdline, p->nvcpus, &page, &si.rsdp_paddr, err, errlen);
 	if (rc < 0)
 		return rc;
 
@@ -85,13 +74,13 @@ int pvh_setup(struct guest_mem *m, const struct pvh_params *p, uint32_t *start_i
 				      err, errlen);
 		if (rc < 0)
 			return rc;
-		memcpy(page + PVH_MODLIST_OFF, &mod, sizeof(mod));
+		memcpy((uint8_t *)page + PVH_MODLIST_OFF, &mod, sizeof(mod));
 		si.nr_modules = 1;
 		si.modlist_paddr = LAYOUT_BOOT_INFO + PVH_MODLIST_OFF;
 	}
 
 	si.memmap_entries = pvh_memmap(m, map, PVH_MEMMAP_MAX);
-	memcpy(page + PVH_MEMMAP_OFF, map, si.memmap_entries * sizeof(map[0]));
+	memcpy((uint8_t *)page + PVH_MEMMAP_OFF, map, si.memmap_entries * sizeof(map[0]));
 	memcpy(page, &si, sizeof(si));
 	*start_info_gpa = (uint32_t)LAYOUT_BOOT_INFO;
 	return 0;
