@@ -27,12 +27,7 @@ expect_fail xenstore-write '/bad path' 1
 expect_fail xenstore-write /x//y 1
 
 # Watches: initial event, the node, below it, removal.
-timeout 5 xenstore-watch -n 4 /test >"$XS_TMP/watch.out" 2>&1 &
-wpid=$!
-for _ in $(seq 50); do
-	[ -s "$XS_TMP/watch.out" ] && break
-	sleep 0.05
-done
+start_watcher 5 4 /test watch.out
 xenstore-write /test/c 1
 xenstore-rm /test/c
 xenstore-write /test/d/e 2
@@ -51,12 +46,7 @@ expect OK $CTL log on
 expect OK $CTL log off
 
 # Live update through xenstore-control: a watching client stays connected.
-timeout 10 xenstore-watch -n 2 /lu >"$XS_TMP/lu.out" 2>&1 &
-wpid=$!
-for _ in $(seq 50); do
-	[ -s "$XS_TMP/lu.out" ] && break
-	sleep 0.05
-done
+start_watcher 10 2 /lu lu.out
 expect "" $CTL live-update "$(realpath "$1")"
 expect_fail $CTL live-update /nonexistent
 xenstore-write /lu/b 1

@@ -54,3 +54,14 @@ expect_fail() {
 	"$@" >/dev/null 2>&1 && fail "'$*' should have failed"
 	return 0
 }
+
+# start_watcher <timeout> <events> <path> <file>: xenstore-watch in the
+# background (pid in $wpid), once its initial event is in $XS_TMP/<file>.
+start_watcher() {
+	timeout "$1" xenstore-watch -n "$2" "$3" >"$XS_TMP/$4" 2>&1 &
+	wpid=$!
+	for _ in $(seq 50); do
+		[ -s "$XS_TMP/$4" ] && break
+		sleep 0.05
+	done
+}
