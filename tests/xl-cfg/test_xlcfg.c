@@ -201,6 +201,13 @@ static void test_vif(void **state)
 	dom_nic_dispose(&n);
 	assert_int_equal(nic1(&n, "mac=00:16:3e:12:34:5g", &s), -22);
 	dom_nic_dispose(&n);
+	assert_int_equal(nic1(&n, "mac=00:16:3e:123:4:5", &s), -22);
+	dom_nic_dispose(&n);
+	/* one-digit octets, as Xen's xl reads them */
+	assert_int_equal(nic1(&n, "mac=00:16:3e:1:2:3", &s), 0);
+	assert_int_equal(n.mac[3], 1);
+	assert_int_equal(n.mac[5], 3);
+	dom_nic_dispose(&n);
 	assert_int_equal(nic1(&n, "rate=fast", &s), -22);
 	dom_nic_dispose(&n);
 	assert_int_equal(nic1(&n, "colour=red", &s), -22);

@@ -46,15 +46,23 @@ void dom_nic_apply_defaults(struct dom_nic *n, const struct xl_defaults *xd)
 		(void)cfg_replace_str(&n->backend_domname, xd->vif_backend);
 }
 
+/* Six octets of one or two hex digits ("00:16:3e:1:2:3" is accepted, as
+ * Xen's strtoul-based parse accepts it), separated by ':' or '-'. */
 int dom_mac_parse(const char *s, uint8_t mac[6])
 {
 	for (int i = 0; i < 6; i++) {
-		int hi = cfg_hexval(s[0]), lo = hi < 0 ? -1 : cfg_hexval(s[1]);
+		int hi = cfg_hexval(s[0]), lo;
 
-		if (hi < 0 || lo < 0)
+		if (hi < 0)
 			return -EINVAL;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-		s += 2;
+		lo = cfg_hexval(s[1]);
+		if (lo < 0) {
+			mac[i] = (uint8_t)hi;
+			s += 1;
+		} else {
+			mac[i] = (uint8_t)(hi << 4 | lo);
+			s += 2;
+		}
 		if (i < 5) {
 			if (*s != ':' && *s != '-')
 				return -EINVAL;
