@@ -83,7 +83,7 @@ static void test_flood_is_contained(struct guest *g5, struct guest *g6)
 	CHECK(i == 40);
 	t0 = now();
 	CHECK(guest_call(g6, XS_WRITE, "k\0v", 3, buf) == XS_WRITE);
-	CHECK(now() - t0 < 1.0);
+	CHECK(now() - t0 < 1.5); /* served at once, not after dom5's backlog */
 	for (i = 0; i < 40; i++)
 		if (guest_recv(g5, buf, 2000) == XS_READ && !strcmp(buf, "hello"))
 			got++;
