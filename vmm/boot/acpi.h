@@ -10,10 +10,8 @@
  *     I/O port ACPI_RESET_PORT (drivers/acpi/reboot.c; the same port and value
  *     as the PIIX 0xCF9 reset control register Linux's reboot=pci uses).
  *
- * The port handlers are the monitor's: PM1a_EVT is status (2 bytes) then
- * enable (2 bytes), write-1-to-clear status; PM1a_CNT bit 0 (SCI_EN) should
- * read as 1 since there is no SMI_CMD to switch modes; PM_TMR is a free
- * running 32-bit counter at ACPI_PM_TMR_HZ (see acpi_pm_tmr_value()).
+ * The registers behind these ports are modelled in acpi_pm.h
+ * (acpi_pm_io()), which the monitor's port I/O handler calls.
  *
  * Interrupts (MADT): one I/O APIC, GSI base 0, and a single source override,
  * IRQ 9 (the SCI) level/active-high.  There is no IRQ 0 -> GSI 2 override:
