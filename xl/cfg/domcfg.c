@@ -732,6 +732,10 @@ static int finalize_cpus(struct kctx *k)
 			v->str);
 		return -EINVAL;
 	}
+	/* xl: a list of cpumaps always turns automatic placement off, even
+	 * when there is no vCPU to apply it to. */
+	if (v->kind == CFG_LIST)
+		c->numa_placement = 0;
 	if (n <= 0)
 		return 0;
 	c->vcpu_hard_affinity = calloc((size_t)n, sizeof(*c->vcpu_hard_affinity));
@@ -760,8 +764,6 @@ static int finalize_cpus(struct kctx *k)
 			return -EINVAL;
 		}
 	}
-	if (v->kind == CFG_LIST)
-		c->numa_placement = 0;
 	return 0;
 }
 
