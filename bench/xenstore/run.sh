@@ -3,7 +3,9 @@
 # and 8 concurrent libxenstore clients against domus's xenstored, Xen 4.17's
 # C xenstored and oxenstored (both through fakexen), and a bare Unix-socket
 # request/reply of the same sizes.  Each cell is the median of 3 runs,
-# interleaved across daemons so load changes hit all of them alike.
+# interleaved across daemons so load changes hit all of them alike.  The
+# daemons' CPU time per operation (from /proc/<pid>/stat) is shown too: on a
+# busy host it varies less than ops/s.
 # Usage: run.sh <build dir> [seconds per run]
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
@@ -34,36 +36,55 @@ start_oxenstored || HAVE_OX=0
 
 median() { sort -n | sed -n 2p; }
 
-run_one() { # daemon-socket op clients
-	XENSTORED_PATH=$1 timeout 60 "$XSBENCH" "$2" "$3" "$SECS" 2>/dev/null || echo 0
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# run_one <socket> <pid> <op> <clients>: prints "ops/s cpu-us-per-op"
+run_one() {
+	local t0 t1 ops
+	t0=$(cpu_ticks "$2")
+	ops=$(XENSTORED_PATH=$1 timeout 60 "$XSBENCH" "$3" "$4" "$SECS" 2>/dev/null || echo 0)
+	t1=$(cpu_ticks "$2")
+	awk -v o="$ops" -v t=$((t1 - t0)) -v s="$SECS" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { printf "%d %.1f\n", o, (o > 0 ? t * 1e6 / hz / (o * s) : 0) }'
 }
 
-printf '%-16s %7s %10s %10s %10s %10s %8s %8s\n' op clients domus xen-C oxenstored socket \
-	domus/C C/socket
+XEN_C_PID=$(cat "$PEER_TMP/xen-c/pid" 2>/dev/null)
+OX_PID=$(cat "$PEER_TMP/ox/pid" 2>/dev/null)
+printf '%-16s %7s %10s %10s %10s %10s %8s %8s %12s\n' op clients domus xen-C oxenstored socket \
+	domus/C C/socket 'us/op d/C/o'
 min_ratio=
 for op in read write directory txn; do
 	for n in 1 8; do
-		d=() c=() o=() b=()
+		d=() c=() o=() b=() du=() cu=() ou=()
 		for _ in 1 2 3; do
-			d+=("$(run_one "$DOMUS_SOCK" $op $n)")
-			c+=("$(run_one "$XEN_C_SOCK" $op $n)")
-			[ $HAVE_OX = 1 ] && o+=("$(run_one "$OX_SOCK" $op $n)")
+			read -r x u < <(run_one "$DOMUS_SOCK" "$DOMUS_PID" $op $n)
+			d+=("$x") du+=("$u")
+			read -r x u < <(run_one "$XEN_C_SOCK" "$XEN_C_PID" $op $n)
+			c+=("$x") cu+=("$u")
+			if [ $HAVE_OX = 1 ]; then
+				read -r x u < <(run_one "$OX_SOCK" "$OX_PID" $op $n)
+				o+=("$x") ou+=("$u")
+			fi
 			b+=("$(timeout 60 "$SOCKBASE" $op $n "$SECS" || echo 0)")
 		done
 		dm=$(printf '%s\n' "${d[@]}" | median)
 		cm=$(printf '%s\n' "${c[@]}" | median)
-		om=n/a
-		[ $HAVE_OX = 1 ] && om=$(printf '%s\n' "${o[@]}" | median)
+		om=n/a ouc=-
+		[ $HAVE_OX = 1 ] && om=$(printf '%s\n' "${o[@]}" | median) &&
+			ouc=$(printf '%s\n' "${ou[@]}" | median)
+		duc=$(printf '%s\n' "${du[@]}" | median)
+		cuc=$(printf '%s\n' "${cu[@]}" | median)
 		bm=$(printf '%s\n' "${b[@]}" | median)
 		ratio=$(awk -v a="$dm" -v b="$cm" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 		cb=$(awk -v a="$cm" -v b="$bm" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 		label=$op
 		[ $op = directory ] && label="directory(10)"
-		[ $op = txn ] && label="txn start+write+end"
-		printf '%-16s %7s %10s %10s %10s %10s %8s %8s\n' "${label:0:16}" $n "$dm" "$cm" "$om" \
-			"$bm" "$ratio" "$cb"
+		[ $op = txn ] && label="txn(start,w,end)"
+		printf '%-16s %7s %10s %10s %10s %10s %8s %8s %12s\n' "${label:0:16}" $n "$dm" "$cm" "$om" \
+			"$bm" "$ratio" "$cb" "$duc/$cuc/$ouc"
 		min_ratio=$(awk -v a="$ratio" -v m="$min_ratio" 'BEGIN { print (m == "" || a < m) ? a : m }')
 	done
 done
-echo "(ops/s, median of 3 runs of ${SECS}s; load: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "(ops/s, median of 3 runs of ${SECS}s; us/op: daemon CPU per operation, domus/C/oxenstored;"
+echo " load: $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "xenstore ops/s domus/xenstored (min over rows): $min_ratio"
