@@ -320,6 +320,40 @@ static void test_override_and_duplicates(void **state)
 	cfg_file_dispose(&f);
 }
 
+/* The semantic pass end to end, and libxl's build-time defaults. */
+static void test_domcfg_defaults(void **state)
+{
+	static const char text[] = "name = 'd'\nkernel = '/k'\nmaxmem = 64\n";
+	static const uint8_t uuid[16] = { 0 };
+	struct domain_config c;
+	struct xl_defaults xd;
+	struct cfg_file f;
+	struct sink s;
+	struct cfg_diag d = diag_for(&s);
+
+	(void)state;
+	cfg_file_init(&f);
+	domcfg_init(&c);
+	xl_defaults_init(&xd);
+	assert_int_equal(cfg_parse(&f, "d.cfg", text, sizeof(text) - 1, &d), 0);
+	assert_int_equal(domcfg_from_cfg(&c, &f, &xd, uuid, &d), 0);
+	assert_int_equal(c.type, DOM_TYPE_PV);
+	assert_int_equal(c.max_vcpus, 0); /* as xl leaves it for the dry run */
+	assert_true(c.target_memkb == MEMKB_DEFAULT);
+	domcfg_set_build_defaults(&c);
+	assert_int_equal(c.max_vcpus, 1);
+	assert_int_equal(c.vcpus, 1);
+	assert_true(c.max_memkb == 64 * 1024);
+	assert_true(c.target_memkb == 64 * 1024);
+	domcfg_dispose(&c);
+	domcfg_init(&c);
+	domcfg_set_build_defaults(&c);
+	assert_true(c.max_memkb == 32 * 1024 && c.target_memkb == 32 * 1024);
+	domcfg_dispose(&c);
+	xl_defaults_dispose(&xd);
+	cfg_file_dispose(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_grammar),
 		cmocka_unit_test(test_grammar_errors),
 		cmocka_unit_test(test_override_and_duplicates),
+		cmocka_unit_test(test_domcfg_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -868,6 +868,18 @@ static int finalize(struct kctx *k, const char *file)
 	return rc;
 }
 
+void domcfg_set_build_defaults(struct domain_config *c)
+{
+	if (!c->max_vcpus)
+		c->max_vcpus = 1;
+	if (!c->vcpus)
+		c->vcpus = 1;
+	if (c->max_memkb == MEMKB_DEFAULT)
+		c->max_memkb = 32 * 1024;
+	if (c->target_memkb == MEMKB_DEFAULT)
+		c->target_memkb = c->max_memkb;
+}
+
 int domcfg_from_cfg(struct domain_config *c, const struct cfg_file *f,
 		    const struct xl_defaults *xd, const uint8_t uuid_random[16],
 		    struct cfg_diag *d)

@@ -138,6 +138,11 @@ int domcfg_from_cfg(struct domain_config *c, const struct cfg_file *f,
 		    const struct xl_defaults *xd, const uint8_t uuid_random[16],
 		    struct cfg_diag *d);
 
+/* The defaults libxl applies when it builds the domain, after xl has
+ * printed its dry run (libxl_create.c: libxl__domain_build_info_setdefault):
+ * 1 vCPU, 32 MiB, target = max.  For `xl create`, not for -N's JSON. */
+void domcfg_set_build_defaults(struct domain_config *c);
+
 /* Disk and vif specs (disk.c, vif.c).  field names the spec in messages,
  * e.g. "disk[1]"; line 0 when it comes from the command line. */
 void dom_disk_init(struct dom_disk *k);
