@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -155,6 +156,9 @@ int main(int argc, char **argv)
 	log_init(argv[0], LOG_INFO, NULL);
 	if (parse(argc, argv, &o, &paths) < 0)
 		return 2;
+	/* Like Xen's xenstored, create the run directory (the socket's). */
+	if (mkdir(paths.dir, 0755) < 0 && errno != EEXIST)
+		log_warn(NULL, "cannot create %s: %s", paths.dir, strerror(errno));
 	/* The path now: after an upgrade is installed, /proc/self/exe would
 	 * name the old, deleted file. */
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
