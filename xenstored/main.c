@@ -88,7 +88,7 @@ static int parse(int argc, char **argv, struct xsd_opts *o, struct paths *pp)
 		case 'F': o->pid_file = optarg; break;
 		case 'Q':
 			if (set_quota(o, optarg) < 0) {
-				fprintf(stderr, "xenstored: bad quota '%s'\n", optarg);
+				log_err(NULL, "bad quota '%s' (want <name>=<n>)", optarg);
 				return -EINVAL;
 			}
 			break;
