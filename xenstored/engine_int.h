@@ -59,6 +59,13 @@ unsigned perm_for_client(const struct xse_engine *eng, const struct xse_client *
 bool ctx_unprivileged(const struct xse_ctx *x);
 int parent_path(const char *path, char *out, size_t outsz);
 int rm_node(struct xse_ctx *x, const char *path);
+int get_node(struct xse_ctx *x, const char *path, unsigned perm, struct xse_node **ret);
+uint32_t node_size(const struct xse_node *n);
+bool too_big(const struct xse_ctx *x, uint32_t size);
+int add_child(struct xse_node *parent, const char *name);
+void remove_child(struct xse_node *parent, const char *name);
+int node_insert(struct xse_ctx *x, struct xse_node *n);
+void node_unlink(struct xse_ctx *x, struct xse_node *n);
 void acct_nodes(struct xse_ctx *x, uint32_t domid, int delta);
 void free_node_tree(struct xse_engine *eng);
 void node_journal(struct xse_engine *eng, const char *path, const struct xse_node *n);
