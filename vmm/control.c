@@ -66,12 +66,13 @@ static void handle(struct control *c, int fd)
 	if (strcmp(req, "info") == 0) {
 		snprintf(rep, sizeof(rep),
 			 "ok name=%s domid=%u uuid=%s mem_kb=%llu maxmem_kb=%llu vcpus=%d state=%c cpu_ns=%llu start=%lld "
-			 "store_port=%llu console_port=%llu",
+			 "store_port=%llu console_port=%llu first_entry_ns=%llu",
 			 vm->name, vm->domid, c->uuid ? c->uuid : "-", (unsigned long long)(vm->mem.ram_size >> 10),
 			 (unsigned long long)(vm->mem.ram_size >> 10), vm->nr_vcpus, run_state(vm),
 			 (unsigned long long)vcpu_cpu_ns(vm), (long long)c->start,
 			 (unsigned long long)vm->hvm_params[HVM_PARAM_STORE_EVTCHN],
-			 (unsigned long long)vm->hvm_params[HVM_PARAM_CONSOLE_EVTCHN]);
+			 (unsigned long long)vm->hvm_params[HVM_PARAM_CONSOLE_EVTCHN],
+			 (unsigned long long)atomic_load(&vm->first_entry_ns));
 	} else if (strcmp(req, "pause") == 0) {
 		vm_pause(vm, true);
 		strcpy(rep, "ok");

@@ -14,9 +14,10 @@ cfg=$(mkcfg bad2 xen); sed -i "s|^ramdisk = .*|ramdisk = \"/nonexistent/initrd.g
 expect_fail "missing ramdisk" "ramdisk /nonexistent/initrd.gz: No such file" create -q "$cfg"
 cfg=$(mkcfg bad3 xen "memory = 900000" "maxmem = 900000")
 expect_fail "too much memory" "needs [0-9]+ MiB of memory, the host has [0-9]+ MiB" create -q "$cfg"
-"$XL" create -q "$(mkcfg dup1 idle)" || fail "first dup1 failed"
+cfg=$(mkcfg dup1 idle)
+"$XL" create -q "$cfg" || fail "first dup1 failed"
 id=$(domid_of dup1)
-out=$("$XL" create -q "$(mkcfg dup1 idle)" 2>&1) && fail "a second dup1 was created"
+out=$("$XL" create -q "$cfg" 2>&1) && fail "a second dup1 was created"
 echo "$out" | grep -q 'domain with name "dup1" already exists' || fail "duplicate name message: $out"
 ok "duplicate name: $out"
 # A monitor killed with kill -9: its supervisor notices and cleans up.
