@@ -120,6 +120,8 @@ void conn_free(struct conn *c)
 	if (!c)
 		return;
 	d = c->d;
+	if (c->ring)
+		ring_detach(c->ring); /* the ring forgets this connection */
 	xse_client_dispose(&c->cl);
 	while (c->oq_head) {
 		struct outmsg *m = c->oq_head;

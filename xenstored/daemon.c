@@ -58,9 +58,10 @@ static int add_fd(struct xsd *d, int fd, struct poll_tag *tag, enum poll_kind ki
 	return epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-int xsd_init(struct xsd *d, const struct xsd_opts *o)
+/* The engine, the ops' services and epoll: everything but the sockets and
+ * signals (the ring fuzzer runs on this alone). */
+int xsd_init_core(struct xsd *d, const struct xsd_opts *o)
 {
-	sigset_t set;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
@@ -88,8 +89,16 @@ int xsd_init(struct xsd *d, const struct xsd_opts *o)
 		}
 	}
 	d->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (d->ep < 0)
-		return -errno;
+	return d->ep < 0 ? -errno : 0;
+}
+
+int xsd_init(struct xsd *d, const struct xsd_opts *o)
+{
+	sigset_t set;
+	int rc = xsd_init_core(d, o);
+
+	if (rc < 0)
+		return rc;
 	if (o->inherit)
 		rc = upgrade_restore(d, o->inherit);
 	else
@@ -172,15 +181,22 @@ static void flush_all(struct xsd *d)
 		if (c->kind == CONN_RING && c->ring && !c->dead)
 			ring_flush(c->ring);
 		if (c->dead) {
-			if (c->kind == CONN_RING)
-				ring_conn_gone(c);
-			else
-				conn_free(c);
+			conn_free(c);
 			continue;
 		}
 		if (c->kind == CONN_SOCKET)
 			sock_update_poll(d, c);
 	}
+}
+
+/* The end of every loop round: guests' requests, the journal, then the
+ * replies and events. */
+void xsd_round(struct xsd *d)
+{
+	ring_service(d);
+	if (d->persist && persist_flush(d->persist) < 0)
+		log_err("state", "journal write failed; changes may be lost on a crash");
+	flush_all(d);
 }
 
 int xsd_run(struct xsd *d)
@@ -196,10 +212,7 @@ int xsd_run(struct xsd *d)
 			return -errno;
 		for (int i = 0; i < n; i++)
 			dispatch_event(d, evs[i].data.ptr, evs[i].events);
-		ring_service(d);
-		if (d->persist && persist_flush(d->persist) < 0)
-			log_err("state", "journal write failed; changes may be lost on a crash");
-		flush_all(d);
+		xsd_round(d);
 		if (d->upgrade_deadline && (upgrade_ready(d) || now_s() > d->upgrade_deadline)) {
 			d->upgrade_deadline = 0;
 			d->upgrade = true;

@@ -90,6 +90,8 @@ struct xsd {
 };
 
 int xsd_init(struct xsd *d, const struct xsd_opts *o);
+int xsd_init_core(struct xsd *d, const struct xsd_opts *o);
+void xsd_round(struct xsd *d);
 double now_s(void); /* monotonic seconds */
 int xsd_run(struct xsd *d);
 void xsd_dispose(struct xsd *d);
@@ -131,7 +133,13 @@ void ring_guest_accept(struct xsd *d);
 void ring_guest_ctl(struct xsd *d, void *obj);
 void ring_introduced(struct xsd *d, uint32_t domid);
 void ring_free(struct xsd *d, struct ring *r);
-void ring_conn_gone(struct conn *c);
+void ring_detach(struct ring *r); /* drop its connection (not freed here) */
+struct xsd_ring_attach;
+/* A ring whose monitor talks on ctl_fd (-1: none, for tests), and its
+ * attach request (fds: memfd, kick in, kick out; on success the kick fds
+ * belong to the ring and the caller closes the memfd, which stays mapped). */
+struct ring *ring_alloc(struct xsd *d, int ctl_fd);
+int ring_attach(struct ring *r, const struct xsd_ring_attach *a, const int *fds);
 uint32_t ring_rsp_prod(const struct ring *r);
 bool ring_pending(struct xsd *d);
 void ring_service(struct xsd *d);

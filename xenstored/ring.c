@@ -80,7 +80,7 @@ static void ring_connect(struct ring *r)
 	r->pending = true;
 }
 
-static void ring_disconnect(struct ring *r)
+void ring_detach(struct ring *r)
 {
 	if (!r->conn)
 		return;
@@ -103,7 +103,7 @@ void ring_free(struct xsd *d, struct ring *r)
 
 		if (c->cl.eng)
 			persist_stash_ring(d->persist, c);
-		ring_disconnect(r);
+		ring_detach(r);
 		conn_free(c);
 	}
 	if (r->map)
@@ -130,32 +130,40 @@ int ring_guest_listen(struct xsd *d)
 	return epoll_ctl(d->ep, EPOLL_CTL_ADD, d->guest_fd, &ev) < 0 ? -errno : 0;
 }
 
+struct ring *ring_alloc(struct xsd *d, int ctl_fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct ring *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->d = d;
+	r->ctl_fd = ctl_fd;
+	r->kick_in = r->kick_out = -1;
+	r->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 20);
+	r->ctl_tag = (struct poll_tag){ P_GUEST_CTL, r };
+	r->kick_tag = (struct poll_tag){ P_RING_KICK, r };
+	snprintf(r->name, sizeof(r->name), "monitor");
+	r->next = d->rings;
+	d->rings = r;
+	ev.data.ptr = &r->ctl_tag;
+	if (ctl_fd >= 0 && epoll_ctl(d->ep, EPOLL_CTL_ADD, ctl_fd, &ev) < 0) {
+		r->ctl_fd = -1; /* the caller still owns it */
+		ring_free(d, r);
+		return NULL;
+	}
+	return r;
+}
+
 void ring_guest_accept(struct xsd *d)
 {
 	for (;;) {
 		int fd = accept4(d->guest_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct epoll_event ev = { .events = EPOLLIN };
-		struct ring *r;
 
 		if (fd < 0)
 			return;
-		r = calloc(1, sizeof(*r));
-		if (!r) {
+		if (!ring_alloc(d, fd))
 			close(fd);
-			continue;
-		}
-		r->d = d;
-		r->ctl_fd = fd;
-		r->kick_in = r->kick_out = -1;
-		r->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(10, 20);
-		r->ctl_tag = (struct poll_tag){ P_GUEST_CTL, r };
-		r->kick_tag = (struct poll_tag){ P_RING_KICK, r };
-		snprintf(r->name, sizeof(r->name), "monitor");
-		r->next = d->rings;
-		d->rings = r;
-		ev.data.ptr = &r->ctl_tag;
-		if (epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
-			ring_free(d, r);
 	}
 }
 
@@ -168,7 +176,7 @@ static struct ring *find_attached(struct xsd *d, uint32_t domid, struct ring *ex
 }
 
 /* Validate an attach request and map the ring. */
-static int ring_attach(struct ring *r, const struct xsd_ring_attach *a, const int *fds)
+int ring_attach(struct ring *r, const struct xsd_ring_attach *a, const int *fds)
 {
 	struct xsd *d = r->d;
 	struct ring *old;
@@ -270,14 +278,6 @@ static void ring_ctl_message(struct ring *r)
 uint32_t ring_rsp_prod(const struct ring *r)
 {
 	return r ? __atomic_load_n(&r->intf->rsp_prod, __ATOMIC_ACQUIRE) : 0;
-}
-
-/* A ring connection died (its domain was released): forget it. */
-void ring_conn_gone(struct conn *c)
-{
-	if (c->ring)
-		ring_disconnect(c->ring);
-	conn_free(c);
 }
 
 void ring_guest_ctl(struct xsd *d, void *obj)
