@@ -64,15 +64,23 @@ static void handle(struct control *c, int fd)
 	if (n > 0 && req[n - 1] == '\n')
 		req[n - 1] = '\0';
 	if (strcmp(req, "info") == 0) {
+		uint64_t exits[3] = { 0 };
+
+		for (int i = 0; i < vm->nr_vcpus; i++) {
+			exits[0] += vm->vcpus[i].hypercalls;
+			exits[1] += vm->vcpus[i].io_exits;
+			exits[2] += vm->vcpus[i].mmio_exits;
+		}
 		snprintf(rep, sizeof(rep),
 			 "ok name=%s domid=%u uuid=%s mem_kb=%llu maxmem_kb=%llu vcpus=%d state=%c cpu_ns=%llu start=%lld "
-			 "store_port=%llu console_port=%llu first_entry_ns=%llu",
+			 "store_port=%llu console_port=%llu first_entry_ns=%llu exits=%llu/%llu/%llu",
 			 vm->name, vm->domid, c->uuid ? c->uuid : "-", (unsigned long long)(vm->mem.ram_size >> 10),
 			 (unsigned long long)(vm->mem.ram_size >> 10), vm->nr_vcpus, run_state(vm),
 			 (unsigned long long)vcpu_cpu_ns(vm), (long long)c->start,
 			 (unsigned long long)vm->hvm_params[HVM_PARAM_STORE_EVTCHN],
 			 (unsigned long long)vm->hvm_params[HVM_PARAM_CONSOLE_EVTCHN],
-			 (unsigned long long)atomic_load(&vm->first_entry_ns));
+			 (unsigned long long)atomic_load(&vm->first_entry_ns), (unsigned long long)exits[0],
+			 (unsigned long long)exits[1], (unsigned long long)exits[2]);
 	} else if (strcmp(req, "pause") == 0) {
 		vm_pause(vm, true);
 		strcpy(rep, "ok");

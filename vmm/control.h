@@ -5,7 +5,7 @@
  * SOCK_SEQPACKET, one request per message, one reply per request, text:
  *   info     -> "ok name=N domid=D uuid=U mem_kb=K maxmem_kb=M vcpus=V
  *                state=S cpu_ns=T start=EPOCH store_port=P console_port=P
- *                first_entry_ns=N"
+ *                first_entry_ns=N exits=HYPERCALLS/IO/MMIO"
  *                (S: r b p, as xl list)
  *   pause    -> "ok"            unpause -> "ok"
  *   destroy  -> "ok"            (the monitor exits, status 4)

@@ -145,9 +145,11 @@ static void *vcpu_main(void *arg)
 			}
 			break;
 		case KVM_EXIT_IO:
+			v->io_exits++;
 			handle_io(vm, run);
 			break;
 		case KVM_EXIT_MMIO:
+			v->mmio_exits++;
 			if (!run->mmio.is_write)
 				memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
 			break;

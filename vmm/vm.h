@@ -43,7 +43,7 @@ struct vcpu {
 	struct vcpu_work *work;
 	uint64_t vcpu_info_gpa; /* where KVM's VCPU_INFO attr points, 0 if unset */
 	uint32_t timer_port;    /* VIRQ_TIMER port given to KVM, 0 if none */
-	uint64_t hypercalls;    /* exits counted, for the monitor's own stats */
+	uint64_t hypercalls, io_exits, mmio_exits; /* exits to us, counted */
 };
 
 enum vm_exit_reason { VM_RUNNING, VM_POWEROFF, VM_REBOOT, VM_CRASH, VM_ERROR, VM_DESTROYED };

@@ -1,0 +1,3 @@
+# Crashes the guest kernel on purpose: the domain must end as crashed.
+echo "DOMUS-PANICKING"
+echo c > /proc/sysrq-trigger
