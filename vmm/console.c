@@ -96,7 +96,7 @@ static void *console_main(void *arg)
 	for (;;) {
 		struct pollfd p[5] = {
 			{ .fd = c->kick_fd, .events = POLLIN },
-			{ .fd = c->stop_fd, .events = POLLIN },
+			{ .fd = c->w.stop_fd, .events = POLLIN },
 			{ .fd = c->in_fd, .events = POLLIN },
 			{ .fd = c->listen_fd, .events = POLLIN },
 			{ .fd = c->client_fd, .events = POLLIN },
@@ -151,10 +151,9 @@ int console_init(struct console *c, struct vm *vm, const char *log_path, const c
 	int rc;
 
 	*c = (struct console){ .vm = vm, .log_fd = -1, .out_fd = -1, .in_fd = -1, .listen_fd = -1,
-			       .client_fd = -1, .kick_fd = -1, .stop_fd = -1 };
+			       .client_fd = -1, .kick_fd = -1, .w = WORKER_INIT };
 	c->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	c->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (c->kick_fd < 0 || c->stop_fd < 0)
+	if (c->kick_fd < 0 || worker_init(&c->w) < 0)
 		return -errno;
 	if (log_path) {
 		c->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
@@ -194,28 +193,17 @@ int console_init(struct console *c, struct vm *vm, const char *log_path, const c
 
 int console_start(struct console *c)
 {
-	int rc = pthread_create(&c->thread, NULL, console_main, c);
-
-	c->started = rc == 0;
-	return -rc;
+	return worker_start(&c->w, console_main, c);
 }
 
 void console_stop(struct console *c)
 {
-	uint64_t one = 1;
+	int *const fds[] = { &c->kick_fd, &c->log_fd, &c->listen_fd, &c->client_fd };
 
-	int *fds[] = { &c->kick_fd, &c->log_fd, &c->listen_fd, &c->client_fd, &c->stop_fd };
-
-	if (c->started && write(c->stop_fd, &one, sizeof(one)) == sizeof(one))
-		pthread_join(c->thread, NULL);
-	c->started = 0;
+	worker_stop(&c->w);
 	if (c->vm && c->vm->console == c)
 		drain_output(c);
 	if (c->vm)
 		c->vm->console = NULL;
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
-	}
+	close_fds(fds, sizeof(fds) / sizeof(fds[0]));
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "worker.h"
+
 struct vm;
 
 struct console {
@@ -19,9 +21,7 @@ struct console {
 	int in_fd;      /* read input from this fd, -1: none */
 	int listen_fd;  /* Unix socket for "xl console", -1: none */
 	int client_fd;  /* the attached client, -1: none */
-	int stop_fd;    /* eventfd: stop the thread */
-	pthread_t thread;
-	int started;
+	struct worker w;
 };
 
 int console_init(struct console *c, struct vm *vm, const char *log_path, const char *socket_path, int stdio);

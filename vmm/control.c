@@ -101,7 +101,7 @@ static void *control_main(void *arg)
 	struct control *c = arg;
 
 	for (;;) {
-		struct pollfd p[2] = { { .fd = c->listen_fd, .events = POLLIN }, { .fd = c->stop_fd, .events = POLLIN } };
+		struct pollfd p[2] = { { .fd = c->listen_fd, .events = POLLIN }, { .fd = c->w.stop_fd, .events = POLLIN } };
 		int fd;
 
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
@@ -130,13 +130,12 @@ int control_init(struct control *c, struct vm *vm, const char *path, const char 
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
-	*c = (struct control){ .vm = vm, .listen_fd = -1, .stop_fd = -1, .uuid = uuid, .start = time(NULL) };
+	*c = (struct control){ .vm = vm, .listen_fd = -1, .w = WORKER_INIT, .uuid = uuid, .start = time(NULL) };
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
-	c->stop_fd = eventfd(0, EFD_CLOEXEC);
 	c->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (c->stop_fd < 0 || c->listen_fd < 0)
+	if (worker_init(&c->w) < 0 || c->listen_fd < 0)
 		return -errno;
 	unlink(path);
 	if (bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
@@ -147,22 +146,13 @@ int control_init(struct control *c, struct vm *vm, const char *path, const char 
 
 int control_start(struct control *c)
 {
-	int rc = pthread_create(&c->thread, NULL, control_main, c);
-
-	c->started = rc == 0;
-	return -rc;
+	return worker_start(&c->w, control_main, c);
 }
 
 void control_stop(struct control *c)
 {
-	uint64_t one = 1;
+	int *const fds[] = { &c->listen_fd };
 
-	if (c->started && write(c->stop_fd, &one, sizeof(one)) == sizeof(one))
-		pthread_join(c->thread, NULL);
-	c->started = 0;
-	if (c->listen_fd >= 0)
-		close(c->listen_fd);
-	if (c->stop_fd >= 0)
-		close(c->stop_fd);
-	c->listen_fd = c->stop_fd = -1;
+	worker_stop(&c->w);
+	close_fds(fds, 1);
 }

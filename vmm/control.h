@@ -16,17 +16,18 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "worker.h"
+
 #define CONTROL_MSG_MAX 512
 
 struct vm;
 
 struct control {
 	struct vm *vm;
-	int listen_fd, stop_fd;
+	int listen_fd;
 	const char *uuid;
 	time_t start;
-	pthread_t thread;
-	int started;
+	struct worker w;
 };
 
 int control_init(struct control *c, struct vm *vm, const char *path, const char *uuid);

@@ -200,9 +200,9 @@ int main(int argc, char **argv)
 	struct options o;
 	struct vm vm = { 0 };
 	struct console con = { .kick_fd = -1, .log_fd = -1, .out_fd = -1, .in_fd = -1, .listen_fd = -1,
-			       .client_fd = -1, .stop_fd = -1 };
-	struct xs_link xs = { .sock = -1, .kick_in = -1, .kick_out = -1, .stop_fd = -1 };
-	struct control ctl = { .listen_fd = -1, .stop_fd = -1 };
+			       .client_fd = -1, .w = WORKER_INIT };
+	struct xs_link xs = { .sock = -1, .kick_in = -1, .kick_out = -1, .w = WORKER_INIT };
+	struct control ctl = { .listen_fd = -1, .w = WORKER_INIT };
 	struct vcpu_thread_arg *targs = NULL;
 	char err[512] = "", path[256], con_path[256], xsbuf[256];
 	const char *xsock;

@@ -51,15 +51,14 @@ int xs_link_attach(struct xs_link *l, struct vm *vm, const char *guest_socket)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int rc;
 
-	*l = (struct xs_link){ .vm = vm, .sock = -1, .kick_in = -1, .kick_out = -1, .stop_fd = -1 };
+	*l = (struct xs_link){ .vm = vm, .sock = -1, .kick_in = -1, .kick_out = -1, .w = WORKER_INIT };
 	if (strlen(guest_socket) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, guest_socket);
 	l->kick_in = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	l->kick_out = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	l->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	l->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (l->kick_in < 0 || l->kick_out < 0 || l->stop_fd < 0 || l->sock < 0)
+	if (l->kick_in < 0 || l->kick_out < 0 || l->sock < 0 || worker_init(&l->w) < 0)
 		return -errno;
 	if (connect(l->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
@@ -83,7 +82,7 @@ static void *xs_link_main(void *arg)
 	for (;;) {
 		struct pollfd p[3] = {
 			{ .fd = l->kick_out, .events = POLLIN },
-			{ .fd = l->stop_fd, .events = POLLIN },
+			{ .fd = l->w.stop_fd, .events = POLLIN },
 			{ .fd = l->sock, .events = POLLIN },
 		};
 		if (poll(p, 3, -1) < 0 && errno != EINTR)
@@ -106,23 +105,13 @@ static void *xs_link_main(void *arg)
 
 int xs_link_start(struct xs_link *l)
 {
-	int rc = pthread_create(&l->thread, NULL, xs_link_main, l);
-
-	l->started = rc == 0;
-	return -rc;
+	return worker_start(&l->w, xs_link_main, l);
 }
 
 void xs_link_stop(struct xs_link *l)
 {
-	uint64_t one = 1;
-	int *fds[] = { &l->sock, &l->kick_in, &l->kick_out, &l->stop_fd };
+	int *const fds[] = { &l->sock, &l->kick_in, &l->kick_out };
 
-	if (l->started && write(l->stop_fd, &one, sizeof(one)) == sizeof(one))
-		pthread_join(l->thread, NULL);
-	l->started = 0;
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
-	}
+	worker_stop(&l->w);
+	close_fds(fds, sizeof(fds) / sizeof(fds[0]));
 }

@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "worker.h"
+
 struct vm;
 
 struct xs_link {
@@ -16,10 +18,8 @@ struct xs_link {
 	int sock;     /* SOCK_SEQPACKET to xenstored, open for the domain's life */
 	int kick_in;  /* guest -> xenstored */
 	int kick_out; /* xenstored -> guest */
-	int stop_fd;
 	uint32_t port;
-	pthread_t thread;
-	int started;
+	struct worker w;
 };
 
 int xs_link_attach(struct xs_link *l, struct vm *vm, const char *guest_socket);

@@ -22,10 +22,30 @@ static int set_timer(struct vm *vm, int target, uint64_t expires_ns, int self)
 	return vm_set_vcpu_attr(vm, target, &a, self) < 0 ? -EINVAL : 0;
 }
 
+/* Both areas are given as a guest virtual address (struct
+ * vcpu_register_runstate_memory_area and ..._time_memory_area have the same
+ * layout); KVM keeps the guest physical one (xen-guest-abi.md §10.11). */
+_Static_assert(sizeof(struct vcpu_register_runstate_memory_area) ==
+		       sizeof(struct vcpu_register_time_memory_area), "one guest handle each");
+
+static int register_area(struct vm *vm, int vcpu, int target, uint64_t arg, uint16_t type, uint64_t len)
+{
+	struct vcpu_register_time_memory_area r;
+	struct kvm_xen_vcpu_attr at = { .type = type };
+	uint64_t gpa;
+	int rc = guest_copy_from(vm, vcpu, arg, &r, sizeof(r));
+
+	if (rc < 0)
+		return rc;
+	if (guest_gva_to_gpa(vm, vcpu, (uint64_t)(uintptr_t)r.addr.v, &gpa) < 0 || !gmem_ptr(&vm->mem, gpa, len))
+		return -EFAULT;
+	at.u.gpa = gpa;
+	return vm_set_vcpu_attr(vm, target, &at, target == vcpu) < 0 ? -EINVAL : 0;
+}
+
 int64_t hc_vcpu_op(struct vm *vm, int vcpu, const uint64_t a[6])
 {
 	uint64_t cmd = a[0], target = a[1], arg = a[2];
-	uint64_t gpa;
 	int self;
 	int rc;
 
@@ -55,34 +75,15 @@ int64_t hc_vcpu_op(struct vm *vm, int vcpu, const uint64_t a[6])
 	}
 	case VCPUOP_stop_singleshot_timer:
 		return vm->vcpus[target].timer_port ? set_timer(vm, (int)target, 0, self) : 0;
-	case VCPUOP_register_runstate_memory_area: {
-		struct vcpu_register_runstate_memory_area r;
-		struct kvm_xen_vcpu_attr at = { .type = KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR };
-		rc = guest_copy_from(vm, vcpu, arg, &r, sizeof(r));
-		if (rc < 0)
-			return rc;
-		if (guest_gva_to_gpa(vm, vcpu, (uint64_t)(uintptr_t)r.addr.v, &gpa) < 0)
-			return -EFAULT;
-		at.u.gpa = gpa;
+	case VCPUOP_register_runstate_memory_area:
 		/* KVM 6.1 refuses an area that crosses a page, which Linux's per-CPU
 		 * one may; the guest BUG()s on failure, so steal time then reads 0
 		 * (xen-guest-abi.md §8). */
-		vm_set_vcpu_attr(vm, (int)target, &at, self);
-		return 0;
-	}
-	case VCPUOP_register_vcpu_time_memory_area: {
-		struct vcpu_register_time_memory_area r;
-		struct kvm_xen_vcpu_attr at = { .type = KVM_XEN_VCPU_ATTR_TYPE_VCPU_TIME_INFO };
-		rc = guest_copy_from(vm, vcpu, arg, &r, sizeof(r));
-		if (rc < 0)
-			return rc;
-		if (guest_gva_to_gpa(vm, vcpu, (uint64_t)(uintptr_t)r.addr.v, &gpa) < 0)
-			return -EFAULT;
-		at.u.gpa = gpa;
-		if (!gmem_ptr(&vm->mem, at.u.gpa, sizeof(struct vcpu_time_info)))
-			return -EFAULT;
-		return vm_set_vcpu_attr(vm, (int)target, &at, self) < 0 ? -EINVAL : 0;
-	}
+		rc = register_area(vm, vcpu, (int)target, arg, KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR, 48);
+		return rc == -EFAULT ? rc : 0;
+	case VCPUOP_register_vcpu_time_memory_area:
+		return register_area(vm, vcpu, (int)target, arg, KVM_XEN_VCPU_ATTR_TYPE_VCPU_TIME_INFO,
+				     sizeof(struct vcpu_time_info));
 	case VCPUOP_is_up:
 		return 1;
 	default:
