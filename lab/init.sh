@@ -25,7 +25,10 @@ mount -t sysfs sys /host/sys
 mount -t tmpfs tmp /host/tmp
 mount -t tmpfs run /host/run
 mkdir -p /host/var/log/xen 2>/dev/null || true
-mount --bind /work "/host$REPO"
+# The tree may live where the lab has a tmpfs of its own (/tmp): make the
+# mount point there first.
+mkdir -p "/host$REPO" 2>/dev/null
+mount --bind /work "/host$REPO" || { echo "LAB-FATAL: cannot mount the domus tree at $REPO"; poweroff -f; }
 # The host's /var/log, /var/lib and /var/run are read-only here: give domus
 # writable ones so it behaves as it would on a real host.
 for d in /var/log /var/lib/xen; do

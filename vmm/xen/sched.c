@@ -61,6 +61,10 @@ int64_t hc_console_io(struct vm *vm, int vcpu, const uint64_t a[6])
 		return 0;
 	if (a[0] != CONSOLEIO_write)
 		return -ENOSYS;
+	/* A guest may not flood the log in one call; Linux ignores the count
+	 * written (xen_raw_console_write). */
+	if (len > 16384)
+		len = 16384;
 	while (done < len) {
 		uint64_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
 		int rc = guest_copy_from(vm, vcpu, gva + done, buf, n);
