@@ -11,15 +11,21 @@
 
 #include "persist.h"
 
+/* Queued messages searched for a duplicate event (see queue_msg). */
+#define DEDUP_MAX 64
+
 static void queue_msg(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
 		      const void *p1, uint32_t n1, const void *p2, uint32_t n2, bool event)
 {
 	struct xsd_sockmsg h = { .type = type, .req_id = req_id, .tx_id = tx_id, .len = n1 + n2 };
 	struct outmsg *m;
 
-	if (event && ((const char *)p1)[0] != '@') {
+	if (event && ((const char *)p1)[0] != '@' && c->oq_count <= DEDUP_MAX) {
 		/* Xen drops an event identical to one still queued (send_event);
-		 * @-events are never merged. */
+		 * @-events are never merged.  Only short queues are searched: a
+		 * guest that lets thousands of events pile up must not make every
+		 * event cost thousands of comparisons (the memory quota bounds
+		 * the queue instead). */
 		for (m = c->oq_head; m; m = m->next) {
 			if (m->event && m->len == sizeof(h) + h.len &&
 			    memcmp(m->data + sizeof(h), p1, n1) == 0 &&
@@ -47,6 +53,7 @@ static void queue_msg(struct conn *c, uint32_t type, uint32_t req_id, uint32_t t
 		c->oq_head = m;
 	c->oq_tail = m;
 	c->oq_bytes += m->len;
+	c->oq_count++;
 	if (m->reply)
 		c->outstanding++;
 }
@@ -69,6 +76,7 @@ void conn_queue_raw(struct conn *c, const void *p, uint32_t n)
 		c->oq_head = m;
 	c->oq_tail = m;
 	c->oq_bytes += n;
+	c->oq_count++;
 }
 
 static void conn_event(struct xse_client *cl, const char *path, const char *token)
@@ -246,6 +254,7 @@ void conn_consumed(struct conn *c, size_t n)
 		c->oq_head = m->next;
 		if (!c->oq_head)
 			c->oq_tail = NULL;
+		c->oq_count--;
 		if (m->reply)
 			c->outstanding--;
 		free(m);

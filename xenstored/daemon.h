@@ -49,6 +49,7 @@ struct conn {
 	/* Output queue. */
 	struct outmsg *oq_head, *oq_tail;
 	size_t oq_bytes, head_off;
+	unsigned oq_count; /* messages queued */
 	unsigned outstanding;
 	uint32_t pollmask; /* events registered with epoll */
 	bool dead;
