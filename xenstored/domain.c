@@ -194,6 +194,29 @@ static int collect_owned(struct xse_engine *eng, struct xse_node *n, uint32_t do
 	return 0;
 }
 
+/* ACL entries naming a released domain stop granting anything.  Xen
+ * marks them lazily by comparing generations; marking them at release has
+ * the same effect without generations per domain.  Not a change to the
+ * nodes' contents, so their generations (and open transactions) stay. */
+static void ignore_acl_entries(struct xse_engine *eng, uint32_t domid)
+{
+	size_t i;
+
+	for (struct htab_ent *e = htab_first(&eng->nodes, &i); e; e = htab_next(&eng->nodes, e, &i)) {
+		struct xse_node *n = (struct xse_node *)e;
+		bool hit = false;
+
+		for (uint32_t k = 1; k < n->nperms; k++) {
+			if (n->perms[k].id == domid && !(n->perms[k].perms & XSE_PERM_IGNORE)) {
+				n->perms[k].perms |= XSE_PERM_IGNORE;
+				hit = true;
+			}
+		}
+		if (hit)
+			node_journal(eng, n->he.key, n);
+	}
+}
+
 /* xenstored_domain.c destroy_domain/domain_tree_remove: the domain's
  * connections close, nodes it owns are deleted (or, with keep_orphans,
  * handed to domain 0), and @releaseDomain fires. */
@@ -227,6 +250,7 @@ int xse_release(struct xse_engine *eng, uint32_t domid)
 		free(pl.v[i]);
 	}
 	free(pl.v);
+	ignore_acl_entries(eng, domid);
 	drop_perm_id(eng->intro_perms, &eng->n_intro_perms, domid);
 	drop_perm_id(eng->release_perms, &eng->n_release_perms, domid);
 	d->introduced = false;

@@ -25,6 +25,11 @@
 #define XSE_PERM_READ 0x01
 #define XSE_PERM_WRITE 0x02
 #define XSE_PERM_OWNER 0x08
+/* An ACL entry for a domain that has gone: kept (GET_PERMS still lists it)
+ * but no longer grants anything, so a new domain reusing the domid does not
+ * inherit it (Xen's XS_PERM_IGNORE, xenstored_domain.c
+ * domain_adjust_node_perms). */
+#define XSE_PERM_IGNORE 0x10
 
 #define XSE_NO_GENERATION UINT64_MAX
 #define XSE_DOMID_COUNT 65536u

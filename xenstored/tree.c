@@ -92,7 +92,8 @@ unsigned perm_for_client(const struct xse_engine *eng, const struct xse_client *
 	if (p[0].id == c->domid || (tgt && p[0].id == d->target))
 		return all;
 	for (uint32_t i = 1; i < n; i++)
-		if (p[i].id == c->domid || (tgt && p[i].id == d->target))
+		if (!(p[i].perms & XSE_PERM_IGNORE) &&
+		    (p[i].id == c->domid || (tgt && p[i].id == d->target)))
 			return p[i].perms & all;
 	return p[0].perms & all;
 }

@@ -370,6 +370,29 @@ static void test_release_removes_owned_nodes(void **state)
 	assert_string_equal(f->events[0], "0:/local/domain/5:h");
 }
 
+static void test_release_voids_acl_entries(void **state)
+{
+	struct fixture *f = *state;
+	struct xse_perm acl[2] = { { 0, XSE_PERM_NONE }, { 5, XSE_PERM_READ } };
+	const struct xse_perm *p;
+	const char *v;
+	uint32_t n, np;
+
+	assert_int_equal(xse_write(&f->dom0, 0, "/shared", "s", 1), 0);
+	assert_int_equal(xse_set_perms(&f->dom0, 0, "/shared", acl, 2), 0);
+	check_value(&f->dom5, 0, "/shared", "s");
+	/* Domain 5 goes; a new domain 5 must not inherit its access. */
+	assert_int_equal(xse_release(&f->eng, 5), 0);
+	assert_int_equal(xse_introduce(&f->eng, 5), 0);
+	assert_int_equal(xse_read(&f->dom5, 0, "/shared", &v, &n), -EACCES);
+	assert_int_equal(xse_get_perms(&f->dom0, 0, "/shared", &p, &np), 0);
+	assert_int_equal(np, 2);
+	assert_int_equal(p[1].id, 5);
+	/* Granting it again works. */
+	assert_int_equal(xse_set_perms(&f->dom0, 0, "/shared", acl, 2), 0);
+	check_value(&f->dom5, 0, "/shared", "s");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +412,7 @@ int main(void)
 		T(test_txn_quota),
 		T(test_node_quotas),
 		T(test_release_removes_owned_nodes),
+		T(test_release_voids_acl_entries),
 #undef T
 	};
 
