@@ -84,7 +84,7 @@ int xsd_init_core(struct xsd *d, const struct xsd_opts *o)
 		rc = persist_open(d, o->state_dir, &d->persist);
 		if (rc < 0) {
 			log_err("state", "cannot load state from %s: %s", o->state_dir,
-				strerror(-rc));
+				rc == -EBUSY ? "in use by another xenstored" : strerror(-rc));
 			return rc;
 		}
 	}

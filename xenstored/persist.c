@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -146,14 +147,24 @@ int persist_open(struct xsd *d, const char *dir, struct persist **ret)
 	snprintf(p->tmp, sizeof(p->tmp), "%s.tmp", p->state);
 	snprintf(p->journal, sizeof(p->journal), "%s/xenstored.journal", dir);
 	mkdir(dir, 0700);
+	/* One daemon per state directory: a second one would write the same
+	 * journal.  The lock goes with the descriptor (also over an exec). */
+	p->jfd = open(p->journal, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (p->jfd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (flock(p->jfd, LOCK_EX | LOCK_NB) < 0) {
+		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		goto fail;
+	}
 	rc = load_file(p, p->state);
 	if (rc == 0)
 		rc = load_file(p, p->journal);
 	if (rc < 0)
 		goto fail;
 	check_tree(&d->eng);
-	p->jfd = open(p->journal, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (p->jfd < 0 || ftruncate(p->jfd, JOURNAL_MAX) < 0) {
+	if (ftruncate(p->jfd, JOURNAL_MAX) < 0) {
 		rc = -errno;
 		goto fail;
 	}
