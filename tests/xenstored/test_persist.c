@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,15 @@ static int open_state(struct xsd *d, const char *dir)
 	assert_int_equal(xse_init(&d->eng), 0);
 	d->eng.hook_opaque = d;
 	return persist_open(d, dir, &d->persist);
+}
+
+/* Let go of the state directory (its lock) but keep the store to compare. */
+static void release_dir(struct xsd *d)
+{
+	d->eng.node_changed = NULL;
+	d->eng.meta_changed = NULL;
+	persist_close(d->persist);
+	d->persist = NULL;
 }
 
 static void close_state(struct xsd *d)
@@ -116,6 +126,7 @@ static void test_journal_replays_to_same_store(void **state)
 	make_changes(f);
 	assert_int_equal(persist_flush(f->a.persist), 0);
 	/* No snapshot: only the journal carries the changes (as after kill -9). */
+	release_dir(&f->a);
 	assert_int_equal(open_state(&f->b, f->dir), 0);
 	assert_same_store(&f->a.eng, &f->b.eng);
 	close_state(&f->b);
@@ -129,9 +140,20 @@ static void test_snapshot_round_trip(void **state)
 
 	make_changes(f);
 	assert_int_equal(persist_snapshot(f->a.persist), 0);
+	release_dir(&f->a);
 	assert_int_equal(open_state(&f->b, f->dir), 0);
 	assert_same_store(&f->a.eng, &f->b.eng);
 	close_state(&f->b);
+	xse_client_dispose(&f->ca);
+	close_state(&f->a);
+}
+
+static void test_one_daemon_per_directory(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(open_state(&f->b, f->dir), -EBUSY);
+	xse_dispose(&f->b.eng);
 	xse_client_dispose(&f->ca);
 	close_state(&f->a);
 }
@@ -167,6 +189,7 @@ static void test_cut_round_is_not_applied(void **state)
 	/* kill -9 before the round's first type word was stored. */
 	assert_int_equal(pwrite(fd, zero, 4, end), 4);
 	close(fd);
+	release_dir(&f->a);
 	assert_int_equal(open_state(&f->b, f->dir), 0);
 	assert_non_null(xse_lookup(&f->b.eng, "/kept"));
 	assert_null(xse_lookup(&f->b.eng, "/lost"));
@@ -188,6 +211,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_journal_replays_to_same_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_round_is_not_applied, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_daemon_per_directory, setup, teardown),
 	};
 
 	log_init("test", LOG_ERR, NULL);
