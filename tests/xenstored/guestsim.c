@@ -87,10 +87,13 @@ int guest_put(struct guest *g, const void *p, size_t n)
 			g->intf->req[MASK_XENSTORE_IDX(prod + k)] = s[k];
 			k++;
 		}
-		__atomic_store_n(&g->intf->req_prod, prod + (uint32_t)k, __ATOMIC_RELEASE);
+		__atomic_store_n(&g->intf->req_prod, prod + (uint32_t)k, __ATOMIC_SEQ_CST);
 		s += k;
 		n -= k;
-		guest_kick(g);
+		/* Linux (xenbus_comms.c xb_write) notifies only when xenstored had
+		 * consumed everything before this write. */
+		if (!g->linux_kicks || prod <= __atomic_load_n(&g->intf->req_cons, __ATOMIC_SEQ_CST))
+			guest_kick(g);
 		if (n)
 			usleep(1000);
 	}

@@ -5,6 +5,7 @@
 #ifndef XS_GUESTSIM_H
 #define XS_GUESTSIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <xen/io/xs_wire.h>
@@ -16,6 +17,7 @@ struct guest {
 	int kick_in, kick_out;	/* as xenstored sees them */
 	struct xenstore_domain_interface *intf;
 	uint32_t req_id;
+	bool linux_kicks; /* kick as Linux does, not after every write */
 };
 
 /* Guest memory and event channels; then hand them to xenstored. */
