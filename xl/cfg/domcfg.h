@@ -70,6 +70,7 @@ struct dom_nic {
 	char *bridge, *ip, *script, *ifname, *model, *backend_domname, *gatewaydev;
 	enum nic_type nictype;
 	int mtu;
+	int trusted;	       /* -1 default, 0 untrusted, 1 trusted (a hint to the backend) */
 	uint64_t rate_bytes_per_interval;
 	uint32_t rate_interval_usecs;
 	unsigned line;

@@ -174,6 +174,8 @@ static void emit_nic(struct jw *w, const char *key, const struct dom_nic *n)
 	if (n->rate_interval_usecs)
 		jw_u64(w, "rate_interval_usecs", n->rate_interval_usecs);
 	jw_opt_str(w, "gatewaydev", n->gatewaydev);
+	if (n->trusted >= 0)
+		jw_bool(w, "trusted", n->trusted);
 	jw_close(w, '}');
 }
 

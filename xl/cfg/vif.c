@@ -17,6 +17,7 @@ void dom_nic_init(struct dom_nic *n)
 {
 	memset(n, 0, sizeof(*n));
 	n->devid = -1;
+	n->trusted = -1;
 }
 
 void dom_nic_dispose(struct dom_nic *n)
@@ -166,7 +167,7 @@ static int set_token(struct dom_nic *n, char *tok, struct cfg_diag *d, const cha
 
 	if (!eq) {
 		if (!strcmp(tok, "trusted") || !strcmp(tok, "untrusted")) {
-			cfg_warn(d, source, line, field, "\"%s\" is ignored by domus", tok);
+			n->trusted = tok[0] == 't';
 			return 0;
 		}
 		cfg_err(d, source, line, field, "\"%s\" is not key=value (e.g. mac=00:16:3e:12:34:56,bridge=xenbr0)",
