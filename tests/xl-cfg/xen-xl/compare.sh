@@ -10,6 +10,9 @@
 # socket it only connects to (a listener here); it reads /etc/xen/xl.conf,
 # so NAME.xlconf is bind-mounted there in a private mount namespace.
 # Known differences, by design: warnings.cfg (vnc= makes Xen add a vfb).
+# random-compare.py does the same with random configs (and, with --vif,
+# random network-attach arguments); it needs a listener on XS_SOCKET like
+# the one below.
 set -u
 XL=$(realpath "$1")
 HERE=$(dirname "$(realpath "$0")")
@@ -17,10 +20,11 @@ PASS=$HERE/../pass
 TMP=$(mktemp -d)
 trap 'kill $LISTENER 2>/dev/null; rm -rf "$TMP"' EXIT
 gcc -O2 -shared -fPIC -o "$TMP/libfakexen.so" "$HERE/fakexen.c" || exit 1
+# xl -N only connects (xs_open) and never sends: accept and hang up.
 python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(64); held = []
-while True: held.append(s.accept()[0])
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(64)
+while True: s.accept()[0].close()
 ' "$TMP/xs.sock" &
 LISTENER=$!
 for i in 1 2 3 4 5 6 7 8 9 10; do [ -S "$TMP/xs.sock" ] && break; sleep 0.2; done
