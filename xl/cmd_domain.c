@@ -62,6 +62,7 @@ int xl_cmd_create(struct xl_ctx *x, int argc, char **argv)
 	if (xl_load_domain_config(x, file, argv + optind, argc - optind, &c) < 0)
 		goto out;
 	if (!dryrun) {
+		domcfg_set_build_defaults(&c);
 		rc = ts_create(x, &c, console, paused);
 		goto out;
 	}
