@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -359,6 +361,27 @@ static void supervise(struct sup *s)
 	xs_close(xs);
 }
 
+/* Says so in one line, before anything is started, when this host's KVM
+ * cannot run Xen guests (no CONFIG_KVM_XEN: Debian's own kernels). */
+static int check_kvm_xen(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), caps;
+
+	if (fd < 0) {
+		fprintf(stderr, "xl: /dev/kvm: %s: domus needs KVM (with CONFIG_KVM_XEN); see lab/lab for a lab that has it\n",
+			strerror(errno));
+		return -ENODEV;
+	}
+	caps = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_XEN_HVM);
+	close(fd);
+	if (caps <= 0 || !(caps & KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL)) {
+		fprintf(stderr, "xl: this host's KVM cannot run Xen guests (no KVM_CAP_XEN_HVM: kernel built without "
+				"CONFIG_KVM_XEN); run domus in the lab: lab/lab run -- xl ...\n");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
 static int check_host(const struct domain_config *c)
 {
 	char line[256];
@@ -414,7 +437,7 @@ int ts_create(struct xl_ctx *x, const struct domain_config *c, bool console, boo
 	uint32_t domid = 0;
 
 	(void)x;
-	if (check_host(c) < 0)
+	if (check_host(c) < 0 || check_kvm_xen() < 0)
 		return 1;
 	uuid_str(c->uuid, s.uuid, sizeof(s.uuid));
 	mkdir(ts_log_dir(), 0755);
