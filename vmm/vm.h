@@ -65,6 +65,7 @@ struct vm {
 	struct gnttab gnttab;
 	int next_slot; /* next free KVM memslot number */
 	_Atomic int exit_reason;
+	_Atomic uint64_t unknown_hypercalls; /* bit n: hypercall n was logged */
 	_Atomic uint64_t first_entry_ns; /* CLOCK_REALTIME of vCPU 0's first KVM_RUN */
 	bool paused; /* under lock; vCPUs wait on `unpaused` before KVM_RUN */
 	pthread_cond_t unpaused;

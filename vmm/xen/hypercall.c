@@ -29,16 +29,14 @@ static const struct {
 
 int64_t hypercall_dispatch(struct vm *vm, int vcpu, uint64_t nr, const uint64_t args[6], uint32_t cpl)
 {
-	/* Logged once per number: a guest probing unknown calls cannot flood. */
-	static _Atomic uint64_t unknown_seen;
-
 	if (cpl != 0)
 		return -EPERM; /* guest user space may not call Xen (as QEMU answers) */
 	if (nr < sizeof(hypercalls) / sizeof(hypercalls[0]) && hypercalls[nr].fn)
 		return hypercalls[nr].fn(vm, vcpu, args);
 	if (nr < NR_HYPERCALLS) {
 		uint64_t bit = 1ULL << nr;
-		if (!(atomic_fetch_or(&unknown_seen, bit) & bit))
+		/* Logged once per number: a guest probing unknown calls cannot flood. */
+		if (!(atomic_fetch_or(&vm->unknown_hypercalls, bit) & bit))
 			log_warn(vm->name, "hypercall %llu is not implemented: -ENOSYS", (unsigned long long)nr);
 	}
 	return -ENOSYS;
