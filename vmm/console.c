@@ -33,14 +33,18 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
+/* Called from the console thread and, for console_io and port 0xE9, from
+ * vCPU threads: one writer at a time, and client_fd closes under the lock. */
 static void emit(struct console *c, const char *buf, size_t len)
 {
+	pthread_mutex_lock(&c->out_lock);
 	write_all(c->log_fd, buf, len);
 	write_all(c->out_fd, buf, len);
 	if (c->client_fd >= 0 && send(c->client_fd, buf, len, MSG_NOSIGNAL) < 0) {
 		close(c->client_fd);
 		c->client_fd = -1;
 	}
+	pthread_mutex_unlock(&c->out_lock);
 }
 
 void console_guest_output(struct vm *vm, const char *buf, size_t len)
@@ -129,14 +133,18 @@ static void *console_main(void *arg)
 				(void)!write(fd, busy, sizeof(busy) - 1);
 				close(fd);
 			} else if (fd >= 0) {
+				pthread_mutex_lock(&c->out_lock);
 				c->client_fd = fd;
+				pthread_mutex_unlock(&c->out_lock);
 			}
 		}
 		if (c->client_fd >= 0 && (p[4].revents & (POLLIN | POLLHUP | POLLERR))) {
 			n = recv(c->client_fd, buf, sizeof(buf), 0);
 			if (n <= 0) {
+				pthread_mutex_lock(&c->out_lock);
 				close(c->client_fd);
 				c->client_fd = -1;
+				pthread_mutex_unlock(&c->out_lock);
 			} else if (feed_input(c, buf, (size_t)n) > 0) {
 				evtchn_notify_guest(c->vm, c->port);
 			}
@@ -152,6 +160,7 @@ int console_init(struct console *c, struct vm *vm, const char *log_path, const c
 
 	*c = (struct console){ .vm = vm, .log_fd = -1, .out_fd = -1, .in_fd = -1, .listen_fd = -1,
 			       .client_fd = -1, .kick_fd = -1, .w = WORKER_INIT };
+	pthread_mutex_init(&c->out_lock, NULL);
 	c->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->kick_fd < 0 || worker_init(&c->w) < 0)
 		return -errno;

@@ -21,6 +21,7 @@ struct console {
 	int in_fd;      /* read input from this fd, -1: none */
 	int listen_fd;  /* Unix socket for "xl console", -1: none */
 	int client_fd;  /* the attached client, -1: none */
+	pthread_mutex_t out_lock; /* output fds */
 	struct worker w;
 };
 
