@@ -387,79 +387,66 @@ static int op_unmask(struct vm *vm, uint32_t port)
 	return 0;
 }
 
+/* Uniform entry points for the op table; each receives its argument struct,
+ * already copied in from the guest. */
+static int do_bind_virq(struct vm *vm, int vcpu, void *a) { return op_bind_virq(vm, vcpu, a); }
+static int do_close(struct vm *vm, int vcpu, void *a) { return op_close(vm, ((struct evtchn_close *)a)->port); }
+static int do_send(struct vm *vm, int vcpu, void *a) { return op_send(vm, ((struct evtchn_send *)a)->port); }
+static int do_status(struct vm *vm, int vcpu, void *a) { return op_status(vm, a); }
+static int do_alloc_unbound(struct vm *vm, int vcpu, void *a) { return op_alloc_unbound(vm, a); }
+static int do_bind_ipi(struct vm *vm, int vcpu, void *a) { return op_bind_ipi(vm, a); }
+static int do_bind_vcpu(struct vm *vm, int vcpu, void *a) { return op_bind_vcpu(vm, a); }
+static int do_unmask(struct vm *vm, int vcpu, void *a) { return op_unmask(vm, ((struct evtchn_unmask *)a)->port); }
+
+static int do_reset(struct vm *vm, int vcpu, void *a)
+{
+	domid_t dom = ((struct evtchn_reset *)a)->dom;
+
+	if (dom != DOMID_SELF && dom != vm->domid)
+		return -ESRCH;
+	for (uint32_t p = 1; p < EVTCHN_NR_PORTS; p++)
+		op_close(vm, p);
+	return 0;
+}
+
+/* One row per op: handler, argument size, whether results are copied back.
+ * FIFO (init_control, expand_array, set_priority) is not offered: Linux
+ * falls back to the 2-level ABI, the only one KVM delivers. */
+static const struct {
+	int (*fn)(struct vm *vm, int vcpu, void *arg);
+	uint8_t size, out;
+} evtchn_ops[] = {
+	[EVTCHNOP_bind_virq] = { do_bind_virq, sizeof(struct evtchn_bind_virq), 1 },
+	[EVTCHNOP_close] = { do_close, sizeof(struct evtchn_close), 0 },
+	[EVTCHNOP_send] = { do_send, sizeof(struct evtchn_send), 0 },
+	[EVTCHNOP_status] = { do_status, sizeof(struct evtchn_status), 1 },
+	[EVTCHNOP_alloc_unbound] = { do_alloc_unbound, sizeof(struct evtchn_alloc_unbound), 1 },
+	[EVTCHNOP_bind_ipi] = { do_bind_ipi, sizeof(struct evtchn_bind_ipi), 1 },
+	[EVTCHNOP_bind_vcpu] = { do_bind_vcpu, sizeof(struct evtchn_bind_vcpu), 0 },
+	[EVTCHNOP_unmask] = { do_unmask, sizeof(struct evtchn_unmask), 0 },
+	[EVTCHNOP_reset] = { do_reset, sizeof(struct evtchn_reset), 0 },
+};
+
 int evtchn_hypercall(struct vm *vm, int vcpu, uint64_t cmd, uint64_t arg)
 {
 	union {
 		struct evtchn_bind_virq bind_virq;
-		struct evtchn_bind_ipi bind_ipi;
-		struct evtchn_alloc_unbound alloc_unbound;
 		struct evtchn_status status;
+		struct evtchn_alloc_unbound alloc_unbound;
+		struct evtchn_bind_ipi bind_ipi;
 		struct evtchn_bind_vcpu bind_vcpu;
-		struct evtchn_close close;
-		struct evtchn_send send;
-		struct evtchn_unmask unmask;
 		struct evtchn_reset reset;
 	} u;
-	/* Argument size and whether results are copied back, per op. */
-	static const struct {
-		uint8_t size, out;
-	} shape[] = {
-		[EVTCHNOP_bind_virq] = { sizeof(struct evtchn_bind_virq), 1 },
-		[EVTCHNOP_close] = { sizeof(struct evtchn_close), 0 },
-		[EVTCHNOP_send] = { sizeof(struct evtchn_send), 0 },
-		[EVTCHNOP_status] = { sizeof(struct evtchn_status), 1 },
-		[EVTCHNOP_alloc_unbound] = { sizeof(struct evtchn_alloc_unbound), 1 },
-		[EVTCHNOP_bind_ipi] = { sizeof(struct evtchn_bind_ipi), 1 },
-		[EVTCHNOP_bind_vcpu] = { sizeof(struct evtchn_bind_vcpu), 0 },
-		[EVTCHNOP_unmask] = { sizeof(struct evtchn_unmask), 0 },
-		[EVTCHNOP_reset] = { sizeof(struct evtchn_reset), 0 },
-	};
 	int rc;
 
-	/* FIFO (init_control, expand_array, set_priority) is not offered: Linux
-	 * falls back to the 2-level ABI, the only one KVM delivers. */
-	if (cmd >= sizeof(shape) / sizeof(shape[0]) || shape[cmd].size == 0)
+	if (cmd >= sizeof(evtchn_ops) / sizeof(evtchn_ops[0]) || !evtchn_ops[cmd].fn ||
+	    evtchn_ops[cmd].size > sizeof(u))
 		return -ENOSYS;
-	rc = guest_copy_from(vm, vcpu, arg, &u, shape[cmd].size);
-	if (rc < 0)
-		return rc;
-	switch (cmd) {
-	case EVTCHNOP_bind_virq:
-		rc = op_bind_virq(vm, vcpu, &u.bind_virq);
-		break;
-	case EVTCHNOP_close:
-		rc = op_close(vm, u.close.port);
-		break;
-	case EVTCHNOP_send:
-		rc = op_send(vm, u.send.port);
-		break;
-	case EVTCHNOP_status:
-		rc = op_status(vm, &u.status);
-		break;
-	case EVTCHNOP_alloc_unbound:
-		rc = op_alloc_unbound(vm, &u.alloc_unbound);
-		break;
-	case EVTCHNOP_bind_ipi:
-		rc = op_bind_ipi(vm, &u.bind_ipi);
-		break;
-	case EVTCHNOP_bind_vcpu:
-		rc = op_bind_vcpu(vm, &u.bind_vcpu);
-		break;
-	case EVTCHNOP_unmask:
-		rc = op_unmask(vm, u.unmask.port);
-		break;
-	case EVTCHNOP_reset:
-		if (u.reset.dom != DOMID_SELF && u.reset.dom != vm->domid)
-			return -ESRCH;
-		for (uint32_t p = 1; p < EVTCHN_NR_PORTS; p++)
-			op_close(vm, p);
-		rc = 0;
-		break;
-	default:
-		return -ENOSYS;
-	}
-	if (rc == 0 && shape[cmd].out)
-		rc = guest_copy_to(vm, vcpu, arg, &u, shape[cmd].size);
+	rc = guest_copy_from(vm, vcpu, arg, &u, evtchn_ops[cmd].size);
+	if (rc == 0)
+		rc = evtchn_ops[cmd].fn(vm, vcpu, &u);
+	if (rc == 0 && evtchn_ops[cmd].out)
+		rc = guest_copy_to(vm, vcpu, arg, &u, evtchn_ops[cmd].size);
 	return rc;
 }
 
