@@ -96,6 +96,10 @@ struct xse_client {
 	struct xse_txn *txns;
 	unsigned ntxns;
 	uint32_t next_txid;
+	/* Ids below this that are not open were open when the daemon last
+	 * stopped (0: none).  They come back as transactions that can only be
+	 * aborted or fail to commit with EAGAIN (see txn.c). */
+	uint32_t lost_txid_below;
 	xse_event_fn event;
 	void *opaque; /* the transport's connection */
 };
@@ -167,7 +171,8 @@ void xse_reset_watches(struct xse_client *c);
 
 int xse_txn_start(struct xse_client *c, uint32_t txid, uint32_t *ret_id);
 int xse_txn_end(struct xse_client *c, uint32_t txid, bool commit);
-/* 0 if txid is 0 or names an open transaction of c, else -ENOENT. */
+/* 0 if txid is 0 or names an open transaction of c (one lost in a restart
+ * comes back, see txn.c), else -ENOENT. */
 int xse_txn_check(struct xse_client *c, uint32_t txid);
 
 int xse_introduce(struct xse_engine *eng, uint32_t domid);

@@ -35,6 +35,7 @@ struct xse_txn {
 	struct xse_tentry *first, *last;
 	unsigned nentries;
 	bool fail, created;
+	bool lost; /* begun before a restart of the daemon: commits fail */
 	struct xse_dom_delta *deltas;
 	unsigned ndeltas;
 };

@@ -97,6 +97,8 @@ int persist_snapshot(struct persist *p)
 	for (struct conn *c = p->d->conns; c; c = c->next)
 		if (c->kind == CONN_RING && c->cl.eng) {
 			enc_watches(&b, c->cl.domid, c->cl.watches, p->saved);
+			if (c->cl.next_txid)
+				enc_txid(&b, c->cl.domid, c->cl.next_txid);
 			if (c->ring)
 				enc_ringio(&b, c);
 			if (ndone < 64)
@@ -113,6 +115,8 @@ int persist_snapshot(struct persist *p)
 				done_dom[ndone++] = s->domid;
 		}
 	}
+	for (struct saved_txid *t = p->saved_txid; t; t = t->next)
+		enc_txid(&b, t->domid, t->next_txid); /* of rings not back yet */
 	if (b.oom) {
 		free(b.p);
 		return -ENOMEM;
@@ -200,6 +204,8 @@ void persist_close(struct persist *p)
 		drop_saved(p, p->saved->domid);
 	while (p->saved_io)
 		drop_io(p, p->saved_io->domid);
+	while (p->saved_txid)
+		drop_txid(p, p->saved_txid->domid);
 	free(p->jbuf.p);
 	free(p);
 }
@@ -218,6 +224,8 @@ void persist_note_request(struct persist *p, struct conn *c, const struct xsd_so
 		return;
 	if (hdr->type == XS_WATCH || hdr->type == XS_UNWATCH || hdr->type == XS_RESET_WATCHES)
 		persist_watches(p, &c->cl);
+	if (hdr->type == XS_TRANSACTION_START)
+		enc_txid(&p->jbuf, c->cl.domid, c->cl.next_txid);
 }
 
 void persist_restore_ring(struct persist *p, struct conn *c)
@@ -230,6 +238,14 @@ void persist_restore_ring(struct persist *p, struct conn *c)
 		if (s->domid == domid && s->path && s->token)
 			xse_add_watch_raw(&c->cl, s->path, s->token, s->rel);
 	drop_saved(p, domid);
+	for (struct saved_txid *t = p->saved_txid; t; t = t->next)
+		if (t->domid == domid) {
+			if (t->next_txid > c->cl.next_txid)
+				c->cl.next_txid = t->next_txid;
+			c->cl.lost_txid_below = t->next_txid;
+			break;
+		}
+	drop_txid(p, domid);
 	for (struct saved_io *io = p->saved_io; io; io = io->next) {
 		uint32_t sent;
 
@@ -270,6 +286,15 @@ void persist_stash_ring(struct persist *p, struct conn *conn)
 		free(b.p);
 	}
 	drop_saved(p, c->domid);
+	drop_txid(p, c->domid);
+	if (c->next_txid) {
+		struct saved_txid *t = calloc(1, sizeof(*t));
+
+		if (t) {
+			*t = (struct saved_txid){ p->saved_txid, c->domid, c->next_txid };
+			p->saved_txid = t;
+		}
+	}
 	for (const struct xse_watch *w = c->watches; w; w = w->next) {
 		struct saved_watch *s = calloc(1, sizeof(*s));
 
@@ -290,7 +315,9 @@ void persist_forget_domain(struct persist *p, uint32_t domid)
 		return;
 	drop_saved(p, domid);
 	drop_io(p, domid);
+	drop_txid(p, domid);
 	enc_watches(&p->jbuf, domid, NULL, NULL);
+	enc_txid(&p->jbuf, domid, 0);
 }
 
 int persist_flush(struct persist *p)

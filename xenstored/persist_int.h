@@ -11,7 +11,7 @@
 #define MAGIC "DXS1"
 #define JOURNAL_MAX (16u << 20) /* the journal's mapped size; full: snapshot */
 
-enum rec_type { R_NODE = 1, R_DEL, R_META, R_WATCHES, R_RINGIO };
+enum rec_type { R_NODE = 1, R_DEL, R_META, R_WATCHES, R_RINGIO, R_TXID };
 
 /* A guest connection's bytes in flight: a half-received request and the
  * replies not yet in its ring.  rsp_prod is the ring's response index when
@@ -31,6 +31,13 @@ struct saved_watch {
 	char *path, *token;
 };
 
+/* A guest's next transaction id: after a restart the ids below it are
+ * the guest's lost transactions (txn.c), and new ones do not reuse them. */
+struct saved_txid {
+	struct saved_txid *next;
+	uint32_t domid, next_txid;
+};
+
 struct buf {
 	char *p;
 	size_t len, cap;
@@ -46,6 +53,7 @@ struct persist {
 	struct buf jbuf;
 	struct saved_watch *saved; /* of rings not (re)connected yet */
 	struct saved_io *saved_io;
+	struct saved_txid *saved_txid;
 };
 
 struct rd {
@@ -60,6 +68,9 @@ void enc_meta(struct buf *b, const struct xse_engine *eng);
 void enc_watches(struct buf *b, uint32_t domid, const struct xse_watch *w,
 		 const struct saved_watch *s);
 void enc_ringio(struct buf *b, struct conn *c);
+void enc_txid(struct buf *b, uint32_t domid, uint32_t next_txid);
+int apply_txid(struct persist *p, struct rd *r);
+void drop_txid(struct persist *p, uint32_t domid);
 int apply_ringio(struct persist *p, struct rd *r);
 void drop_saved(struct persist *p, uint32_t domid);
 void drop_io(struct persist *p, uint32_t domid);

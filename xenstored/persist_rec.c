@@ -392,6 +392,50 @@ int apply_ringio(struct persist *p, struct rd *r)
 	return 0;
 }
 
+void enc_txid(struct buf *b, uint32_t domid, uint32_t next_txid)
+{
+	size_t at = rec_begin(b, R_TXID);
+
+	put_u32(b, domid);
+	put_u32(b, next_txid);
+	rec_end(b, at);
+}
+
+void drop_txid(struct persist *p, uint32_t domid)
+{
+	for (struct saved_txid **s = &p->saved_txid; *s;) {
+		struct saved_txid *t = *s;
+
+		if (t->domid == domid) {
+			*s = t->next;
+			free(t);
+		} else {
+			s = &t->next;
+		}
+	}
+}
+
+/* next_txid 0 forgets the domain (released). */
+int apply_txid(struct persist *p, struct rd *r)
+{
+	uint32_t domid = get_u32(r) & (XSE_DOMID_COUNT - 1), next = get_u32(r);
+	struct saved_txid *t;
+
+	if (r->bad)
+		return -EINVAL;
+	drop_txid(p, domid);
+	if (next == 0)
+		return 0;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->domid = domid;
+	t->next_txid = next;
+	t->next = p->saved_txid;
+	p->saved_txid = t;
+	return 0;
+}
+
 static int apply_watches(struct persist *p, struct rd *r)
 {
 	uint32_t domid = get_u32(r) & (XSE_DOMID_COUNT - 1), n = get_u32(r);
@@ -451,6 +495,7 @@ int load_file(struct persist *p, const char *path)
 		case R_META: rc = apply_meta(eng, &r); break;
 		case R_WATCHES: rc = apply_watches(p, &r); break;
 		case R_RINGIO: rc = apply_ringio(p, &r); break;
+		case R_TXID: rc = apply_txid(p, &r); break;
 		default: rc = -EINVAL; break;
 		}
 		if (rc < 0) {

@@ -109,14 +109,52 @@ static struct xse_txn *find_txn(struct xse_client *c, uint32_t id, struct xse_tx
 	return NULL;
 }
 
+static struct xse_txn *txn_add(struct xse_client *c, uint32_t id)
+{
+	struct xse_txn *t = calloc(1, sizeof(*t)), **tail;
+
+	if (!t || htab_init(&t->view, 16) < 0) {
+		free(t);
+		return NULL;
+	}
+	c->eng->gen++;
+	t->id = id;
+	for (tail = &c->txns; *tail; tail = &(*tail)->next)
+		;
+	*tail = t;
+	c->ntxns++;
+	return t;
+}
+
+/* A transaction the guest began before the daemon stopped is not kept, but
+ * the guest still holds its id.  Linux's xenbus users retry a transaction
+ * whose commit fails with EAGAIN and give up on any other error
+ * (drivers/xen/xenbus/xenbus_client.c __xenbus_switch_state), so the id is
+ * honoured again: its reads and writes work on a fresh private view and
+ * its commit fails with EAGAIN, which makes the guest redo it.  Xen's live
+ * update does the same for transactions it cannot carry over (the `fail`
+ * flag of xenstored_transaction.c). */
+static struct xse_txn *txn_find_or_revive(struct xse_client *c, uint32_t id)
+{
+	struct xse_txn *t = find_txn(c, id, NULL);
+
+	if (t || id == 0 || id >= c->lost_txid_below)
+		return t;
+	t = txn_add(c, id);
+	if (t)
+		t->lost = true;
+	return t;
+}
+
 int xse_txn_check(struct xse_client *c, uint32_t txid)
 {
-	return (txid == 0 || find_txn(c, txid, NULL)) ? 0 : -ENOENT;
+	return (txid == 0 || txn_find_or_revive(c, txid)) ? 0 : -ENOENT;
 }
 
 int xse_txn_start(struct xse_client *c, uint32_t txid, uint32_t *ret_id)
 {
-	struct xse_txn *t, **tail;
+	struct xse_txn *t;
+	uint32_t id;
 
 	if (txid)
 		return find_txn(c, txid, NULL) ? -EBUSY : -ENOENT;
@@ -124,19 +162,12 @@ int xse_txn_start(struct xse_client *c, uint32_t txid, uint32_t *ret_id)
 	 * so an unprivileged connection may hold quota + 1 transactions. */
 	if (!xse_privileged(c) && c->ntxns > (unsigned)c->eng->quota[XSE_Q_TRANSACTIONS])
 		return -ENOSPC;
-	t = calloc(1, sizeof(*t));
-	if (!t || htab_init(&t->view, 16) < 0) {
-		free(t);
-		return -ENOMEM;
-	}
-	c->eng->gen++;
 	do {
-		t->id = c->next_txid++;
-	} while (t->id == 0 || find_txn(c, t->id, NULL));
-	for (tail = &c->txns; *tail; tail = &(*tail)->next)
-		;
-	*tail = t;
-	c->ntxns++;
+		id = c->next_txid++;
+	} while (id == 0 || find_txn(c, id, NULL));
+	t = txn_add(c, id);
+	if (!t)
+		return -ENOMEM;
 	*ret_id = t->id;
 	return 0;
 }
@@ -195,14 +226,14 @@ int xse_txn_end(struct xse_client *c, uint32_t txid, bool commit)
 	struct xse_txn **link, *t;
 	int rc = 0;
 
-	if (txid == 0)
+	if (txid == 0 || !txn_find_or_revive(c, txid))
 		return -ENOENT;
 	t = find_txn(c, txid, &link);
-	if (!t)
-		return -ENOENT;
 	*link = t->next;
 	c->ntxns--;
-	if (commit) {
+	if (commit && t->lost) {
+		rc = -EAGAIN;
+	} else if (commit) {
 		rc = txn_verify(c->eng, c, t);
 		if (rc == 0)
 			txn_apply(c->eng, t);

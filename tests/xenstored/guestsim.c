@@ -102,7 +102,12 @@ int guest_put(struct guest *g, const void *p, size_t n)
 
 int guest_send(struct guest *g, uint32_t type, const void *body, uint32_t len)
 {
-	struct xsd_sockmsg h = { .type = type, .req_id = ++g->req_id, .len = len };
+	return guest_send_tx(g, type, 0, body, len);
+}
+
+int guest_send_tx(struct guest *g, uint32_t type, uint32_t tx_id, const void *body, uint32_t len)
+{
+	struct xsd_sockmsg h = { .type = type, .req_id = ++g->req_id, .tx_id = tx_id, .len = len };
 
 	if (guest_put(g, &h, sizeof(h)) < 0)
 		return -1;

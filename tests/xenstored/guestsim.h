@@ -26,6 +26,7 @@ int guest_handover(struct guest *g, const char *gsock, uint32_t flags);
 void guest_kick(struct guest *g);
 int guest_put(struct guest *g, const void *p, size_t n);
 int guest_send(struct guest *g, uint32_t type, const void *body, uint32_t len);
+int guest_send_tx(struct guest *g, uint32_t type, uint32_t tx_id, const void *body, uint32_t len);
 /* Next message within timeout_ms: its type, body NUL-terminated in buf
  * (XENSTORE_PAYLOAD_MAX + 1 bytes); -1 on timeout. */
 int guest_recv(struct guest *g, char *buf, int timeout_ms);

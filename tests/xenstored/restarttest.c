@@ -98,6 +98,15 @@ static int socket_event(struct xs_handle *h, char *buf, size_t sz)
 	return 0;
 }
 
+/* One request in transaction tx: the reply's type, its body in buf. */
+static int guest_call_tx(struct guest *g, uint32_t type, uint32_t tx, const char *body,
+			 uint32_t len, char *buf)
+{
+	if (guest_send_tx(g, type, tx, body, len) < 0)
+		return -1;
+	return guest_recv(g, buf, 2000);
+}
+
 /* Send the first `cut` bytes of a WRITE now; finish_half() sends the rest. */
 static const char *half_body;
 static uint32_t half_len, half_cut;
@@ -136,6 +145,7 @@ int main(int argc, char **argv)
 	struct xs_handle *h, *h2;
 	struct guest g;
 	char ev[256];
+	uint32_t tx;
 	unsigned n;
 
 	if (argc < 2 || !gsock || guest_init(&g, 5) < 0)
@@ -175,7 +185,12 @@ int main(int argc, char **argv)
 	CHECK(xs_write(h, XBT_NULL, "/r/b", "acked", 5));
 	xs_close(h);
 
-	/* 2. kill -9 right after an acknowledged write, a request half in. */
+	/* 2. kill -9 right after an acknowledged write, a request half in, and
+	 * a transaction of the guest open. */
+	CHECK(guest_call(&g, XS_TRANSACTION_START, "", 1, buf) == XS_TRANSACTION_START);
+	tx = (uint32_t)strtoul(buf, NULL, 10);
+	CHECK(tx != 0);
+	CHECK(guest_call_tx(&g, XS_WRITE, tx, "data/t\0in-txn", 14, buf) == XS_WRITE);
 	start_half(&g, "data/h2\0v2", 10, 7);
 	stop(SIGKILL);
 	start(argv[1]);
@@ -186,6 +201,23 @@ int main(int argc, char **argv)
 	CHECK(finish_half(&g));
 	CHECK(is(h, "/local/domain/5/data/h2", "v2"));
 	CHECK(watch_alive(h, &g, "z"));
+	/* The lost transaction still answers, and its commit says EAGAIN so the
+	 * guest redoes it (as Linux's xenbus does); nothing of it landed. */
+	CHECK(guest_call_tx(&g, XS_READ, tx, "data/x", 7, buf) == XS_READ && !strcmp(buf, "gx"));
+	CHECK(guest_call_tx(&g, XS_WRITE, tx, "data/t\0again", 13, buf) == XS_WRITE);
+	CHECK(guest_call_tx(&g, XS_TRANSACTION_END, tx, "T", 2, buf) == XS_ERROR &&
+	      !strcmp(buf, "EAGAIN"));
+	CHECK(read_node(h, "/local/domain/5/data/t") == NULL);
+	/* Ids never given out are still unknown; new ones do not reuse old. */
+	CHECK(guest_call_tx(&g, XS_READ, tx + 100, "data/x", 7, buf) == XS_ERROR &&
+	      !strcmp(buf, "ENOENT"));
+	CHECK(guest_call(&g, XS_TRANSACTION_START, "", 1, buf) == XS_TRANSACTION_START);
+	CHECK((uint32_t)strtoul(buf, NULL, 10) > tx);
+	tx = (uint32_t)strtoul(buf, NULL, 10);
+	CHECK(guest_call_tx(&g, XS_WRITE, tx, "data/t\0redone", 14, buf) == XS_WRITE);
+	CHECK(guest_call_tx(&g, XS_TRANSACTION_END, tx, "T", 2, buf) == XS_WATCH_EVENT);
+	CHECK(guest_recv(&g, buf, 2000) == XS_TRANSACTION_END);
+	CHECK(is(h, "/local/domain/5/data/t", "redone"));
 	xs_close(h);
 
 	/* 3. Upgrade in place (SIGUSR2): socket clients keep their connection

@@ -291,6 +291,31 @@ static void test_txn_eagain_only_on_conflict(void **state)
 	assert_int_equal(xse_read(&f->dom0, 0, "/c/gone", &v, &n), -ENOENT);
 }
 
+/* After a restart, a guest's transactions from before come back on use:
+ * usable, but their commit fails with EAGAIN so the guest redoes them. */
+static void test_txn_lost_in_restart(void **state)
+{
+	struct fixture *f = *state;
+	const char *v;
+	uint32_t n, t;
+
+	f->dom0.next_txid = 5;
+	f->dom0.lost_txid_below = 5;
+	assert_int_equal(xse_txn_check(&f->dom0, 3), 0);
+	assert_int_equal(xse_write(&f->dom0, 3, "/lost/a", "1", 1), 0);
+	check_value(&f->dom0, 3, "/lost/a", "1");
+	assert_int_equal(xse_txn_end(&f->dom0, 3, true), -EAGAIN);
+	assert_int_equal(xse_read(&f->dom0, 0, "/lost/a", &v, &n), -ENOENT);
+	assert_int_equal(xse_txn_end(&f->dom0, 4, false), 0); /* abort: fine */
+	assert_int_equal(xse_txn_check(&f->dom0, 5), -ENOENT); /* never given out */
+	assert_int_equal(xse_txn_check(&f->dom0, 0), 0);
+	assert_int_equal(xse_txn_start(&f->dom0, 0, &t), 0);
+	assert_int_equal(t, 5);
+	assert_int_equal(xse_write(&f->dom0, t, "/lost/b", "1", 1), 0);
+	assert_int_equal(xse_txn_end(&f->dom0, t, true), 0);
+	check_value(&f->dom0, 0, "/lost/b", "1");
+}
+
 static void test_txn_rm_and_nesting(void **state)
 {
 	struct fixture *f = *state;
@@ -408,7 +433,8 @@ int main(void)
 		T(test_watch_quota),
 		T(test_txn_commit_and_isolation),
 		T(test_txn_eagain_only_on_conflict),
-		T(test_txn_rm_and_nesting),
+		T(test_txn_lost_in_restart),
+	T(test_txn_rm_and_nesting),
 		T(test_txn_quota),
 		T(test_node_quotas),
 		T(test_release_removes_owned_nodes),
