@@ -52,6 +52,9 @@ struct conn {
 	unsigned oq_count; /* messages queued */
 	unsigned outstanding;
 	uint32_t pollmask; /* events registered with epoll */
+	/* Input peeked (MSG_PEEK) and processed but still queued on the
+	 * socket: taken off only after the replies are written (sock.c). */
+	size_t unconsumed;
 	bool dead;
 	struct ring *ring;
 	bool io_journaled; /* persist.c recorded bytes in flight for it */
@@ -67,6 +70,7 @@ struct xsd_opts {
 	int quota[XSE_Q_COUNT];
 	bool keep_orphans;
 	bool trace;
+	unsigned busy_poll_us; /* poll this long after work before sleeping */
 	const char *self_path; /* binary to exec on upgrade (SIGUSR2) */
 	const char *inherit;   /* hand-over file from the previous process */
 };
@@ -86,6 +90,7 @@ struct xsd {
 	bool stop;
 	bool upgrade;		    /* leave the loop to re-exec */
 	double upgrade_deadline;    /* 0: no upgrade requested */
+	double poll_until;	    /* busy-poll until then (now_s) */
 	char upgrade_binary[4096];  /* set by live-update -f; else self_path */
 	struct ops_reply reply; /* scratch, one request at a time */
 };
@@ -124,6 +129,8 @@ void upgrade_request(struct xsd *d, double wait_s);
 int sock_listen(const char *path, int type, int *ret_fd);
 void sock_accept(struct xsd *d);
 void sock_event(struct xsd *d, struct conn *c, uint32_t events);
+/* Take the processed input off the socket (after the replies went out). */
+void sock_consume(struct conn *c);
 void sock_update_poll(struct xsd *d, struct conn *c);
 
 /* ring.c (guest rings) */

@@ -31,6 +31,8 @@ static void usage(FILE *f)
 		"  -Q, --quota <what>=<nb>  any quota by its xenstore-control name\n"
 		"  -K, --keep-orphans       give a released domain's nodes to dom0\n"
 		"  -T, --trace              log every request\n"
+		"  -P, --busy-poll <us>     after work, poll this long before sleeping\n"
+		"                           (default 50; 0 sleeps at once)\n"
 		"  -N, --no-fork            accepted for compatibility; never forks\n"
 		"  -h, --help\n"
 		"SIGUSR2 upgrades in place: re-executes this binary, keeping the clients.\n");
@@ -68,7 +70,7 @@ static int parse(int argc, char **argv, struct xsd_opts *o, struct paths *pp)
 		{ "path-max", 1, NULL, 'M' },	 { "quota", 1, NULL, 'Q' },
 		{ "keep-orphans", 0, NULL, 'K' }, { "trace", 0, NULL, 'T' },
 		{ "no-fork", 0, NULL, 'N' },	 { "help", 0, NULL, 'h' },
-		{ "inherit", 1, NULL, 'I' },
+		{ "inherit", 1, NULL, 'I' },	 { "busy-poll", 1, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct { char opt; enum xse_quota q; } qopt[] = {
@@ -79,7 +81,7 @@ static int parse(int argc, char **argv, struct xsd_opts *o, struct paths *pp)
 	const char *env;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "s:g:d:F:E:S:W:t:A:M:Q:KTNh", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:g:d:F:E:S:W:t:A:M:Q:P:KTNh", lo, NULL)) != -1) {
 		switch (ch) {
 		case 's': o->socket_path = optarg; break;
 		case 'g': o->guest_socket_path = optarg; break;
@@ -95,6 +97,18 @@ static int parse(int argc, char **argv, struct xsd_opts *o, struct paths *pp)
 		case 'K': o->keep_orphans = true; break;
 		case 'T': o->trace = true; break;
 		case 'N': break;
+		case 'P': {
+			char *end;
+			unsigned long us = strtoul(optarg, &end, 10);
+
+			if (*optarg == '\0' || *end || us > 1000000) {
+				log_err(NULL, "--busy-poll: bad value '%s' (want microseconds, 0 to 1000000)",
+					optarg);
+				return -EINVAL;
+			}
+			o->busy_poll_us = (unsigned)us;
+			break;
+		}
 		case 'I': o->inherit = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default:
@@ -146,7 +160,7 @@ next:;
 int main(int argc, char **argv)
 {
 	static struct paths paths;
-	struct xsd_opts o = { 0 };
+	struct xsd_opts o = { .busy_poll_us = 50 };
 	struct xsd d;
 	int rc;
 
