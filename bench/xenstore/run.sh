@@ -1,8 +1,9 @@
 #!/bin/bash
 # bench/xenstore: read, write, directory(10) and transaction ops/s from 1
 # and 8 concurrent libxenstore clients against domus's xenstored, Xen 4.17's
-# C xenstored and oxenstored (both through fakexen), and a bare Unix-socket
-# request/reply of the same sizes.  Each cell is the median of 3 runs,
+# C xenstored and oxenstored (both through fakexen), a daemon that does no
+# work at all (xsnull: the limit for libxenstore clients on this host), and
+# a bare Unix-socket request/reply of the same sizes (sockbase).  Each cell is the median of 3 runs,
 # interleaved across daemons so load changes hit all of them alike.  The
 # daemons' CPU time per operation (from /proc/<pid>/stat) is shown too: on a
 # busy host it varies less than ops/s.
@@ -13,14 +14,18 @@ SECS=${2:-1}
 HERE=$(cd "$(dirname "$0")" && pwd)
 XSBENCH=$BUILD/bench/xenstore/xsbench
 SOCKBASE=$BUILD/bench/xenstore/sockbase
+XSNULL=$BUILD/bench/xenstore/xsnull
 FAKEXEN=$BUILD/tests/xenstored/libfakexen.so
 PEER_TMP=$(mktemp -d /tmp/xsbench.XXXXXX)
 . "$HERE/peers.sh"
 DOMUS_SOCK=$PEER_TMP/domus/socket
 DOMUS_PID=
+NULL_SOCK=$PEER_TMP/null/socket
+NULL_PID=
 
 cleanup() {
 	[ -n "$DOMUS_PID" ] && kill "$DOMUS_PID" 2>/dev/null && wait "$DOMUS_PID" 2>/dev/null
+	[ -n "$NULL_PID" ] && kill "$NULL_PID" 2>/dev/null && wait "$NULL_PID" 2>/dev/null
 	stop_peers
 	rm -rf "$PEER_TMP"
 }
@@ -30,6 +35,10 @@ mkdir -p "$PEER_TMP/domus"
 "$BUILD/xenstored/xenstored" -s "$DOMUS_SOCK" >"$PEER_TMP/domus/log" 2>&1 &
 DOMUS_PID=$!
 wait_socket "$DOMUS_SOCK" || { echo "domus xenstored did not start"; exit 1; }
+mkdir -p "$PEER_TMP/null"
+"$XSNULL" "$NULL_SOCK" &
+NULL_PID=$!
+wait_socket "$NULL_SOCK" || { echo "xsnull did not start"; exit 1; }
 start_xen_c || { echo "Xen C xenstored did not start"; cat "$PEER_TMP/xen-c/log"; exit 1; }
 HAVE_OX=1
 start_oxenstored || HAVE_OX=0
@@ -50,12 +59,12 @@ run_one() {
 
 XEN_C_PID=$(cat "$PEER_TMP/xen-c/pid" 2>/dev/null)
 OX_PID=$(cat "$PEER_TMP/ox/pid" 2>/dev/null)
-printf '%-16s %7s %10s %10s %10s %10s %8s %8s %12s\n' op clients domus xen-C oxenstored socket \
-	domus/C C/socket 'us/op d/C/o'
+printf '%-16s %7s %9s %9s %9s %9s %9s %8s %8s %14s\n' op clients domus xen-C oxenstored \
+	null-dmn socket domus/C d/null 'us/op d/C/o'
 min_ratio=
 for op in read write directory txn; do
 	for n in 1 8; do
-		d=() c=() o=() b=() du=() cu=() ou=()
+		d=() c=() o=() z=() b=() du=() cu=() ou=()
 		for _ in 1 2 3; do
 			read -r x u < <(run_one "$DOMUS_SOCK" "$DOMUS_PID" $op $n)
 			d+=("$x") du+=("$u")
@@ -65,6 +74,8 @@ for op in read write directory txn; do
 				read -r x u < <(run_one "$OX_SOCK" "$OX_PID" $op $n)
 				o+=("$x") ou+=("$u")
 			fi
+			read -r x u < <(run_one "$NULL_SOCK" "$NULL_PID" $op $n)
+			z+=("$x")
 			b+=("$(timeout 60 "$SOCKBASE" $op $n "$SECS" || echo 0)")
 		done
 		dm=$(printf '%s\n' "${d[@]}" | median)
@@ -75,16 +86,19 @@ for op in read write directory txn; do
 		duc=$(printf '%s\n' "${du[@]}" | median)
 		cuc=$(printf '%s\n' "${cu[@]}" | median)
 		bm=$(printf '%s\n' "${b[@]}" | median)
+		zm=$(printf '%s\n' "${z[@]}" | median)
 		ratio=$(awk -v a="$dm" -v b="$cm" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-		cb=$(awk -v a="$cm" -v b="$bm" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+		dz=$(awk -v a="$dm" -v b="$zm" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 		label=$op
 		[ $op = directory ] && label="directory(10)"
 		[ $op = txn ] && label="txn(start,w,end)"
-		printf '%-16s %7s %10s %10s %10s %10s %8s %8s %12s\n' "${label:0:16}" $n "$dm" "$cm" "$om" \
-			"$bm" "$ratio" "$cb" "$duc/$cuc/$ouc"
+		printf '%-16s %7s %9s %9s %9s %9s %9s %8s %8s %14s\n' "${label:0:16}" $n "$dm" "$cm" "$om" \
+			"$zm" "$bm" "$ratio" "$dz" "$duc/$cuc/$ouc"
 		min_ratio=$(awk -v a="$ratio" -v m="$min_ratio" 'BEGIN { print (m == "" || a < m) ? a : m }')
 	done
 done
-echo "(ops/s, median of 3 runs of ${SECS}s; us/op: daemon CPU per operation, domus/C/oxenstored;"
+echo "(ops/s, median of 3 runs of ${SECS}s; null-dmn: xsnull, a daemon doing no work, the limit"
+echo " for libxenstore clients here; d/null: domus/null-dmn; us/op: daemon CPU per operation,"
+echo " domus/C/oxenstored, domus's including its busy polling (up to 50 us after each burst);"
 echo " load: $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "xenstore ops/s domus/xenstored (min over rows): $min_ratio"
