@@ -2,6 +2,7 @@
  * xenstored where they mean the same thing (xenstored_core.c usage()). */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ static void usage(FILE *f)
 		"  -K, --keep-orphans       give a released domain's nodes to dom0\n"
 		"  -T, --trace              log every request\n"
 		"  -P, --busy-poll <us>     after work, poll this long before sleeping\n"
-		"                           (default 50; 0 sleeps at once)\n"
+		"                           (default 50, 0 on one CPU; 0 sleeps at once)\n"
 		"  -N, --no-fork            accepted for compatibility; never forks\n"
 		"  -h, --help\n"
 		"SIGUSR2 upgrades in place: re-executes this binary, keeping the clients.\n");
@@ -157,10 +158,21 @@ next:;
 	return 0;
 }
 
+/* Spinning only pays when a client can run meanwhile on another CPU: on
+ * one CPU it would just delay the client it waits for. */
+static unsigned default_busy_poll_us(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) < 2)
+		return 0;
+	return 50;
+}
+
 int main(int argc, char **argv)
 {
 	static struct paths paths;
-	struct xsd_opts o = { .busy_poll_us = 50 };
+	struct xsd_opts o = { .busy_poll_us = default_busy_poll_us() };
 	struct xsd d;
 	int rc;
 
