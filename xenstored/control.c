@@ -73,7 +73,7 @@ static int quota_domain(struct ops_env *env, uint32_t domid, struct ops_reply *o
 	if (domid >= XSE_DOMID_COUNT)
 		return -ENOENT;
 	d = &eng->doms[domid];
-	if (!d->introduced && !d->nodes)
+	if (!d->introduced && !d->nodes && !d->memory)
 		return -ENOENT;
 	for (const struct xse_client *c = eng->clients; c; c = c->next)
 		if (c->domid == domid)
@@ -82,10 +82,10 @@ static int quota_domain(struct ops_env *env, uint32_t domid, struct ops_reply *o
 	out->len = 0;
 	rc = reply_add(out, "Domain %u:\n", domid);
 	if (rc == 0)
-		rc = reply_add(out, "%-16s: %8u\n%-16s: %8u\n%-16s: %8u\n%-16s: %8u\n%-16s: %8d\n",
+		rc = reply_add(out, "%-16s: %8u\n%-16s: %8u\n%-16s: %8u\n%-16s: %8u\n%-16s: %8lld\n",
 			       "nodes", d->nodes, "watches", d->watches, "transactions", txns,
 			       "outstanding", env->outstanding ? env->outstanding(env, domid) : 0,
-			       "memory", 0);
+			       "memory", (long long)d->memory);
 	if (rc == 0)
 		out->len++; /* the NUL */
 	return rc;

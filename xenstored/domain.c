@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 /* Names, defaults and descriptions as xenstored_control.c hard_quotas[] and
  * xenstored_core.c quota_* in Xen 4.17. */
@@ -92,6 +93,11 @@ void xse_dispose(struct xse_engine *eng)
 void xse_client_init(struct xse_engine *eng, struct xse_client *c, uint32_t domid,
 		     xse_event_fn event, void *opaque)
 {
+	/* A store loaded from disk was put in place without the engine
+	 * (persist_rec.c, before any client exists): count its memory once,
+	 * before anything a client does is charged. */
+	if (!eng->mem_counted)
+		xse_mem_rebuild(eng);
 	memset(c, 0, sizeof(*c));
 	c->eng = eng;
 	c->domid = domid & (XSE_DOMID_COUNT - 1);
@@ -243,6 +249,7 @@ int xse_release(struct xse_engine *eng, uint32_t domid)
 			n->gen = ++eng->gen;
 			d->nodes--;
 			eng->doms[0].nodes++;
+			node_charge(&x, n); /* domain 0 pays for it now */
 			node_journal(eng, n->he.key, n);
 		} else if (n) {
 			rm_node(&x, pl.v[i]);
@@ -255,6 +262,12 @@ int xse_release(struct xse_engine *eng, uint32_t domid)
 	drop_perm_id(eng->release_perms, &eng->n_release_perms, domid);
 	d->introduced = false;
 	d->has_target = false;
+	/* Xen frees the domain's struct, so a domain reusing the id starts
+	 * without quota messages pending.  Its memory is 0 by now: its
+	 * connections, and with them their watches, transactions and queued
+	 * output, went first (domain_gone), then its nodes. */
+	d->soft_reported = d->hard_reported = false;
+	d->mem_last_msg = 0;
 	xse_meta_changed(eng);
 	fire_now(eng, "@releaseDomain", true, NULL, 0);
 	return rc;
@@ -277,4 +290,146 @@ int xse_set_target(struct xse_engine *eng, uint32_t domid, uint32_t target)
 	eng->doms[domid].target = target;
 	xse_meta_changed(eng);
 	return 0;
+}
+
+/* ---- Memory accounting, as Xen 4.17 (xenstored_domain.c domain_memory_add,
+ * domain_chk_quota; the callers in xenstored_core.c, _watch.c and
+ * _transaction.c).  A domain is charged:
+ *   - each node it owns: its TDB record (24-byte header, 8 bytes per
+ *     permission, value, child names) plus its path (do_tdb_write);
+ *   - each node copy its transactions hold (read or written), keyed
+ *     "<generation>/<path>", whoever owns the node (access_node);
+ *   - each watch: path plus token (add_watch);
+ *   - each message queued to its connections: 16-byte header plus payload
+ *     (send_reply, send_event), charged by the transports (conn.c).
+ * Privileged domain 0 is charged too (xenstore-control shows it) but never
+ * limited.  Writes reaching the hard quota fail (tree.c mem_check_write),
+ * so do new watches, replies over 16 bytes and events; a domain at or over
+ * it is not read (xse_mem_over_hard).  Everything else (copies read in a
+ * transaction, commits, deletions) is charged unchecked, as in Xen. ---- */
+
+/* Seconds between two quota messages of a domain (MEM_WARN_MINTIME_SEC). */
+#define MEM_WARN_MINTIME 10
+
+static void mem_say(struct xse_engine *eng, uint32_t domid, struct xse_domain *d,
+		    enum xse_mem_note what, int64_t mem, time_t now)
+{
+	d->mem_last_msg = now;
+	if (eng->mem_notice)
+		eng->mem_notice(eng, domid, what, mem, eng->hook_opaque);
+}
+
+/* domain_chk_quota: whether `mem` bytes would reach domid's hard quota,
+ * and the quota messages: reaching the hard quota is said at once, the
+ * rest at most once per MEM_WARN_MINTIME seconds. */
+bool mem_chk_quota(struct xse_engine *eng, uint32_t domid, int64_t mem)
+{
+	struct xse_domain *d = &eng->doms[domid];
+	int64_t hard = eng->quota[XSE_Q_MEMORY], soft = eng->soft_memory;
+	bool over_soft = soft && mem >= soft;
+	time_t now;
+
+	if (domid == 0)
+		return false;
+	if (hard && mem >= hard) {
+		if (!d->hard_reported) {
+			d->hard_reported = true;
+			mem_say(eng, domid, d, XSE_MEM_HARD_HIT, mem, time(NULL));
+		}
+		return true;
+	}
+	/* Most calls have nothing to say: no clock read for them. */
+	if (!d->hard_reported && d->soft_reported == over_soft)
+		return false;
+	now = time(NULL);
+	if (now - d->mem_last_msg < MEM_WARN_MINTIME)
+		return false;
+	if (d->hard_reported) {
+		d->hard_reported = false;
+		mem_say(eng, domid, d, XSE_MEM_HARD_CLEAR, mem, now);
+	}
+	if (over_soft && !d->soft_reported) {
+		d->soft_reported = true;
+		mem_say(eng, domid, d, XSE_MEM_SOFT_HIT, mem, now);
+	} else if (!over_soft && d->soft_reported) {
+		d->soft_reported = false;
+		mem_say(eng, domid, d, XSE_MEM_SOFT_CLEAR, mem, now);
+	}
+	return false;
+}
+
+int xse_mem_add(struct xse_engine *eng, uint32_t domid, int64_t delta, bool check)
+{
+	struct xse_domain *d = &eng->doms[domid & (XSE_DOMID_COUNT - 1)];
+
+	/* The quota is looked at (and reported) even when not enforced, as
+	 * Xen's domain_memory_add does. */
+	if (mem_chk_quota(eng, domid & (XSE_DOMID_COUNT - 1), d->memory + delta) && check)
+		return -ENOMEM;
+	d->memory += delta;
+	return 0;
+}
+
+bool xse_mem_over_hard(const struct xse_engine *eng, uint32_t domid)
+{
+	int64_t hard = eng->quota[XSE_Q_MEMORY];
+
+	domid &= XSE_DOMID_COUNT - 1;
+	return domid != 0 && hard && eng->doms[domid].memory >= hard;
+}
+
+int64_t xse_mem_expected(const struct xse_engine *eng, uint32_t domid)
+{
+	int64_t sum = 0;
+	size_t i;
+
+	for (struct htab_ent *e = htab_first(&eng->nodes, &i); e; e = htab_next(&eng->nodes, e, &i)) {
+		const struct xse_node *n = (const struct xse_node *)e;
+
+		if (n->perms[0].id == domid)
+			sum += node_charge_size(n, 0);
+	}
+	for (const struct xse_client *c = eng->clients; c; c = c->next) {
+		if (c->domid != domid)
+			continue;
+		for (const struct xse_watch *w = c->watches; w; w = w->next)
+			sum += watch_charge(w);
+		for (const struct xse_txn *t = c->txns; t; t = t->next)
+			for (const struct xse_tentry *te = t->first; te; te = te->next)
+				if (te->node)
+					sum += node_charge_size(te->node, t->keypfx);
+	}
+	return sum;
+}
+
+void xse_mem_rebuild(struct xse_engine *eng)
+{
+	struct xse_ctx gx = { .eng = eng };
+	size_t i;
+
+	eng->mem_counted = true;
+	/* Read first: the pages of domains never used stay unallocated. */
+	for (uint32_t d = 0; d < XSE_DOMID_COUNT; d++)
+		if (eng->doms[d].memory)
+			eng->doms[d].memory = 0;
+	for (struct htab_ent *e = htab_first(&eng->nodes, &i); e; e = htab_next(&eng->nodes, e, &i)) {
+		struct xse_node *n = (struct xse_node *)e;
+
+		n->acct = 0;
+		node_charge(&gx, n);
+	}
+	for (struct xse_client *c = eng->clients; c; c = c->next) {
+		for (const struct xse_watch *w = c->watches; w; w = w->next)
+			xse_mem_add(eng, c->domid, watch_charge(w), false);
+		for (struct xse_txn *t = c->txns; t; t = t->next) {
+			struct xse_ctx tx = { .eng = eng, .c = c, .t = t };
+
+			for (struct xse_tentry *te = t->first; te; te = te->next) {
+				if (te->node) {
+					te->node->acct = 0;
+					node_charge(&tx, te->node);
+				}
+			}
+		}
+	}
 }

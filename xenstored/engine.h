@@ -48,7 +48,7 @@ enum xse_quota {
 	XSE_Q_TRANSACTIONS,  /* open transactions per connection: 10 */
 	XSE_Q_OUTSTANDING,   /* queued replies per domain connection: 20 */
 	XSE_Q_TRANS_NODES,   /* nodes touched per transaction: 1024 */
-	XSE_Q_MEMORY,	     /* bytes of events queued for a guest (see docs) */
+	XSE_Q_MEMORY,	     /* bytes charged per domain, hard limit: 2.5 MiB */
 	XSE_Q_NODE_SIZE,     /* bytes per node record: 2048 */
 	XSE_Q_PATH_MAX,	     /* path length below /local/domain/N: 2048 */
 	XSE_Q_PERMISSIONS,   /* permissions per node: 5 */
@@ -72,6 +72,11 @@ struct xse_node {
 	struct xse_perm *perms; /* perms[0].id is the owner */
 	char *children;		/* NUL-separated child names, insertion order */
 	uint32_t clen;
+	/* Memory this node object is charged, and to which domain (Xen's
+	 * node->acc): kept so a refund is exactly what was charged, whatever
+	 * changed in between (owner, size).  0: not charged. */
+	uint32_t acct;
+	uint32_t acct_dom;
 };
 
 struct xse_watch {
@@ -111,14 +116,32 @@ struct xse_domain {
 	uint32_t nodes;	  /* nodes owned */
 	uint32_t watches; /* watches of all its connections */
 	uint64_t gen;	  /* generation when introduced */
+	/* Bytes charged (Xen's domain->memory, see domain.c) and the state of
+	 * the quota messages (soft_quota_reported, hard_quota_reported,
+	 * mem_last_msg). */
+	int64_t memory;
+	bool soft_reported, hard_reported;
+	int64_t mem_last_msg;
+};
+
+/* Crossings of a domain's memory quotas, for the log (Xen's syslog lines
+ * in xenstored_domain.c domain_chk_quota). */
+enum xse_mem_note {
+	XSE_MEM_HARD_HIT,   /* reached the hard quota: its ring is not read */
+	XSE_MEM_HARD_CLEAR, /* below the hard quota again */
+	XSE_MEM_SOFT_HIT,   /* reached the soft quota */
+	XSE_MEM_SOFT_CLEAR, /* below the soft quota again */
 };
 
 struct xse_engine {
 	struct htab nodes;
 	uint64_t gen;
 	int quota[XSE_Q_COUNT];
-	int soft_memory;
+	int soft_memory; /* soft memory quota (xenstore-control quota-soft) */
 	bool keep_orphans;
+	/* Per-domain memory has been counted from the store (see
+	 * xse_mem_rebuild). */
+	bool mem_counted;
 	struct xse_domain *doms; /* XSE_DOMID_COUNT entries */
 	struct xse_client *clients;
 	/* Permissions of the special watch paths (xenstored_domain.c). */
@@ -134,6 +157,11 @@ struct xse_engine {
 	void (*node_changed)(struct xse_engine *eng, const char *path, const struct xse_node *n,
 			     void *opaque);
 	void (*meta_changed)(struct xse_engine *eng, void *opaque);
+	/* A domain crossed a memory quota with `mem` bytes (charged, or asked
+	 * for by a write that is refused); the transport logs it.  May be
+	 * NULL. */
+	void (*mem_notice)(struct xse_engine *eng, uint32_t domid, enum xse_mem_note what,
+			   int64_t mem, void *opaque);
 	void *hook_opaque;
 };
 
@@ -190,6 +218,25 @@ int xse_add_watch_raw(struct xse_client *c, const char *path, const char *token,
 
 /* Count of nodes in the store (for tests and `quota`). */
 size_t xse_node_count(const struct xse_engine *eng);
+
+/* Per-domain memory (Xen 4.17's accounting, see domain.c for what is
+ * charged).  xse_mem_add charges (delta > 0) or refunds bytes; with `check`
+ * it fails with -ENOMEM instead if the domain is unprivileged and would
+ * reach the hard quota (Xen's domain_memory_add_chk).  The transports
+ * charge their queued output through it. */
+int xse_mem_add(struct xse_engine *eng, uint32_t domid, int64_t delta, bool check);
+/* An unprivileged domain at or over its hard quota: its requests are not
+ * read (Xen's domain_can_read). */
+bool xse_mem_over_hard(const struct xse_engine *eng, uint32_t domid);
+/* What the engine should have charged domid, recomputed from the store,
+ * the watches and the transactions (not the transports' queued output):
+ * for tests of the accounting. */
+int64_t xse_mem_expected(const struct xse_engine *eng, uint32_t domid);
+/* Count every domain's memory again from the store, the watches and the
+ * transactions, for a store loaded behind the engine's back (persist.c).
+ * Runs by itself when the first client attaches; call it only while no
+ * transport holds charged output. */
+void xse_mem_rebuild(struct xse_engine *eng);
 
 /* Tell the durable-state hook that meta data changed (quotas set by
  * xenstore-control go through here). */

@@ -36,6 +36,10 @@ struct xse_txn {
 	unsigned nentries;
 	bool fail, created;
 	bool lost; /* begun before a restart of the daemon: commits fail */
+	/* Length of the "<generation>/" Xen puts before the path of a
+	 * transaction's copy of a node (xenstored_transaction.c
+	 * transaction_get_node_name): it is part of the copy's charge. */
+	uint32_t keypfx;
 	struct xse_dom_delta *deltas;
 	unsigned ndeltas;
 };
@@ -69,12 +73,20 @@ int node_insert(struct xse_ctx *x, struct xse_node *n);
 void node_unlink(struct xse_ctx *x, struct xse_node *n);
 void acct_nodes(struct xse_ctx *x, uint32_t domid, int delta);
 void free_node_tree(struct xse_engine *eng);
+uint32_t node_charge_size(const struct xse_node *n, uint32_t keypfx);
+uint32_t charge_dom(const struct xse_ctx *x, const struct xse_node *n);
+void node_charge(struct xse_ctx *x, struct xse_node *n);
+void node_uncharge(struct xse_engine *eng, struct xse_node *n);
+void node_drop(struct xse_engine *eng, struct xse_node *n);
+int mem_check_write(struct xse_ctx *x, uint32_t domid, int64_t delta);
+int node_check_rewrite(struct xse_ctx *x, const struct xse_node *n, uint32_t nperms,
+		       uint32_t vlen, uint32_t clen, uint32_t owner);
 void node_journal(struct xse_engine *eng, const char *path, const struct xse_node *n);
 
 /* txn.c */
 struct xse_tentry *txn_entry(struct xse_txn *t, const char *path);
 int txn_access(struct xse_ctx *x, const char *path, struct xse_node **ret);
-void txn_free(struct xse_txn *t);
+void txn_free(struct xse_engine *eng, struct xse_txn *t);
 
 /* watch.c */
 void fire_watches(struct xse_ctx *x, const char *path, bool exact,
@@ -82,5 +94,9 @@ void fire_watches(struct xse_ctx *x, const char *path, bool exact,
 void fire_now(struct xse_engine *eng, const char *path, bool exact,
 	      const struct xse_perm *hint, uint32_t nhint);
 void watches_free(struct xse_client *c);
+uint32_t watch_charge(const struct xse_watch *w);
+
+/* domain.c */
+bool mem_chk_quota(struct xse_engine *eng, uint32_t domid, int64_t mem);
 
 #endif

@@ -11,6 +11,37 @@
 
 #include <xen/io/xs_wire.h>
 
+/* The memory quota on creating path below parent (cut: where the new part
+ * of the path starts), as Xen checks it writing each node, new ones first
+ * (xenstored_core.c create_node): the new nodes are charged to the domain
+ * that will own them (a transaction's copies to its caller), then the
+ * parent's child list grows by one name.  Every step adds bytes, so the
+ * writes all pass exactly when the totals do. */
+static int create_mem_check(struct xse_ctx *x, const struct xse_node *parent,
+			    const char *path, size_t cut, uint32_t vlen)
+{
+	uint32_t pfx = x->t ? x->t->keypfx : 0;
+	uint32_t owner = ctx_unprivileged(x) ? x->c->domid : parent->perms[0].id;
+	uint32_t new_dom = x->t ? x->c->domid : owner, par_dom = charge_dom(x, parent);
+	int64_t fresh = 0, grow = (int64_t)strcspn(path + cut, "/") + 1;
+	int rc;
+
+	for (size_t at = cut;;) {
+		size_t end = at + strcspn(path + at, "/");
+		bool last = path[end] == '\0';
+		uint32_t kid = last ? 0 : (uint32_t)strcspn(path + end + 1, "/") + 1;
+
+		fresh += XSE_NODE_SIZE(parent->nperms, last ? vlen : 0, kid) + end + pfx;
+		if (last)
+			break;
+		at = end + 1;
+	}
+	if (new_dom == par_dom)
+		return mem_check_write(x, new_dom, fresh + grow);
+	rc = mem_check_write(x, new_dom, fresh);
+	return rc < 0 ? rc : mem_check_write(x, par_dom, grow);
+}
+
 /* Create `path` and any missing ancestors (xenstored_core.c construct_node
  * and create_node): new nodes inherit their parent's permissions, and an
  * unprivileged creator owns them.  All quotas are checked before anything
@@ -49,6 +80,9 @@ static int create_node(struct xse_ctx *x, const char *path, const void *val, uin
 		return -ENOSPC;
 	if (too_big(x, XSE_NODE_SIZE(parent->nperms, vlen, 0)))
 		return -ENOSPC;
+	rc = create_mem_check(x, parent, path, cut, vlen);
+	if (rc < 0)
+		return rc;
 	if (x->t)
 		x->t->created = true;
 
@@ -151,6 +185,9 @@ int xse_write(struct xse_client *c, uint32_t txid, const char *in, const void *v
 	} else if (rc == 0) {
 		if (too_big(&q.x, XSE_NODE_SIZE(n->nperms, vlen, n->clen)))
 			return -ENOSPC;
+		rc = node_check_rewrite(&q.x, n, n->nperms, vlen, n->clen, n->perms[0].id);
+		if (rc < 0)
+			return rc;
 		nv = malloc(vlen ? vlen : 1);
 		if (!nv)
 			return -ENOMEM;
@@ -356,6 +393,11 @@ int xse_set_perms(struct xse_client *c, uint32_t txid, const char *in,
 		return -EPERM;
 	if (too_big(&q.x, XSE_NODE_SIZE(np, n->vlen, n->clen)))
 		return -ENOSPC;
+	/* A new owner pays for the node from now on (do_set_perms writes it
+	 * with the check against the new owner). */
+	rc = node_check_rewrite(&q.x, n, np, n->vlen, n->clen, perms[0].id);
+	if (rc < 0)
+		return rc;
 	copy = malloc(sizeof(*perms) * np);
 	if (!copy)
 		return -ENOMEM;

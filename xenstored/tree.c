@@ -195,6 +195,7 @@ void xse_meta_changed(struct xse_engine *eng)
 void node_touch(struct xse_ctx *x, struct xse_node *n)
 {
 	n->gen = ++x->eng->gen;
+	node_charge(x, n);
 	if (x->t) {
 		struct xse_tentry *te = txn_entry(x->t, n->he.key);
 
@@ -276,6 +277,84 @@ uint32_t node_size(const struct xse_node *n)
 	return XSE_NODE_SIZE(n->nperms, n->vlen, n->clen);
 }
 
+/* What Xen 4.17 charges a domain for a node: its TDB record and its key,
+ * which is the path, or "<generation>/<path>" for a transaction's copy
+ * (xenstored_core.c do_tdb_write: data->dsize + key->dsize). */
+uint32_t node_charge_size(const struct xse_node *n, uint32_t keypfx)
+{
+	return node_size(n) + (uint32_t)strlen(n->he.key) + keypfx;
+}
+
+/* Who pays for a node object: its owner, or for a transaction's copy the
+ * transaction's caller whoever owns the node (xenstored_core.c
+ * get_acc_domid). */
+uint32_t charge_dom(const struct xse_ctx *x, const struct xse_node *n)
+{
+	return x->t ? x->c->domid : n->perms[0].id;
+}
+
+void node_uncharge(struct xse_engine *eng, struct xse_node *n)
+{
+	if (n->acct)
+		xse_mem_add(eng, n->acct_dom, -(int64_t)n->acct, false);
+	n->acct = 0;
+}
+
+/* Charge n what it costs now, refunding what it was charged before.  No
+ * quota check here: a write checked first (node_check_rewrite,
+ * mem_check_write), and what Xen charges unchecked (copies a transaction
+ * reads, commits, shrinking child lists) must not fail. */
+void node_charge(struct xse_ctx *x, struct xse_node *n)
+{
+	uint32_t dom = charge_dom(x, n);
+	uint32_t bytes = node_charge_size(n, x->t ? x->t->keypfx : 0);
+
+	if (n->acct == bytes && n->acct_dom == dom)
+		return;
+	node_uncharge(x->eng, n);
+	xse_mem_add(x->eng, dom, bytes, false);
+	n->acct = bytes;
+	n->acct_dom = dom;
+}
+
+/* Free a node object, refunding its charge. */
+void node_drop(struct xse_engine *eng, struct xse_node *n)
+{
+	if (!n)
+		return;
+	node_uncharge(eng, n);
+	node_free(n);
+}
+
+/* The hard memory quota on a write that adds `delta` bytes to domid
+ * (xenstored_domain.c domain_memory_add with the check).  Xen's error
+ * differs by path: create_node gives EIO (write_node_raw's return); a
+ * rewrite of an existing node returns whatever errno was left over
+ * (do_write returns errno, which nothing set), so EIO is used for all. */
+int mem_check_write(struct xse_ctx *x, uint32_t domid, int64_t delta)
+{
+	int rc = mem_chk_quota(x->eng, domid, x->eng->doms[domid].memory + delta) ? -EIO : 0;
+
+	/* A failed write fails the transaction (xenstored_core.c write_node). */
+	if (rc < 0 && x->t)
+		x->t->fail = true;
+	return rc;
+}
+
+/* Whether n may be rewritten with this size and owner: Xen refunds the
+ * old record, then charges the new one with the check (do_tdb_write). */
+int node_check_rewrite(struct xse_ctx *x, const struct xse_node *n, uint32_t nperms,
+		       uint32_t vlen, uint32_t clen, uint32_t owner)
+{
+	uint32_t dom = x->t ? x->c->domid : owner;
+	int64_t bytes = XSE_NODE_SIZE(nperms, vlen, clen) + strlen(n->he.key) +
+			(x->t ? x->t->keypfx : 0);
+
+	if (n->acct && n->acct_dom == dom)
+		bytes -= n->acct;
+	return mem_check_write(x, dom, bytes);
+}
+
 bool too_big(const struct xse_ctx *x, uint32_t size)
 {
 	return ctx_unprivileged(x) && size >= (uint32_t)x->eng->quota[XSE_Q_NODE_SIZE];
@@ -315,6 +394,7 @@ int node_insert(struct xse_ctx *x, struct xse_node *n)
 	struct xse_tentry *te;
 
 	n->gen = ++x->eng->gen;
+	node_charge(x, n);
 	if (!x->t) {
 		node_journal(x->eng, n->he.key, n);
 		return htab_insert(&x->eng->nodes, &n->he);
@@ -329,10 +409,14 @@ int node_insert(struct xse_ctx *x, struct xse_node *n)
 
 void node_unlink(struct xse_ctx *x, struct xse_node *n)
 {
+	/* A deletion is a change for Xen's global generation too
+	 * (access_node); it shows only in the length of the keys, and so the
+	 * charge, of later transactions' copies. */
+	++x->eng->gen;
 	if (!x->t) {
 		node_journal(x->eng, n->he.key, NULL);
 		htab_remove(&x->eng->nodes, &n->he);
-		node_free(n);
+		node_drop(x->eng, n);
 		return;
 	}
 	struct xse_tentry *te = txn_entry(x->t, n->he.key);
@@ -341,7 +425,7 @@ void node_unlink(struct xse_ctx *x, struct xse_node *n)
 		te->node = NULL;
 		te->modified = true;
 	}
-	node_free(n);
+	node_drop(x->eng, n);
 }
 
 struct xse_node *xse_lookup(struct xse_engine *eng, const char *path)
@@ -355,6 +439,7 @@ int xse_put_raw(struct xse_engine *eng, const char *path, const void *val, uint3
 {
 	char parent[XENSTORE_ABS_PATH_MAX + 64];
 	struct xse_node *n, *p = NULL, *old = xse_lookup(eng, path);
+	struct xse_ctx gx = { .eng = eng };
 	int rc;
 
 	if (nperms == 0)
@@ -377,15 +462,17 @@ int xse_put_raw(struct xse_engine *eng, const char *path, const void *val, uint3
 		old->children = NULL;
 		eng->doms[old->perms[0].id].nodes--;
 		htab_remove(&eng->nodes, &old->he);
-		node_free(old);
+		node_drop(eng, old);
 	} else if (p) {
 		rc = add_child(p, strrchr(path, '/') + 1);
 		if (rc < 0) {
 			node_free(n);
 			return rc;
 		}
+		node_charge(&gx, p);
 	}
 	eng->doms[perms[0].id].nodes++;
+	node_charge(&gx, n);
 	return htab_insert(&eng->nodes, &n->he);
 }
 

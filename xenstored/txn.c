@@ -17,6 +17,7 @@
 #include "engine_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,11 @@ int txn_access(struct xse_ctx *x, const char *path, struct xse_node **ret)
 		memcpy(te->old_perms, g->perms, sizeof(*g->perms) * g->nperms);
 		te->n_old_perms = g->nperms;
 	}
+	/* Xen stores the copy of a node a transaction reads under its
+	 * transaction key, charged to the caller without a check
+	 * (xenstored_transaction.c access_node, write_node_raw(..., true)). */
+	if (te->node)
+		node_charge(x, te->node);
 	htab_insert(&t->view, &te->he);
 	if (t->last)
 		t->last->next = te;
@@ -77,7 +83,8 @@ nomem:
 	return -ENOMEM;
 }
 
-void txn_free(struct xse_txn *t)
+/* Xen's destroy_transaction: the copies go, and with them their charge. */
+void txn_free(struct xse_engine *eng, struct xse_txn *t)
 {
 	struct xse_tentry *te, *next;
 
@@ -86,7 +93,7 @@ void txn_free(struct xse_txn *t)
 	for (te = t->first; te; te = next) {
 		next = te->next;
 		free(te->he.key);
-		node_free(te->node);
+		node_drop(eng, te->node);
 		free(te->old_perms);
 		free(te);
 	}
@@ -117,7 +124,7 @@ static struct xse_txn *txn_add(struct xse_client *c, uint32_t id)
 		free(t);
 		return NULL;
 	}
-	c->eng->gen++;
+	t->keypfx = (uint32_t)snprintf(NULL, 0, "%llu/", (unsigned long long)++c->eng->gen);
 	t->id = id;
 	for (tail = &c->txns; *tail; tail = &(*tail)->next)
 		;
@@ -195,8 +202,12 @@ static int txn_verify(struct xse_engine *eng, struct xse_client *c, struct xse_t
 	return 0;
 }
 
+/* Xen's finalize_transaction: the global nodes are written (charged to
+ * their owners, no check) and the transaction's copies deleted. */
 static void txn_apply(struct xse_engine *eng, struct xse_txn *t)
 {
+	struct xse_ctx gx = { .eng = eng };
+
 	for (struct xse_tentry *te = t->first; te; te = te->next) {
 		struct xse_node *g = xse_lookup(eng, te->he.key);
 
@@ -204,9 +215,10 @@ static void txn_apply(struct xse_engine *eng, struct xse_txn *t)
 			continue;
 		if (g) {
 			htab_remove(&eng->nodes, &g->he);
-			node_free(g);
+			node_drop(eng, g);
 		}
 		if (te->node) {
+			node_charge(&gx, te->node);
 			te->node->gen = ++eng->gen;
 			htab_insert(&eng->nodes, &te->node->he);
 			node_journal(eng, te->he.key, te->node);
@@ -238,6 +250,6 @@ int xse_txn_end(struct xse_client *c, uint32_t txid, bool commit)
 		if (rc == 0)
 			txn_apply(c->eng, t);
 	}
-	txn_free(t);
+	txn_free(c->eng, t);
 	return rc;
 }

@@ -111,20 +111,34 @@ void fire_watches(struct xse_ctx *x, const char *path, bool exact,
 	}
 }
 
-int xse_add_watch_raw(struct xse_client *c, const char *path, const char *token,
-		      size_t rel_skip)
+/* What Xen charges for a watch: its path (canonical) and token
+ * (xenstored_watch.c add_watch). */
+uint32_t watch_charge(const struct xse_watch *w)
+{
+	return (uint32_t)(strlen(w->path) + strlen(w->token));
+}
+
+/* xenstored_watch.c add_watch; `check`: the memory quota applies (a new
+ * watch, not one restored after a restart).  Over it: ENOMEM, as Xen. */
+static int add_watch(struct xse_client *c, const char *path, const char *token,
+		     size_t rel_skip, bool check)
 {
 	struct xse_watch *w = calloc(1, sizeof(*w)), **tail;
+	int rc = -ENOMEM;
 
-	if (!w)
-		return -ENOMEM;
-	w->path = strdup(path);
-	w->token = strdup(token);
-	if (!w->path || !w->token) {
-		free(w->path);
-		free(w->token);
+	if (w)
+		w->path = strdup(path);
+	if (w)
+		w->token = strdup(token);
+	if (w && w->path && w->token)
+		rc = xse_mem_add(c->eng, c->domid, watch_charge(w), check);
+	if (rc < 0) {
+		if (w) {
+			free(w->path);
+			free(w->token);
+		}
 		free(w);
-		return -ENOMEM;
+		return rc;
 	}
 	w->rel_skip = rel_skip;
 	for (tail = &c->watches; *tail; tail = &(*tail)->next)
@@ -133,6 +147,12 @@ int xse_add_watch_raw(struct xse_client *c, const char *path, const char *token,
 	c->nwatches++;
 	c->eng->doms[c->domid].watches++;
 	return 0;
+}
+
+int xse_add_watch_raw(struct xse_client *c, const char *path, const char *token,
+		      size_t rel_skip)
+{
+	return add_watch(c, path, token, rel_skip, false);
 }
 
 /* xenstored_watch.c do_watch, without the reply: the caller acks, then
@@ -161,7 +181,7 @@ int xse_watch(struct xse_client *c, const char *in, const char *token)
 	if (!xse_privileged(c) &&
 	    c->eng->doms[c->domid].watches > (unsigned)c->eng->quota[XSE_Q_WATCHES])
 		return -E2BIG;
-	return xse_add_watch_raw(c, path, token, rel);
+	return add_watch(c, path, token, rel, true);
 }
 
 void xse_watch_initial(struct xse_client *c)
@@ -180,6 +200,7 @@ static void watch_free(struct xse_client *c, struct xse_watch *w)
 {
 	c->nwatches--;
 	c->eng->doms[c->domid].watches--;
+	xse_mem_add(c->eng, c->domid, -(int64_t)watch_charge(w), false);
 	free(w->path);
 	free(w->token);
 	free(w);
@@ -222,6 +243,6 @@ void xse_reset_watches(struct xse_client *c)
 
 		c->txns = t->next;
 		c->ntxns--;
-		txn_free(t);
+		txn_free(c->eng, t);
 	}
 }

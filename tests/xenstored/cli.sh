@@ -6,13 +6,19 @@ start_xenstored "$1"
 CTL=/usr/lib/xen-4.17/bin/xenstore-control
 
 expect $'/tool = ""   (n0)\n/tool/xenstored = ""   (n0)' xenstore-ls -f -p
+# Per-domain memory: the numbers Xen 4.17's xenstored gives for the same
+# steps (each node's TDB record plus its path, charged to its owner).
+expect $'Domain 0:\nnodes           :        3\nwatches         :        0\ntransactions    :        0\noutstanding     :        0\nmemory          :      132' $CTL quota 0
 expect "" xenstore-write /test/a hello /test/b world
+expect 'memory          :      266' sh -c "$CTL quota 0 | grep ^memory"
 expect $'hello\nworld' xenstore-read /test/a /test/b
 expect_fail xenstore-read /nope
 expect $'a\nb' xenstore-list /test
 expect "" xenstore-exists /test/a
 expect_fail xenstore-exists /nope
 expect "" xenstore-chmod /test/a n5 r7 w8
+expect 'memory          :      222' sh -c "$CTL quota 0 | grep ^memory"
+expect 'memory          :       60' sh -c "$CTL quota 5 | grep ^memory"
 expect $'/test/a = "hello"   (n5,r7,w8)\n/test/b = "world"   (n0)' xenstore-ls -f -p /test
 expect "" xenstore-chmod -r /test b3
 expect $'a = "hello"  . . . . . . . . . . . . . . . . . . . . . . . .  (b3)\nb = "world"  . . . . . . . . . . . . . . . . . . . . . . . .  (b3)' xenstore-ls -p /test

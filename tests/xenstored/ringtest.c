@@ -105,30 +105,62 @@ static void test_flood_is_contained(struct guest *g5, struct guest *g6)
 	CHECK(got == 40);
 }
 
-/* A guest that never reads its events: beyond the memory quota they are
- * dropped instead of piling up in the daemon. */
-static void test_unread_events_bounded(struct xs_handle *h, struct guest *g)
+/* Bytes charged to a domain, as `xenstore-control quota <domid>` shows. */
+static long long domain_memory(struct xs_handle *h, unsigned domid)
 {
-	char buf[XENSTORE_PAYLOAD_MAX + 1], path[64];
-	int events = 0;
-	static char small[] = "set\0memory\0" "4000", dflt[] = "set\0memory\0" "2621440";
-	char *r = xs_control_command(h, "quota", small, sizeof(small));
+	char arg[16], *r, *m;
+	long long v = -1;
+
+	snprintf(arg, sizeof(arg), "%u", domid);
+	r = xs_control_command(h, "quota", arg, strlen(arg) + 1);
+	m = r ? strstr(r, "\nmemory") : NULL;
+	if (m && (m = strchr(m, ':')) != NULL)
+		v = strtoll(m + 1, NULL, 10);
+	free(r);
+	return v;
+}
+
+static void set_memory_quota(struct xs_handle *h, long long bytes)
+{
+	char arg[64];
+	int n = snprintf(arg, sizeof(arg), "set%cmemory%c%lld", 0, 0, bytes) + 1;
+	char *r = xs_control_command(h, "quota", arg, (unsigned)n);
 
 	CHECK(r && !strcmp(r, "OK"));
 	free(r);
-	CHECK(guest_call(g, XS_WATCH, "ev\0t", 5, buf) == XS_WATCH);
+}
+
+/* A guest that never reads its events: past its memory quota they are
+ * dropped instead of piling up in the daemon.  The nodes belong to domain
+ * 0 (readable by 6), so only the events are charged to domain 6. */
+static void test_unread_events_bounded(struct xs_handle *h, struct guest *g)
+{
+	struct xs_permissions p[2] = { { .id = 0, .perms = XS_PERM_NONE },
+				       { .id = 6, .perms = XS_PERM_READ } };
+	char buf[XENSTORE_PAYLOAD_MAX + 1], path[64];
+	int events = 0;
+	long long base;
+
+	CHECK(xs_mkdir(h, XBT_NULL, "/ev6"));
+	CHECK(xs_set_permissions(h, XBT_NULL, "/ev6", p, 2));
+	CHECK(guest_call(g, XS_WATCH, "/ev6\0t", 7, buf) == XS_WATCH);
+	CHECK(guest_recv(g, buf, 2000) == XS_WATCH_EVENT && !strcmp(buf, "/ev6"));
+	base = domain_memory(h, 6);
+	CHECK(base > 0);
+	set_memory_quota(h, base + 3000);
 	for (int i = 0; i < 300; i++) {
-		snprintf(path, sizeof(path), "/local/domain/6/ev/n%03d", i);
+		snprintf(path, sizeof(path), "/ev6/n%03d", i);
 		CHECK(xs_write(h, XBT_NULL, path, "1", 1));
 	}
 	while (guest_recv(g, buf, 300) == XS_WATCH_EVENT)
 		events++;
-	/* 1 KiB in the ring plus 4000 queued bytes: far fewer than 301. */
-	CHECK(events > 10 && events < 200);
-	r = xs_control_command(h, "quota", dflt, sizeof(dflt));
-	CHECK(r && !strcmp(r, "OK"));
-	free(r);
-	CHECK(guest_call(g, XS_READ, "ev/n000", 8, buf) == XS_READ);
+	/* 1 KiB in the ring plus 3000 bytes queued, 28 bytes an event (16
+	 * of header): about 140 of the 300. */
+	CHECK(events > 100 && events < 200);
+	set_memory_quota(h, 2621440);
+	CHECK(guest_call(g, XS_READ, "/ev6/n000", 10, buf) == XS_READ);
+	/* Each event's charge went back when it reached the ring. */
+	CHECK(domain_memory(h, 6) == base);
 }
 
 /* Quotas over the ring: Xen's errors, and the guest carries on. */
@@ -140,7 +172,7 @@ static void test_guest_quotas(struct xs_handle *h, struct guest *g)
 	char *r;
 
 	CHECK(guest_call(g, XS_RESET_WATCHES, "", 0, buf) == XS_RESET_WATCHES);
-	CHECK(xs_rm(h, XBT_NULL, "/local/domain/6/ev"));
+	CHECK(xs_rm(h, XBT_NULL, "/ev6"));
 	/* 128 watches, and one more because Xen compares with '>'. */
 	for (i = 0; i < 200 && t == XS_WATCH; i++) {
 		int n = snprintf(req, sizeof(req), "q%d", i) + 1;

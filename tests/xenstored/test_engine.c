@@ -1,5 +1,6 @@
 /* Unit tests of the xenstored engine: tree, permissions, watches,
- * transactions, quotas and domains, called with explicit domids and txids. */
+ * transactions, quotas, domains and per-domain memory, called with explicit
+ * domids and txids. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -418,10 +419,313 @@ static void test_release_voids_acl_entries(void **state)
 	check_value(&f->dom5, 0, "/shared", "s");
 }
 
+/* ---- Memory accounting (Xen 4.17 xenstored_domain.c domain_memory_add) ---- */
+
+static int64_t mem(struct fixture *f, uint32_t domid)
+{
+	return f->eng.doms[domid].memory;
+}
+
+/* The counters kept along the way equal a count from scratch. */
+static void check_mem(struct fixture *f)
+{
+	static const uint32_t doms[] = { 0, 5, 6, 7 };
+
+	for (size_t i = 0; i < sizeof(doms) / sizeof(doms[0]); i++)
+		assert_int_equal(mem(f, doms[i]), xse_mem_expected(&f->eng, doms[i]));
+}
+
+static int teardown_checked(void **state)
+{
+	check_mem(*state);
+	return teardown(state);
+}
+
+/* The numbers Xen 4.17's xenstored gives in `xenstore-control quota`:
+ * each node's TDB record (24-byte header, 8 bytes per permission, value,
+ * child names) plus its path. */
+static void test_mem_charges_as_xen(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(mem(f, 0), 132); /* /, /tool, /tool/xenstored */
+	give_home(f, 5);
+	/* /local 24+8+7+6, /local/domain 24+8+2+13, / gains "local" */
+	assert_int_equal(mem(f, 0), 132 + 45 + 47 + 6);
+	assert_int_equal(mem(f, 5), 24 + 8 + 15);
+	assert_int_equal(xse_write(&f->dom5, 0, "a", "xyz", 3), 0);
+	assert_int_equal(mem(f, 5), 47 + 2 + (24 + 8 + 3 + 17));
+	/* A watch: path and token. */
+	assert_int_equal(xse_watch(&f->dom5, "a", "tok"), 0);
+	assert_int_equal(mem(f, 5), 49 + 52 + 17 + 3);
+	assert_int_equal(xse_unwatch(&f->dom5, "a", "tok"), 0);
+	assert_int_equal(mem(f, 5), 49 + 52);
+	check_mem(f);
+}
+
+/* Removing what was written gives back exactly what it cost. */
+static void test_mem_rm_restores(void **state)
+{
+	struct fixture *f = *state;
+	int64_t m0, m5;
+
+	give_home(f, 5);
+	m0 = mem(f, 0);
+	m5 = mem(f, 5);
+	assert_int_equal(xse_write(&f->dom5, 0, "a/b/c", "1", 1), 0);
+	assert_int_equal(xse_write(&f->dom5, 0, "a/d", "22", 2), 0);
+	assert_int_equal(xse_write(&f->dom0, 0, "/local/domain/5/a/e", "333", 3), 0);
+	assert_true(mem(f, 5) > m5);
+	check_mem(f);
+	assert_int_equal(xse_rm(&f->dom5, 0, "a"), 0);
+	assert_int_equal(mem(f, 5), m5);
+	assert_int_equal(mem(f, 0), m0);
+}
+
+/* At the hard quota writes fail with EIO, watches with ENOMEM; domain 0 is
+ * never limited. */
+static void test_mem_quota(void **state)
+{
+	struct fixture *f = *state;
+	struct xse_perm to5 = { 5, XSE_PERM_NONE };
+	char big[64];
+	int64_t m;
+
+	memset(big, 'x', sizeof(big));
+	give_home(f, 5);
+	assert_int_equal(xse_write(&f->dom5, 0, "a", "hello", 5), 0);
+	m = mem(f, 5);
+	f->eng.quota[XSE_Q_MEMORY] = (int)m + 40;
+	assert_false(xse_mem_over_hard(&f->eng, 5));
+	/* A new node, 24+8+10+17 bytes and 2 in the parent: over. */
+	assert_int_equal(xse_write(&f->dom5, 0, "b", big, 10), -EIO);
+	assert_int_equal(xse_mkdir(&f->dom5, 0, "c/d/e"), -EIO);
+	/* Domain 0 creating below the home pays as domain 5 (the node
+	 * inherits its owner): refused as well. */
+	assert_int_equal(xse_write(&f->dom0, 0, "/local/domain/5/b", big, 10), -EIO);
+	assert_int_equal(mem(f, 5), m);
+	/* Rewriting: 40 more bytes reach the quota (Xen tests '>='), 39 do
+	 * not. */
+	assert_int_equal(xse_write(&f->dom5, 0, "a", big, 45), -EIO);
+	assert_int_equal(xse_write(&f->dom5, 0, "a", big, 44), 0);
+	assert_int_equal(mem(f, 5), m + 39);
+	/* Giving domain 5 a node charges it: refused. */
+	assert_int_equal(xse_write(&f->dom0, 0, "/x", "v", 1), 0);
+	assert_int_equal(xse_set_perms(&f->dom0, 0, "/x", &to5, 1), -EIO);
+	/* A watch: ENOMEM, as Xen's add_watch. */
+	assert_int_equal(xse_watch(&f->dom5, "a", "tok"), -ENOMEM);
+	/* Shrinking always works, and domain 0 is not limited. */
+	assert_int_equal(xse_write(&f->dom5, 0, "a", "", 0), 0);
+	f->eng.quota[XSE_Q_MEMORY] = 1;
+	assert_true(xse_mem_over_hard(&f->eng, 5));
+	assert_false(xse_mem_over_hard(&f->eng, 0));
+	assert_int_equal(xse_write(&f->dom0, 0, "/y", big, 64), 0);
+	check_mem(f);
+}
+
+/* A transaction's copies are charged to its caller, whoever owns the
+ * nodes, until it ends; a commit leaves the owners paying for the nodes. */
+static void test_mem_txn(void **state)
+{
+	struct fixture *f = *state;
+	const char *v;
+	uint32_t t, n;
+	int64_t m0, m5;
+
+	give_home(f, 5);
+	assert_int_equal(xse_write(&f->dom5, 0, "a", "1", 1), 0);
+	m0 = mem(f, 0);
+	m5 = mem(f, 5);
+	assert_int_equal(xse_txn_start(&f->dom5, 0, &t), 0);
+	assert_int_equal(xse_read(&f->dom5, t, "a", &v, &n), 0);
+	assert_true(mem(f, 5) > m5);
+	/* A node of domain 0 read (refused, but copied, as Xen's read_node). */
+	assert_int_equal(xse_read(&f->dom5, t, "/tool/xenstored", &v, &n), -EACCES);
+	assert_int_equal(xse_write(&f->dom5, t, "b/c", "2", 1), 0);
+	assert_int_equal(mem(f, 0), m0);
+	check_mem(f);
+	assert_int_equal(xse_txn_end(&f->dom5, t, false), 0);
+	assert_int_equal(mem(f, 5), m5);
+	assert_int_equal(mem(f, 0), m0);
+	/* Commit. */
+	assert_int_equal(xse_txn_start(&f->dom5, 0, &t), 0);
+	assert_int_equal(xse_write(&f->dom5, t, "b/c", "2", 1), 0);
+	assert_int_equal(xse_rm(&f->dom5, t, "a"), 0);
+	assert_int_equal(xse_txn_end(&f->dom5, t, true), 0);
+	check_mem(f);
+	assert_int_equal(xse_rm(&f->dom5, 0, "b"), 0);
+	assert_int_equal(xse_write(&f->dom5, 0, "a", "1", 1), 0);
+	assert_int_equal(mem(f, 5), m5);
+	/* EAGAIN. */
+	assert_int_equal(xse_txn_start(&f->dom5, 0, &t), 0);
+	assert_int_equal(xse_read(&f->dom5, t, "a", &v, &n), 0);
+	assert_int_equal(xse_write(&f->dom5, t, "n", "1", 1), 0);
+	assert_int_equal(xse_write(&f->dom0, 0, "/local/domain/5/a", "2", 1), 0);
+	assert_int_equal(xse_txn_end(&f->dom5, t, true), -EAGAIN);
+	assert_int_equal(mem(f, 5), m5);
+	/* Over the quota inside a transaction: EIO, and the transaction has
+	 * failed (Xen's write_node), so its commit says ENOMEM. */
+	assert_int_equal(xse_txn_start(&f->dom5, 0, &t), 0);
+	assert_int_equal(xse_read(&f->dom5, t, "a", &v, &n), 0);
+	f->eng.quota[XSE_Q_MEMORY] = (int)mem(f, 5) + 20;
+	assert_int_equal(xse_write(&f->dom5, t, "big", "0123456789", 10), -EIO);
+	assert_int_equal(xse_txn_end(&f->dom5, t, true), -ENOMEM);
+	assert_int_equal(mem(f, 5), m5);
+}
+
+/* SET_PERMS moving a node to another owner moves its charge. */
+static void test_mem_owner_change(void **state)
+{
+	struct fixture *f = *state;
+	struct xse_perm to5[2] = { { 5, XSE_PERM_NONE }, { 6, XSE_PERM_READ } };
+	struct xse_perm to0 = { 0, XSE_PERM_NONE };
+	int64_t m0, m5;
+
+	assert_int_equal(xse_write(&f->dom0, 0, "/x", "v", 1), 0);
+	m0 = mem(f, 0);
+	m5 = mem(f, 5);
+	assert_int_equal(xse_set_perms(&f->dom0, 0, "/x", to5, 1), 0);
+	assert_int_equal(mem(f, 0), m0 - 35); /* 24+8+1 and "/x" */
+	assert_int_equal(mem(f, 5), m5 + 35);
+	assert_int_equal(xse_set_perms(&f->dom0, 0, "/x", to5, 2), 0);
+	assert_int_equal(mem(f, 5), m5 + 43);
+	assert_int_equal(xse_set_perms(&f->dom0, 0, "/x", &to0, 1), 0);
+	assert_int_equal(mem(f, 0), m0);
+	assert_int_equal(mem(f, 5), m5);
+	check_mem(f);
+}
+
+/* The daemon closes a released domain's connections first. */
+static void close_dom5(struct xse_engine *eng, uint32_t domid, void *opaque)
+{
+	struct fixture *f = opaque;
+
+	if (domid == 5)
+		xse_client_dispose(&f->dom5);
+}
+
+static void test_mem_release(void **state)
+{
+	struct fixture *f = *state;
+	const char *v;
+	int64_t m0;
+	uint32_t t, n;
+
+	f->eng.domain_gone = close_dom5;
+	f->eng.hook_opaque = f;
+	give_home(f, 5);
+	m0 = mem(f, 0);
+	assert_int_equal(xse_write(&f->dom5, 0, "a/b", "1", 1), 0);
+	assert_int_equal(xse_watch(&f->dom5, "a", "w"), 0);
+	assert_int_equal(xse_txn_start(&f->dom5, 0, &t), 0);
+	assert_int_equal(xse_read(&f->dom5, t, "a", &v, &n), 0);
+	assert_int_equal(xse_release(&f->eng, 5), 0);
+	assert_int_equal(mem(f, 5), 0);
+	assert_int_equal(mem(f, 0), m0 - 2); /* "5" left /local/domain's list */
+	check_mem(f);
+}
+
+/* -K: the released domain's nodes and their charge go to domain 0. */
+static void test_mem_release_keep(void **state)
+{
+	struct fixture *f = *state;
+	int64_t m0, m5;
+
+	f->eng.keep_orphans = true;
+	give_home(f, 5);
+	assert_int_equal(xse_write(&f->dom5, 0, "a/b", "1", 1), 0);
+	m0 = mem(f, 0);
+	m5 = mem(f, 5);
+	assert_int_equal(xse_release(&f->eng, 5), 0);
+	assert_int_equal(mem(f, 5), 0);
+	assert_int_equal(mem(f, 0), m0 + m5);
+	check_mem(f);
+}
+
+/* A store changed behind the engine (a load from disk) is counted again,
+ * by itself when the first client attaches. */
+static void test_mem_rebuild(void **state)
+{
+	struct fixture *f = *state;
+	struct xse_engine eng;
+	struct xse_client c;
+	static const struct xse_perm own7 = { 7, XSE_PERM_NONE };
+	const char *v;
+	uint32_t t, n;
+
+	give_home(f, 5);
+	assert_int_equal(xse_watch(&f->dom5, "a", "w"), 0);
+	assert_int_equal(xse_write(&f->dom5, 0, "a", "1", 1), 0);
+	assert_int_equal(xse_txn_start(&f->dom5, 0, &t), 0);
+	assert_int_equal(xse_read(&f->dom5, t, "a", &v, &n), 0);
+	f->eng.doms[5].memory = 12345;
+	f->eng.doms[0].memory = 0;
+	xse_mem_rebuild(&f->eng);
+	check_mem(f);
+	assert_int_equal(xse_txn_end(&f->dom5, t, false), 0);
+	check_mem(f);
+
+	assert_int_equal(xse_init(&eng), 0);
+	assert_int_equal(xse_put_raw(&eng, "/l", "v", 1, &own7, 1), 0);
+	eng.doms[7].memory = 99; /* as if loaded without accounting */
+	xse_client_init(&eng, &c, 0, NULL, NULL);
+	assert_int_equal(eng.doms[7].memory, 24 + 8 + 1 + 2);
+	assert_int_equal(eng.doms[0].memory, xse_mem_expected(&eng, 0));
+	xse_dispose(&eng);
+}
+
+struct notes {
+	enum xse_mem_note what[8];
+	unsigned n;
+};
+
+static void note(struct xse_engine *eng, uint32_t domid, enum xse_mem_note what, int64_t m,
+		 void *opaque)
+{
+	struct notes *ns = opaque;
+
+	if (ns->n < 8)
+		ns->what[ns->n++] = what;
+}
+
+/* Quota messages as Xen's domain_chk_quota: the hard quota at once and
+ * once, the rest no closer than 10 s after the previous one. */
+static void test_mem_notices(void **state)
+{
+	struct fixture *f = *state;
+	struct notes ns = { .n = 0 };
+	char big[64];
+
+	memset(big, 'x', sizeof(big));
+	f->eng.mem_notice = note;
+	f->eng.hook_opaque = &ns;
+	give_home(f, 5);
+	f->eng.quota[XSE_Q_MEMORY] = (int)mem(f, 5) + 80;
+	f->eng.soft_memory = (int)mem(f, 5) + 20;
+	assert_int_equal(xse_write(&f->dom5, 0, "a", big, 30), -EIO);
+	assert_int_equal(xse_write(&f->dom5, 0, "a", big, 30), -EIO);
+	assert_int_equal(ns.n, 1);
+	assert_int_equal(ns.what[0], XSE_MEM_HARD_HIT);
+	/* Within 10 s nothing more is said (52 bytes: over the soft quota). */
+	assert_int_equal(xse_write(&f->dom5, 0, "a", "1", 1), 0);
+	assert_int_equal(ns.n, 1);
+	/* 10 s later: below the hard quota again, and over the soft one. */
+	f->eng.doms[5].mem_last_msg -= 10;
+	assert_int_equal(xse_write(&f->dom5, 0, "a", "1", 1), 0);
+	assert_int_equal(ns.n, 3);
+	assert_int_equal(ns.what[1], XSE_MEM_HARD_CLEAR);
+	assert_int_equal(ns.what[2], XSE_MEM_SOFT_HIT);
+	f->eng.doms[5].mem_last_msg -= 10;
+	assert_int_equal(xse_rm(&f->dom5, 0, "a"), 0);
+	assert_int_equal(ns.n, 4);
+	assert_int_equal(ns.what[3], XSE_MEM_SOFT_CLEAR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+/* Every test ends with the memory counters checked against a recount. */
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown_checked)
 		T(test_tree_write_creates_parents_in_order),
 		T(test_tree_rm),
 		T(test_path_rules),
@@ -434,11 +738,20 @@ int main(void)
 		T(test_txn_commit_and_isolation),
 		T(test_txn_eagain_only_on_conflict),
 		T(test_txn_lost_in_restart),
-	T(test_txn_rm_and_nesting),
+		T(test_txn_rm_and_nesting),
 		T(test_txn_quota),
 		T(test_node_quotas),
 		T(test_release_removes_owned_nodes),
 		T(test_release_voids_acl_entries),
+		T(test_mem_charges_as_xen),
+		T(test_mem_rm_restores),
+		T(test_mem_quota),
+		T(test_mem_txn),
+		T(test_mem_owner_change),
+		T(test_mem_release),
+		T(test_mem_release_keep),
+		T(test_mem_rebuild),
+		T(test_mem_notices),
 #undef T
 	};
 
