@@ -13,9 +13,31 @@
 
 /* Queued messages searched for a duplicate event (see queue_msg). */
 #define DEDUP_MAX 64
+/* Replies up to this size are queued whatever the memory quota says (Xen's
+ * DEFAULT_BUFFER_SIZE, xenstored_core.c send_reply): every error name
+ * fits, so an error can always be told. */
+#define SMALL_REPLY 16
 
-static void queue_msg(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
-		      const void *p1, uint32_t n1, const void *p2, uint32_t n2, bool event)
+/* Queued output is charged to the connection's domain (Xen: send_reply,
+ * send_event, free_buffered_data) while its client is attached; the
+ * charge of what is still queued goes back before it detaches
+ * (conn_uncharge_queue), so a disposed client is never charged. */
+static int oq_charge(struct conn *c, int64_t bytes, bool check)
+{
+	return c->cl.eng ? xse_mem_add(c->cl.eng, c->cl.domid, bytes, check) : 0;
+}
+
+static void conn_uncharge_queue(struct conn *c)
+{
+	for (struct outmsg *m = c->oq_head; m; m = m->next)
+		oq_charge(c, -(int64_t)m->len, false);
+}
+
+/* Queue one message; with `check`, -ENOMEM and nothing queued if its bytes
+ * would take the domain to its hard memory quota. */
+static int queue_msg(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
+		     const void *p1, uint32_t n1, const void *p2, uint32_t n2, bool event,
+		     bool check)
 {
 	struct xsd_sockmsg h = { .type = type, .req_id = req_id, .tx_id = tx_id, .len = n1 + n2 };
 	struct outmsg *m;
@@ -30,14 +52,17 @@ static void queue_msg(struct conn *c, uint32_t type, uint32_t req_id, uint32_t t
 			if (m->event && m->len == sizeof(h) + h.len &&
 			    memcmp(m->data + sizeof(h), p1, n1) == 0 &&
 			    memcmp(m->data + sizeof(h) + n1, p2, n2) == 0)
-				return;
+				return 0;
 		}
 	}
+	if (oq_charge(c, (int64_t)sizeof(h) + h.len, check) < 0)
+		return -ENOMEM;
 	m = malloc(sizeof(*m) + sizeof(h) + h.len);
 	if (!m) {
+		oq_charge(c, -((int64_t)sizeof(h) + h.len), false);
 		log_err(c->name, "out of memory queueing a reply; closing");
 		c->dead = true;
-		return;
+		return 0;
 	}
 	m->next = NULL;
 	m->len = (uint32_t)sizeof(h) + h.len;
@@ -56,8 +81,11 @@ static void queue_msg(struct conn *c, uint32_t type, uint32_t req_id, uint32_t t
 	c->oq_count++;
 	if (m->reply)
 		c->outstanding++;
+	return 0;
 }
 
+/* Output carried over a restart: charged without a check, as Xen's
+ * read_state_buffered_data. */
 void conn_queue_raw(struct conn *c, const void *p, uint32_t n)
 {
 	struct outmsg *m = malloc(sizeof(*m) + n);
@@ -66,6 +94,7 @@ void conn_queue_raw(struct conn *c, const void *p, uint32_t n)
 		c->dead = true;
 		return;
 	}
+	oq_charge(c, n, false);
 	m->next = NULL;
 	m->len = n;
 	m->event = m->reply = false;
@@ -88,12 +117,42 @@ static void conn_event(struct xse_client *cl, const char *path, const char *toke
 	if (n1 + n2 > XENSTORE_PAYLOAD_MAX || c->dead)
 		return;
 	/* A guest that does not read its events must not grow our memory:
-	 * past the memory quota they are dropped, as Xen drops them when
-	 * domain_memory_add_chk() fails. */
-	if (!xse_privileged(cl) &&
-	    c->oq_bytes + n1 + n2 > (size_t)c->d->eng.quota[XSE_Q_MEMORY])
-		return;
-	queue_msg(c, XS_WATCH_EVENT, 0, 0, path, n1, token, n2, true);
+	 * an event that would take its domain to the memory quota is dropped,
+	 * as Xen's send_event drops it when domain_memory_add_chk() fails. */
+	queue_msg(c, XS_WATCH_EVENT, 0, 0, path, n1, token, n2, true, true);
+}
+
+/* The engine's notices of a domain crossing a memory quota: Xen's syslog
+ * lines (xenstored_domain.c domain_chk_quota), through the rate limit of
+ * the domain's ring connection when it has one. */
+static void conn_mem_notice(struct xse_engine *eng, uint32_t domid, enum xse_mem_note what,
+			    int64_t bytes, void *opaque)
+{
+	static const char *const say[] = {
+		[XSE_MEM_HARD_HIT] = "exceeds hard memory quota",
+		[XSE_MEM_HARD_CLEAR] = "below hard memory quota again",
+		[XSE_MEM_SOFT_HIT] = "exceeds soft memory quota",
+		[XSE_MEM_SOFT_CLEAR] = "below soft memory quota again",
+	};
+	const char *tail = what == XSE_MEM_HARD_HIT ? ", Xenstore interface to domain stalled" : "";
+	struct xsd *d = opaque;
+	long long mem = (long long)bytes;
+	int quota = (what == XSE_MEM_HARD_HIT || what == XSE_MEM_HARD_CLEAR)
+			    ? eng->quota[XSE_Q_MEMORY] : eng->soft_memory;
+	char ctx[32];
+
+	for (struct conn *c = d->conns; c; c = c->next) {
+		if (c->kind == CONN_RING && c->cl.domid == domid && !c->dead) {
+			log_guest(&c->rl, c->name, "domain %u %s (%lld of %d bytes)%s", domid,
+				  say[what], mem, quota, tail);
+			return;
+		}
+	}
+	/* No connection to name: what a domain without one can make happen
+	 * is bounded by Xen's own pace (one message per 10 s, domain.c). */
+	snprintf(ctx, sizeof(ctx), "dom%u", domid);
+	log_msg(what == XSE_MEM_HARD_HIT ? LOG_ERR : LOG_WARN, ctx,
+		"domain %u %s (%lld of %d bytes)%s", domid, say[what], mem, quota, tail);
 }
 
 struct conn *conn_new(struct xsd *d, enum conn_kind kind, int fd, uint32_t domid)
@@ -112,6 +171,9 @@ struct conn *conn_new(struct xsd *d, enum conn_kind kind, int fd, uint32_t domid
 		snprintf(c->name, sizeof(c->name), "sock%u", ++d->conn_serial);
 	else
 		snprintf(c->name, sizeof(c->name), "dom%u", domid);
+	/* The engine reports memory quota crossings here, where connections
+	 * and their log rate limits are known. */
+	d->eng.mem_notice = conn_mem_notice;
 	xse_client_init(&d->eng, &c->cl, domid, conn_event, c);
 	c->next = d->conns;
 	if (d->conns)
@@ -130,6 +192,7 @@ void conn_free(struct conn *c)
 	d = c->d;
 	if (c->ring)
 		ring_detach(c->ring); /* the ring forgets this connection */
+	conn_uncharge_queue(c);
 	xse_client_dispose(&c->cl);
 	while (c->oq_head) {
 		struct outmsg *m = c->oq_head;
@@ -149,14 +212,16 @@ void conn_free(struct conn *c)
 	free(c);
 }
 
-/* Guests wait while they have `outstanding` replies unread (Xen's
- * domain_can_read); privileged sockets are not limited. */
+/* Guests wait while they have `outstanding` replies unread, or while their
+ * domain is at its hard memory quota (Xen's domain_can_read); privileged
+ * sockets are not limited. */
 bool conn_may_read(const struct conn *c)
 {
 	if (c->dead)
 		return false;
 	if (c->kind == CONN_RING && c->cl.domid != 0 &&
-	    c->outstanding >= (unsigned)c->d->eng.quota[XSE_Q_OUTSTANDING])
+	    (c->outstanding >= (unsigned)c->d->eng.quota[XSE_Q_OUTSTANDING] ||
+	     xse_mem_over_hard(&c->d->eng, c->cl.domid)))
 		return false;
 	return true;
 }
@@ -189,7 +254,12 @@ static void process(struct conn *c)
 			  r->body);
 	/* Make the change durable before anyone can see the reply. */
 	persist_note_request(d->persist, c, &c->hdr);
-	queue_msg(c, r->type, c->hdr.req_id, c->hdr.tx_id, r->body, r->len, NULL, 0, false);
+	/* A reply too big for the memory quota becomes ENOMEM (send_reply);
+	 * the request's effect stays, as in Xen. */
+	if (queue_msg(c, r->type, c->hdr.req_id, c->hdr.tx_id, r->body, r->len, NULL, 0, false,
+		      r->len > SMALL_REPLY) < 0)
+		queue_msg(c, XS_ERROR, c->hdr.req_id, c->hdr.tx_id, "ENOMEM", sizeof("ENOMEM"),
+			  NULL, 0, false, false);
 	if (r->watch_added)
 		xse_watch_initial(&c->cl);
 }
@@ -257,6 +327,7 @@ void conn_consumed(struct conn *c, size_t n)
 		c->oq_count--;
 		if (m->reply)
 			c->outstanding--;
+		oq_charge(c, -(int64_t)m->len, false);
 		free(m);
 	}
 }
@@ -269,6 +340,7 @@ void conn_drop_domain(struct xsd *d, uint32_t domid)
 	for (c = d->conns; c; c = next) {
 		next = c->next;
 		if (c->kind == CONN_RING && c->cl.domid == domid) {
+			conn_uncharge_queue(c);
 			xse_client_dispose(&c->cl);
 			c->dead = true;
 		}

@@ -31,6 +31,9 @@ struct ring {
 	struct xsd *d;
 	uint32_t domid;
 	bool attached, pending, broken;
+	/* Requests wait in the ring while the connection may not read (a
+	 * quota): looked at again every loop round (ring_ready). */
+	bool stalled;
 	int ctl_fd, kick_in, kick_out;
 	struct poll_tag ctl_tag, kick_tag;
 	void *map;
@@ -372,10 +375,11 @@ static void ring_read(struct ring *r)
 		notify(r);
 	}
 	/* Look again after publishing req_cons: what the guest wrote meanwhile
-	 * came without a kick (see above).  The outstanding quota waits for a
-	 * kick instead. */
+	 * came without a kick (see above).  A connection that may not read
+	 * (a quota) is stalled until it may (ring_ready). */
 	prod = __atomic_load_n(&i->req_prod, __ATOMIC_SEQ_CST);
 	r->pending = prod != cons && conn_may_read(r->conn);
+	r->stalled = prod != cons && !r->pending;
 }
 
 void ring_flush(struct ring *r)
@@ -415,10 +419,21 @@ void ring_flush(struct ring *r)
 	}
 }
 
+/* A ring with requests to take.  A stalled one is ready again as soon as
+ * its connection may read: Xen looks at domain_can_read in every loop, so
+ * a domain whose memory drops below the hard quota (its nodes removed, the
+ * quota raised) is served without a new notification from the guest. */
+static bool ring_ready(struct ring *r)
+{
+	if (!r->conn || r->broken)
+		return false;
+	return r->pending || (r->stalled && conn_may_read(r->conn));
+}
+
 bool ring_pending(struct xsd *d)
 {
 	for (struct ring *r = d->rings; r; r = r->next)
-		if (r->pending && r->conn && !r->broken)
+		if (ring_ready(r))
 			return true;
 	return false;
 }
@@ -427,6 +442,6 @@ bool ring_pending(struct xsd *d)
 void ring_service(struct xsd *d)
 {
 	for (struct ring *r = d->rings; r; r = r->next)
-		if (r->pending && r->conn && !r->broken)
+		if (ring_ready(r))
 			ring_read(r);
 }

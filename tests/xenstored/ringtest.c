@@ -3,11 +3,13 @@
  * into struct xenstore_domain_interface, reads replies), while domain 0
  * talks over the socket with libxenstore.  Checks: guest requests and
  * permissions, relative paths, watch events over the ring, a flooding guest
- * not starving another, and hostile indexes or lengths costing only that
- * guest its connection. */
+ * not starving another, the memory quota (charges, refusal, a stalled ring
+ * resuming), and hostile indexes or lengths costing only that guest its
+ * connection. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +132,18 @@ static void set_memory_quota(struct xs_handle *h, long long bytes)
 	free(r);
 }
 
+/* A reply in the ring within timeout_ms, looked for without notifying
+ * xenstored (guest_recv notifies as it reads). */
+static bool reply_waiting(struct guest *g, int timeout_ms)
+{
+	for (int i = 0; i < timeout_ms / 10; i++) {
+		if (__atomic_load_n(&g->intf->rsp_prod, __ATOMIC_ACQUIRE) != g->intf->rsp_cons)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
 /* A guest that never reads its events: past its memory quota they are
  * dropped instead of piling up in the daemon.  The nodes belong to domain
  * 0 (readable by 6), so only the events are charged to domain 6. */
@@ -161,6 +175,39 @@ static void test_unread_events_bounded(struct xs_handle *h, struct guest *g)
 	CHECK(guest_call(g, XS_READ, "/ev6/n000", 10, buf) == XS_READ);
 	/* Each event's charge went back when it reached the ring. */
 	CHECK(domain_memory(h, 6) == base);
+}
+
+/* The memory quota over the ring: Xen's charges for the guest's nodes, a
+ * write that would reach the quota fails with EIO, and a guest at the quota
+ * is not read until it is below again. */
+static void test_memory_quota(struct xs_handle *h, struct guest *g)
+{
+	static const char big[] = "mq/b\0" "012345678901234567890123456789";
+	char buf[XENSTORE_PAYLOAD_MAX + 1];
+	long long m0 = domain_memory(h, 6), m1;
+
+	CHECK(guest_call(g, XS_WRITE, "mq/a\0hello", 10, buf) == XS_WRITE);
+	m1 = domain_memory(h, 6);
+	/* TDB record (24-byte header, 8 per permission, value, child names)
+	 * plus path: .../mq 24+8+2+18, .../mq/a 24+8+5+20; and the home
+	 * directory's child list gains "mq". */
+	CHECK(m1 == m0 + 52 + 57 + 3);
+	set_memory_quota(h, m1 + 50);
+	CHECK(guest_call(g, XS_WRITE, big, sizeof(big) - 1, buf) == XS_ERROR && !strcmp(buf, "EIO"));
+	CHECK(domain_memory(h, 6) == m1);
+	CHECK(guest_call(g, XS_WRITE, "mq/a\0x", 6, buf) == XS_WRITE);
+	CHECK(domain_memory(h, 6) == m1 - 4);
+	/* The quota lowered below what the domain holds: its request waits. */
+	set_memory_quota(h, m1 - 10);
+	CHECK(guest_send(g, XS_READ, "mq", 3) == 0);
+	CHECK(guest_recv(g, buf, 300) == -1);
+	/* Domain 0 removes one of its nodes: below the quota again, the
+	 * request is served with no further notification from the guest. */
+	CHECK(xs_rm(h, XBT_NULL, "/local/domain/6/mq/a"));
+	CHECK(reply_waiting(g, 2000));
+	CHECK(guest_recv(g, buf, 2000) == XS_READ);
+	CHECK(domain_memory(h, 6) == m1 - 4 - 53 - 2);
+	set_memory_quota(h, 2621440);
 }
 
 /* Quotas over the ring: Xen's errors, and the guest carries on. */
@@ -247,6 +294,7 @@ int main(int argc, char **argv)
 	test_flood_is_contained(&g5, &g6);
 	test_unread_events_bounded(h, &g6);
 	test_guest_quotas(h, &g6);
+	test_memory_quota(h, &g6);
 	test_hostile(h, &g7, &g8, &g5);
 	xs_close(h);
 	printf("rings: %d failures\n", failures);
