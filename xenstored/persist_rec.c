@@ -564,5 +564,7 @@ void check_tree(struct xse_engine *eng)
 		eng->doms[d].nodes = 0;
 	for (struct htab_ent *e = htab_first(&eng->nodes, &i); e; e = htab_next(&eng->nodes, e, &i))
 		eng->doms[((struct xse_node *)e)->perms[0].id].nodes++;
+	/* The records bypassed the engine's memory accounting too. */
+	xse_mem_rebuild(eng);
 }
 
