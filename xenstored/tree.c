@@ -355,9 +355,16 @@ int node_check_rewrite(struct xse_ctx *x, const struct xse_node *n, uint32_t npe
 	return mem_check_write(x, dom, bytes);
 }
 
+/* Xen checks the size in write_node_raw, and write_node fails the caller's
+ * transaction on any error from it (xenstored_core.c write_node): its
+ * commit then fails too. */
 bool too_big(const struct xse_ctx *x, uint32_t size)
 {
-	return ctx_unprivileged(x) && size >= (uint32_t)x->eng->quota[XSE_Q_NODE_SIZE];
+	if (!ctx_unprivileged(x) || size < (uint32_t)x->eng->quota[XSE_Q_NODE_SIZE])
+		return false;
+	if (x->t)
+		x->t->fail = true;
+	return true;
 }
 
 int add_child(struct xse_node *parent, const char *name)

@@ -357,6 +357,8 @@ static void test_node_quotas(void **state)
 	char big[2100];
 	char p[32];
 	int rc = 0, i;
+	const char *v;
+	uint32_t n, t;
 
 	give_home(f, 5);
 	memset(big, 'x', sizeof(big));
@@ -364,6 +366,13 @@ static void test_node_quotas(void **state)
 	assert_int_equal(xse_write(&f->dom5, 0, "big", big, 2016), -ENOSPC);
 	assert_int_equal(xse_write(&f->dom5, 0, "big", big, 2015), 0);
 	assert_int_equal(xse_rm(&f->dom5, 0, "big"), 0);
+	/* In a transaction the refused write fails the whole transaction, as
+	 * Xen's write_node does: its commit fails and nothing lands. */
+	assert_int_equal(xse_txn_start(&f->dom5, 0, &t), 0);
+	assert_int_equal(xse_write(&f->dom5, t, "small", "1", 1), 0);
+	assert_int_equal(xse_write(&f->dom5, t, "big", big, 2016), -ENOSPC);
+	assert_int_equal(xse_txn_end(&f->dom5, t, true), -ENOMEM);
+	assert_int_equal(xse_read(&f->dom5, 0, "small", &v, &n), -ENOENT);
 	assert_int_equal(xse_write(&f->dom0, 0, "/local/domain/5/big", big, 2100), 0);
 	assert_int_equal(xse_write(&f->dom5, 0, "p", "", 0), 0);
 	assert_int_equal(xse_set_perms(&f->dom5, 0, "p", many, 6), -ENOSPC);
