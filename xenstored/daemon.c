@@ -66,6 +66,7 @@ int xsd_init_core(struct xsd *d, const struct xsd_opts *o)
 
 	memset(d, 0, sizeof(*d));
 	d->opts = *o;
+	d->spin_s = o->busy_poll_us / 1e6;
 	d->listen_fd = d->guest_fd = d->sig_fd = d->ep = -1;
 	rc = xse_init(&d->eng);
 	if (rc < 0)
@@ -202,12 +203,22 @@ void xsd_round(struct xsd *d)
 }
 
 /* Busy polling: after a round that did work the loop polls epoll without
- * sleeping for up to busy_poll_us before it blocks.  Why: a client that
- * gets its reply usually sends its next request within microseconds, and
- * waking a daemon that went to sleep costs far more than that where idle
- * CPUs halt (a VM: tens of microseconds for the wake-up IPI; see
- * docs/xenstored.md for the measurements).  The spin is bounded and only
- * follows work, so an idle daemon uses no CPU. */
+ * sleeping for a while before it blocks.  Why: a client that gets its
+ * reply usually sends its next request within microseconds, and waking a
+ * daemon that went to sleep costs far more than that where idle CPUs halt
+ * (a VM: tens of microseconds for the wake-up IPI; see docs/xenstored.md
+ * for the measurements).  The spin only follows work, so an idle daemon
+ * uses no CPU.  Its length adapts by KVM's rule for halt polling
+ * (virt/kvm/kvm_main.c kvm_vcpu_halt: grow_halt_poll_ns,
+ * shrink_halt_poll_ns), applied to the gap between two rounds with work:
+ * a gap the spin covered changes nothing; a gap longer than the spin but
+ * short enough that a longer spin would have covered it (below twice the
+ * maximum: a sleeping daemon's gap includes its own wake-up) doubles the
+ * spin, from SPIN_START up to --busy-poll; a longer gap halves it, down to
+ * nothing.  A steady stream of requests keeps the spin; requests too sparse
+ * for it to pay take it away. */
+#define SPIN_START 10e-6
+
 static int loop_timeout(struct xsd *d, bool *spinning)
 {
 	*spinning = false;
@@ -219,6 +230,28 @@ static int loop_timeout(struct xsd *d, bool *spinning)
 	}
 	d->poll_until = 0;
 	return d->upgrade_deadline ? 100 : -1;
+}
+
+/* After a round that did work: adapt the spin, then start it. */
+static void spin_after_work(struct xsd *d)
+{
+	double max = d->opts.busy_poll_us / 1e6, now, gap;
+
+	if (max <= 0)
+		return;
+	now = now_s();
+	gap = d->last_work > 0 ? now - d->last_work : 0;
+	if (gap > 2 * max) {
+		d->spin_s /= 2;
+		if (d->spin_s < SPIN_START)
+			d->spin_s = 0;
+	} else if (gap > d->spin_s) {
+		d->spin_s = d->spin_s > 0 ? d->spin_s * 2 : SPIN_START;
+		if (d->spin_s > max)
+			d->spin_s = max;
+	}
+	d->last_work = now;
+	d->poll_until = d->spin_s > 0 ? now + d->spin_s : 0;
 }
 
 int xsd_run(struct xsd *d)
@@ -238,8 +271,8 @@ int xsd_run(struct xsd *d)
 		for (int i = 0; i < n; i++)
 			dispatch_event(d, evs[i].data.ptr, evs[i].events);
 		xsd_round(d);
-		if (n > 0 && d->opts.busy_poll_us)
-			d->poll_until = now_s() + d->opts.busy_poll_us / 1e6;
+		if (n > 0)
+			spin_after_work(d);
 		if (d->upgrade_deadline && (upgrade_ready(d) || now_s() > d->upgrade_deadline)) {
 			d->upgrade_deadline = 0;
 			d->upgrade = true;
