@@ -5,13 +5,14 @@
  * unsent replies.  The store goes through the normal snapshot; guest rings
  * come back through their monitors (their hand-over sockets close on exec).
  * Open transactions cannot move: the upgrade waits up to UPGRADE_WAIT
- * seconds for them to end, then drops them.
+ * seconds for them to end, then drops them; a client that still uses one
+ * gets it back as a lost transaction (txn.c: its commit fails with EAGAIN).
  *
  * Hand-over file "<state dir>/xenstored.handover", all u32 unless noted:
- * "DXU1", listen fd, connection count; per connection: fd, input length,
+ * "DXU2", listen fd, connection count; per connection: fd, input length,
  * input bytes (header and partial payload), watch count, per watch: relative
  * prefix length, path length, path, token length, token; output length,
- * output bytes. */
+ * output bytes; next transaction id (not in "DXU1", which is still read). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -61,7 +62,7 @@ static int save(struct xsd *d, const char *file)
 		return -errno;
 	for (struct conn *c = d->conns; c; c = c->next)
 		n += c->kind == CONN_SOCKET && !c->dead;
-	fwrite("DXU1", 1, 4, f);
+	fwrite("DXU2", 1, 4, f);
 	w32(f, (uint32_t)d->listen_fd);
 	w32(f, n);
 	for (struct conn *c = d->conns; c; c = c->next) {
@@ -88,6 +89,8 @@ static int save(struct xsd *d, const char *file)
 
 			fwrite(m->data + skip, 1, m->len - skip, f);
 		}
+		/* DXU2: its open transactions come back as lost ones (txn.c). */
+		w32(f, c->cl.next_txid);
 		rc = set_cloexec(c->fd, false);
 		if (rc < 0)
 			log_warn(c->name, "cannot keep the connection over the upgrade");
@@ -214,7 +217,7 @@ static char *rstr(struct rdr *r)
 	return s;
 }
 
-static int restore_conn(struct xsd *d, struct rdr *r)
+static int restore_conn(struct xsd *d, struct rdr *r, int version)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	char in[sizeof(struct xsd_sockmsg) + WIRE_BODY_MAX];
@@ -253,6 +256,10 @@ static int restore_conn(struct xsd *d, struct rdr *r)
 	if (fread(out, 1, inlen, r->f) == inlen && inlen)
 		conn_queue_raw(c, out, inlen);
 	free(out);
+	if (version >= 2) {
+		c->cl.next_txid = r32(r);
+		c->cl.lost_txid_below = c->cl.next_txid;
+	}
 	return 0;
 }
 
@@ -261,19 +268,22 @@ int upgrade_restore(struct xsd *d, const char *file)
 	struct rdr r = { fopen(file, "re"), false };
 	char magic[4];
 	uint32_t n;
-	int rc = 0;
+	int rc = 0, version;
 
 	if (!r.f)
 		return -errno;
-	if (fread(magic, 1, 4, r.f) != 4 || memcmp(magic, "DXU1", 4) != 0) {
+	/* DXU1 (no transaction ids) still comes from an older binary. */
+	if (fread(magic, 1, 4, r.f) != 4 || memcmp(magic, "DXU", 3) != 0 ||
+	    (magic[3] != '1' && magic[3] != '2')) {
 		fclose(r.f);
 		return -EINVAL;
 	}
+	version = magic[3] - '0';
 	d->listen_fd = (int)r32(&r);
 	set_cloexec(d->listen_fd, true);
 	n = r32(&r);
 	for (uint32_t i = 0; i < n && rc == 0 && !r.bad; i++)
-		rc = restore_conn(d, &r);
+		rc = restore_conn(d, &r, version);
 	fclose(r.f);
 	unlink(file);
 	if (rc == 0 && r.bad)

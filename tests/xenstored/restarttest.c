@@ -145,6 +145,7 @@ int main(int argc, char **argv)
 	struct xs_handle *h, *h2;
 	struct guest g;
 	char ev[256];
+	xs_transaction_t t, t2;
 	uint32_t tx;
 	unsigned n;
 
@@ -234,6 +235,34 @@ int main(int argc, char **argv)
 	CHECK(socket_event(h2, ev, sizeof(ev)) == 0 && !strcmp(ev, "/keep/x"));
 	CHECK(is(h2, "/r/b", "acked"));
 	CHECK(watch_alive(h, &g, "u"));
+
+	/* 4. A forced live update (xenstore-control live-update -f BIN, then
+	 * -s -F) while a socket client holds a transaction: the client keeps
+	 * its connection, the transaction comes back lost (commit: EAGAIN). */
+	t = xs_transaction_start(h);
+	CHECK(t != XBT_NULL && xs_write(h, t, "/lu/a", "1", 1));
+	{
+		char args[4200];
+		int alen = snprintf(args, sizeof(args), "-f%c%s", 0, argv[1]) + 1;
+		char *rep = xs_control_command(h2, "live-update", args, (unsigned)alen);
+
+		CHECK(rep && !strcmp(rep, "OK"));
+		free(rep);
+		rep = xs_control_command(h2, "live-update", "-s\0-F", 6);
+		CHECK(rep && !strcmp(rep, "OK"));
+		free(rep);
+	}
+	usleep(300000);
+	for (int i = 0; i < 50 && guest_handover(&g, gsock, XSD_RING_RECONNECT) != 0; i++)
+		usleep(100000);
+	CHECK(xs_write(h, t, "/lu/b", "2", 1));
+	CHECK(!xs_transaction_end(h, t, false) && errno == EAGAIN);
+	CHECK(read_node(h, "/lu/a") == NULL && read_node(h, "/lu/b") == NULL);
+	t2 = xs_transaction_start(h);
+	CHECK(t2 != XBT_NULL && t2 > t && xs_write(h, t2, "/lu/a", "3", 1));
+	CHECK(xs_transaction_end(h, t2, false));
+	CHECK(is(h, "/lu/a", "3"));
+	CHECK(watch_alive(h, &g, "v"));
 	xs_close(h2);
 	CHECK(xs_release_domain(h, 5));
 	CHECK(!xs_is_domain_introduced(h, 5));
