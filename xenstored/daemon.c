@@ -268,10 +268,19 @@ int xsd_run(struct xsd *d)
 			return -errno;
 		if (n <= 0 && spinning)
 			continue; /* nothing came in: no round to run */
-		for (int i = 0; i < n; i++)
-			dispatch_event(d, evs[i].data.ptr, evs[i].events);
+		bool for_sockets = false;
+
+		for (int i = 0; i < n; i++) {
+			struct poll_tag *tag = evs[i].data.ptr;
+
+			for_sockets |= tag->kind == P_CONN;
+			dispatch_event(d, tag, evs[i].events);
+		}
 		xsd_round(d);
-		if (n > 0)
+		/* Only socket clients (domain 0's tools) make the daemon spin:
+		 * a guest could otherwise keep a host CPU busy by sending a
+		 * request every few tens of microseconds. */
+		if (for_sockets)
 			spin_after_work(d);
 		if (d->upgrade_deadline && (upgrade_ready(d) || now_s() > d->upgrade_deadline)) {
 			d->upgrade_deadline = 0;

@@ -147,6 +147,10 @@ static struct xse_txn *txn_find_or_revive(struct xse_client *c, uint32_t id)
 
 	if (t || id == 0 || id >= c->lost_txid_below)
 		return t;
+	/* Revived ones count against the quota like any other: a guest may
+	 * not hold a thousand views by naming a thousand old ids. */
+	if (!xse_privileged(c) && c->ntxns > (unsigned)c->eng->quota[XSE_Q_TRANSACTIONS])
+		return NULL;
 	t = txn_add(c, id);
 	if (t)
 		t->lost = true;

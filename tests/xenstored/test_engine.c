@@ -315,6 +315,14 @@ static void test_txn_lost_in_restart(void **state)
 	assert_int_equal(xse_write(&f->dom0, t, "/lost/b", "1", 1), 0);
 	assert_int_equal(xse_txn_end(&f->dom0, t, true), 0);
 	check_value(&f->dom0, 0, "/lost/b", "1");
+	/* A guest cannot hold more revived transactions than its quota allows
+	 * (quota + 1, as Xen compares with '>'). */
+	f->dom5.lost_txid_below = 100;
+	for (uint32_t id = 1; id <= 11; id++)
+		assert_int_equal(xse_txn_check(&f->dom5, id), 0);
+	assert_int_equal(xse_txn_check(&f->dom5, 12), -ENOENT);
+	assert_int_equal(xse_txn_end(&f->dom5, 1, false), 0);
+	assert_int_equal(xse_txn_check(&f->dom5, 12), 0);
 }
 
 static void test_txn_rm_and_nesting(void **state)
