@@ -286,15 +286,7 @@ void persist_stash_ring(struct persist *p, struct conn *conn)
 		free(b.p);
 	}
 	drop_saved(p, c->domid);
-	drop_txid(p, c->domid);
-	if (c->next_txid) {
-		struct saved_txid *t = calloc(1, sizeof(*t));
-
-		if (t) {
-			*t = (struct saved_txid){ p->saved_txid, c->domid, c->next_txid };
-			p->saved_txid = t;
-		}
-	}
+	save_txid(p, c->domid, c->next_txid);
 	for (const struct xse_watch *w = c->watches; w; w = w->next) {
 		struct saved_watch *s = calloc(1, sizeof(*s));
 

@@ -70,6 +70,7 @@ void enc_watches(struct buf *b, uint32_t domid, const struct xse_watch *w,
 void enc_ringio(struct buf *b, struct conn *c);
 void enc_txid(struct buf *b, uint32_t domid, uint32_t next_txid);
 int apply_txid(struct persist *p, struct rd *r);
+int save_txid(struct persist *p, uint32_t domid, uint32_t next_txid);
 void drop_txid(struct persist *p, uint32_t domid);
 int apply_ringio(struct persist *p, struct rd *r);
 void drop_saved(struct persist *p, uint32_t domid);

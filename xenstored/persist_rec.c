@@ -416,24 +416,26 @@ void drop_txid(struct persist *p, uint32_t domid)
 }
 
 /* next_txid 0 forgets the domain (released). */
-int apply_txid(struct persist *p, struct rd *r)
+int save_txid(struct persist *p, uint32_t domid, uint32_t next_txid)
 {
-	uint32_t domid = get_u32(r) & (XSE_DOMID_COUNT - 1), next = get_u32(r);
 	struct saved_txid *t;
 
-	if (r->bad)
-		return -EINVAL;
 	drop_txid(p, domid);
-	if (next == 0)
+	if (next_txid == 0)
 		return 0;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->domid = domid;
-	t->next_txid = next;
-	t->next = p->saved_txid;
+	*t = (struct saved_txid){ p->saved_txid, domid, next_txid };
 	p->saved_txid = t;
 	return 0;
+}
+
+int apply_txid(struct persist *p, struct rd *r)
+{
+	uint32_t domid = get_u32(r) & (XSE_DOMID_COUNT - 1), next = get_u32(r);
+
+	return r->bad ? -EINVAL : save_txid(p, domid, next);
 }
 
 static int apply_watches(struct persist *p, struct rd *r)
