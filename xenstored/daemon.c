@@ -224,15 +224,14 @@ static int loop_timeout(struct xsd *d, bool *spinning)
 	*spinning = false;
 	if (ring_pending(d))
 		return 0;
-	if (d->poll_until > 0 && now_s() < d->poll_until) {
+	if (d->spin_s > 0 && now_s() < d->last_work + d->spin_s) {
 		*spinning = true;
 		return 0;
 	}
-	d->poll_until = 0;
 	return d->upgrade_deadline ? 100 : -1;
 }
 
-/* After a round that did work: adapt the spin, then start it. */
+/* After a round that did work: adapt the spin; it starts now. */
 static void spin_after_work(struct xsd *d)
 {
 	double max = d->opts.busy_poll_us / 1e6, now, gap;
@@ -251,7 +250,6 @@ static void spin_after_work(struct xsd *d)
 			d->spin_s = max;
 	}
 	d->last_work = now;
-	d->poll_until = d->spin_s > 0 ? now + d->spin_s : 0;
 }
 
 int xsd_run(struct xsd *d)

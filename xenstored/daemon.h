@@ -90,7 +90,6 @@ struct xsd {
 	bool stop;
 	bool upgrade;		    /* leave the loop to re-exec */
 	double upgrade_deadline;    /* 0: no upgrade requested */
-	double poll_until;	    /* busy-poll until then (now_s) */
 	double spin_s;		    /* the busy-poll window now (adapts) */
 	double last_work;	    /* when the last round with work ended */
 	char upgrade_binary[4096];  /* set by live-update -f; else self_path */
