@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <xenstore.h>
+#include <xen/xen.h> /* DOMID_FIRST_RESERVED */
 
 #include "../vmm/layout.h"
 
@@ -122,6 +123,28 @@ static bool pid_alive(const char *dir, const char *file)
 	return pid > 0 && kill((pid_t)pid, 0) == 0;
 }
 
+/* Domain ids run from 1 to DOMID_FIRST_RESERVED - 1, then round again. */
+static unsigned long next_domid(unsigned long id)
+{
+	return id + 1 >= DOMID_FIRST_RESERVED ? 1 : id + 1;
+}
+
+/* Claims the run directory of domain id, removing one left by a supervisor
+ * that died; -EEXIST when a live domain has it. */
+static int claim_run_dir(uint32_t id, char *dir, size_t len)
+{
+	int rc = ts_dom_dir(id, dir, len);
+
+	if (rc == 0 && mkdir(dir, 0700) < 0) {
+		rc = -errno;
+		if (rc == -EEXIST && !pid_alive(dir, "supervisor.pid") && !pid_alive(dir, "vmm.pid")) {
+			rm_run_dir(id);
+			rc = mkdir(dir, 0700) == 0 ? 0 : -errno;
+		}
+	}
+	return rc;
+}
+
 /* Under the run directory's lock: refuse a name in use, then take the next
  * domain id (ids only grow, as Xen's do, so a restarted domain gets a new
  * one) and claim its run directory. */
@@ -130,20 +153,25 @@ static int allocate_domid(const char *name, uint32_t *domid, char *err, size_t e
 	char lock[256], dir[256], next_path[256];
 	struct ts_dom *v = NULL;
 	size_t n = 0;
-	unsigned long next = 1;
-	int fd, rc = 0;
+	unsigned long next = 1, tries;
+	int fd, rc;
 	FILE *f;
 
 	mkdir(ts_run_dir(), 0755);
 	snprintf(lock, sizeof(lock), "%s/.lock", ts_run_dir());
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-		snprintf(err, errlen, "cannot lock %s: %s", lock, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -errno;
+		rc = -errno;
+		snprintf(err, errlen, "cannot lock %s: %s", lock, strerror(-rc));
+		goto out;
 	}
-	ts_dom_list(&v, &n);
+	/* Without the list the name cannot be checked: fail rather than start
+	 * a second domain of the same name. */
+	rc = ts_dom_list(&v, &n);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", ts_run_dir(), strerror(-rc));
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(v[i].name, name) == 0) {
 			snprintf(err, errlen, "domain with name \"%s\" already exists (id %u)", name, v[i].domid);
@@ -154,32 +182,45 @@ static int allocate_domid(const char *name, uint32_t *domid, char *err, size_t e
 	snprintf(next_path, sizeof(next_path), "%s/next-domid", ts_run_dir());
 	f = fopen(next_path, "re");
 	if (f) {
-		if (fscanf(f, "%lu", &next) != 1 || next == 0 || next >= 0x7ff0)
+		if (fscanf(f, "%lu", &next) != 1 || next == 0 || next >= DOMID_FIRST_RESERVED)
 			next = 1;
 		fclose(f);
 	}
-	for (unsigned tries = 0; tries < 0x7ff0; tries++, next = next + 1 >= 0x7ff0 ? 1 : next + 1) {
-		ts_dom_dir((uint32_t)next, dir, sizeof(dir));
-		if (mkdir(dir, 0700) == 0)
-			break;
-		/* A directory left by a supervisor that died is stale. */
-		if (errno == EEXIST && !pid_alive(dir, "supervisor.pid") && !pid_alive(dir, "vmm.pid")) {
-			rm_run_dir((uint32_t)next);
-			if (mkdir(dir, 0700) == 0)
-				break;
-		}
+	/* Every id once at most; an error other than "taken" is the same for
+	 * every id. */
+	rc = -EEXIST;
+	for (tries = 1; rc == -EEXIST && tries < DOMID_FIRST_RESERVED; tries++) {
+		rc = claim_run_dir((uint32_t)next, dir, sizeof(dir));
+		if (rc == -EEXIST)
+			next = next_domid(next);
+	}
+	if (rc < 0) {
+		if (rc == -EEXIST)
+			snprintf(err, errlen, "every domain id is in use");
+		else
+			snprintf(err, errlen, "cannot create a domain directory under %s: %s", ts_run_dir(),
+				 strerror(-rc));
+		goto out;
+	}
+	/* supervisor.pid tells other allocators that this directory is live. */
+	rc = write_file(dir, "name", "%s\n", name);
+	if (rc == 0)
+		rc = write_file(dir, "supervisor.pid", "%ld\n", (long)getpid());
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot write to %s: %s", dir, strerror(-rc));
+		rm_run_dir((uint32_t)next);
+		goto out;
 	}
 	*domid = (uint32_t)next;
-	write_file(dir, "name", "%s\n", name);
-	write_file(dir, "supervisor.pid", "%ld\n", (long)getpid());
 	f = fopen(next_path, "we");
 	if (f) {
-		fprintf(f, "%lu\n", next + 1 >= 0x7ff0 ? 1 : next + 1);
+		fprintf(f, "%lu\n", next_domid(next));
 		fclose(f);
 	}
 out:
 	free(v);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 

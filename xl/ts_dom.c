@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <xen/xen.h> /* DOMID_FIRST_RESERVED */
 
 const char *ts_run_dir(void)
 {
@@ -189,7 +190,7 @@ int ts_dom_list(struct ts_dom **out, size_t *n)
 		unsigned long id = strtoul(e->d_name, &end, 10);
 		struct ts_dom d;
 
-		if (*end || end == e->d_name || id == 0 || id >= 0x7ff0)
+		if (*end || end == e->d_name || id == 0 || id >= DOMID_FIRST_RESERVED)
 			continue;
 		if (ts_dom_info((uint32_t)id, &d) < 0)
 			continue; /* being created, or its monitor is gone */
@@ -224,7 +225,7 @@ int ts_dom_lookup(const char *spec, struct ts_dom *d)
 			fprintf(stderr, "Domain-0 is the host: this command does not apply to it\n");
 			return -EPERM;
 		}
-		if (id < 0x7ff0 && ts_dom_info((uint32_t)id, d) == 0)
+		if (id < DOMID_FIRST_RESERVED && ts_dom_info((uint32_t)id, d) == 0)
 			return 0;
 		fprintf(stderr, "invalid domain identifier (rc=-6)\n");
 		return -ENOENT;
