@@ -46,30 +46,48 @@ static void state_str(const struct ts_dom *d, char out[7])
 		 d->state == 'p' ? 'p' : '-');
 }
 
+/* The domains a command acts on: the one argv[optind] names, or every
+ * domain when there is no argument; *v is allocated.  -errno, with the
+ * message printed. */
+static int named_or_all(int argc, char **argv, struct ts_dom **v, size_t *n)
+{
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	if (optind >= argc) {
+		rc = ts_dom_list(v, n);
+		if (rc < 0)
+			fprintf(stderr, "xl: cannot read %s: %s\n", ts_run_dir(), strerror(-rc));
+		return rc;
+	}
+	*v = malloc(sizeof(**v));
+	if (!*v)
+		return -ENOMEM;
+	rc = ts_dom_lookup(argv[optind], *v);
+	if (rc < 0) {
+		free(*v);
+		*v = NULL;
+		return rc;
+	}
+	*n = 1;
+	return 0;
+}
+
 int xl_cmd_list(struct xl_ctx *x, int argc, char **argv)
 {
 	static const struct option lopts[] = { { "long", 0, NULL, 'l' }, { "verbose", 0, NULL, 'v' },
 					       { "help", 0, NULL, 'h' }, { 0 } };
-	struct ts_dom *v = NULL, one;
-	size_t n = 0;
+	struct ts_dom *v;
+	size_t n;
 	char st[7];
 	int opt, rc = 0;
 
 	while ((opt = xl_getopt(x, argc, argv, "lvZcn", lopts, 0, &rc)) != -1)
 		if (opt == XL_OPT_EXIT)
 			return rc;
-	if (optind < argc) {
-		if (ts_dom_lookup(argv[optind], &one) < 0)
-			return 1;
-		v = malloc(sizeof(*v));
-		if (!v)
-			return 1;
-		*v = one;
-		n = 1;
-	} else if (ts_dom_list(&v, &n) < 0) {
-		fprintf(stderr, "xl: cannot read %s: %s\n", ts_run_dir(), strerror(errno));
+	if (named_or_all(argc, argv, &v, &n) < 0)
 		return 1;
-	}
 	printf("Name                                        ID   Mem VCPUs\tState\tTime(s)\n");
 	if (optind >= argc)
 		dom0_row();
@@ -150,22 +168,14 @@ static int signal_shutdown(struct xl_ctx *x, int argc, char **argv, const char *
 		if (opt == 'w')
 			wait = true;
 	}
-	if (all) {
-		if (ts_dom_list(&v, &n) < 0)
-			return 1;
-	} else {
-		if (optind >= argc) {
-			fprintf(stderr, "'xl %s' requires at least one argument.\n\n", x->cmd->name);
-			xl_help(x->cmd->name);
-			return 2;
-		}
-		v = malloc(sizeof(*v));
-		if (!v || ts_dom_lookup(argv[optind], v) < 0) {
-			free(v);
-			return 1;
-		}
-		n = 1;
+	if (!all && optind >= argc) {
+		fprintf(stderr, "'xl %s' requires at least one argument.\n\n", x->cmd->name);
+		xl_help(x->cmd->name);
+		return 2;
 	}
+	/* -a: every domain, as if none were named */
+	if (named_or_all(all ? optind : argc, argv, &v, &n) < 0)
+		return 1;
 	xs = ts_xs_open();
 	if (!xs) {
 		free(v);
@@ -254,9 +264,9 @@ static void print_uptime(const char *name, uint32_t id, long secs, bool short_mo
 int xl_cmd_uptime(struct xl_ctx *x, int argc, char **argv)
 {
 	static const struct option lopts[] = { { "help", 0, NULL, 'h' }, { 0 } };
-	struct ts_dom *v = NULL;
+	struct ts_dom *v;
 	struct sysinfo si;
-	size_t n = 0;
+	size_t n;
 	bool short_mode = false;
 	time_t now = time(NULL);
 	int opt, rc = 0;
@@ -267,19 +277,15 @@ int xl_cmd_uptime(struct xl_ctx *x, int argc, char **argv)
 		if (opt == 's')
 			short_mode = true;
 	}
-	if (ts_dom_list(&v, &n) < 0)
+	if (named_or_all(argc, argv, &v, &n) < 0)
 		return 1;
 	if (!short_mode)
 		printf("Name                                        ID Uptime\n");
 	sysinfo(&si);
 	if (optind >= argc)
 		print_uptime("Domain-0", 0, si.uptime, short_mode);
-	for (size_t i = 0; i < n; i++) {
-		if (optind < argc && strcmp(argv[optind], v[i].name) != 0 &&
-		    strtoul(argv[optind], NULL, 10) != v[i].domid)
-			continue;
+	for (size_t i = 0; i < n; i++)
 		print_uptime(v[i].name, v[i].domid, (long)(now - v[i].start), short_mode);
-	}
 	free(v);
 	return 0;
 }
