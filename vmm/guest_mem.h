@@ -34,6 +34,17 @@ static inline int64_t gmem_offset(const struct guest_mem *m, uint64_t gpa, uint6
 	return -EFAULT;
 }
 
+/* The address of guest frame pfn in *gpa, or -EFAULT for a frame number no
+ * address has: a guest's frame number is checked before it is shifted, so
+ * that a huge one cannot wrap around onto a page of low RAM. */
+static inline int gmem_pfn_gpa(uint64_t pfn, uint64_t *gpa)
+{
+	if (pfn > (UINT64_MAX >> 12))
+		return -EFAULT;
+	*gpa = pfn << 12;
+	return 0;
+}
+
 static inline void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
 	int64_t off = gmem_offset(m, gpa, len);

@@ -38,6 +38,7 @@ static int64_t memory_map(struct vm *vm, int vcpu, uint64_t arg)
 static int64_t add_to_physmap(struct vm *vm, int vcpu, uint64_t arg)
 {
 	struct xen_add_to_physmap x;
+	uint64_t gpa;
 	int rc = guest_copy_from(vm, vcpu, arg, &x, sizeof(x));
 
 	if (rc < 0)
@@ -46,9 +47,9 @@ static int64_t add_to_physmap(struct vm *vm, int vcpu, uint64_t arg)
 		return -ESRCH;
 	switch (x.space) {
 	case XENMAPSPACE_shared_info:
-		if (x.idx != 0)
+		if (x.idx != 0 || gmem_pfn_gpa(x.gpfn, &gpa) < 0)
 			return -EINVAL;
-		return shinfo_place(vm, vcpu, (uint64_t)x.gpfn << 12);
+		return shinfo_place(vm, vcpu, gpa);
 	case XENMAPSPACE_grant_table:
 		return gnttab_map_frame(vm, x.idx, x.gpfn);
 	default:
@@ -74,13 +75,13 @@ static int64_t reservation(struct vm *vm, int vcpu, uint64_t cmd, uint64_t arg)
 	list = (uint64_t)(uintptr_t)r.extent_start.p;
 	for (done = 0; done < r.nr_extents; done++) {
 		xen_pfn_t pfn;
-		uint64_t len = 4096ULL << r.extent_order;
+		uint64_t gpa, len = 4096ULL << r.extent_order;
 		int64_t off;
 
 		rc = guest_copy_from(vm, vcpu, list + done * sizeof(pfn), &pfn, sizeof(pfn));
-		if (rc < 0)
+		if (rc < 0 || gmem_pfn_gpa(pfn, &gpa) < 0)
 			break;
-		off = gmem_offset(&vm->mem, (uint64_t)pfn << 12, len);
+		off = gmem_offset(&vm->mem, gpa, len);
 		if (off < 0)
 			break;
 		if (cmd == XENMEM_decrease_reservation &&

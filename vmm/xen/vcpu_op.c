@@ -55,12 +55,13 @@ int64_t hc_vcpu_op(struct vm *vm, int vcpu, const uint64_t a[6])
 	switch (cmd) {
 	case VCPUOP_register_vcpu_info: {
 		struct vcpu_register_vcpu_info r;
+		uint64_t gpa;
 		rc = guest_copy_from(vm, vcpu, arg, &r, sizeof(r));
 		if (rc < 0)
 			return rc;
-		if (r.offset > 4096 - sizeof(struct vcpu_info))
+		if (r.offset > 4096 - sizeof(struct vcpu_info) || gmem_pfn_gpa(r.mfn, &gpa) < 0)
 			return -EINVAL;
-		return shinfo_set_vcpu_info(vm, (int)target, (r.mfn << 12) + r.offset, self);
+		return shinfo_set_vcpu_info(vm, (int)target, gpa + r.offset, self);
 	}
 	case VCPUOP_stop_periodic_timer:
 		return 0; /* we never start one */

@@ -46,6 +46,11 @@ _start:
 	movl $0xdead0000, SCRATCH ; movl $0, SCRATCH+4 ; movl $1000000000, SCRATCH+8 ; movl $0, SCRATCH+12
 	movl $0, SCRATCH+16 ; movl $0, SCRATCH+20 ; movw $0x7ff0, SCRATCH+24
 	HCALL_NAME(a4) ; mov $12, %eax ; mov $1, %ebx ; mov $SCRATCH, %ecx ; call hcall
+	/* populate_physmap of frame 2^52, whose address would wrap to 0: none done */
+	movl $SCRATCH+0x100, SCRATCH ; movl $0, SCRATCH+4 ; movl $1, SCRATCH+8 ; movl $0, SCRATCH+12
+	movl $0, SCRATCH+16 ; movl $0, SCRATCH+20 ; movw $0x7ff0, SCRATCH+24
+	movl $0, SCRATCH+0x100 ; movl $0x100000, SCRATCH+0x104
+	HCALL_NAME(a5) ; mov $12, %eax ; mov $6, %ebx ; mov $SCRATCH, %ecx ; call hcall
 	/* event channels: send on port 5000, bind VIRQ ~0, unmask port 0, op 99 */
 	movl $5000, SCRATCH
 	HCALL_NAME(e1) ; mov $32, %eax ; mov $4, %ebx ; mov $SCRATCH, %ecx ; call hcall
@@ -63,6 +68,9 @@ _start:
 	HCALL_NAME(v1) ; mov $24, %eax ; mov $10, %ebx ; mov $1000, %ecx ; mov $SCRATCH, %edx ; call hcall
 	movl $0xffffff, SCRATCH ; movl $0, SCRATCH+4 ; movl $4000, SCRATCH+8
 	HCALL_NAME(v2) ; mov $24, %eax ; mov $10, %ebx ; mov $0, %ecx ; mov $SCRATCH, %edx ; call hcall
+	/* vcpu_info at frame 2^52, offset 0: that address would wrap to 0 */
+	movl $0, SCRATCH ; movl $0x100000, SCRATCH+4 ; movl $0, SCRATCH+8
+	HCALL_NAME(v3) ; mov $24, %eax ; mov $10, %ebx ; mov $0, %ecx ; mov $SCRATCH, %edx ; call hcall
 	/* grant_table_op with 1000 operations; hvm_op param 10000 */
 	HCALL_NAME(g1) ; mov $20, %eax ; mov $6, %ebx ; mov $SCRATCH, %ecx ; mov $1000, %edx ; call hcall
 	movw $0x7ff0, SCRATCH ; movl $10000, SCRATCH+4 ; movl $1, SCRATCH+8 ; movl $0, SCRATCH+12
