@@ -51,6 +51,8 @@ struct xs_handle *ts_xs_open(void);
 int ts_xs_write_domain(struct xs_handle *xs, const struct domain_config *c, const struct ts_dom *d);
 void ts_xs_remove_domain(struct xs_handle *xs, uint32_t domid, const char *uuid);
 
+/* c has libxl's build defaults (domcfg_set_build_defaults): vcpus and
+ * max_vcpus >= 1, max_memkb set. */
 int ts_create(struct xl_ctx *x, const struct domain_config *c, bool console, bool paused);
 int ts_console_attach(uint32_t domid, const char *name);
 

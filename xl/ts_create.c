@@ -236,7 +236,7 @@ static pid_t start_vmm(struct sup *s, uint32_t domid, char *err, size_t errlen)
 {
 	const struct domain_config *c = s->c;
 	char prog[512], dir[256], dom[16], mem[32], vcpus[16], con_log[512], vmm_log[512], readyfd[16];
-	char cmdline[2048], line[600];
+	char line[600];
 	int ready[2];
 	pid_t pid;
 	ssize_t n;
@@ -248,10 +248,9 @@ static pid_t start_vmm(struct sup *s, uint32_t domid, char *err, size_t errlen)
 	ts_dom_dir(domid, dir, sizeof(dir));
 	snprintf(dom, sizeof(dom), "%u", domid);
 	snprintf(mem, sizeof(mem), "%llu", (unsigned long long)(c->max_memkb / 1024));
-	snprintf(vcpus, sizeof(vcpus), "%d", c->max_vcpus > 0 ? c->max_vcpus : 1);
+	snprintf(vcpus, sizeof(vcpus), "%d", c->max_vcpus);
 	snprintf(con_log, sizeof(con_log), "%s/console/guest-%s.log", ts_log_dir(), c->name);
 	snprintf(vmm_log, sizeof(vmm_log), "%s/domus-vmm-%s.log", ts_log_dir(), c->name);
-	snprintf(cmdline, sizeof(cmdline), "%s", c->cmdline ? c->cmdline : "");
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return -errno;
 	pid = fork();
@@ -274,7 +273,7 @@ static pid_t start_vmm(struct sup *s, uint32_t domid, char *err, size_t errlen)
 		int rfd = dup(ready[1]);
 		snprintf(readyfd, sizeof(readyfd), "%d", rfd);
 		const char *argv[] = { prog, "--name", c->name, "--domid", dom, "--uuid", s->uuid, "--memory", mem,
-				       "--vcpus", vcpus, "--kernel", c->kernel, "--cmdline", cmdline,
+				       "--vcpus", vcpus, "--kernel", c->kernel, "--cmdline", c->cmdline ? c->cmdline : "",
 				       "--run-dir", dir, "--console-log", con_log, "--paused", "--ready-fd", readyfd,
 				       c->ramdisk ? "--ramdisk" : NULL, c->ramdisk, NULL };
 		execv(prog, (char *const *)argv);

@@ -219,9 +219,8 @@ int ts_xs_write_domain(struct xs_handle *xs, const struct domain_config *c, cons
 			return -errno;
 		rc = write_nodes(xs, t, id, nodes, sizeof(nodes) / sizeof(nodes[0]));
 		/* cpu/<n>/availability: a PVH guest asks (drivers/xen/cpu_hotplug.c). */
-		int maxv = c->max_vcpus > 0 ? c->max_vcpus : c->vcpus > 0 ? c->vcpus : 1;
-		for (int i = 0; rc == 0 && i < maxv; i++) {
-			struct node n = { cpu, i < (c->vcpus > 0 ? c->vcpus : 1) ? "online" : "offline", P_INHERIT };
+		for (int i = 0; rc == 0 && i < c->max_vcpus; i++) {
+			struct node n = { cpu, i < c->vcpus ? "online" : "offline", P_INHERIT };
 			snprintf(cpu, sizeof(cpu), "cpu/%d/availability", i);
 			rc = write_nodes(xs, t, id, &n, 1);
 		}
