@@ -103,7 +103,7 @@ struct xs_handle *ts_xs_open(void)
 struct node {
 	const char *path; /* relative to /local/domain/<id> unless it starts with / */
 	const char *value;
-	enum { P_INHERIT, P_RO, P_RW, P_NONE, P_BACKEND } perm;
+	enum { P_INHERIT, P_RO, P_RW, P_NONE } perm;
 };
 
 static int set_perms(struct xs_handle *xs, xs_transaction_t t, const char *path, int kind, uint32_t domid)
@@ -122,11 +122,6 @@ static int set_perms(struct xs_handle *xs, xs_transaction_t t, const char *path,
 		break;
 	case P_NONE: /* n0 */
 		p[0] = (struct xs_permissions){ .id = 0, .perms = XS_PERM_NONE };
-		break;
-	case P_BACKEND: /* n0 r<domid>: the console backend is Domain-0 */
-		p[0] = (struct xs_permissions){ .id = 0, .perms = XS_PERM_NONE };
-		p[1] = (struct xs_permissions){ .id = domid, .perms = XS_PERM_READ };
-		n = 2;
 		break;
 	default:
 		return 0;
@@ -155,7 +150,7 @@ static int write_nodes(struct xs_handle *xs, xs_transaction_t t, uint32_t domid,
 
 int ts_xs_write_domain(struct xs_handle *xs, const struct domain_config *c, const struct ts_dom *d)
 {
-	char vm[64], vmuuid[80], vmname[80], domid[16], memk[32], tgt[32], sport[16], sref[32], cport[16],
+	char vm[64], vmuuid[80], vmname[80], domid[16], memk[32], sport[16], sref[32], cport[16],
 		cref[32], cpu[64];
 	const uint32_t id = d->domid;
 	int rc = 0;
@@ -165,9 +160,6 @@ int ts_xs_write_domain(struct xs_handle *xs, const struct domain_config *c, cons
 	snprintf(vmname, sizeof(vmname), "/vm/%s/name", d->uuid);
 	snprintf(domid, sizeof(domid), "%u", id);
 	snprintf(memk, sizeof(memk), "%llu", (unsigned long long)c->max_memkb);
-	/* target == static-max at boot, or the balloon driver shrinks the guest
-	 * at once (xen-guest-abi.md §6.5). */
-	snprintf(tgt, sizeof(tgt), "%llu", (unsigned long long)c->max_memkb);
 	snprintf(sport, sizeof(sport), "%u", d->store_port);
 	snprintf(sref, sizeof(sref), "%llu", (unsigned long long)LAYOUT_XENSTORE_PFN);
 	snprintf(cport, sizeof(cport), "%u", d->console_port);
@@ -180,7 +172,9 @@ int ts_xs_write_domain(struct xs_handle *xs, const struct domain_config *c, cons
 		{ "cpu", "", P_RO },
 		{ "memory", "", P_RO },
 		{ "memory/static-max", memk, P_INHERIT },
-		{ "memory/target", tgt, P_INHERIT },
+		/* target == static-max at boot, or the balloon driver shrinks
+		 * the guest at once (xen-guest-abi.md §6.5). */
+		{ "memory/target", memk, P_INHERIT },
 		{ "memory/videoram", "-1", P_INHERIT },
 		{ "store/port", sport, P_INHERIT },
 		{ "store/ring-ref", sref, P_INHERIT },
@@ -199,7 +193,7 @@ int ts_xs_write_domain(struct xs_handle *xs, const struct domain_config *c, cons
 		{ "feature", "", P_RW },
 		{ "attr", "", P_RW },
 		{ "error", "", P_RW },
-		{ "console", "", P_BACKEND },
+		{ "console", "", P_RO }, /* its backend is Domain-0 */
 		{ "console/backend-id", "0", P_INHERIT },
 		{ "console/limit", "1048576", P_INHERIT },
 		{ "console/type", "xenconsoled", P_INHERIT },
