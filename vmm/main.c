@@ -116,23 +116,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* XENMEM_memory_map answers with the map the guest got at boot. */
-static void remember_memmap(struct vm *vm, uint32_t start_info_gpa)
-{
-	struct hvm_start_info *si = gmem_ptr(&vm->mem, start_info_gpa, sizeof(*si));
-	struct hvm_memmap_table_entry *e;
-
-	if (!si || !si->memmap_entries)
-		return;
-	e = gmem_ptr(&vm->mem, si->memmap_paddr, (uint64_t)si->memmap_entries * sizeof(*e));
-	for (uint32_t i = 0; e && i < si->memmap_entries && vm->nr_memmap < 16; i++) {
-		vm->memmap[vm->nr_memmap].addr = e[i].addr;
-		vm->memmap[vm->nr_memmap].size = e[i].size;
-		vm->memmap[vm->nr_memmap].type = e[i].type;
-		vm->nr_memmap++;
-	}
-}
-
 static int boot(struct vm *vm, const struct options *o, char *err, size_t errlen)
 {
 	struct kernel_info ki;
@@ -147,7 +130,6 @@ static int boot(struct vm *vm, const struct options *o, char *err, size_t errlen
 	}
 	if (rc < 0)
 		return rc;
-	remember_memmap(vm, start_info);
 	log_debug(o->name, "%s kernel, PVH entry %#x, start info at %#x", ki.format, ki.entry, start_info);
 	return vcpu_set_pvh_entry(vm, 0, ki.entry, start_info);
 }

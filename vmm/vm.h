@@ -73,11 +73,6 @@ struct vm {
 	bool amd;
 	struct console *console;
 	struct log_ratelimit guest_rl; /* guest-triggered log lines */
-	struct {
-		uint64_t addr, size;
-		uint32_t type;
-	} memmap[16]; /* what hvm_start_info says, for XENMEM_memory_map */
-	int nr_memmap;
 	pthread_mutex_t pm_lock;
 	struct acpi_pm pm; /* ACPI PM1 registers, timer, reset ports */
 };

@@ -4,34 +4,38 @@
 #include "xen_abi.h"
 #include "../vm.h"
 #include "../shinfo.h"
+#include "../boot/pvh.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 
-/* XENMEM_memory_map: the same map the guest got in hvm_start_info, as packed
- * 20-byte e820 entries (struct e820entry, xen/hvm/e820.h). */
+/* XENMEM_memory_map: the same map the guest got at boot (pvh_memmap(), as
+ * hvm_start_info and boot_params carry it), as packed 20-byte e820 entries
+ * (struct e820entry, xen/hvm/e820.h). */
 static int64_t memory_map(struct vm *vm, int vcpu, uint64_t arg)
 {
+	struct hvm_memmap_table_entry map[PVH_MEMMAP_MAX];
+	unsigned n = pvh_memmap(&vm->mem, map, PVH_MEMMAP_MAX);
 	struct xen_memory_map mm;
 	int rc = guest_copy_from(vm, vcpu, arg, &mm, sizeof(mm));
 	uint64_t buf;
 
 	if (rc < 0)
 		return rc;
-	if (mm.nr_entries < (unsigned)vm->nr_memmap)
+	if (mm.nr_entries < n)
 		return -EINVAL;
 	buf = (uint64_t)(uintptr_t)mm.buffer.p;
-	for (int i = 0; i < vm->nr_memmap; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		struct __attribute__((packed)) {
 			uint64_t addr, size;
 			uint32_t type;
-		} e = { vm->memmap[i].addr, vm->memmap[i].size, vm->memmap[i].type };
+		} e = { map[i].addr, map[i].size, map[i].type };
 		rc = guest_copy_to(vm, vcpu, buf + (uint64_t)i * sizeof(e), &e, sizeof(e));
 		if (rc < 0)
 			return rc;
 	}
-	mm.nr_entries = (unsigned)vm->nr_memmap;
+	mm.nr_entries = n;
 	return guest_copy_to(vm, vcpu, arg, &mm, sizeof(mm));
 }
 
