@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cpuid_leaves.h"
+#include "worker.h"
 #include "xen/xen_abi.h"
 
 /* Xen's hypercall MSR index.  Only a non-zero msr enables KVM's
@@ -273,6 +274,8 @@ int vm_create(struct vm *vm, uint64_t ram_bytes, int nr_vcpus)
 
 void vm_destroy(struct vm *vm)
 {
+	int *const fds[] = { &vm->mem.memfd, &vm->exit_eventfd, &vm->fd, &vm->kvm_fd };
+
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		if (v->run)
@@ -285,13 +288,5 @@ void vm_destroy(struct vm *vm)
 	if (vm->mem.hva)
 		munmap(vm->mem.hva, vm->mem.ram_size + (LAYOUT_SPECIAL_PAGES + GNTTAB_MAX_FRAMES) * 4096);
 	vm->mem.hva = NULL;
-	if (vm->mem.memfd >= 0)
-		close(vm->mem.memfd);
-	if (vm->exit_eventfd >= 0)
-		close(vm->exit_eventfd);
-	if (vm->fd >= 0)
-		close(vm->fd);
-	if (vm->kvm_fd >= 0)
-		close(vm->kvm_fd);
-	vm->mem.memfd = vm->exit_eventfd = vm->fd = vm->kvm_fd = -1;
+	close_fds(fds, sizeof(fds) / sizeof(fds[0]));
 }
