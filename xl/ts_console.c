@@ -21,14 +21,16 @@ int ts_console_attach(uint32_t domid, const char *name)
 	bool tty = isatty(STDIN_FILENO), in_open = true;
 	int fd, rc = 0;
 
-	if (ts_dom_socket(domid, "console", &sa) < 0)
-		return -ENAMETOOLONG;
+	rc = ts_dom_socket(domid, "console", &sa);
+	if (rc < 0)
+		return rc;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "xl: cannot attach to the console of %s (id %u): %s\n", name, domid, strerror(errno));
+		rc = -errno;
+		fprintf(stderr, "xl: cannot attach to the console of %s (id %u): %s\n", name, domid, strerror(-rc));
 		if (fd >= 0)
 			close(fd);
-		return -errno;
+		return rc;
 	}
 	if (tty && tcgetattr(STDIN_FILENO, &old) == 0) {
 		raw = old;

@@ -335,7 +335,7 @@ static int boot_once(struct sup *s, struct xs_handle *xs)
 	struct ts_dom d;
 	uint32_t domid = 0;
 	pid_t pid;
-	int status = -1;
+	int status = -1, rc;
 
 	if (allocate_domid(s->c->name, &domid, err, sizeof(err)) < 0) {
 		report(s, "error %s", err);
@@ -352,8 +352,9 @@ static int boot_once(struct sup *s, struct xs_handle *xs)
 		goto kill;
 	}
 	snprintf(d.uuid, sizeof(d.uuid), "%s", s->uuid);
-	if (ts_xs_write_domain(xs, s->c, &d) < 0) {
-		report(s, "error writing the xenstore nodes of %s: %s", s->c->name, strerror(errno));
+	rc = ts_xs_write_domain(xs, s->c, &d);
+	if (rc < 0) {
+		report(s, "error writing the xenstore nodes of %s: %s", s->c->name, strerror(-rc));
 		goto kill;
 	}
 	if (!xs_introduce_domain(xs, domid, LAYOUT_XENSTORE_PFN, d.store_port)) {
@@ -427,6 +428,7 @@ static int check_host(const struct domain_config *c)
 	char line[256];
 	unsigned long long avail_kb = 0;
 	FILE *f = fopen("/proc/meminfo", "re");
+	int rc = 0;
 
 	if (f) {
 		while (fgets(line, sizeof(line), f))
@@ -456,15 +458,15 @@ static int check_host(const struct domain_config *c)
 	if (c->n_nics)
 		fprintf(stderr, "xl: warning: %zu vif(s) in the config: network interfaces are not supported by domus yet, booting without them\n",
 			c->n_nics);
+	/* errno is kept before fprintf may change it */
 	if (access(c->kernel, R_OK) < 0) {
-		fprintf(stderr, "xl: kernel %s: %s\n", c->kernel, strerror(errno));
-		return -errno;
+		rc = -errno;
+		fprintf(stderr, "xl: kernel %s: %s\n", c->kernel, strerror(-rc));
+	} else if (c->ramdisk && access(c->ramdisk, R_OK) < 0) {
+		rc = -errno;
+		fprintf(stderr, "xl: ramdisk %s: %s\n", c->ramdisk, strerror(-rc));
 	}
-	if (c->ramdisk && access(c->ramdisk, R_OK) < 0) {
-		fprintf(stderr, "xl: ramdisk %s: %s\n", c->ramdisk, strerror(errno));
-		return -errno;
-	}
-	return 0;
+	return rc;
 }
 
 int ts_create(struct xl_ctx *x, const struct domain_config *c, bool console, bool paused)
