@@ -111,19 +111,29 @@ static int deliver(struct vm *vm, uint32_t port, uint32_t vcpu)
 	return ioctl(vm->fd, KVM_XEN_HVM_EVTCHN_SEND, &e) < 0 ? -errno : 0;
 }
 
-int evtchn_notify_guest(struct vm *vm, uint32_t port)
+/* The vCPU an open port is bound to; -EINVAL for port 0, a port out of
+ * range or a closed one. */
+static int bound_vcpu(struct evtchn_table *t, uint32_t port, uint32_t *vcpu)
 {
-	struct evtchn_table *t = &vm->evtchn;
 	struct evtchn_port *p;
-	uint32_t vcpu;
+	int rc = -EINVAL;
 
 	pthread_mutex_lock(&t->lock);
 	p = valid_port(t, port);
-	vcpu = p ? p->vcpu : 0;
+	if (p) {
+		*vcpu = p->vcpu;
+		rc = 0;
+	}
 	pthread_mutex_unlock(&t->lock);
-	if (!p)
-		return -EINVAL;
-	return deliver(vm, port, vcpu);
+	return rc;
+}
+
+int evtchn_notify_guest(struct vm *vm, uint32_t port)
+{
+	uint32_t vcpu;
+	int rc = bound_vcpu(&vm->evtchn, port, &vcpu);
+
+	return rc < 0 ? rc : deliver(vm, port, vcpu);
 }
 
 int evtchn_alloc_interdomain(struct vm *vm, uint16_t remote_dom, int notify_fd, uint32_t *port)
@@ -368,19 +378,12 @@ static int op_bind_vcpu(struct vm *vm, struct evtchn_bind_vcpu *b)
 
 static int op_unmask(struct vm *vm, uint32_t port)
 {
-	struct evtchn_table *t = &vm->evtchn;
 	uint64_t *mask = shinfo_words(vm, offsetof(struct shared_info, evtchn_mask));
-	struct evtchn_port *p;
 	uint32_t vcpu;
+	int rc = bound_vcpu(&vm->evtchn, port, &vcpu);
 
-	if (port == 0 || port >= EVTCHN_NR_PORTS)
-		return -EINVAL;
-	pthread_mutex_lock(&t->lock);
-	p = valid_port(t, port);
-	vcpu = p ? p->vcpu : 0;
-	pthread_mutex_unlock(&t->lock);
-	if (!p)
-		return -EINVAL;
+	if (rc < 0)
+		return rc;
 	if (mask)
 		__atomic_fetch_and(&mask[port / 64], ~(1ULL << (port % 64)), __ATOMIC_SEQ_CST);
 	reraise_if_pending(vm, port, vcpu);
