@@ -20,7 +20,7 @@ struct ts_dom {
 	uint32_t domid;
 	char name[128];
 	char uuid[40];
-	uint64_t mem_kb, maxmem_kb;
+	uint64_t mem_kb;
 	int vcpus;
 	char state; /* r b p, from the monitor */
 	uint64_t cpu_ns;
@@ -41,7 +41,9 @@ int ts_find_program(const char *name, const char *env, char *buf, size_t len);
 /* One request to a domain's monitor; rep gets the reply without "ok ". */
 int ts_control(uint32_t domid, const char *req, char *rep, size_t replen);
 int ts_dom_info(uint32_t domid, struct ts_dom *d);
-/* Live domains sorted by id; stale run directories are removed. */
+/* Live domains sorted by id.  A run directory whose monitor does not answer
+ * is skipped, not removed: it may be a domain being created; the next
+ * allocation of its id removes it once its processes are gone. */
 int ts_dom_list(struct ts_dom **out, size_t *n);
 /* By name or numeric id; -ENOENT with a message already printed. */
 int ts_dom_lookup(const char *spec, struct ts_dom *d);

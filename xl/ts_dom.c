@@ -157,7 +157,6 @@ int ts_dom_info(uint32_t domid, struct ts_dom *d)
 	snprintf(d->name, sizeof(d->name), "%s", field(rep, "name", v, sizeof(v)));
 	snprintf(d->uuid, sizeof(d->uuid), "%s", field(rep, "uuid", v, sizeof(v)));
 	d->mem_kb = strtoull(field(rep, "mem_kb", v, sizeof(v)), NULL, 10);
-	d->maxmem_kb = strtoull(field(rep, "maxmem_kb", v, sizeof(v)), NULL, 10);
 	d->vcpus = atoi(field(rep, "vcpus", v, sizeof(v)));
 	d->state = field(rep, "state", v, sizeof(v))[0];
 	d->cpu_ns = strtoull(field(rep, "cpu_ns", v, sizeof(v)), NULL, 10);
