@@ -12,10 +12,13 @@
  * on that vector on every vCPU (xen/hvm/params.h). */
 #define CALLBACK_TYPE_VECTOR 2ULL
 
+/* One slot for every index Xen knows: checking HVM_NR_PARAMS bounds both. */
+_Static_assert(HVM_NR_PARAMS <= sizeof(((struct vm *)0)->hvm_params) / sizeof(uint64_t),
+	       "vm->hvm_params holds every HVM param");
+
+/* p->index is below HVM_NR_PARAMS. */
 static int64_t set_param(struct vm *vm, struct xen_hvm_param *p)
 {
-	if (p->index >= HVM_NR_PARAMS || p->index >= sizeof(vm->hvm_params) / sizeof(vm->hvm_params[0]))
-		return -EINVAL;
 	switch (p->index) {
 	case HVM_PARAM_CALLBACK_IRQ: {
 		uint64_t type = p->value >> 56;
@@ -62,10 +65,10 @@ int64_t hc_hvm_op(struct vm *vm, int vcpu, const uint64_t a[6])
 			return rc;
 		if (p.domid != DOMID_SELF && p.domid != vm->domid)
 			return -ESRCH;
+		if (p.index >= HVM_NR_PARAMS)
+			return -EINVAL;
 		if (a[0] == HVMOP_set_param)
 			return set_param(vm, &p);
-		if (p.index >= HVM_NR_PARAMS || p.index >= sizeof(vm->hvm_params) / sizeof(vm->hvm_params[0]))
-			return -EINVAL;
 		pthread_mutex_lock(&vm->lock);
 		p.value = vm->hvm_params[p.index];
 		pthread_mutex_unlock(&vm->lock);
