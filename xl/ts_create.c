@@ -436,6 +436,16 @@ static int check_host(const struct domain_config *c)
 				break;
 		fclose(f);
 	}
+	/* The name is part of file names (the logs) and a field of the
+	 * monitor's space-separated info reply, so those characters would
+	 * reach outside the log directory or forge fields. */
+	for (const unsigned char *p = (const unsigned char *)c->name; *p; p++) {
+		if (*p == '/' || *p <= ' ' || *p == 0x7f) {
+			fprintf(stderr, "xl: domain name \"%s\": domus does not take '/', blanks or control characters in a name\n",
+				c->name);
+			return -EINVAL;
+		}
+	}
 	if (avail_kb && c->max_memkb > avail_kb) {
 		fprintf(stderr, "xl: domain %s needs %llu MiB of memory, the host has %llu MiB available\n",
 			c->name, (unsigned long long)(c->max_memkb >> 10), avail_kb >> 10);
