@@ -16,7 +16,7 @@
 enum cfg_sev { CFG_SEV_ERROR, CFG_SEV_WARNING };
 
 struct cfg_diag {
-	void (*emit)(void *opaque, enum cfg_sev sev, const char *line);
+	void (*emit)(void *opaque, enum cfg_sev sev, const char *line); /* NULL: counted only */
 	void *opaque;
 	unsigned errors, warnings;
 	unsigned max_errors; /* 0: no limit; after this many, further errors are counted only */
