@@ -189,7 +189,9 @@ int ts_dom_list(struct ts_dom **out, size_t *n)
 		unsigned long id = strtoul(e->d_name, &end, 10);
 		struct ts_dom d;
 
-		if (*end || end == e->d_name || id == 0 || id >= DOMID_FIRST_RESERVED)
+		/* only the names ts_dom_dir makes: "+3" or "03" would list
+		 * domain 3 twice */
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || *end || id >= DOMID_FIRST_RESERVED)
 			continue;
 		if (ts_dom_info((uint32_t)id, &d) < 0)
 			continue; /* being created, or its monitor is gone */
