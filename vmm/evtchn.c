@@ -177,7 +177,23 @@ static void reraise_if_pending(struct vm *vm, uint32_t port, uint32_t vcpu)
 	}
 }
 
-static int op_close(struct vm *vm, uint32_t port)
+/* KVM's Xen timer of vCPU target fires on port; port 0 stops it and hands
+ * the guest's timer hypercalls back to us (KVM answers them in kernel only
+ * while it has a port). */
+static int bind_timer(struct vm *vm, int vcpu, uint32_t target, uint32_t port)
+{
+	struct kvm_xen_vcpu_attr a = {
+		.type = KVM_XEN_VCPU_ATTR_TYPE_TIMER,
+		.u.timer = { .port = port, .priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL },
+	};
+
+	if (vm_set_vcpu_attr(vm, (int)target, &a, (int)target == vcpu) < 0)
+		return -EINVAL;
+	vm->vcpus[target].timer_port = port;
+	return 0;
+}
+
+static int op_close(struct vm *vm, int vcpu, uint32_t port)
 {
 	struct evtchn_table *t = &vm->evtchn;
 	uint64_t *pending;
@@ -200,21 +216,10 @@ static int op_close(struct vm *vm, uint32_t port)
 	if (pending)
 		__atomic_fetch_and(&pending[port / 64], ~(1ULL << (port % 64)), __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&t->lock);
-	if (timer_vcpu >= 0)
-		vm->vcpus[timer_vcpu].timer_port = 0;
-	return 0;
-}
-
-static int bind_timer(struct vm *vm, int vcpu, uint32_t target, uint32_t port)
-{
-	struct kvm_xen_vcpu_attr a = {
-		.type = KVM_XEN_VCPU_ATTR_TYPE_TIMER,
-		.u.timer = { .port = port, .priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL },
-	};
-
-	if (vm_set_vcpu_attr(vm, (int)target, &a, (int)target == vcpu) < 0)
-		return -EINVAL;
-	vm->vcpus[target].timer_port = port;
+	/* A closed port may be given out again: KVM must not keep firing the
+	 * timer on it. */
+	if (timer_vcpu >= 0 && vm->vcpus[timer_vcpu].timer_port == port)
+		bind_timer(vm, vcpu, (uint32_t)timer_vcpu, 0);
 	return 0;
 }
 
@@ -247,7 +252,7 @@ static int op_bind_virq(struct vm *vm, int vcpu, struct evtchn_bind_virq *b)
 	if (b->virq == VIRQ_TIMER) {
 		rc = bind_timer(vm, vcpu, b->vcpu, port);
 		if (rc < 0) {
-			op_close(vm, port);
+			op_close(vm, vcpu, port);
 			return rc;
 		}
 	}
@@ -393,7 +398,7 @@ static int op_unmask(struct vm *vm, uint32_t port)
 /* Uniform entry points for the op table; each receives its argument struct,
  * already copied in from the guest. */
 static int do_bind_virq(struct vm *vm, int vcpu, void *a) { return op_bind_virq(vm, vcpu, a); }
-static int do_close(struct vm *vm, int vcpu, void *a) { return op_close(vm, ((struct evtchn_close *)a)->port); }
+static int do_close(struct vm *vm, int vcpu, void *a) { return op_close(vm, vcpu, ((struct evtchn_close *)a)->port); }
 static int do_send(struct vm *vm, int vcpu, void *a) { return op_send(vm, ((struct evtchn_send *)a)->port); }
 static int do_status(struct vm *vm, int vcpu, void *a) { return op_status(vm, a); }
 static int do_alloc_unbound(struct vm *vm, int vcpu, void *a) { return op_alloc_unbound(vm, a); }
@@ -408,7 +413,7 @@ static int do_reset(struct vm *vm, int vcpu, void *a)
 	if (dom != DOMID_SELF && dom != vm->domid)
 		return -ESRCH;
 	for (uint32_t p = 1; p < EVTCHN_NR_PORTS; p++)
-		op_close(vm, p);
+		op_close(vm, vcpu, p);
 	return 0;
 }
 

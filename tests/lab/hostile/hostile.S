@@ -71,6 +71,14 @@ _start:
 	/* vcpu_info at frame 2^52, offset 0: that address would wrap to 0 */
 	movl $0, SCRATCH ; movl $0x100000, SCRATCH+4 ; movl $0, SCRATCH+8
 	HCALL_NAME(v3) ; mov $24, %eax ; mov $10, %ebx ; mov $0, %ecx ; mov $SCRATCH, %edx ; call hcall
+	/* VIRQ_TIMER bound, its port closed, then a one-shot timer: KVM must
+	 * no longer fire on that port, and the call fails for want of one */
+	movl $0, SCRATCH ; movl $0, SCRATCH+4
+	HCALL_NAME(t1) ; mov $32, %eax ; mov $1, %ebx ; mov $SCRATCH, %ecx ; call hcall
+	movl SCRATCH+8, %eax ; movl %eax, SCRATCH
+	HCALL_NAME(t2) ; mov $32, %eax ; mov $3, %ebx ; mov $SCRATCH, %ecx ; call hcall
+	movl $0, SCRATCH ; movl $0, SCRATCH+4 ; movl $0, SCRATCH+8 ; movl $0, SCRATCH+12
+	HCALL_NAME(t3) ; mov $24, %eax ; mov $8, %ebx ; mov $0, %ecx ; mov $SCRATCH, %edx ; call hcall
 	/* grant_table_op with 1000 operations; hvm_op param 10000 */
 	HCALL_NAME(g1) ; mov $20, %eax ; mov $6, %ebx ; mov $SCRATCH, %ecx ; mov $1000, %edx ; call hcall
 	movw $0x7ff0, SCRATCH ; movl $10000, SCRATCH+4 ; movl $1, SCRATCH+8 ; movl $0, SCRATCH+12
