@@ -12,26 +12,32 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* A listening Unix socket at path, mode 0600 (only root's tools). */
+/* A listening Unix socket at path, mode 0600 (only root's tools).  It is
+ * bound under a temporary name and renamed into place once it listens:
+ * clients (and xl starting the daemon) take the path's appearance as
+ * "ready", and a connect between bind() and listen() would be refused. */
 int sock_listen(const char *path, int type, int *ret_fd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = -1, r, rc = 0;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.%d", path, (int)getpid()) >=
+	    (int)sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(path);
+	unlink(sa.sun_path);
 	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	if (r == 0)
-		r = chmod(path, 0600);
+		r = chmod(sa.sun_path, 0600);
 	if (r == 0)
 		r = listen(fd, 128);
+	if (r == 0)
+		r = rename(sa.sun_path, path);
 	if (r < 0) {
 		rc = -errno;
+		unlink(sa.sun_path);
 		close(fd);
 		return rc;
 	}

@@ -55,6 +55,18 @@ static void stop(int sig)
 		unlink(getenv("XSD_PIDFILE"));
 }
 
+/* A handle on the running daemon; the test cannot go on without one. */
+static struct xs_handle *open_daemon(void)
+{
+	struct xs_handle *h = xs_open(0);
+
+	if (!h) {
+		fprintf(stderr, "restart: cannot connect to the daemon: %s\n", strerror(errno));
+		exit(1);
+	}
+	return h;
+}
+
 static char *read_node(struct xs_handle *h, const char *path)
 {
 	unsigned len;
@@ -152,7 +164,7 @@ int main(int argc, char **argv)
 	if (argc < 2 || !gsock || guest_init(&g, 5) < 0)
 		return 2;
 	start(argv[1]);
-	h = xs_open(0);
+	h = open_daemon();
 	CHECK(h && xs_write(h, XBT_NULL, "/r/a", "1", 1));
 	CHECK(xs_set_permissions(h, XBT_NULL, "/r/a", acl, 2));
 	CHECK(xs_mkdir(h, XBT_NULL, "/local/domain/5"));
@@ -171,7 +183,7 @@ int main(int argc, char **argv)
 	start_half(&g, "data/h1\0v1", 10, 4);
 	stop(SIGTERM);
 	start(argv[1]);
-	h = xs_open(0);
+	h = open_daemon();
 	CHECK(is(h, "/r/a", "1"));
 	got = xs_get_permissions(h, XBT_NULL, "/r/a", &n);
 	CHECK(got && n == 2 && got[1].id == 5 && got[1].perms == XS_PERM_READ);
@@ -195,7 +207,7 @@ int main(int argc, char **argv)
 	start_half(&g, "data/h2\0v2", 10, 7);
 	stop(SIGKILL);
 	start(argv[1]);
-	h = xs_open(0);
+	h = open_daemon();
 	CHECK(is(h, "/r/b", "acked"));
 	CHECK(is(h, "/local/domain/5/data/y", "1"));
 	CHECK(guest_handover(&g, gsock, XSD_RING_RECONNECT) == 0);
@@ -223,8 +235,8 @@ int main(int argc, char **argv)
 
 	/* 3. Upgrade in place (SIGUSR2): socket clients keep their connection
 	 * and watches; the monitor hands the ring over again. */
-	h = xs_open(0);
-	h2 = xs_open(0);
+	h = open_daemon();
+	h2 = open_daemon();
 	CHECK(h2 && xs_watch(h2, "/keep", "k"));
 	CHECK(socket_event(h2, ev, sizeof(ev)) == 0 && !strcmp(ev, "/keep"));
 	kill(daemon_pid, SIGUSR2);
