@@ -33,6 +33,24 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
+/* Never blocks: this runs on vCPU threads too, and a console client that
+ * stops reading (a paused terminal) must not stall the guest.  What the
+ * client's socket cannot take is dropped for it; the log keeps it all, as
+ * xenconsoled's log does when its client falls behind. */
+static void emit_client(struct console *c, const char *buf, size_t len)
+{
+	ssize_t n = send(c->client_fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		close(c->client_fd);
+		c->client_fd = -1;
+	} else if ((size_t)(n < 0 ? 0 : n) < len && !c->client_lagged) {
+		c->client_lagged = true;
+		log_warn(c->vm->name, "console client is not reading: output dropped for it "
+			 "(the console log keeps everything)");
+	}
+}
+
 /* Called from the console thread and, for console_io and port 0xE9, from
  * vCPU threads: one writer at a time, and client_fd closes under the lock. */
 static void emit(struct console *c, const char *buf, size_t len)
@@ -40,10 +58,8 @@ static void emit(struct console *c, const char *buf, size_t len)
 	pthread_mutex_lock(&c->out_lock);
 	write_all(c->log_fd, buf, len);
 	write_all(c->out_fd, buf, len);
-	if (c->client_fd >= 0 && send(c->client_fd, buf, len, MSG_NOSIGNAL) < 0) {
-		close(c->client_fd);
-		c->client_fd = -1;
-	}
+	if (c->client_fd >= 0)
+		emit_client(c, buf, len);
 	pthread_mutex_unlock(&c->out_lock);
 }
 
@@ -135,6 +151,7 @@ static void *console_main(void *arg)
 			} else if (fd >= 0) {
 				pthread_mutex_lock(&c->out_lock);
 				c->client_fd = fd;
+				c->client_lagged = false;
 				pthread_mutex_unlock(&c->out_lock);
 			}
 		}

@@ -5,6 +5,7 @@
 #define DOMUS_VMM_CONSOLE_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,7 @@ struct console {
 	int in_fd;      /* read input from this fd, -1: none */
 	int listen_fd;  /* Unix socket for "xl console", -1: none */
 	int client_fd;  /* the attached client, -1: none */
+	bool client_lagged; /* output to it was dropped (said once) */
 	pthread_mutex_t out_lock; /* output fds */
 	struct worker w;
 };

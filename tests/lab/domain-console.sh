@@ -1,6 +1,7 @@
 #!/bin/bash
 # xl create -c shows the guest's console until it ends; xl console carries
-# input to the guest's shell on hvc0 and its output back.
+# input to the guest's shell on hvc0 and its output back; a console client
+# that stops reading does not stall the guest.
 BUILD=$1; . "$(dirname "$0")/domlib.sh"
 out=$(timeout 180 "$XL" create -c "$(mkcfg con1 uname)" </dev/null 2>&1) || fail "xl create -c failed: $out"
 echo "$out" | grep -q "GUEST-UNAME $(cat "$FX/kernel-version")" || fail "xl create -c did not show the guest's output"
@@ -14,3 +15,14 @@ echo "$out" | grep -q "CONSOLE-42" || fail "no answer through xl console: $out"
 ok "xl console: the guest's shell answered CONSOLE-42"
 wait_gone con2 30 || fail "poweroff typed on the console did not end con2"
 ok "poweroff typed on the console ended the domain"
+cfg=$(mkcfg con3 flood)
+"$XL" create -p "$cfg" || fail "xl create -p con3 failed"
+id=$(domid_of con3)
+# A client that attaches and never reads (a paused terminal).
+socat -u EXEC:"sleep 600" "UNIX-CONNECT:${DOMUS_RUN_DIR:-/run/domus}/$id/console" & hold=$!
+sleep 1
+"$XL" unpause con3 || fail "xl unpause con3 failed"
+if ! wait_gone con3 240; then kill $hold 2>/dev/null; fail "a console client that does not read stalled the guest"; fi
+kill $hold 2>/dev/null; wait $hold 2>/dev/null
+grep -q "FLOOD-END" "$(conlog con3)" || fail "the console log lost the guest's output"
+ok "a console client that does not read: the guest printed 290 KiB and ended, the log has it all"
