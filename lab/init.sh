@@ -53,7 +53,21 @@ run_job() {
 	rm -f "$JOBS/$j.run" "$JOBS/$j.pid" "$JOBS/$j.kill"
 }
 
+# Heartbeat: the host side of "lab run" reads this file to tell a lab that
+# has stopped making progress (issue 10) from one that is merely busy.  It
+# carries the lab's uptime, so a gap in the lab's own clock shows too.
+heartbeat() {
+	n=0
+	while :; do
+		n=$((n + 1))
+		echo "$n $(cut -d' ' -f1 /proc/uptime)" >"$JOBS/heartbeat.tmp" &&
+			mv "$JOBS/heartbeat.tmp" "$JOBS/heartbeat"
+		sleep 1
+	done
+}
+
 agent() {
+	heartbeat &
 	touch "$JOBS/ready"
 	echo "LAB-READY uptime=$(cut -d' ' -f1 /proc/uptime)"
 	while :; do
