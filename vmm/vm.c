@@ -192,7 +192,7 @@ int vm_create(struct vm *vm, uint64_t ram_bytes, int nr_vcpus)
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->unpaused, NULL);
 	pthread_mutex_init(&vm->pm_lock, NULL);
-	evtchn_init(&vm->evtchn);
+	evtchn_init(&vm->evtchn, (uint16_t)vm->domid, (uint32_t)nr_vcpus);
 	for (int i = 0; i < GNTTAB_MAX_FRAMES; i++)
 		vm->gnttab.slot[i] = -1;
 	vm->guest_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(5, 10);
