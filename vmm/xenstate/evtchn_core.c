@@ -176,8 +176,12 @@ int evtchn_core_restore_port(struct evtchn_core *c, uint32_t port, const struct 
 		*why = "state is not unbound, interdomain, virq or ipi";
 	else if (p->vcpu >= c->nr_vcpus)
 		*why = "vCPU out of range";
-	else if (p->state == EVTCHNSTAT_virq && check_virq(c, p->virq, p->vcpu) < 0)
-		*why = "VIRQ out of range, global VIRQ off vCPU 0 or bound twice";
+	else if (p->state == EVTCHNSTAT_virq && p->virq >= NR_VIRQS)
+		*why = "VIRQ out of range";
+	/* A global VIRQ may have been moved off vCPU 0 by bind_vcpu, and bound
+	 * again on vCPU 0 after that: only a per-vCPU VIRQ is bound once. */
+	else if (p->state == EVTCHNSTAT_virq && virq_is_per_vcpu(p->virq) && virq_bound(c, p->virq, p->vcpu))
+		*why = "per-vCPU VIRQ bound twice on one vCPU";
 	else if (p->state != EVTCHNSTAT_virq && p->virq != 0)
 		*why = "VIRQ set on a port that is not a VIRQ";
 	else if (p->state != EVTCHNSTAT_interdomain && p->remote_port != 0)
