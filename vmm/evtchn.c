@@ -1,4 +1,7 @@
-/* event_channel_op (32) and the port table (xen-guest-abi.md §4). */
+/* event_channel_op (32): the port table's binding to KVM (xen-guest-abi.md
+ * §4).  The table and its rules are xenstate/evtchn_core.c; what happens
+ * here is what KVM and this process add to them: in-kernel delivery, the
+ * Domain-0 ends' eventfds, the VIRQ_TIMER hand-over, the pending bits. */
 #include "evtchn.h"
 
 #include <errno.h>
@@ -10,44 +13,23 @@
 #include "vm.h"
 #include "xen/hypercall.h"
 
-/* Per-vCPU VIRQs; every other VIRQ is global and binds on vCPU 0 only. */
-static int virq_is_per_vcpu(uint32_t virq)
-{
-	return virq == VIRQ_TIMER || virq == VIRQ_DEBUG || virq == VIRQ_XENOPROF || virq == VIRQ_XENPMU;
-}
-
-void evtchn_init(struct evtchn_table *t)
+void evtchn_init(struct evtchn_table *t, uint16_t domid, uint32_t nr_vcpus)
 {
 	pthread_mutex_init(&t->lock, NULL);
+	evtchn_core_init(&t->core, domid, nr_vcpus);
 	for (int i = 0; i < EVTCHN_NR_PORTS; i++) {
-		t->ports[i] = (struct evtchn_port){ .state = EVTCHNSTAT_closed, .notify_fd = -1 };
+		t->notify_fd[i] = -1;
+		t->kvm_registered[i] = 0;
 	}
-}
-
-/* Called with the table locked; port 0 is never valid. */
-static int alloc_port(struct evtchn_table *t, uint32_t *port)
-{
-	for (uint32_t p = 1; p < EVTCHN_NR_PORTS; p++) {
-		if (t->ports[p].state == EVTCHNSTAT_closed) {
-			*port = p;
-			return 0;
-		}
-	}
-	return -ENOSPC;
-}
-
-static struct evtchn_port *valid_port(struct evtchn_table *t, uint32_t port)
-{
-	if (port == 0 || port >= EVTCHN_NR_PORTS || t->ports[port].state == EVTCHNSTAT_closed)
-		return NULL;
-	return &t->ports[port];
 }
 
 /* Tell KVM to handle the guest's EVTCHNOP_send on this port in kernel: an IPI
  * loops back to the same port, an interdomain port signals the eventfd of
- * its Domain-0 end. */
-static int kvm_register(struct vm *vm, uint32_t port, struct evtchn_port *p)
+ * its Domain-0 end.  Called with the table locked. */
+static int kvm_register(struct vm *vm, uint32_t port)
 {
+	struct evtchn_table *t = &vm->evtchn;
+	const struct evtchn_port *p = &t->core.ports[port];
 	struct kvm_xen_hvm_attr a = { .type = KVM_XEN_ATTR_TYPE_EVTCHN };
 
 	a.u.evtchn.send_port = port;
@@ -56,31 +38,32 @@ static int kvm_register(struct vm *vm, uint32_t port, struct evtchn_port *p)
 		a.u.evtchn.deliver.port.port = port;
 		a.u.evtchn.deliver.port.vcpu = p->vcpu;
 		a.u.evtchn.deliver.port.priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL;
-	} else if (p->state == EVTCHNSTAT_interdomain && p->notify_fd >= 0) {
+	} else if (p->state == EVTCHNSTAT_interdomain && t->notify_fd[port] >= 0) {
 		a.u.evtchn.type = EVTCHNSTAT_interdomain;
 		a.u.evtchn.deliver.eventfd.port = 0;
-		a.u.evtchn.deliver.eventfd.fd = p->notify_fd;
+		a.u.evtchn.deliver.eventfd.fd = t->notify_fd[port];
 	} else {
 		return 0;
 	}
-	if (p->kvm_registered)
+	if (t->kvm_registered[port])
 		a.u.evtchn.flags = KVM_XEN_EVTCHN_UPDATE;
 	if (vm_set_xen_attr(vm, &a) < 0)
 		return -EINVAL;
-	p->kvm_registered = 1;
+	t->kvm_registered[port] = 1;
 	return 0;
 }
 
-static void kvm_unregister(struct vm *vm, uint32_t port, struct evtchn_port *p)
+static void kvm_unregister(struct vm *vm, uint32_t port)
 {
+	struct evtchn_table *t = &vm->evtchn;
 	struct kvm_xen_hvm_attr a = { .type = KVM_XEN_ATTR_TYPE_EVTCHN };
 
-	if (!p->kvm_registered)
+	if (!t->kvm_registered[port])
 		return;
 	a.u.evtchn.send_port = port;
 	a.u.evtchn.flags = KVM_XEN_EVTCHN_DEASSIGN;
 	vm_set_xen_attr(vm, &a);
-	p->kvm_registered = 0;
+	t->kvm_registered[port] = 0;
 }
 
 int evtchn_sync_kvm(struct vm *vm)
@@ -90,8 +73,8 @@ int evtchn_sync_kvm(struct vm *vm)
 
 	pthread_mutex_lock(&t->lock);
 	for (uint32_t p = 1; p < EVTCHN_NR_PORTS && rc == 0; p++) {
-		if (t->ports[p].state != EVTCHNSTAT_closed && !t->ports[p].kvm_registered)
-			rc = kvm_register(vm, p, &t->ports[p]);
+		if (t->core.ports[p].state != EVTCHNSTAT_closed && !t->kvm_registered[p])
+			rc = kvm_register(vm, p);
 	}
 	pthread_mutex_unlock(&t->lock);
 	return rc;
@@ -115,15 +98,10 @@ static int deliver(struct vm *vm, uint32_t port, uint32_t vcpu)
  * range or a closed one. */
 static int bound_vcpu(struct evtchn_table *t, uint32_t port, uint32_t *vcpu)
 {
-	struct evtchn_port *p;
-	int rc = -EINVAL;
+	int rc;
 
 	pthread_mutex_lock(&t->lock);
-	p = valid_port(t, port);
-	if (p) {
-		*vcpu = p->vcpu;
-		rc = 0;
-	}
+	rc = evtchn_core_bound_vcpu(&t->core, port, vcpu);
 	pthread_mutex_unlock(&t->lock);
 	return rc;
 }
@@ -142,12 +120,26 @@ int evtchn_alloc_interdomain(struct vm *vm, uint16_t remote_dom, int notify_fd, 
 	int rc;
 
 	pthread_mutex_lock(&t->lock);
-	rc = alloc_port(t, port);
+	rc = evtchn_core_alloc_interdomain(&t->core, remote_dom, port);
 	if (rc == 0) {
-		t->ports[*port] = (struct evtchn_port){
-			.state = EVTCHNSTAT_interdomain, .remote_dom = remote_dom, .notify_fd = notify_fd,
-		};
-		rc = kvm_register(vm, *port, &t->ports[*port]);
+		t->notify_fd[*port] = notify_fd;
+		rc = kvm_register(vm, *port);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+int evtchn_attach_notify(struct vm *vm, uint32_t port, int notify_fd)
+{
+	struct evtchn_table *t = &vm->evtchn;
+	const struct evtchn_port *p;
+	int rc = -EINVAL;
+
+	pthread_mutex_lock(&t->lock);
+	p = evtchn_core_port(&t->core, port);
+	if (p && p->state == EVTCHNSTAT_interdomain && t->notify_fd[port] < 0) {
+		t->notify_fd[port] = notify_fd;
+		rc = kvm_register(vm, port);
 	}
 	pthread_mutex_unlock(&t->lock);
 	return rc;
@@ -179,7 +171,7 @@ static void reraise_if_pending(struct vm *vm, uint32_t port, uint32_t vcpu)
 
 /* KVM's Xen timer of vCPU target fires on port; port 0 stops it and hands
  * the guest's timer hypercalls back to us (KVM answers them in kernel only
- * while it has a port). */
+ * while it has a port).  vcpu is the calling vCPU, -1 for none. */
 static int bind_timer(struct vm *vm, int vcpu, uint32_t target, uint32_t port)
 {
 	struct kvm_xen_vcpu_attr a = {
@@ -193,23 +185,47 @@ static int bind_timer(struct vm *vm, int vcpu, uint32_t target, uint32_t port)
 	return 0;
 }
 
+int evtchn_post_load(struct vm *vm)
+{
+	struct evtchn_table *t = &vm->evtchn;
+	uint32_t timer_port[VMM_MAX_VCPUS] = { 0 };
+	int rc;
+
+	pthread_mutex_lock(&t->lock);
+	for (uint32_t p = 1; p < EVTCHN_NR_PORTS; p++) {
+		const struct evtchn_port *e = &t->core.ports[p];
+
+		t->kvm_registered[p] = 0;
+		t->notify_fd[p] = -1;
+		if (e->state == EVTCHNSTAT_virq && e->virq == VIRQ_TIMER && e->vcpu < VMM_MAX_VCPUS)
+			timer_port[e->vcpu] = p;
+	}
+	pthread_mutex_unlock(&t->lock);
+	rc = evtchn_sync_kvm(vm);
+	for (int i = 0; i < vm->nr_vcpus && rc == 0; i++) {
+		if (timer_port[i])
+			rc = bind_timer(vm, -1, (uint32_t)i, timer_port[i]);
+	}
+	return rc;
+}
+
 static int op_close(struct vm *vm, int vcpu, uint32_t port)
 {
 	struct evtchn_table *t = &vm->evtchn;
+	struct evtchn_port was;
 	uint64_t *pending;
-	struct evtchn_port *p;
 	int timer_vcpu = -1;
 
 	pthread_mutex_lock(&t->lock);
-	p = valid_port(t, port);
-	if (!p) {
+	if (!evtchn_core_port(&t->core, port)) {
 		pthread_mutex_unlock(&t->lock);
 		return -EINVAL;
 	}
-	kvm_unregister(vm, port, p);
-	if (p->state == EVTCHNSTAT_virq && p->virq == VIRQ_TIMER)
-		timer_vcpu = (int)p->vcpu;
-	*p = (struct evtchn_port){ .state = EVTCHNSTAT_closed, .notify_fd = -1 };
+	kvm_unregister(vm, port);
+	evtchn_core_close(&t->core, port, &was);
+	t->notify_fd[port] = -1;
+	if (was.state == EVTCHNSTAT_virq && was.virq == VIRQ_TIMER)
+		timer_vcpu = (int)was.vcpu;
 	/* A stale pending bit would fire on the next bind of this port
 	 * (QEMU xen_evtchn.c free_port). */
 	pending = shinfo_words(vm, offsetof(struct shared_info, evtchn_pending));
@@ -229,23 +245,8 @@ static int op_bind_virq(struct vm *vm, int vcpu, struct evtchn_bind_virq *b)
 	uint32_t port;
 	int rc;
 
-	if (b->virq >= NR_VIRQS || b->vcpu >= (uint32_t)vm->nr_vcpus)
-		return -EINVAL;
-	if (!virq_is_per_vcpu(b->virq) && b->vcpu != 0)
-		return -EINVAL;
 	pthread_mutex_lock(&t->lock);
-	for (uint32_t p = 1; p < EVTCHN_NR_PORTS; p++) {
-		if (t->ports[p].state == EVTCHNSTAT_virq && t->ports[p].virq == b->virq &&
-		    t->ports[p].vcpu == b->vcpu) {
-			pthread_mutex_unlock(&t->lock);
-			return -EEXIST;
-		}
-	}
-	rc = alloc_port(t, &port);
-	if (rc == 0)
-		t->ports[port] = (struct evtchn_port){
-			.state = EVTCHNSTAT_virq, .virq = b->virq, .vcpu = b->vcpu, .notify_fd = -1,
-		};
+	rc = evtchn_core_bind_virq(&t->core, b->virq, b->vcpu, &port);
 	pthread_mutex_unlock(&t->lock);
 	if (rc < 0)
 		return rc;
@@ -263,18 +264,16 @@ static int op_bind_virq(struct vm *vm, int vcpu, struct evtchn_bind_virq *b)
 static int op_bind_ipi(struct vm *vm, struct evtchn_bind_ipi *b)
 {
 	struct evtchn_table *t = &vm->evtchn;
+	struct evtchn_port was;
 	uint32_t port;
 	int rc;
 
-	if (b->vcpu >= (uint32_t)vm->nr_vcpus)
-		return -ENOENT;
 	pthread_mutex_lock(&t->lock);
-	rc = alloc_port(t, &port);
+	rc = evtchn_core_bind_ipi(&t->core, b->vcpu, &port);
 	if (rc == 0) {
-		t->ports[port] = (struct evtchn_port){ .state = EVTCHNSTAT_ipi, .vcpu = b->vcpu, .notify_fd = -1 };
-		rc = kvm_register(vm, port, &t->ports[port]);
+		rc = kvm_register(vm, port);
 		if (rc < 0)
-			t->ports[port].state = EVTCHNSTAT_closed;
+			evtchn_core_close(&t->core, port, &was);
 	}
 	pthread_mutex_unlock(&t->lock);
 	if (rc == 0)
@@ -288,14 +287,8 @@ static int op_alloc_unbound(struct vm *vm, struct evtchn_alloc_unbound *a)
 	uint32_t port;
 	int rc;
 
-	if (a->dom != DOMID_SELF && a->dom != vm->domid)
-		return -EPERM;
 	pthread_mutex_lock(&t->lock);
-	rc = alloc_port(t, &port);
-	if (rc == 0)
-		t->ports[port] = (struct evtchn_port){
-			.state = EVTCHNSTAT_unbound, .remote_dom = a->remote_dom, .notify_fd = -1,
-		};
+	rc = evtchn_core_alloc_unbound(&t->core, a->dom, a->remote_dom, &port);
 	pthread_mutex_unlock(&t->lock);
 	if (rc == 0)
 		a->port = port;
@@ -305,29 +298,19 @@ static int op_alloc_unbound(struct vm *vm, struct evtchn_alloc_unbound *a)
 static int op_send(struct vm *vm, uint32_t port)
 {
 	struct evtchn_table *t = &vm->evtchn;
-	struct evtchn_port *p;
-	uint32_t vcpu = 0;
-	int fd = -1, ipi = 0;
+	struct evtchn_port p;
 	uint64_t one = 1;
+	int fd = -1, rc;
 
 	pthread_mutex_lock(&t->lock);
-	p = valid_port(t, port);
-	if (!p) {
-		pthread_mutex_unlock(&t->lock);
-		return -EINVAL;
-	}
-	if (p->state == EVTCHNSTAT_ipi) {
-		ipi = 1;
-		vcpu = p->vcpu;
-	} else if (p->state == EVTCHNSTAT_interdomain) {
-		fd = p->notify_fd;
-	} else if (p->state != EVTCHNSTAT_unbound) {
-		pthread_mutex_unlock(&t->lock);
-		return -EINVAL; /* VIRQs are raised by Xen, not sent */
-	}
+	rc = evtchn_core_send(&t->core, port, &p);
+	if (rc == 0 && p.state == EVTCHNSTAT_interdomain)
+		fd = t->notify_fd[port];
 	pthread_mutex_unlock(&t->lock);
-	if (ipi)
-		deliver(vm, port, vcpu);
+	if (rc < 0)
+		return rc;
+	if (p.state == EVTCHNSTAT_ipi)
+		deliver(vm, port, p.vcpu);
 	else if (fd >= 0 && write(fd, &one, sizeof(one)) < 0)
 		log_debug(vm->name, "port %u: notify failed", port); /* a full eventfd still says "look" */
 	return 0; /* an unbound port drops the event, as Xen does */
@@ -336,45 +319,21 @@ static int op_send(struct vm *vm, uint32_t port)
 static int op_status(struct vm *vm, struct evtchn_status *s)
 {
 	struct evtchn_table *t = &vm->evtchn;
-	struct evtchn_port *p;
+	int rc;
 
-	if (s->dom != DOMID_SELF && s->dom != vm->domid)
-		return -ESRCH;
-	if (s->port == 0 || s->port >= EVTCHN_NR_PORTS)
-		return -EINVAL;
 	pthread_mutex_lock(&t->lock);
-	p = &t->ports[s->port];
-	s->status = p->state;
-	s->vcpu = p->vcpu;
-	memset(&s->u, 0, sizeof(s->u));
-	if (p->state == EVTCHNSTAT_unbound) {
-		s->u.unbound.dom = p->remote_dom;
-	} else if (p->state == EVTCHNSTAT_interdomain) {
-		s->u.interdomain.dom = p->remote_dom;
-		s->u.interdomain.port = p->remote_port;
-	} else if (p->state == EVTCHNSTAT_virq) {
-		s->u.virq = p->virq;
-	}
+	rc = evtchn_core_status(&t->core, s);
 	pthread_mutex_unlock(&t->lock);
-	return 0;
+	return rc;
 }
 
 static int op_bind_vcpu(struct vm *vm, struct evtchn_bind_vcpu *b)
 {
 	struct evtchn_table *t = &vm->evtchn;
-	struct evtchn_port *p;
-	int rc = 0;
+	int rc;
 
-	if (b->vcpu >= (uint32_t)vm->nr_vcpus)
-		return -ENOENT;
 	pthread_mutex_lock(&t->lock);
-	p = valid_port(t, b->port);
-	if (!p)
-		rc = -EINVAL;
-	else if (p->state == EVTCHNSTAT_ipi || (p->state == EVTCHNSTAT_virq && virq_is_per_vcpu(p->virq)))
-		rc = -EINVAL;
-	else
-		p->vcpu = b->vcpu;
+	rc = evtchn_core_bind_vcpu(&t->core, b->port, b->vcpu);
 	pthread_mutex_unlock(&t->lock);
 	if (rc == 0)
 		reraise_if_pending(vm, b->port, b->vcpu);
@@ -410,7 +369,8 @@ static int do_reset(struct vm *vm, int vcpu, void *a)
 {
 	domid_t dom = ((struct evtchn_reset *)a)->dom;
 
-	if (dom != DOMID_SELF && dom != vm->domid)
+	/* The table's domid never changes: no lock needed to read it. */
+	if (!evtchn_core_is_self(&vm->evtchn.core, dom))
 		return -ESRCH;
 	for (uint32_t p = 1; p < EVTCHN_NR_PORTS; p++)
 		op_close(vm, vcpu, p);
@@ -434,7 +394,6 @@ static const struct {
 	[EVTCHNOP_unmask] = { do_unmask, sizeof(struct evtchn_unmask), 0 },
 	[EVTCHNOP_reset] = { do_reset, sizeof(struct evtchn_reset), 0 },
 };
-
 int evtchn_hypercall(struct vm *vm, int vcpu, uint64_t cmd, uint64_t arg)
 {
 	union {

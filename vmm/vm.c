@@ -192,9 +192,8 @@ int vm_create(struct vm *vm, uint64_t ram_bytes, int nr_vcpus)
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->unpaused, NULL);
 	pthread_mutex_init(&vm->pm_lock, NULL);
-	evtchn_init(&vm->evtchn);
-	for (int i = 0; i < GNTTAB_MAX_FRAMES; i++)
-		vm->gnttab.slot[i] = -1;
+	evtchn_init(&vm->evtchn, (uint16_t)vm->domid, (uint32_t)nr_vcpus);
+	gnttab_init(&vm->gnttab);
 	vm->guest_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(5, 10);
 	if (nr_vcpus < 1 || nr_vcpus > VMM_MAX_VCPUS)
 		return -EINVAL;
@@ -252,6 +251,7 @@ int vm_create(struct vm *vm, uint64_t ram_bytes, int nr_vcpus)
 	vm->mem.high_size = ram_bytes - vm->mem.low_size;
 	vm->special = vm->mem.hva + special_off;
 	vm->grant_frames = vm->mem.hva + grant_off;
+	vm->gnttab.core.frames = vm->grant_frames;
 	rc = vm_map_slot(vm, 0, 0, vm->mem.low_size, vm->mem.hva);
 	if (rc == 0 && vm->mem.high_size)
 		rc = vm_map_slot(vm, 1, LAYOUT_HIGH_BASE, vm->mem.high_size, vm->mem.hva + vm->mem.low_size);
@@ -288,5 +288,6 @@ void vm_destroy(struct vm *vm)
 	if (vm->mem.hva)
 		munmap(vm->mem.hva, vm->mem.ram_size + (LAYOUT_SPECIAL_PAGES + GNTTAB_MAX_FRAMES) * 4096);
 	vm->mem.hva = NULL;
+	gnttab_fini(&vm->gnttab);
 	close_fds(fds, sizeof(fds) / sizeof(fds[0]));
 }

@@ -1,6 +1,7 @@
 /* One domain's monitor state: the KVM VM, its vCPUs, guest memory and the Xen
  * state the hypervisor would keep for it (event channels, grant table, HVM
- * params).  Lock order, outermost first: vm->lock, evtchn->lock, vcpu->work_lock. */
+ * params).  Lock order, outermost first: vm->lock, evtchn->lock, gnttab->lock,
+ * vcpu->work_lock. */
 #ifndef DOMUS_VMM_VM_H
 #define DOMUS_VMM_VM_H
 

@@ -1,0 +1,40 @@
+/* Save and load of one domain's Xen state (docs/vmm-state.md): the
+ * event-channel table, the grant table's size and frame placement, the HVM
+ * params and where shared_info is, as records of the save stream
+ * (domus/stream.h).  Plain data in, plain data out: binding what was loaded
+ * to KVM is the caller's post-load step (xenstate_bind.c). */
+#ifndef DOMUS_VMM_XENSTATE_XENSTATE_H
+#define DOMUS_VMM_XENSTATE_XENSTATE_H
+
+#include <stdint.h>
+
+#include "domus/stream.h"
+#include "guest_mem.h"
+#include "xenstate/evtchn_core.h"
+#include "xenstate/gnttab_core.h"
+
+/* HVM params saved: every index Xen defines. */
+#define XENSTATE_NR_PARAMS HVM_NR_PARAMS
+
+/* Where one domain keeps each part; the caller holds whatever locks guard
+ * them while a save or load runs (the domain is paused). */
+struct xenstate {
+	struct evtchn_core *evtchn;
+	struct gnttab_core *gnttab;
+	uint64_t *hvm_params;       /* XENSTATE_NR_PARAMS of them */
+	uint64_t *shared_info_gpa;  /* 0: not placed */
+	const struct guest_mem *mem; /* the RAM loaded addresses are checked against */
+};
+
+/* Append the records of every part to w (header and end are the caller's).
+ * -EBUSY while a back end holds a grant: its mapping would not survive the
+ * save, so back ends unmap when they quiesce. */
+int xenstate_save(const struct xenstate *x, struct stream_writer *w);
+
+/* Read records from r up to the end record (r's header already read) and
+ * load them: each part's record exactly once.  All or nothing: on any error
+ * nothing in x changes, and stream_error(r) says which record was wrong
+ * and why.  -EBADMSG for a bad stream, -EBUSY as for save. */
+int xenstate_load(struct xenstate *x, struct stream_reader *r);
+
+#endif
