@@ -28,7 +28,7 @@
 #include <xenstore.h>
 #include <xen/xen.h> /* DOMID_FIRST_RESERVED */
 
-#include "../vmm/layout.h"
+#include "domus/guest_layout.h"
 
 /* The monitor's exit status (domus-vmm main.c). */
 enum { VMM_POWEROFF = 0, VMM_FAILED = 1, VMM_REBOOT = 2, VMM_CRASH = 3, VMM_DESTROYED = 4 };
