@@ -340,8 +340,10 @@ int ctl_recv(int sock, struct ctl_msg *m, char *why, size_t wl)
 int ctl_call(int sock, const struct ctl_msg *req, struct ctl_msg *rep, int timeout_ms, char *why, size_t wl)
 {
 	struct pollfd p = { .fd = sock, .events = POLLIN };
-	int rc = ctl_send(sock, req, why, wl);
+	int rc;
 
+	msg_clear(rep); /* holds no descriptor whatever happens */
+	rc = ctl_send(sock, req, why, wl);
 	if (rc < 0)
 		return rc;
 	while ((rc = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)

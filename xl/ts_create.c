@@ -355,7 +355,7 @@ static int boot_once(struct sup *s, struct xs_handle *xs)
 		report(s, "error xenstored refused to introduce domain %u: %s", domid, strerror(errno));
 		goto kill;
 	}
-	if (!s->paused && ts_control(domid, "unpause", NULL, 0) < 0) {
+	if (!s->paused && ts_control(domid, CTL_UNPAUSE) < 0) {
 		report(s, "error cannot unpause domain %u", domid);
 		goto kill;
 	}

@@ -137,7 +137,8 @@ int ctl_send(int sock, const struct ctl_msg *m, char *why, size_t whylen);
 int ctl_recv(int sock, struct ctl_msg *m, char *why, size_t whylen);
 /* One request and its reply, waiting at most timeout_ms for it.  0 with rep
  * the reply of req's type; a CTL_ERROR reply returns its err with its text in
- * why; a reply that is not to this request is -EPROTO. */
+ * why; a reply that is not to this request is -EPROTO.  rep holds no
+ * descriptor unless it returns 0. */
 int ctl_call(int sock, const struct ctl_msg *req, struct ctl_msg *rep, int timeout_ms, char *why, size_t whylen);
 
 #endif
