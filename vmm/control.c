@@ -1,17 +1,16 @@
-/* The control socket (see control.h). */
+/* The control socket (see control.h): the requests bound to this VM. */
 #include "control.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "domus/log.h"
+#include "control_srv.h"
 #include "vm.h"
 #include "xen/xen_abi.h"
 
@@ -52,49 +51,59 @@ static char run_state(struct vm *vm)
 	return 'b';
 }
 
-static void handle(struct control *c, int fd)
+static int op_info(void *ctx, struct ctl_msg *req, struct ctl_msg *rep, char *why, size_t wl)
 {
+	struct control *c = ctx;
 	struct vm *vm = c->vm;
-	char req[CONTROL_MSG_MAX + 1], rep[CONTROL_MSG_MAX];
-	ssize_t n = recv(fd, req, CONTROL_MSG_MAX, 0);
+	struct ctl_info *i = &rep->u.info;
 
-	if (n <= 0)
-		return;
-	req[n] = '\0';
-	if (n > 0 && req[n - 1] == '\n')
-		req[n - 1] = '\0';
-	if (strcmp(req, "info") == 0) {
-		uint64_t exits[3] = { 0 };
-
-		for (int i = 0; i < vm->nr_vcpus; i++) {
-			exits[0] += vm->vcpus[i].hypercalls;
-			exits[1] += vm->vcpus[i].io_exits;
-			exits[2] += vm->vcpus[i].mmio_exits;
-		}
-		snprintf(rep, sizeof(rep),
-			 "ok name=%s domid=%u uuid=%s mem_kb=%llu maxmem_kb=%llu vcpus=%d state=%c cpu_ns=%llu start=%lld "
-			 "store_port=%llu console_port=%llu first_entry_ns=%llu exits=%llu/%llu/%llu",
-			 vm->name, vm->domid, c->uuid ? c->uuid : "-", (unsigned long long)(vm->mem.ram_size >> 10),
-			 (unsigned long long)(vm->mem.ram_size >> 10), vm->nr_vcpus, run_state(vm),
-			 (unsigned long long)vcpu_cpu_ns(vm), (long long)c->start,
-			 (unsigned long long)vm->hvm_params[HVM_PARAM_STORE_EVTCHN],
-			 (unsigned long long)vm->hvm_params[HVM_PARAM_CONSOLE_EVTCHN],
-			 (unsigned long long)atomic_load(&vm->first_entry_ns), (unsigned long long)exits[0],
-			 (unsigned long long)exits[1], (unsigned long long)exits[2]);
-	} else if (strcmp(req, "pause") == 0) {
-		vm_pause(vm, true);
-		strcpy(rep, "ok");
-	} else if (strcmp(req, "unpause") == 0) {
-		vm_pause(vm, false);
-		strcpy(rep, "ok");
-	} else if (strcmp(req, "destroy") == 0) {
-		vm_request_exit(vm, VM_DESTROYED);
-		strcpy(rep, "ok");
-	} else {
-		snprintf(rep, sizeof(rep), "error unknown request (expected info, pause, unpause or destroy)");
+	snprintf(i->name, sizeof(i->name), "%s", vm->name);
+	snprintf(i->uuid, sizeof(i->uuid), "%s", c->uuid ? c->uuid : "-");
+	i->domid = vm->domid;
+	i->vcpus = (uint32_t)vm->nr_vcpus;
+	i->mem_kb = i->maxmem_kb = vm->mem.ram_size >> 10;
+	i->cpu_ns = vcpu_cpu_ns(vm);
+	i->start = c->start;
+	i->first_entry_ns = atomic_load(&vm->first_entry_ns);
+	for (int n = 0; n < vm->nr_vcpus; n++) {
+		i->hypercalls += vm->vcpus[n].hypercalls;
+		i->io_exits += vm->vcpus[n].io_exits;
+		i->mmio_exits += vm->vcpus[n].mmio_exits;
 	}
-	send(fd, rep, strlen(rep), MSG_NOSIGNAL);
+	i->store_port = (uint32_t)vm->hvm_params[HVM_PARAM_STORE_EVTCHN];
+	i->console_port = (uint32_t)vm->hvm_params[HVM_PARAM_CONSOLE_EVTCHN];
+	i->state = (uint8_t)run_state(vm);
+	rep->hdr.len = sizeof(*i);
+	return 0;
 }
+
+static int op_pause(void *ctx, struct ctl_msg *req, struct ctl_msg *rep, char *why, size_t wl)
+{
+	vm_pause(((struct control *)ctx)->vm, true);
+	return 0;
+}
+
+static int op_unpause(void *ctx, struct ctl_msg *req, struct ctl_msg *rep, char *why, size_t wl)
+{
+	vm_pause(((struct control *)ctx)->vm, false);
+	return 0;
+}
+
+/* Answered before the monitor exits: main() stops this thread only after
+ * the vCPUs have gone, and the reply is sent by then. */
+static int op_destroy(void *ctx, struct ctl_msg *req, struct ctl_msg *rep, char *why, size_t wl)
+{
+	vm_request_exit(((struct control *)ctx)->vm, VM_DESTROYED);
+	return 0;
+}
+
+static control_op_fn *const vm_op_fns[CTL_TYPE_END] = {
+	[CTL_INFO] = op_info,
+	[CTL_PAUSE] = op_pause,
+	[CTL_UNPAUSE] = op_unpause,
+	[CTL_DESTROY] = op_destroy,
+};
+static const struct control_ops vm_ops = { vm_op_fns, CTL_TYPE_END };
 
 static void *control_main(void *arg)
 {
@@ -114,13 +123,7 @@ static void *control_main(void *arg)
 		if (fd < 0)
 			continue;
 		/* A client gets 2 s to ask; it cannot hold the domain's control. */
-		struct pollfd q = { .fd = fd, .events = POLLIN };
-		while (poll(&q, 1, 2000) == 1 && (q.revents & POLLIN)) {
-			char peek;
-			if (recv(fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
-				break;
-			handle(c, fd);
-		}
+		control_serve(fd, &vm_ops, c, c->w.stop_fd, 2000);
 		close(fd);
 	}
 	return NULL;

@@ -2,14 +2,13 @@
  * to this monitor (the role of Xen's domctl hypercalls; the set of live
  * control sockets is the host's domain table).
  *
- * SOCK_SEQPACKET, one request per message, one reply per request, text:
- *   info     -> "ok name=N domid=D uuid=U mem_kb=K maxmem_kb=M vcpus=V
- *                state=S cpu_ns=T start=EPOCH store_port=P console_port=P
- *                first_entry_ns=N exits=HYPERCALLS/IO/MMIO"
- *                (S: r b p, as xl list)
- *   pause    -> "ok"            unpause -> "ok"
- *   destroy  -> "ok"            (the monitor exits, status 4)
- * Errors are "error TEXT".  Requests are at most CONTROL_MSG_MAX bytes. */
+ * SOCK_SEQPACKET, the typed protocol of lib/include/domus/ctl_proto.h
+ * (docs/control-protocol.md): one request per message, one reply per
+ * request, every message checked against the table of types.  This monitor
+ * serves info (struct ctl_info), pause, unpause and destroy (after which it
+ * exits with VMM_EXIT_DESTROYED); any other type is answered with a
+ * CTL_ERROR reply naming it.  control_srv.c does the receiving, checking and
+ * answering; this file binds the requests to the VM. */
 #ifndef DOMUS_VMM_CONTROL_H
 #define DOMUS_VMM_CONTROL_H
 
@@ -17,8 +16,6 @@
 #include <time.h>
 
 #include "worker.h"
-
-#define CONTROL_MSG_MAX 512
 
 struct vm;
 

@@ -13,12 +13,14 @@
  *                 0xFEFFC000 xenstore ring, 0xFEFFF000 console ring
  *   0x100000000 RAM (high), when RAM does not fit below the hole
  *
- * The special pages are monitor pages, not allocatable RAM (xen-guest-abi.md
- * §10.12), so they sit in their own memslot outside the RAM region.
+ * The special pages are shared with the toolstack, which names their frames
+ * in xenstore: lib/include/domus/guest_layout.h defines them.
  * Grant-table frames are placed by the guest itself (XENMEM_add_to_physmap)
  * in unpopulated space above RAM. */
 #ifndef DOMUS_VMM_LAYOUT_H
 #define DOMUS_VMM_LAYOUT_H
+
+#include "domus/guest_layout.h"
 
 #define LAYOUT_PAGE 0x1000ULL
 #define LAYOUT_BOOT_INFO 0x6000ULL   /* hvm_start_info (56 B), modlist at +0x40, memmap at +0x100 */
@@ -30,9 +32,5 @@
 #define LAYOUT_INITRD_MAX 0x40000000ULL /* start info and initrd below 1 GiB (init_pvh_bootparams) */
 #define LAYOUT_LOW_MAX 0xF0000000ULL   /* RAM below the 32-bit hole ends here */
 #define LAYOUT_HIGH_BASE 0x100000000ULL
-#define LAYOUT_SPECIAL_BASE 0xFEFF8000ULL /* 8 pages, xg_dom_x86.c special PFNs 0xfeff8.. */
-#define LAYOUT_SPECIAL_PAGES 8
-#define LAYOUT_XENSTORE_PFN 0xFEFFCULL
-#define LAYOUT_CONSOLE_PFN 0xFEFFFULL
 
 #endif

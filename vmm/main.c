@@ -2,8 +2,9 @@
  *
  * Started by xl (one process per guest), it creates the KVM VM, loads the
  * kernel for a PVH boot, serves the guest's hypercalls and its console, and
- * exits when the domain ends.  Its exit status tells xl why:
- *   0 powered off, 2 rebooted, 3 crashed, 1 failed. */
+ * exits when the domain ends.  Its exit status tells xl why
+ * (domus/vmm_exit.h): 0 powered off, 2 rebooted, 3 crashed, 4 destroyed,
+ * 1 failed. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include "control.h"
 #include "xs_link.h"
 #include "domus/log.h"
+#include "domus/vmm_exit.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "xen/xen_abi.h"
@@ -169,12 +171,9 @@ static void report_ready(int fd, const char *msg)
 	close(fd);
 }
 
-static const char *const exit_words[] = {
-	[VM_POWEROFF] = "powered off", [VM_REBOOT] = "rebooted", [VM_CRASH] = "crashed",
-	[VM_ERROR] = "failed", [VM_DESTROYED] = "destroyed",
-};
 static const int exit_status[] = {
-	[VM_POWEROFF] = 0, [VM_REBOOT] = 2, [VM_CRASH] = 3, [VM_ERROR] = 1, [VM_DESTROYED] = 4,
+	[VM_POWEROFF] = VMM_EXIT_POWEROFF, [VM_REBOOT] = VMM_EXIT_REBOOT, [VM_CRASH] = VMM_EXIT_CRASH,
+	[VM_ERROR] = VMM_EXIT_FAILED,	   [VM_DESTROYED] = VMM_EXIT_DESTROYED,
 };
 
 int main(int argc, char **argv)
@@ -189,7 +188,7 @@ int main(int argc, char **argv)
 	char err[512] = "", path[256], con_path[256], xsbuf[256];
 	const char *xsock;
 	uint64_t v;
-	int rc, status = 1;
+	int rc, status = VMM_EXIT_FAILED;
 
 	log_init(argv[0], LOG_INFO, NULL);
 	if (parse_options(argc, argv, &o) < 0)
@@ -256,8 +255,8 @@ int main(int argc, char **argv)
 	vcpu_join_threads(&vm);
 	rc = atomic_load(&vm.exit_reason);
 	if (rc >= VM_POWEROFF && rc <= VM_DESTROYED) {
-		log_info(o.name, "domain %s", exit_words[rc]);
 		status = exit_status[rc];
+		log_info(o.name, "domain %s", vmm_exit_word(status));
 	}
 out:
 	if (err[0]) {

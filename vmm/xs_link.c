@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../xenstored/ring_proto.h"
+#include "domus/ring_proto.h"
 #include "domus/log.h"
 #include "vm.h"
 #include "xen/xen_abi.h"

@@ -1,5 +1,5 @@
 /* Guest rings: a domain's struct xenstore_domain_interface (xs_wire.h),
- * mapped from the memfd its monitor hands over (ring_proto.h), served
+ * mapped from the memfd its monitor hands over (domus/ring_proto.h), served
  * directly.  The guest is hostile: indexes are read once per pass, checked
  * (prod - cons never above the ring size, as Xen's domain.c check_indexes),
  * data is copied out before it is parsed, each pass takes a bounded number of
@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "persist.h"
-#include "ring_proto.h"
+#include "domus/ring_proto.h"
 
 /* Bytes taken from one ring per loop pass: two maximal messages. */
 #define RING_BUDGET (2 * (XENSTORE_PAYLOAD_MAX + sizeof(struct xsd_sockmsg)))

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cfg/domcfg.h"
+#include "domus/ctl_proto.h"
 
 struct xs_handle;
 struct xl_ctx;
@@ -38,8 +39,12 @@ int ts_dom_socket(uint32_t domid, const char *name, struct sockaddr_un *sa);
  * tree's layout, or on PATH; DOMUS_VMM / DOMUS_XENSTORED override. */
 int ts_find_program(const char *name, const char *env, char *buf, size_t len);
 
-/* One request to a domain's monitor; rep gets the reply without "ok ". */
-int ts_control(uint32_t domid, const char *req, char *rep, size_t replen);
+/* One request to a domain's monitor (domus/ctl_proto.h) and its checked
+ * reply, whose descriptors (if its type has any) become the caller's:
+ * -errno, with the monitor's reason in err (may be NULL) when it refused. */
+int ts_control_call(uint32_t domid, const struct ctl_msg *req, struct ctl_msg *rep, char *err, size_t errlen);
+/* A request without payload or descriptors: pause, unpause, destroy. */
+int ts_control(uint32_t domid, unsigned type);
 int ts_dom_info(uint32_t domid, struct ts_dom *d);
 /* Live domains sorted by id.  A run directory whose monitor does not answer
  * is skipped, not removed: it may be a domain being created; the next

@@ -139,7 +139,7 @@ int xl_cmd_destroy(struct xl_ctx *x, int argc, char **argv)
 
 	if (one_domain_arg(x, argc, argv, "f", &d, &rc) < 0)
 		return rc;
-	if (ts_control(d.domid, "destroy", NULL, 0) < 0) {
+	if (ts_control(d.domid, CTL_DESTROY) < 0) {
 		fprintf(stderr, "xl: destroy of domain %u failed: its monitor does not answer\n", d.domid);
 		return 1;
 	}
@@ -211,16 +211,15 @@ int xl_cmd_reboot(struct xl_ctx *x, int argc, char **argv)
 	return signal_shutdown(x, argc, argv, "reboot");
 }
 
-static int control_cmd(struct xl_ctx *x, int argc, char **argv, const char *req)
+static int control_cmd(struct xl_ctx *x, int argc, char **argv, unsigned type)
 {
 	struct ts_dom d;
-	char rep[256];
 	int rc = 0;
 
 	if (one_domain_arg(x, argc, argv, "", &d, &rc) < 0)
 		return rc;
-	if (ts_control(d.domid, req, rep, sizeof(rep)) < 0) {
-		fprintf(stderr, "xl: %s of domain %u failed\n", req, d.domid);
+	if (ts_control(d.domid, type) < 0) {
+		fprintf(stderr, "xl: %s of domain %u failed\n", ctl_type_name(type), d.domid);
 		return 1;
 	}
 	return 0;
@@ -228,12 +227,12 @@ static int control_cmd(struct xl_ctx *x, int argc, char **argv, const char *req)
 
 int xl_cmd_pause(struct xl_ctx *x, int argc, char **argv)
 {
-	return control_cmd(x, argc, argv, "pause");
+	return control_cmd(x, argc, argv, CTL_PAUSE);
 }
 
 int xl_cmd_unpause(struct xl_ctx *x, int argc, char **argv)
 {
-	return control_cmd(x, argc, argv, "unpause");
+	return control_cmd(x, argc, argv, CTL_UNPAUSE);
 }
 
 int xl_cmd_console(struct xl_ctx *x, int argc, char **argv)

@@ -28,10 +28,8 @@
 #include <xenstore.h>
 #include <xen/xen.h> /* DOMID_FIRST_RESERVED */
 
-#include "../vmm/layout.h"
-
-/* The monitor's exit status (domus-vmm main.c). */
-enum { VMM_POWEROFF = 0, VMM_FAILED = 1, VMM_REBOOT = 2, VMM_CRASH = 3, VMM_DESTROYED = 4 };
+#include "domus/guest_layout.h"
+#include "domus/vmm_exit.h"
 
 struct sup {
 	const struct domain_config *c;
@@ -304,14 +302,10 @@ static const char *describe_status(int status, char *buf, size_t len)
 {
 	if (WIFSIGNALED(status))
 		snprintf(buf, len, "its monitor was killed by signal %d", WTERMSIG(status));
+	else if (WIFEXITED(status) && WEXITSTATUS(status) != VMM_EXIT_FAILED && vmm_exit_word(WEXITSTATUS(status)))
+		snprintf(buf, len, "%s", vmm_exit_word(WEXITSTATUS(status)));
 	else if (WIFEXITED(status))
-		switch (WEXITSTATUS(status)) {
-		case VMM_POWEROFF: snprintf(buf, len, "powered off"); break;
-		case VMM_REBOOT: snprintf(buf, len, "rebooted"); break;
-		case VMM_CRASH: snprintf(buf, len, "crashed"); break;
-		case VMM_DESTROYED: snprintf(buf, len, "destroyed"); break;
-		default: snprintf(buf, len, "failed (monitor exit status %d)", WEXITSTATUS(status)); break;
-		}
+		snprintf(buf, len, "failed (monitor exit status %d)", WEXITSTATUS(status));
 	return buf;
 }
 
@@ -320,9 +314,9 @@ static enum dom_action action_for(const struct domain_config *c, int status)
 	if (!WIFEXITED(status))
 		return DOM_ACTION_DESTROY;
 	switch (WEXITSTATUS(status)) {
-	case VMM_POWEROFF: return c->on_poweroff ? c->on_poweroff : DOM_ACTION_DESTROY;
-	case VMM_REBOOT: return c->on_reboot ? c->on_reboot : DOM_ACTION_RESTART;
-	case VMM_CRASH: return c->on_crash ? c->on_crash : DOM_ACTION_DESTROY;
+	case VMM_EXIT_POWEROFF: return c->on_poweroff ? c->on_poweroff : DOM_ACTION_DESTROY;
+	case VMM_EXIT_REBOOT: return c->on_reboot ? c->on_reboot : DOM_ACTION_RESTART;
+	case VMM_EXIT_CRASH: return c->on_crash ? c->on_crash : DOM_ACTION_DESTROY;
 	default: return DOM_ACTION_DESTROY;
 	}
 }
@@ -361,7 +355,7 @@ static int boot_once(struct sup *s, struct xs_handle *xs)
 		report(s, "error xenstored refused to introduce domain %u: %s", domid, strerror(errno));
 		goto kill;
 	}
-	if (!s->paused && ts_control(domid, "unpause", NULL, 0) < 0) {
+	if (!s->paused && ts_control(domid, CTL_UNPAUSE) < 0) {
 		report(s, "error cannot unpause domain %u", domid);
 		goto kill;
 	}

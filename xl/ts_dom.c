@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,12 +85,10 @@ int ts_dom_socket(uint32_t domid, const char *name, struct sockaddr_un *sa)
 	return 0;
 }
 
-int ts_control(uint32_t domid, const char *req, char *rep, size_t replen)
+int ts_control_call(uint32_t domid, const struct ctl_msg *req, struct ctl_msg *rep, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
-	char buf[512];
-	struct pollfd p;
-	ssize_t n;
+	char why[CTL_ERROR_TEXT_MAX] = "";
 	int fd, rc;
 
 	rc = ts_dom_socket(domid, "control", &sa);
@@ -100,69 +97,51 @@ int ts_control(uint32_t domid, const char *req, char *rep, size_t replen)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
+	ctl_msg_init(rep, CTL_ERROR, CTL_F_REPLY, 0, NULL, 0); /* no descriptors if connect fails */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		rc = -errno;
-		goto out;
-	}
-	p = (struct pollfd){ .fd = fd, .events = POLLIN };
-	if (poll(&p, 1, 5000) != 1) {
-		rc = -ETIMEDOUT;
-		goto out;
-	}
-	n = recv(fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0) {
-		rc = n < 0 ? -errno : -EPIPE;
-		goto out;
-	}
-	buf[n] = '\0';
-	if (strncmp(buf, "ok", 2) != 0) {
-		if (rep)
-			snprintf(rep, replen, "%s", strncmp(buf, "error ", 6) == 0 ? buf + 6 : buf);
-		rc = -EINVAL;
-		goto out;
-	}
-	if (rep)
-		snprintf(rep, replen, "%s", buf[2] == ' ' ? buf + 3 : "");
-	rc = 0;
-out:
+	else
+		rc = ctl_call(fd, req, rep, 5000, why, sizeof(why));
+	if (rc < 0 && err)
+		snprintf(err, errlen, "%s", why[0] ? why : strerror(-rc));
 	close(fd);
 	return rc;
 }
 
-static const char *field(const char *s, const char *key, char *buf, size_t len)
+int ts_control(uint32_t domid, unsigned type)
 {
-	size_t kl = strlen(key);
+	struct ctl_msg req, rep;
+	int rc = ctl_msg_init(&req, type, 0, (uint32_t)getpid(), NULL, 0);
 
-	for (const char *p = s; p && *p; p = strchr(p, ' '), p = p ? p + 1 : NULL) {
-		if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
-			size_t n = strcspn(p + kl + 1, " ");
-			snprintf(buf, len, "%.*s", (int)n, p + kl + 1);
-			return buf;
-		}
-	}
-	buf[0] = '\0';
-	return buf;
+	if (rc < 0)
+		return rc;
+	rc = ts_control_call(domid, &req, &rep, NULL, 0);
+	ctl_msg_close_fds(&rep);
+	return rc;
 }
 
 int ts_dom_info(uint32_t domid, struct ts_dom *d)
 {
-	char rep[512], v[128];
-	int rc = ts_control(domid, "info", rep, sizeof(rep));
+	struct ctl_msg req, rep;
+	const struct ctl_info *i = &rep.u.info;
+	int rc = ctl_msg_init(&req, CTL_INFO, 0, (uint32_t)getpid(), NULL, 0);
 
+	if (rc == 0)
+		rc = ts_control_call(domid, &req, &rep, NULL, 0);
 	if (rc < 0)
 		return rc;
+	/* The reply was checked: strings end within their arrays, state is r, b or p. */
 	memset(d, 0, sizeof(*d));
 	d->domid = domid;
-	snprintf(d->name, sizeof(d->name), "%s", field(rep, "name", v, sizeof(v)));
-	snprintf(d->uuid, sizeof(d->uuid), "%s", field(rep, "uuid", v, sizeof(v)));
-	d->mem_kb = strtoull(field(rep, "mem_kb", v, sizeof(v)), NULL, 10);
-	d->vcpus = atoi(field(rep, "vcpus", v, sizeof(v)));
-	d->state = field(rep, "state", v, sizeof(v))[0];
-	d->cpu_ns = strtoull(field(rep, "cpu_ns", v, sizeof(v)), NULL, 10);
-	d->start = strtoll(field(rep, "start", v, sizeof(v)), NULL, 10);
-	d->store_port = (uint32_t)strtoul(field(rep, "store_port", v, sizeof(v)), NULL, 10);
-	d->console_port = (uint32_t)strtoul(field(rep, "console_port", v, sizeof(v)), NULL, 10);
+	snprintf(d->name, sizeof(d->name), "%s", i->name);
+	snprintf(d->uuid, sizeof(d->uuid), "%s", i->uuid);
+	d->mem_kb = i->mem_kb;
+	d->vcpus = (int)i->vcpus;
+	d->state = (char)i->state;
+	d->cpu_ns = i->cpu_ns;
+	d->start = i->start;
+	d->store_port = i->store_port;
+	d->console_port = i->console_port;
 	return 0;
 }
 

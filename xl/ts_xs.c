@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <xenstore.h>
 
-#include "../vmm/layout.h"
+#include "domus/guest_layout.h"
 
 static const char *xs_socket_path(char *buf, size_t len)
 {

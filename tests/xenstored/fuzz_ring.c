@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "ring_proto.h"
+#include "domus/ring_proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

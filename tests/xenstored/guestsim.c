@@ -12,7 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ring_proto.h"
+#include "domus/ring_proto.h"
 
 int guest_init(struct guest *g, unsigned domid)
 {

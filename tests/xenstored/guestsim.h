@@ -1,6 +1,6 @@
 /* The guest and monitor sides of a xenstore ring, simulated on shared
  * memory for tests (no VM): the monitor hands xenstored a memfd page and two
- * eventfds (ring_proto.h); the guest writes requests into the page's
+ * eventfds (domus/ring_proto.h); the guest writes requests into the page's
  * struct xenstore_domain_interface and reads replies. */
 #ifndef XS_GUESTSIM_H
 #define XS_GUESTSIM_H

@@ -16,7 +16,7 @@
 #include <xenstore.h>
 
 #include "guestsim.h"
-#include "ring_proto.h"
+#include "domus/ring_proto.h"
 #include "testutil.h"
 
 static pid_t daemon_pid = -1;

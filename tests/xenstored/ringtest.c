@@ -1,5 +1,5 @@
 /* Guest rings without a VM: this program plays the monitor (hands over a
- * memfd page and two eventfds, ring_proto.h) and the guest (writes requests
+ * memfd page and two eventfds, domus/ring_proto.h) and the guest (writes requests
  * into struct xenstore_domain_interface, reads replies), while domain 0
  * talks over the socket with libxenstore.  Checks: guest requests and
  * permissions, relative paths, watch events over the ring, a flooding guest

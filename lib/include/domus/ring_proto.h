@@ -6,8 +6,8 @@
  * xenstore event channel, and an eventfd xenstored signals to notify the
  * guest - and gets one struct xsd_ring_reply.  The monitor keeps the socket
  * open for the domain's lifetime; closing it detaches the ring. */
-#ifndef XSD_RING_PROTO_H
-#define XSD_RING_PROTO_H
+#ifndef DOMUS_RING_PROTO_H
+#define DOMUS_RING_PROTO_H
 
 #include <stdint.h>
 
