@@ -15,8 +15,17 @@ arg() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 REPO=$(arg lab.repo)
 STATE=$(arg lab.state)
 echo "LAB-INIT uptime=$(cut -d' ' -f1 /proc/uptime) repo=$REPO"
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroot /host ||
+# The host's root without a cache, so that a file changed on the host (a
+# config in /etc, the cache in ~/.cache, a second clone) is read as it is now;
+# a cache=loose mount served old contents for good (issue 10, measured).  Only
+# /usr, which changes with package installs alone, keeps the loose cache that
+# makes running programs fast.
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=none,msize=262144 hostroot /host ||
 	{ echo "LAB-FATAL: cannot mount the host root"; poweroff -f; }
+if grep -q 'lab.hostusr=1' /proc/cmdline; then
+	mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostusr /host/usr ||
+		{ echo "LAB-FATAL: cannot mount the host's /usr"; poweroff -f; }
+fi
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=262144 work /work ||
 	{ echo "LAB-FATAL: cannot mount the domus tree"; poweroff -f; }
 mount --rbind /dev /host/dev
@@ -35,6 +44,15 @@ for d in /var/log /var/lib/xen; do
 	[ -d "/host$d" ] && mount -t tmpfs "lab$(echo $d | tr / -)" "/host$d"
 done
 ip link set lo up 2>/dev/null
+# A periodic interrupt that delivers whatever interrupt QEMU's TCG lost
+# (lab/rtc-kick.c); without it the lab can sit halted forever.
+KICK=$(arg lab.kick)
+KICK_HZ=$(arg lab.kick_hz)
+if [ -n "$KICK" ] && [ "$KICK_HZ" != 0 ] && [ -x "/host$KICK" ]; then
+	chroot /host "$KICK" "${KICK_HZ:-16}" &
+else
+	echo "LAB-KICK off"
+fi
 JOBS="/host$STATE/jobs"
 mkdir -p "$JOBS"
 
