@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cpuid_leaves.h"
-#include "worker.h"
+#include "fds.h"
 #include "xen/xen_abi.h"
 
 /* Xen's hypercall MSR index.  Only a non-zero msr enables KVM's
