@@ -1,18 +1,42 @@
-/* The primary console backend (xen-guest-abi.md §6.4 "Consoles"). */
+/* The primary console backend (xen-guest-abi.md §6.4 "Consoles"), on the
+ * event loop: every handler here runs on the loop thread, so the log, the
+ * client and the ring's consumer side have one writer and need no lock.
+ * vCPU threads only queue output (console_guest_output). */
 #include "console.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "domus/log.h"
+#include "evloop.h"
+#include "fds.h"
+#include "outq.h"
 #include "vm.h"
 #include "xen/xen_abi.h"
+
+struct console {
+	struct vm *vm;
+	struct evl *loop;
+	uint32_t port;  /* event channel, Domain-0 end */
+	int kick_fd;    /* eventfd KVM signals on the guest's EVTCHNOP_send */
+	int log_fd;     /* -1: no log */
+	int out_fd;     /* mirror to this fd (stdout), -1: none */
+	int in_fd;      /* read input from this fd, -1: none */
+	int listen_fd;  /* Unix socket for "xl console", -1: none */
+	int client_fd;  /* the attached client, -1: none */
+	struct evl_src *kick_src, *in_src, *listen_src, *client_src;
+	bool client_lagged;      /* output to it was dropped (said once) */
+	struct outq q;           /* output from vCPU threads */
+	uint64_t dropped_told;   /* of q.dropped, already logged */
+	struct log_ratelimit rl; /* guest-triggered lines, loop thread only */
+};
 
 static struct xencons_interface *ring(struct console *c)
 {
@@ -33,17 +57,24 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
-/* Never blocks: this runs on vCPU threads too, and a console client that
- * stops reading (a paused terminal) must not stall the guest.  What the
- * client's socket cannot take is dropped for it; the log keeps it all, as
+static void drop_client(struct console *c)
+{
+	evl_del(c->loop, c->client_src);
+	c->client_src = NULL;
+	close(c->client_fd);
+	c->client_fd = -1;
+}
+
+/* Never blocks: a console client that stops reading (a paused terminal)
+ * must not stall the loop, which serves everything else.  What the client's
+ * socket cannot take is dropped for it; the log keeps it all, as
  * xenconsoled's log does when its client falls behind. */
 static void emit_client(struct console *c, const char *buf, size_t len)
 {
 	ssize_t n = send(c->client_fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 	if (n < 0 && errno != EAGAIN && errno != EINTR) {
-		close(c->client_fd);
-		c->client_fd = -1;
+		drop_client(c);
 	} else if ((size_t)(n < 0 ? 0 : n) < len && !c->client_lagged) {
 		c->client_lagged = true;
 		log_warn(c->vm->name, "console client is not reading: output dropped for it "
@@ -51,22 +82,43 @@ static void emit_client(struct console *c, const char *buf, size_t len)
 	}
 }
 
-/* Called from the console thread and, for console_io and port 0xE9, from
- * vCPU threads: one writer at a time, and client_fd closes under the lock. */
 static void emit(struct console *c, const char *buf, size_t len)
 {
-	pthread_mutex_lock(&c->out_lock);
 	write_all(c->log_fd, buf, len);
 	write_all(c->out_fd, buf, len);
 	if (c->client_fd >= 0)
 		emit_client(c, buf, len);
-	pthread_mutex_unlock(&c->out_lock);
+}
+
+/* Writes out what vCPU threads queued. */
+static void flush_queue(struct console *c)
+{
+	char buf[4096];
+	uint64_t dropped = 0;
+	size_t n;
+
+	while ((n = outq_pop(&c->q, buf, sizeof(buf), &dropped)) > 0)
+		emit(c, buf, n);
+	if (dropped != c->dropped_told) {
+		log_guest(&c->rl, c->vm->name, "console: %llu bytes of guest output dropped: the guest wrote "
+			  "faster than the monitor could log", (unsigned long long)(dropped - c->dropped_told));
+		c->dropped_told = dropped;
+	}
+}
+
+static void flush_call(void *arg)
+{
+	flush_queue(arg);
 }
 
 void console_guest_output(struct vm *vm, const char *buf, size_t len)
 {
-	if (vm->console)
-		emit(vm->console, buf, len);
+	struct console *c = vm->console;
+
+	/* One call per batch: later pushes ride on the one queued.  If the
+	 * loop's pool is full the bytes wait for the next push or quiesce. */
+	if (c && outq_push(&c->q, buf, len) && evl_call(c->loop, flush_call, c) < 0)
+		outq_rearm(&c->q);
 }
 
 /* Drain the guest's output.  The indices are the guest's to write: read them
@@ -80,8 +132,7 @@ static int drain_output(struct console *c)
 	size_t n = 0;
 
 	if (prod - cons > sizeof(r->out)) {
-		log_guest(&c->vm->guest_rl, c->vm->name, "console: bad ring indexes (prod %u cons %u): resynced",
-			  prod, cons);
+		log_guest(&c->rl, c->vm->name, "console: bad ring indexes (prod %u cons %u): resynced", prod, cons);
 		__atomic_store_n(&r->out_cons, prod, __ATOMIC_RELEASE);
 		return 0;
 	}
@@ -108,128 +159,182 @@ static int feed_input(struct console *c, const char *buf, size_t len)
 	return (int)done;
 }
 
-static void *console_main(void *arg)
+/* The guest sent on its port: it wrote output or took input. */
+static void on_kick(void *ctx, int fd, uint32_t events)
 {
-	struct console *c = arg;
+	struct console *c = ctx;
 	uint64_t v;
 
-	for (;;) {
-		struct pollfd p[5] = {
-			{ .fd = c->kick_fd, .events = POLLIN },
-			{ .fd = c->w.stop_fd, .events = POLLIN },
-			{ .fd = c->in_fd, .events = POLLIN },
-			{ .fd = c->listen_fd, .events = POLLIN },
-			{ .fd = c->client_fd, .events = POLLIN },
-		};
-		char buf[512];
-		ssize_t n;
-
-		/* The timeout catches output of a guest that wrote before it knew
-		 * the port, and any notification lost across a ring resync. */
-		if (poll(p, 5, 200) < 0 && errno != EINTR)
-			break;
-		if (p[1].revents)
-			break;
-		if (p[0].revents & POLLIN)
-			(void)!read(c->kick_fd, &v, sizeof(v));
-		if (drain_output(c) > 0)
-			evtchn_notify_guest(c->vm, c->port);
-		if (p[2].revents & (POLLIN | POLLHUP)) {
-			n = read(c->in_fd, buf, sizeof(buf));
-			if (n > 0 && feed_input(c, buf, (size_t)n) > 0)
-				evtchn_notify_guest(c->vm, c->port);
-			else if (n == 0)
-				c->in_fd = -1;
-		}
-		if (p[3].revents & POLLIN) {
-			int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-			if (fd >= 0 && c->client_fd >= 0) {
-				/* One console client at a time, as xenconsoled. */
-				static const char busy[] = "domus: the console is in use by another client\r\n";
-				(void)!write(fd, busy, sizeof(busy) - 1);
-				close(fd);
-			} else if (fd >= 0) {
-				pthread_mutex_lock(&c->out_lock);
-				c->client_fd = fd;
-				c->client_lagged = false;
-				pthread_mutex_unlock(&c->out_lock);
-			}
-		}
-		if (c->client_fd >= 0 && (p[4].revents & (POLLIN | POLLHUP | POLLERR))) {
-			n = recv(c->client_fd, buf, sizeof(buf), 0);
-			if (n <= 0) {
-				pthread_mutex_lock(&c->out_lock);
-				close(c->client_fd);
-				c->client_fd = -1;
-				pthread_mutex_unlock(&c->out_lock);
-			} else if (feed_input(c, buf, (size_t)n) > 0) {
-				evtchn_notify_guest(c->vm, c->port);
-			}
-		}
-	}
-	return NULL;
+	(void)!read(fd, &v, sizeof(v));
+	if (drain_output(c) > 0)
+		evtchn_notify_guest(c->vm, c->port);
 }
 
-int console_init(struct console *c, struct vm *vm, const char *log_path, const char *socket_path, int stdio)
+static void on_stdin(void *ctx, int fd, uint32_t events)
+{
+	struct console *c = ctx;
+	char buf[512];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n > 0 && feed_input(c, buf, (size_t)n) > 0)
+		evtchn_notify_guest(c->vm, c->port);
+	else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		/* End of input: stdin is not ours to close. */
+		evl_del(c->loop, c->in_src);
+		c->in_src = NULL;
+		c->in_fd = -1;
+	}
+}
+
+static void on_client(void *ctx, int fd, uint32_t events)
+{
+	struct console *c = ctx;
+	char buf[512];
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0)
+		drop_client(c);
+	else if (feed_input(c, buf, (size_t)n) > 0)
+		evtchn_notify_guest(c->vm, c->port);
+}
+
+static void on_accept(void *ctx, int lfd, uint32_t events)
+{
+	static const char busy[] = "domus: the console is in use by another client\r\n";
+	struct console *c = ctx;
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (c->client_fd >= 0) {
+		/* One console client at a time, as xenconsoled. */
+		(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(fd);
+		return;
+	}
+	if (evl_add_fd(c->loop, fd, EPOLLIN, on_client, c, &c->client_src) < 0) {
+		close(fd);
+		return;
+	}
+	c->client_fd = fd;
+	c->client_lagged = false;
+}
+
+static int listen_on(struct console *c, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int rc;
 
-	*c = (struct console){ .vm = vm, .log_fd = -1, .out_fd = -1, .in_fd = -1, .listen_fd = -1,
-			       .client_fd = -1, .kick_fd = -1, .w = WORKER_INIT };
-	pthread_mutex_init(&c->out_lock, NULL);
-	c->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (c->kick_fd < 0 || worker_init(&c->w) < 0)
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->listen_fd < 0)
 		return -errno;
-	if (log_path) {
-		c->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-		if (c->log_fd < 0) {
-			rc = -errno;
-			log_err(vm->name, "console log %s: %s", log_path, strerror(-rc));
-			return rc;
-		}
-	}
-	if (stdio) {
-		c->out_fd = STDOUT_FILENO;
-		c->in_fd = STDIN_FILENO;
-	}
-	if (socket_path) {
-		if (strlen(socket_path) >= sizeof(sa.sun_path))
-			return -ENAMETOOLONG;
-		strcpy(sa.sun_path, socket_path);
-		c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (c->listen_fd < 0)
-			return -errno;
-		unlink(socket_path);
-		if (bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(c->listen_fd, 2) < 0) {
-			rc = -errno;
-			log_err(vm->name, "console socket %s: %s", socket_path, strerror(-rc));
-			return rc;
-		}
-	}
-	/* The guest finds the ring and port through HVM params (no xenbus). */
-	rc = evtchn_alloc_interdomain(vm, 0, c->kick_fd, &c->port);
-	if (rc < 0)
+	unlink(path);
+	if (bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(c->listen_fd, 2) < 0) {
+		rc = -errno;
+		log_err(c->vm->name, "console socket %s: %s", path, strerror(-rc));
 		return rc;
-	vm->hvm_params[HVM_PARAM_CONSOLE_PFN] = LAYOUT_CONSOLE_PFN;
-	vm->hvm_params[HVM_PARAM_CONSOLE_EVTCHN] = c->port;
-	vm->console = c;
+	}
 	return 0;
 }
 
-int console_start(struct console *c)
+static void console_release(void *inst)
 {
-	return worker_start(&c->w, console_main, c);
-}
-
-void console_stop(struct console *c)
-{
+	struct console *c = inst;
 	int *const fds[] = { &c->kick_fd, &c->log_fd, &c->listen_fd, &c->client_fd };
 
-	worker_stop(&c->w);
-	if (c->vm && c->vm->console == c)
-		drain_output(c);
-	if (c->vm)
+	evl_del(c->loop, c->kick_src);
+	evl_del(c->loop, c->in_src);
+	evl_del(c->loop, c->listen_src);
+	evl_del(c->loop, c->client_src);
+	if (c->vm->console == c)
 		c->vm->console = NULL;
 	close_fds(fds, sizeof(fds) / sizeof(fds[0]));
+	outq_fini(&c->q);
+	free(c);
 }
+
+int console_create(struct vm *vm, struct evl *loop, const struct console_cfg *cfg, struct console **out)
+{
+	struct console *c = calloc(1, sizeof(*c));
+	int rc;
+
+	*out = NULL;
+	if (!c)
+		return -ENOMEM;
+	*c = (struct console){ .vm = vm, .loop = loop, .log_fd = -1, .out_fd = -1, .in_fd = -1, .listen_fd = -1,
+			       .client_fd = -1, .rl = LOG_RATELIMIT_INIT(5, 10) };
+	rc = outq_init(&c->q, CONSOLE_QUEUE_BYTES);
+	c->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (rc == 0 && c->kick_fd < 0)
+		rc = -errno;
+	if (rc == 0 && cfg->log_path) {
+		c->log_fd = open(cfg->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (c->log_fd < 0) {
+			rc = -errno;
+			log_err(vm->name, "console log %s: %s", cfg->log_path, strerror(-rc));
+		}
+	}
+	if (rc == 0 && cfg->stdio) {
+		c->out_fd = STDOUT_FILENO;
+		c->in_fd = STDIN_FILENO;
+	}
+	if (rc == 0 && cfg->socket_path)
+		rc = listen_on(c, cfg->socket_path);
+	/* The guest finds the ring and port through HVM params (no xenbus). */
+	if (rc == 0)
+		rc = evtchn_alloc_interdomain(vm, 0, c->kick_fd, &c->port);
+	if (rc < 0) {
+		console_release(c);
+		return rc;
+	}
+	vm->hvm_params[HVM_PARAM_CONSOLE_PFN] = LAYOUT_CONSOLE_PFN;
+	vm->hvm_params[HVM_PARAM_CONSOLE_EVTCHN] = c->port;
+	vm->console = c;
+	*out = c;
+	return 0;
+}
+
+static int console_start(void *inst)
+{
+	struct console *c = inst;
+	int rc = evl_add_fd(c->loop, c->kick_fd, EPOLLIN, on_kick, c, &c->kick_src);
+
+	if (rc == 0 && c->listen_fd >= 0)
+		rc = evl_add_fd(c->loop, c->listen_fd, EPOLLIN, on_accept, c, &c->listen_src);
+	/* epoll refuses a regular file or /dev/null: such a stdin has no
+	 * input to wait for. */
+	if (rc == 0 && c->in_fd >= 0 && evl_add_fd(c->loop, c->in_fd, EPOLLIN, on_stdin, c, &c->in_src) < 0) {
+		log_warn(c->vm->name, "console: stdin cannot be polled: no console input from it");
+		c->in_fd = -1;
+	}
+	return rc;
+}
+
+/* After the vCPUs have stopped: nothing more comes.  What the guest left in
+ * the ring without a notification (or wrote before it knew the port) and
+ * what vCPU threads queued is written out now. */
+static void console_quiesce(void *inst)
+{
+	struct console *c = inst;
+
+	evl_del(c->loop, c->kick_src);
+	evl_del(c->loop, c->in_src);
+	evl_del(c->loop, c->listen_src);
+	c->kick_src = c->in_src = c->listen_src = NULL;
+	flush_queue(c);
+	drain_output(c);
+	if (c->client_fd >= 0)
+		drop_client(c);
+}
+
+const struct dev_ops console_dev_ops = {
+	.kind = "console",
+	.start = console_start,
+	.quiesce = console_quiesce,
+	.stop = console_release,
+};

@@ -1,35 +1,37 @@
 /* The primary Xen console (hvc0): the xencons_interface ring in the console
- * special page, served from its own thread.  Guest output goes to the console
- * log and to the attached client; client input goes into the ring. */
+ * special page, served on the back-end event loop as a device instance
+ * (dev.h, kind "console", id 0).  Guest output goes to the console log and
+ * to the attached client; client input goes into the ring. */
 #ifndef DOMUS_VMM_CONSOLE_H
 #define DOMUS_VMM_CONSOLE_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
-#include "worker.h"
+#include "dev.h"
 
 struct vm;
+struct evl;
+struct console;
 
-struct console {
-	struct vm *vm;
-	uint32_t port;  /* event channel, Domain-0 end */
-	int kick_fd;    /* eventfd KVM signals on the guest's EVTCHNOP_send */
-	int log_fd;     /* -1: no log */
-	int out_fd;     /* mirror to this fd (stdout), -1: none */
-	int in_fd;      /* read input from this fd, -1: none */
-	int listen_fd;  /* Unix socket for "xl console", -1: none */
-	int client_fd;  /* the attached client, -1: none */
-	bool client_lagged; /* output to it was dropped (said once) */
-	pthread_mutex_t out_lock; /* output fds */
-	struct worker w;
+/* Guest output from vCPU threads that the event loop has not written yet:
+ * 512 KiB holds a 290 KiB flood even if the loop wrote nothing meanwhile;
+ * beyond it output is dropped and counted (the log says how much). */
+#define CONSOLE_QUEUE_BYTES (512u * 1024)
+
+struct console_cfg {
+	const char *log_path;    /* NULL: no log */
+	const char *socket_path; /* for "xl console"; NULL: none */
+	bool stdio;              /* mirror to stdout, read stdin */
 };
 
-int console_init(struct console *c, struct vm *vm, const char *log_path, const char *socket_path, int stdio);
-int console_start(struct console *c);
-void console_stop(struct console *c);
+/* Opens the log and the socket and gives the guest its port (HVM params);
+ * the instance then goes to dev_add() with console_dev_ops. */
+int console_create(struct vm *vm, struct evl *loop, const struct console_cfg *cfg, struct console **out);
+extern const struct dev_ops console_dev_ops;
+
+/* From any thread (vCPU threads: console_io, port 0xE9): never blocks nor
+ * writes; the event loop writes it out in order. */
 void console_guest_output(struct vm *vm, const char *buf, size_t len);
 
 #endif

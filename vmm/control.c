@@ -2,15 +2,17 @@
 #include "control.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "control_srv.h"
+#include "evloop.h"
 #include "vm.h"
 #include "xen/xen_abi.h"
 
@@ -89,8 +91,9 @@ static int op_unpause(void *ctx, struct ctl_msg *req, struct ctl_msg *rep, char 
 	return 0;
 }
 
-/* Answered before the monitor exits: main() stops this thread only after
- * the vCPUs have gone, and the reply is sent by then. */
+/* Answered before the monitor exits: the reply is sent inside this
+ * request's handler on the loop, which the monitor stops only after the
+ * vCPUs have gone. */
 static int op_destroy(void *ctx, struct ctl_msg *req, struct ctl_msg *rep, char *why, size_t wl)
 {
 	vm_request_exit(((struct control *)ctx)->vm, VM_DESTROYED);
@@ -105,40 +108,84 @@ static control_op_fn *const vm_op_fns[CTL_TYPE_END] = {
 };
 static const struct control_ops vm_ops = { vm_op_fns, CTL_TYPE_END };
 
-static void *control_main(void *arg)
+struct control_conn {
+	struct control *c;
+	int fd, slot;
+	struct evl_src *src, *idle;
+};
+
+static int listen_again(struct control *c);
+
+static void conn_close(struct control_conn *k)
 {
-	struct control *c = arg;
+	struct control *c = k->c;
 
-	for (;;) {
-		struct pollfd p[2] = { { .fd = c->listen_fd, .events = POLLIN }, { .fd = c->w.stop_fd, .events = POLLIN } };
-		int fd;
-
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (p[1].revents)
-			break;
-		if (!(p[0].revents & POLLIN))
-			continue;
-		fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		/* A client gets 2 s to ask; it cannot hold the domain's control. */
-		control_serve(fd, &vm_ops, c, c->w.stop_fd, 2000);
-		close(fd);
-	}
-	return NULL;
+	evl_del(c->loop, k->src);
+	evl_del(c->loop, k->idle);
+	close(k->fd);
+	c->conns[k->slot] = NULL;
+	free(k);
+	if (!c->quiesced)
+		listen_again(c);
 }
 
-int control_init(struct control *c, struct vm *vm, const char *path, const char *uuid)
+static void on_idle(void *ctx)
+{
+	conn_close(ctx);
+}
+
+static void on_request(void *ctx, int fd, uint32_t events)
+{
+	struct control_conn *k = ctx;
+
+	if (control_handle(fd, &vm_ops, k->c) < 0)
+		conn_close(k);
+	else
+		evl_timer_set(k->c->loop, k->idle, CONTROL_IDLE_MS, false);
+}
+
+static void on_accept(void *ctx, int lfd, uint32_t events)
+{
+	struct control *c = ctx;
+	struct control_conn *k = NULL;
+	/* A reply the client does not read cannot hold the loop for long. */
+	struct timeval tv = { .tv_sec = 1 };
+	int fd, slot = 0;
+
+	while (slot < CONTROL_MAX_CONNS && c->conns[slot])
+		slot++;
+	if (slot == CONTROL_MAX_CONNS) {
+		/* Full: the listener waits until a connection ends. */
+		evl_del(c->loop, c->listen_src);
+		c->listen_src = NULL;
+		return;
+	}
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		close(fd);
+		return;
+	}
+	*k = (struct control_conn){ .c = c, .fd = fd, .slot = slot };
+	c->conns[slot] = k;
+	if (evl_add_timer(c->loop, CONTROL_IDLE_MS, false, on_idle, k, &k->idle) < 0 ||
+	    evl_add_fd(c->loop, fd, EPOLLIN, on_request, k, &k->src) < 0)
+		conn_close(k);
+}
+
+int control_init(struct control *c, struct vm *vm, struct evl *loop, const char *path, const char *uuid)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
-	*c = (struct control){ .vm = vm, .listen_fd = -1, .w = WORKER_INIT, .uuid = uuid, .start = time(NULL) };
+	*c = (struct control){ .vm = vm, .loop = loop, .listen_fd = -1, .uuid = uuid, .start = time(NULL) };
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
 	c->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (worker_init(&c->w) < 0 || c->listen_fd < 0)
+	if (c->listen_fd < 0)
 		return -errno;
 	unlink(path);
 	if (bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
@@ -147,15 +194,41 @@ int control_init(struct control *c, struct vm *vm, const char *path, const char 
 	return 0;
 }
 
+static int listen_again(struct control *c)
+{
+	if (c->listen_src || c->listen_fd < 0)
+		return 0;
+	return evl_add_fd(c->loop, c->listen_fd, EPOLLIN, on_accept, c, &c->listen_src);
+}
+
 int control_start(struct control *c)
 {
-	return worker_start(&c->w, control_main, c);
+	return listen_again(c);
+}
+
+static int quiesce_here(void *arg)
+{
+	struct control *c = arg;
+
+	c->quiesced = true;
+	evl_del(c->loop, c->listen_src);
+	c->listen_src = NULL;
+	for (int i = 0; i < CONTROL_MAX_CONNS; i++)
+		if (c->conns[i])
+			conn_close(c->conns[i]);
+	return 0;
+}
+
+void control_quiesce(struct control *c)
+{
+	if (c->loop)
+		evl_sync(c->loop, quiesce_here, c);
 }
 
 void control_stop(struct control *c)
 {
-	int *const fds[] = { &c->listen_fd };
-
-	worker_stop(&c->w);
-	close_fds(fds, 1);
+	control_quiesce(c);
+	if (c->listen_fd >= 0)
+		close(c->listen_fd);
+	c->listen_fd = -1;
 }

@@ -8,27 +8,44 @@
  * serves info (struct ctl_info), pause, unpause and destroy (after which it
  * exits with VMM_EXIT_DESTROYED); any other type is answered with a
  * CTL_ERROR reply naming it.  control_srv.c does the receiving, checking and
- * answering; this file binds the requests to the VM. */
+ * answering; this file binds the requests to the VM and serves the socket
+ * on the event loop: each connection is a registration of its own with an
+ * idle timer, so a client that connects and says nothing holds nothing. */
 #ifndef DOMUS_VMM_CONTROL_H
 #define DOMUS_VMM_CONTROL_H
 
-#include <pthread.h>
+#include <stdbool.h>
 #include <time.h>
 
-#include "worker.h"
-
 struct vm;
+struct evl;
+struct evl_src;
+struct control_conn;
+
+/* Connections served at once; more wait in the listen backlog. */
+#define CONTROL_MAX_CONNS 8
+/* A client gets this long between requests: it cannot hold the domain's
+ * control. */
+#define CONTROL_IDLE_MS 2000
 
 struct control {
 	struct vm *vm;
+	struct evl *loop;
 	int listen_fd;
+	struct evl_src *listen_src;
+	struct control_conn *conns[CONTROL_MAX_CONNS];
+	bool quiesced;
 	const char *uuid;
 	time_t start;
-	struct worker w;
 };
 
-int control_init(struct control *c, struct vm *vm, const char *path, const char *uuid);
+#define CONTROL_INIT { .listen_fd = -1 }
+
+int control_init(struct control *c, struct vm *vm, struct evl *loop, const char *path, const char *uuid);
 int control_start(struct control *c);
+/* Takes no new connection and closes the open ones (a reply in flight was
+ * sent: requests are answered inside their handler). */
+void control_quiesce(struct control *c);
 void control_stop(struct control *c);
 
 #endif

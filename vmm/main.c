@@ -13,24 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "boot/kernel.h"
-#include "boot/pvh.h"
-#include "console.h"
-#include "control.h"
-#include "xs_link.h"
 #include "domus/log.h"
 #include "domus/vmm_exit.h"
-#include "vcpu.h"
-#include "vm.h"
+#include "monitor.h"
 #include "xen/xen_abi.h"
-
-struct options {
-	const char *name, *kernel, *ramdisk, *cmdline, *uuid;
-	const char *console_log, *run_dir, *xenstore_socket;
-	uint64_t memory_mib;
-	int vcpus, console_stdio, paused, ready_fd;
-	uint32_t domid;
-};
 
 static void usage(FILE *f)
 {
@@ -118,51 +104,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static int boot(struct vm *vm, const struct options *o, char *err, size_t errlen)
-{
-	struct kernel_info ki;
-	struct pvh_params pp = { .cmdline = o->cmdline, .initrd_path = o->ramdisk, .nvcpus = (unsigned)o->vcpus };
-	uint32_t start_info;
-	int rc;
-
-	rc = kernel_load(o->kernel, &vm->mem, &ki, err, errlen);
-	if (rc == 0) {
-		pp.kernel_end = ki.load_high;
-		rc = pvh_setup(&vm->mem, &pp, &start_info, err, errlen);
-	}
-	if (rc < 0)
-		return rc;
-	log_debug(o->name, "%s kernel, PVH entry %#x, start info at %#x", ki.format, ki.entry, start_info);
-	return vcpu_set_pvh_entry(vm, 0, ki.entry, start_info);
-}
-
-/* The xenstored guest socket: beside the daemon's own socket (xenstored's
- * default), which XENSTORED_PATH moves as it moves every client. */
-static const char *default_xenstore_socket(char *buf, size_t len)
-{
-	const char *p = getenv("XENSTORED_PATH");
-	const char *slash;
-
-	if (!p)
-		return "/run/xenstored/guest";
-	slash = strrchr(p, '/');
-	snprintf(buf, len, "%.*s/guest", slash ? (int)(slash - p) : 1, slash ? p : ".");
-	return buf;
-}
-
-/* Grant refs 0 and 1 name the console and xenstore pages, as the toolstack
- * seeds them (xen-guest-abi.md §5 "Reserved refs"). */
-static void seed_grants(struct vm *vm, int have_store)
-{
-	grant_entry_v1_t *g = (grant_entry_v1_t *)vm->grant_frames;
-
-	g[GNTTAB_RESERVED_CONSOLE] = (grant_entry_v1_t){ .flags = GTF_permit_access, .domid = 0,
-							  .frame = LAYOUT_CONSOLE_PFN };
-	if (have_store)
-		g[GNTTAB_RESERVED_XENSTORE] = (grant_entry_v1_t){ .flags = GTF_permit_access, .domid = 0,
-								   .frame = LAYOUT_XENSTORE_PFN };
-}
-
 static void report_ready(int fd, const char *msg)
 {
 	if (fd < 0)
@@ -171,105 +112,27 @@ static void report_ready(int fd, const char *msg)
 	close(fd);
 }
 
-static const int exit_status[] = {
-	[VM_POWEROFF] = VMM_EXIT_POWEROFF, [VM_REBOOT] = VMM_EXIT_REBOOT, [VM_CRASH] = VMM_EXIT_CRASH,
-	[VM_ERROR] = VMM_EXIT_FAILED,	   [VM_DESTROYED] = VMM_EXIT_DESTROYED,
-};
-
+/* Parse the options, then walk the table of parts (monitor.c): init and
+ * start in order, run until the domain ends, quiesce and stop in reverse. */
 int main(int argc, char **argv)
 {
-	struct options o;
-	struct vm vm = { 0 };
-	struct console con = { .kick_fd = -1, .log_fd = -1, .out_fd = -1, .in_fd = -1, .listen_fd = -1,
-			       .client_fd = -1, .w = WORKER_INIT };
-	struct xs_link xs = { .sock = -1, .kick_in = -1, .kick_out = -1, .w = WORKER_INIT };
-	struct control ctl = { .listen_fd = -1, .w = WORKER_INIT };
-	struct vcpu_thread_arg *targs = NULL;
-	char err[512] = "", path[256], con_path[256], xsbuf[256];
-	const char *xsock;
-	uint64_t v;
-	int rc, status = VMM_EXIT_FAILED;
+	static struct monitor m = MONITOR_INIT;
+	struct parts p;
+	char why[512] = "", msg[540];
+	int status = VMM_EXIT_FAILED;
 
 	log_init(argv[0], LOG_INFO, NULL);
-	if (parse_options(argc, argv, &o) < 0)
+	if (parse_options(argc, argv, &m.opt) < 0)
 		return 1;
-	vm.name = o.name;
-	vm.domid = o.domid;
-	rc = vm_create(&vm, o.memory_mib << 20, o.vcpus);
-	if (rc == -ENOTSUP) {
-		snprintf(err, sizeof(err), "/dev/kvm cannot run Xen guests here (no KVM_CAP_XEN_HVM with hypercall "
-					   "interception): run domus in the lab (lab/lab run -- ...)");
-		goto out;
-	} else if (rc == -ENOMEM || rc == -ENOSPC) {
-		snprintf(err, sizeof(err), "cannot get %llu MiB of memory for the guest: %s",
-			 (unsigned long long)o.memory_mib, strerror(-rc));
-		goto out;
-	} else if (rc < 0) {
-		snprintf(err, sizeof(err), "creating the VM failed: %s", strerror(-rc));
-		goto out;
-	}
-	if (o.run_dir)
-		snprintf(con_path, sizeof(con_path), "%s/console", o.run_dir);
-	rc = console_init(&con, &vm, o.console_log, o.run_dir ? con_path : NULL, o.console_stdio);
-	if (rc < 0) {
-		snprintf(err, sizeof(err), "console: %s", strerror(-rc));
-		goto out;
-	}
-	xsock = o.xenstore_socket ? o.xenstore_socket : default_xenstore_socket(xsbuf, sizeof(xsbuf));
-	if (strcmp(xsock, "none") != 0) {
-		rc = xs_link_attach(&xs, &vm, xsock);
-		if (rc < 0) {
-			snprintf(err, sizeof(err), "cannot hand the xenstore ring to xenstored at %s: %s", xsock,
-				 strerror(-rc));
-			goto out;
-		}
+	parts_bind(&p, monitor_parts, monitor_nparts, &m);
+	if (parts_init(&p, why, sizeof(why)) == 0 && parts_start(&p, why, sizeof(why)) == 0) {
+		report_ready(m.opt.ready_fd, "ok\n");
+		status = monitor_wait(&m);
 	} else {
-		/* A STORE_PFN of 0 keeps xenbus off instead of waiting forever. */
-		vm.hvm_params[HVM_PARAM_STORE_PFN] = 0;
+		log_err(m.opt.name, "%s", why);
+		snprintf(msg, sizeof(msg), "error %s\n", why);
+		report_ready(m.opt.ready_fd, msg);
 	}
-	seed_grants(&vm, strcmp(xsock, "none") != 0);
-	rc = boot(&vm, &o, err, sizeof(err));
-	if (rc < 0)
-		goto out;
-	if (o.run_dir) {
-		snprintf(path, sizeof(path), "%s/control", o.run_dir);
-		rc = control_init(&ctl, &vm, path, o.uuid);
-		if (rc < 0 || control_start(&ctl) < 0) {
-			snprintf(err, sizeof(err), "control socket %s: %s", path, strerror(rc < 0 ? -rc : EAGAIN));
-			goto out;
-		}
-	}
-	vm.paused = o.paused;
-	targs = calloc((size_t)o.vcpus, sizeof(*targs));
-	if (!targs || console_start(&con) < 0 || (xs.sock >= 0 && xs_link_start(&xs) < 0) ||
-	    vcpu_start_threads(&vm, targs) < 0) {
-		snprintf(err, sizeof(err), "cannot start the domain's threads");
-		vm_request_exit(&vm, VM_ERROR);
-		vcpu_join_threads(&vm);
-		goto out;
-	}
-	report_ready(o.ready_fd, "ok\n");
-	o.ready_fd = -1;
-	if (read(vm.exit_eventfd, &v, sizeof(v)) < 0)
-		log_err(o.name, "waiting for the domain: %s", strerror(errno));
-	vcpu_join_threads(&vm);
-	rc = atomic_load(&vm.exit_reason);
-	if (rc >= VM_POWEROFF && rc <= VM_DESTROYED) {
-		status = exit_status[rc];
-		log_info(o.name, "domain %s", vmm_exit_word(status));
-	}
-out:
-	if (err[0]) {
-		char msg[540];
-
-		log_err(o.name, "%s", err);
-		snprintf(msg, sizeof(msg), "error %s\n", err);
-		report_ready(o.ready_fd, msg);
-	}
-	control_stop(&ctl);
-	xs_link_stop(&xs);
-	console_stop(&con);
-	free(targs);
-	vm_destroy(&vm);
+	parts_stop(&p);
 	return status;
 }

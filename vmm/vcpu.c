@@ -176,6 +176,7 @@ static void *vcpu_main(void *arg)
 			break;
 		}
 	}
+	vcpu_work_done(vm, v->id);
 	return NULL;
 }
 

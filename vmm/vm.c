@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cpuid_leaves.h"
-#include "worker.h"
+#include "fds.h"
 #include "xen/xen_abi.h"
 
 /* Xen's hypercall MSR index.  Only a non-zero msr enables KVM's
@@ -45,18 +45,18 @@ int vm_set_vcpu_attr(struct vm *vm, int vcpu, struct kvm_xen_vcpu_attr *a, int s
 
 static void process_work(struct vm *vm, struct vcpu *v)
 {
-	pthread_mutex_lock(&v->work_lock);
+	pthread_mutex_lock(&vm->work_lock);
 	while (v->work) {
 		struct vcpu_work *w = v->work;
 		v->work = w->next;
-		pthread_mutex_unlock(&v->work_lock);
+		pthread_mutex_unlock(&vm->work_lock);
 		w->result = w->fn(vm, v->id, w->arg);
-		pthread_mutex_lock(&v->work_lock);
+		pthread_mutex_lock(&vm->work_lock);
 		w->done = true;
-		pthread_cond_broadcast(&v->work_done);
+		pthread_cond_broadcast(&vm->work_cond);
 	}
 	v->run->immediate_exit = 0;
-	pthread_mutex_unlock(&v->work_lock);
+	pthread_mutex_unlock(&vm->work_lock);
 }
 
 void vcpu_process_work(struct vm *vm, int vcpu)
@@ -64,46 +64,54 @@ void vcpu_process_work(struct vm *vm, int vcpu)
 	process_work(vm, &vm->vcpus[vcpu]);
 }
 
+void vcpu_work_done(struct vm *vm, int vcpu)
+{
+	pthread_mutex_lock(&vm->work_lock);
+	vm->vcpus[vcpu].gone = true;
+	pthread_mutex_unlock(&vm->work_lock);
+	process_work(vm, &vm->vcpus[vcpu]);
+}
+
 /* Run fn on vCPU `vcpu`'s own thread and wait for it.  `self` says the caller
  * is that thread.  A waiting vCPU thread keeps serving its own queue, so two
- * vCPUs asking each other cannot deadlock. */
+ * vCPUs asking each other cannot deadlock.  The wait is on work_cond: the
+ * target's SIGUSR1 and immediate_exit get it out of KVM_RUN, and it
+ * broadcasts when the work is done. */
 int vm_vcpu_run_on(struct vm *vm, int vcpu, int (*fn)(struct vm *vm, int vcpu, void *arg), void *arg,
 		   int self)
 {
 	struct vcpu *v = &vm->vcpus[vcpu];
 	struct vcpu_work w = { .fn = fn, .arg = arg };
-	int me = -1;
+	struct vcpu *me = NULL;
 
 	if (self || !v->started)
 		return fn(vm, vcpu, arg);
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].started && pthread_equal(vm->vcpus[i].thread, pthread_self()))
-			me = i;
-	pthread_mutex_lock(&v->work_lock);
+			me = &vm->vcpus[i];
+	pthread_mutex_lock(&vm->work_lock);
+	if (v->gone) {
+		/* Its thread has left KVM_RUN for good: nothing blocks the ioctl. */
+		pthread_mutex_unlock(&vm->work_lock);
+		return fn(vm, vcpu, arg);
+	}
 	w.next = v->work;
 	v->work = &w;
 	v->run->immediate_exit = 1;
-	pthread_mutex_unlock(&v->work_lock);
+	pthread_cond_broadcast(&vm->work_cond);
+	pthread_mutex_unlock(&vm->work_lock);
 	pthread_kill(v->thread, SIGUSR1);
-	pthread_mutex_lock(&v->work_lock);
+	pthread_mutex_lock(&vm->work_lock);
 	while (!w.done) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 10 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
+		if (me && me->work) {
+			pthread_mutex_unlock(&vm->work_lock);
+			process_work(vm, me);
+			pthread_mutex_lock(&vm->work_lock);
+			continue;
 		}
-		pthread_cond_timedwait(&v->work_done, &v->work_lock, &ts);
-		if (!w.done) {
-			pthread_mutex_unlock(&v->work_lock);
-			if (me >= 0)
-				process_work(vm, &vm->vcpus[me]);
-			pthread_kill(v->thread, SIGUSR1);
-			pthread_mutex_lock(&v->work_lock);
-		}
+		pthread_cond_wait(&vm->work_cond, &vm->work_lock);
 	}
-	pthread_mutex_unlock(&v->work_lock);
+	pthread_mutex_unlock(&vm->work_lock);
 	return w.result;
 }
 
@@ -166,8 +174,6 @@ static int create_vcpu(struct vm *vm, int id)
 		v->run = NULL;
 		return -errno;
 	}
-	pthread_mutex_init(&v->work_lock, NULL);
-	pthread_cond_init(&v->work_done, NULL);
 	rc = cpuid_setup(vm, id);
 	if (rc < 0)
 		return rc;
@@ -191,6 +197,8 @@ int vm_create(struct vm *vm, uint64_t ram_bytes, int nr_vcpus)
 	vm->kvm_fd = vm->fd = vm->mem.memfd = vm->exit_eventfd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->unpaused, NULL);
+	pthread_mutex_init(&vm->work_lock, NULL);
+	pthread_cond_init(&vm->work_cond, NULL);
 	pthread_mutex_init(&vm->pm_lock, NULL);
 	evtchn_init(&vm->evtchn, (uint16_t)vm->domid, (uint32_t)nr_vcpus);
 	gnttab_init(&vm->gnttab);

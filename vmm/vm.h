@@ -1,7 +1,7 @@
 /* One domain's monitor state: the KVM VM, its vCPUs, guest memory and the Xen
  * state the hypervisor would keep for it (event channels, grant table, HVM
  * params).  Lock order, outermost first: vm->lock, evtchn->lock, gnttab->lock,
- * vcpu->work_lock. */
+ * vm->work_lock (docs/vmm-parts.md has the threads and what each touches). */
 #ifndef DOMUS_VMM_VM_H
 #define DOMUS_VMM_VM_H
 
@@ -39,9 +39,8 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	int tid; /* the thread's kernel id, for /proc */
-	pthread_mutex_t work_lock;
-	pthread_cond_t work_done;
-	struct vcpu_work *work;
+	struct vcpu_work *work; /* under vm->work_lock */
+	bool gone;              /* under vm->work_lock: its thread takes no more work */
 	uint64_t vcpu_info_gpa; /* where KVM's VCPU_INFO attr points, 0 if unset */
 	uint32_t timer_port;    /* VIRQ_TIMER port given to KVM, 0 if none */
 	uint64_t hypercalls, io_exits, mmio_exits; /* exits to us, counted */
@@ -60,6 +59,10 @@ struct vm {
 	int nr_vcpus;
 	struct vcpu vcpus[VMM_MAX_VCPUS];
 	pthread_mutex_t lock; /* memslots, shared_info, params */
+	/* Every vCPU's work queue; work_cond is broadcast when work is queued
+	 * or done, so a waiting vCPU also wakes to serve its own queue. */
+	pthread_mutex_t work_lock;
+	pthread_cond_t work_cond;
 	uint64_t shared_info_gpa; /* 0 until the guest places it */
 	uint64_t hvm_params[64];
 	struct evtchn_table evtchn;
@@ -89,5 +92,8 @@ int vm_map_slot(struct vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva)
 int vm_set_xen_attr(struct vm *vm, struct kvm_xen_hvm_attr *a);
 int vm_set_vcpu_attr(struct vm *vm, int vcpu, struct kvm_xen_vcpu_attr *a, int self);
 void vcpu_process_work(struct vm *vm, int vcpu);
+/* Called by a vCPU thread as it leaves its run loop: runs what is queued;
+ * later work runs on the asking thread (the vCPU is out of KVM_RUN). */
+void vcpu_work_done(struct vm *vm, int vcpu);
 
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -11,6 +12,8 @@
 
 #include "domus/ring_proto.h"
 #include "domus/log.h"
+#include "evloop.h"
+#include "fds.h"
 #include "vm.h"
 #include "xen/xen_abi.h"
 
@@ -46,19 +49,21 @@ static int send_attach(struct xs_link *l, struct vm *vm)
 	return r.status;
 }
 
-int xs_link_attach(struct xs_link *l, struct vm *vm, const char *guest_socket)
+int xs_link_attach(struct xs_link *l, struct vm *vm, struct evl *loop, const char *guest_socket)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int rc;
 
-	*l = (struct xs_link){ .vm = vm, .sock = -1, .kick_in = -1, .kick_out = -1, .w = WORKER_INIT };
+	*l = (struct xs_link)XS_LINK_INIT;
+	l->vm = vm;
+	l->loop = loop;
 	if (strlen(guest_socket) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, guest_socket);
 	l->kick_in = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	l->kick_out = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	l->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (l->kick_in < 0 || l->kick_out < 0 || l->sock < 0 || worker_init(&l->w) < 0)
+	if (l->kick_in < 0 || l->kick_out < 0 || l->sock < 0)
 		return -errno;
 	if (connect(l->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
@@ -74,44 +79,44 @@ int xs_link_attach(struct xs_link *l, struct vm *vm, const char *guest_socket)
 	return 0;
 }
 
-static void *xs_link_main(void *arg)
+static void on_kick_out(void *ctx, int fd, uint32_t events)
 {
-	struct xs_link *l = arg;
+	struct xs_link *l = ctx;
 	uint64_t v;
 
-	for (;;) {
-		struct pollfd p[3] = {
-			{ .fd = l->kick_out, .events = POLLIN },
-			{ .fd = l->w.stop_fd, .events = POLLIN },
-			{ .fd = l->sock, .events = POLLIN },
-		};
-		if (poll(p, 3, -1) < 0 && errno != EINTR)
-			break;
-		if (p[1].revents)
-			break;
-		if (p[2].revents & (POLLHUP | POLLERR)) {
-			/* xenstored went away (restart or upgrade): the ring stays in
-			 * guest memory; a new xenstored gets it when we reattach. */
-			log_warn(l->vm->name, "xenstored closed the ring hand-over socket");
-			break;
-		}
-		if (p[0].revents & POLLIN) {
-			(void)!read(l->kick_out, &v, sizeof(v));
-			evtchn_notify_guest(l->vm, l->port);
-		}
-	}
-	return NULL;
+	(void)!read(fd, &v, sizeof(v));
+	evtchn_notify_guest(l->vm, l->port);
+}
+
+/* Only a hang-up or an error is reported: nothing is read from it. */
+static void on_sock(void *ctx, int fd, uint32_t events)
+{
+	struct xs_link *l = ctx;
+
+	/* xenstored went away (restart or upgrade): the ring stays in guest
+	 * memory; a new xenstored gets it when we reattach. */
+	log_warn(l->vm->name, "xenstored closed the ring hand-over socket");
+	xs_link_quiesce(l);
 }
 
 int xs_link_start(struct xs_link *l)
 {
-	return worker_start(&l->w, xs_link_main, l);
+	int rc = evl_add_fd(l->loop, l->kick_out, EPOLLIN, on_kick_out, l, &l->kick_src);
+
+	return rc < 0 ? rc : evl_add_fd(l->loop, l->sock, EPOLLRDHUP, on_sock, l, &l->sock_src);
+}
+
+void xs_link_quiesce(struct xs_link *l)
+{
+	evl_del(l->loop, l->kick_src);
+	evl_del(l->loop, l->sock_src);
+	l->kick_src = l->sock_src = NULL;
 }
 
 void xs_link_stop(struct xs_link *l)
 {
 	int *const fds[] = { &l->sock, &l->kick_in, &l->kick_out };
 
-	worker_stop(&l->w);
+	xs_link_quiesce(l);
 	close_fds(fds, sizeof(fds) / sizeof(fds[0]));
 }

@@ -1,0 +1,359 @@
+/* The monitor's table of parts (monitor.h).  A new part is a row here;
+ * a device that comes and goes is a dev_add() (dev.h) instead. */
+#include "monitor.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "boot/kernel.h"
+#include "boot/pvh.h"
+#include "console.h"
+#include "domus/stream.h"
+#include "domus/vmm_exit.h"
+#include "evloop.h"
+#include "vcpu.h"
+#include "xen/xen_abi.h"
+#include "xenstate_bind.h"
+
+/* Calls queued at once on the loop: the console's output flush takes one. */
+#define LOOP_CALL_SLOTS 256
+
+/* The event loop comes first: every later part may register with it
+ * during its whole life, and it stops (running what was queued) only after
+ * they have all quiesced. */
+static int loop_init(void *ctx, char *why, size_t wl)
+{
+	struct monitor *m = ctx;
+
+	return evl_create(&m->loop, LOOP_CALL_SLOTS);
+}
+
+static int loop_start(void *ctx, char *why, size_t wl)
+{
+	struct monitor *m = ctx;
+
+	return evl_start(m->loop);
+}
+
+static void loop_quiesce(void *ctx)
+{
+	struct monitor *m = ctx;
+
+	evl_stop(m->loop);
+}
+
+static void loop_stop(void *ctx)
+{
+	struct monitor *m = ctx;
+
+	evl_destroy(m->loop);
+	m->loop = NULL;
+}
+
+static int vm_init(void *ctx, char *why, size_t wl)
+{
+	struct monitor *m = ctx;
+	int rc;
+
+	m->vm.name = m->opt.name;
+	m->vm.domid = m->opt.domid;
+	rc = vm_create(&m->vm, m->opt.memory_mib << 20, m->opt.vcpus);
+	if (rc == -ENOTSUP)
+		snprintf(why, wl, "/dev/kvm cannot run Xen guests here (no KVM_CAP_XEN_HVM with hypercall "
+				  "interception): run domus in the lab (lab/lab run -- ...)");
+	else if (rc == -ENOMEM || rc == -ENOSPC)
+		snprintf(why, wl, "cannot get %llu MiB of memory for the guest: %s",
+			 (unsigned long long)m->opt.memory_mib, strerror(-rc));
+	else if (rc < 0)
+		snprintf(why, wl, "creating the VM failed: %s", strerror(-rc));
+	if (rc < 0)
+		vm_destroy(&m->vm); /* what vm_create got before it failed */
+	return rc;
+}
+
+static void vm_stop(void *ctx)
+{
+	struct monitor *m = ctx;
+
+	vm_destroy(&m->vm);
+}
+
+/* Event channels, grant table, HVM params, shared_info (docs/vmm-state.md). */
+static int xen_save(void *ctx, struct stream_writer *w)
+{
+	struct monitor *m = ctx;
+	struct xenstate x;
+
+	vm_xenstate(&m->vm, &x);
+	return xenstate_save(&x, w);
+}
+
+static int xen_load(void *ctx, struct stream_reader *r)
+{
+	struct monitor *m = ctx;
+	struct xenstate x;
+	int rc;
+
+	vm_xenstate(&m->vm, &x);
+	rc = xenstate_load(&x, r);
+	return rc < 0 ? rc : vm_xenstate_post_load(&m->vm);
+}
+
+/* Devices: their ops run on the loop thread while it runs. */
+static int devs_start_here(void *arg)
+{
+	return devs_start(arg);
+}
+
+static int devs_quiesce_here(void *arg)
+{
+	devs_quiesce(arg);
+	return 0;
+}
+
+static int devices_init(void *ctx, char *why, size_t wl)
+{
+	struct monitor *m = ctx;
+	struct console_cfg cc = { .log_path = m->opt.console_log, .stdio = m->opt.console_stdio };
+	struct console *con;
+	char path[256];
+	int rc;
+
+	if (m->opt.run_dir) {
+		snprintf(path, sizeof(path), "%s/console", m->opt.run_dir);
+		cc.socket_path = path;
+	}
+	rc = console_create(&m->vm, m->loop, &cc, &con);
+	if (rc == 0)
+		rc = dev_add(&m->devs, &console_dev_ops, 0, con);
+	if (rc < 0)
+		snprintf(why, wl, "console: %s", strerror(-rc));
+	return rc;
+}
+
+static int devices_start(void *ctx, char *why, size_t wl)
+{
+	struct monitor *m = ctx;
+
+	return evl_sync(m->loop, devs_start_here, &m->devs);
+}
+
+static void devices_quiesce(void *ctx)
+{
+	struct monitor *m = ctx;
+
+	evl_sync(m->loop, devs_quiesce_here, &m->devs);
+}
+
+static void devices_stop(void *ctx)
+{
+	struct monitor *m = ctx;
+
+	devs_stop(&m->devs);
+}
+
+/* The xenstored guest socket: beside the daemon's own socket (xenstored's
+ * default), which XENSTORED_PATH moves as it moves every client. */
+static const char *default_xenstore_socket(char *buf, size_t len)
+{
+	const char *p = getenv("XENSTORED_PATH");
+	const char *slash;
+
+	if (!p)
+		return "/run/xenstored/guest";
+	slash = strrchr(p, '/');
+	snprintf(buf, len, "%.*s/guest", slash ? (int)(slash - p) : 1, slash ? p : ".");
+	return buf;
+}
+
+static int xenstore_init(void *ctx, char *why, size_t wl)
+{
+	struct monitor *m = ctx;
+	char buf[256];
+	const char *xsock = m->opt.xenstore_socket ? m->opt.xenstore_socket : default_xenstore_socket(buf, sizeof(buf));
+	int rc;
+
+	if (strcmp(xsock, "none") == 0) {
+		/* A STORE_PFN of 0 keeps xenbus off instead of waiting forever. */
+		m->vm.hvm_params[HVM_PARAM_STORE_PFN] = 0;
+		return 0;
+	}
+	rc = xs_link_attach(&m->xs, &m->vm, m->loop, xsock);
+	if (rc < 0)
+		xs_link_stop(&m->xs);
+	if (rc < 0)
+		snprintf(why, wl, "cannot hand the xenstore ring to xenstored at %s: %s", xsock, strerror(-rc));
+	return rc;
+}
+
+static int xenstore_start(void *ctx, char *why, size_t wl)
+{
+	struct monitor *m = ctx;
+
+	return m->xs.sock >= 0 ? xs_link_start(&m->xs) : 0;
+}
+
+static void xenstore_quiesce(void *ctx)
+{
+	struct monitor *m = ctx;
+
+	xs_link_quiesce(&m->xs);
+}
+
+static void xenstore_stop(void *ctx)
+{
+	struct monitor *m = ctx;
+
+	xs_link_stop(&m->xs);
+}
+
+/* Grant refs 0 and 1 name the console and xenstore pages, as the toolstack
+ * seeds them (xen-guest-abi.md §5 "Reserved refs"). */
+static void seed_grants(struct vm *vm, int have_store)
+{
+	grant_entry_v1_t *g = (grant_entry_v1_t *)vm->grant_frames;
+
+	g[GNTTAB_RESERVED_CONSOLE] = (grant_entry_v1_t){ .flags = GTF_permit_access, .domid = 0,
+							  .frame = LAYOUT_CONSOLE_PFN };
+	if (have_store)
+		g[GNTTAB_RESERVED_XENSTORE] = (grant_entry_v1_t){ .flags = GTF_permit_access, .domid = 0,
+								   .frame = LAYOUT_XENSTORE_PFN };
+}
+
+static int boot_init(void *ctx, char *why, size_t wl)
+{
+	struct monitor *m = ctx;
+	struct kernel_info ki;
+	struct pvh_params pp = { .cmdline = m->opt.cmdline, .initrd_path = m->opt.ramdisk,
+				 .nvcpus = (unsigned)m->opt.vcpus };
+	uint32_t start_info;
+	int rc;
+
+	seed_grants(&m->vm, m->xs.sock >= 0);
+	rc = kernel_load(m->opt.kernel, &m->vm.mem, &ki, why, wl);
+	if (rc == 0) {
+		pp.kernel_end = ki.load_high;
+		rc = pvh_setup(&m->vm.mem, &pp, &start_info, why, wl);
+	}
+	if (rc < 0)
+		return rc;
+	log_debug(m->opt.name, "%s kernel, PVH entry %#x, start info at %#x", ki.format, ki.entry, start_info);
+	return vcpu_set_pvh_entry(&m->vm, 0, ki.entry, start_info);
+}
+
+static int control_part_init(void *ctx, char *why, size_t wl)
+{
+	struct monitor *m = ctx;
+	char path[256];
+	int rc;
+
+	if (!m->opt.run_dir)
+		return 0;
+	snprintf(path, sizeof(path), "%s/control", m->opt.run_dir);
+	rc = control_init(&m->ctl, &m->vm, m->loop, path, m->opt.uuid);
+	if (rc < 0)
+		control_stop(&m->ctl);
+	if (rc < 0)
+		snprintf(why, wl, "control socket %s: %s", path, strerror(-rc));
+	return rc;
+}
+
+static int control_part_start(void *ctx, char *why, size_t wl)
+{
+	struct monitor *m = ctx;
+
+	return control_start(&m->ctl);
+}
+
+static void control_part_quiesce(void *ctx)
+{
+	struct monitor *m = ctx;
+
+	control_quiesce(&m->ctl);
+}
+
+static void control_part_stop(void *ctx)
+{
+	struct monitor *m = ctx;
+
+	control_stop(&m->ctl);
+}
+
+/* Last: the guest runs only once everything it may talk to serves. */
+static int vcpus_init(void *ctx, char *why, size_t wl)
+{
+	struct monitor *m = ctx;
+
+	m->vm.paused = m->opt.paused;
+	m->targs = calloc((size_t)m->opt.vcpus, sizeof(*m->targs));
+	return m->targs ? 0 : -ENOMEM;
+}
+
+static int vcpus_start(void *ctx, char *why, size_t wl)
+{
+	struct monitor *m = ctx;
+	int rc = vcpu_start_threads(&m->vm, m->targs);
+
+	if (rc < 0)
+		snprintf(why, wl, "cannot start the domain's threads");
+	return rc;
+}
+
+/* The vCPU threads end (they have already if the domain ended), so the
+ * back ends see no new work from the guest while they quiesce. */
+static void vcpus_quiesce(void *ctx)
+{
+	struct monitor *m = ctx;
+
+	vm_request_exit(&m->vm, VM_ERROR);
+	vcpu_join_threads(&m->vm);
+}
+
+static void vcpus_stop(void *ctx)
+{
+	struct monitor *m = ctx;
+
+	free(m->targs);
+	m->targs = NULL;
+}
+
+const struct part monitor_parts[] = {
+	{ .name = "event loop", .init = loop_init, .start = loop_start, .quiesce = loop_quiesce, .stop = loop_stop },
+	{ .name = "vm", .init = vm_init, .stop = vm_stop },
+	{ .name = "xen state", .save = xen_save, .load = xen_load },
+	{ .name = "devices", .init = devices_init, .start = devices_start, .quiesce = devices_quiesce,
+	  .stop = devices_stop },
+	{ .name = "xenstore link", .init = xenstore_init, .start = xenstore_start, .quiesce = xenstore_quiesce,
+	  .stop = xenstore_stop },
+	{ .name = "boot", .init = boot_init },
+	{ .name = "control socket", .init = control_part_init, .start = control_part_start,
+	  .quiesce = control_part_quiesce, .stop = control_part_stop },
+	{ .name = "vcpus", .init = vcpus_init, .start = vcpus_start, .quiesce = vcpus_quiesce, .stop = vcpus_stop },
+};
+const size_t monitor_nparts = sizeof(monitor_parts) / sizeof(monitor_parts[0]);
+
+static const int exit_status[] = {
+	[VM_POWEROFF] = VMM_EXIT_POWEROFF, [VM_REBOOT] = VMM_EXIT_REBOOT, [VM_CRASH] = VMM_EXIT_CRASH,
+	[VM_ERROR] = VMM_EXIT_FAILED,	   [VM_DESTROYED] = VMM_EXIT_DESTROYED,
+};
+
+int monitor_wait(struct monitor *m)
+{
+	uint64_t v;
+	int why;
+
+	while (read(m->vm.exit_eventfd, &v, sizeof(v)) < 0) {
+		if (errno != EINTR) {
+			log_err(m->opt.name, "waiting for the domain: %s", strerror(errno));
+			break;
+		}
+	}
+	why = atomic_load(&m->vm.exit_reason);
+	if (why < VM_POWEROFF || why > VM_DESTROYED)
+		return VMM_EXIT_FAILED;
+	log_info(m->opt.name, "domain %s", vmm_exit_word(exit_status[why]));
+	return exit_status[why];
+}

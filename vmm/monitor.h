@@ -1,0 +1,46 @@
+/* The monitor of one domain as a table of parts (part.h,
+ * docs/vmm-parts.md): main() parses the options into a struct monitor and
+ * walks monitor_parts[]; every part finds what it needs here. */
+#ifndef DOMUS_VMM_MONITOR_H
+#define DOMUS_VMM_MONITOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "control.h"
+#include "dev.h"
+#include "part.h"
+#include "vm.h"
+#include "xs_link.h"
+
+struct options {
+	const char *name, *kernel, *ramdisk, *cmdline, *uuid;
+	const char *console_log, *run_dir, *xenstore_socket;
+	uint64_t memory_mib;
+	int vcpus, console_stdio, paused, ready_fd;
+	uint32_t domid;
+};
+
+struct evl;
+struct vcpu_thread_arg;
+
+struct monitor {
+	struct options opt;
+	struct evl *loop;
+	struct vm vm;
+	struct devices devs; /* on the loop thread while it runs */
+	struct xs_link xs;
+	struct control ctl;
+	struct vcpu_thread_arg *targs;
+};
+
+#define MONITOR_INIT { .xs = XS_LINK_INIT, .ctl = CONTROL_INIT }
+
+extern const struct part monitor_parts[];
+extern const size_t monitor_nparts;
+
+/* Waits until the domain ends (started monitor) and returns the exit status
+ * for xl (domus/vmm_exit.h). */
+int monitor_wait(struct monitor *m);
+
+#endif
