@@ -44,15 +44,6 @@ for d in /var/log /var/lib/xen; do
 	[ -d "/host$d" ] && mount -t tmpfs "lab$(echo $d | tr / -)" "/host$d"
 done
 ip link set lo up 2>/dev/null
-# A periodic interrupt that delivers whatever interrupt QEMU's TCG lost
-# (lab/rtc-kick.c); without it the lab can sit halted forever.
-KICK=$(arg lab.kick)
-KICK_HZ=$(arg lab.kick_hz)
-if [ -n "$KICK" ] && [ "$KICK_HZ" != 0 ] && [ -x "/host$KICK" ]; then
-	chroot /host "$KICK" "${KICK_HZ:-16}" &
-else
-	echo "LAB-KICK off"
-fi
 JOBS="/host$STATE/jobs"
 mkdir -p "$JOBS"
 
