@@ -675,7 +675,8 @@ int vcpu_rec_decode(const struct stream_record *rec, uint32_t nr_vcpus, struct v
 			return bad(&y, "length %u runs past the record's end", slen);
 		sc = (struct stream_cursor){ .p = c.p + c.off, .len = slen };
 		rc = sections[i].dec(&sc, s, &y);
-		if (rc == 0 && stream_cursor_done(&sc) < 0)
+		/* A short section is that, whatever its fields read as zeros. */
+		if (sc.short_read || (rc == 0 && stream_cursor_done(&sc) < 0))
 			rc = bad(&y, "length %u is not what its fields take", slen);
 		for (size_t j = slen; rc == 0 && j < padded; j++) {
 			if (c.p[c.off + j])
