@@ -25,6 +25,20 @@ static const struct {
 	[STREAM_REC_HVM_PARAMS] = { "HVM_PARAMS", 8 + 64 * 8 },
 	/* u64 guest physical address, 0 if not placed */
 	[STREAM_REC_SHARED_INFO] = { "SHARED_INFO", 8 },
+	/* u64 clock, u32 flags, u32 0, u64 realtime, u64 host_tsc */
+	[STREAM_REC_CLOCK] = { "CLOCK", 32 },
+	/* 2 x 16-byte PIC, IOAPIC: 24-byte head and 24 x u64 redirection entries */
+	[STREAM_REC_IRQCHIP] = { "IRQCHIP", 248 },
+	/* 3 x 24-byte channels, u32 flags, u32 0 */
+	[STREAM_REC_PIT] = { "PIT", 80 },
+	/* u16 sts, u16 en, u16 cnt, u8 reset, u8 0, u64 timer ns */
+	[STREAM_REC_ACPI_PM] = { "ACPI_PM", 16 },
+	/* u32 id, u32 0, 11 sections of u32 tag, u32 length, payload padded to 8:
+	 * REGS 144, SREGS 320, XSAVE 8 + 16384 at most, XCRS 8 + 16 x 16,
+	 * DEBUGREGS 56, EVENTS 40, MP_STATE 8, LAPIC 1024, MSRS 8 + 64 x 16,
+	 * TSC 16, XEN 104 (vmm/state/vcpu_rec.h VCPU_REC_MAX_LEN) */
+	[STREAM_REC_VCPU] = { "VCPU", 8 + 11 * 8 + 144 + 320 + 8 + 16384 + 8 + 16 * 16 + 56 + 40 + 8 + 1024 +
+					      8 + 64 * 16 + 16 + 104 },
 };
 
 #define NR_REC_TYPES (sizeof(rec_types) / sizeof(rec_types[0]))

@@ -373,6 +373,85 @@ static void test_pm_foreign_ports_and_sizes(void **state)
 	assert_int_equal(v, 0xffffu | (ACPI_PM_TMR_HZ & 0xffff) << 16);
 }
 
+/* One ACPI_PM payload through acpi_pm_load(): -EBADMSG or 0. */
+static int pm_load_bytes(struct acpi_pm *pm, const uint8_t *p, size_t len, uint64_t now_ns, const char **why)
+{
+	struct stream_record rec = { .type = STREAM_REC_ACPI_PM, .len = (uint32_t)len, .data = p };
+	struct stream_cursor c;
+
+	stream_cursor_init(&c, &rec);
+	return acpi_pm_load(pm, &c, now_ns, why);
+}
+
+/* Registers and the timer survive a save and a load at another clock; the
+ * payload saved again is the same bytes. */
+static void test_pm_save_load_round_trip(void **state)
+{
+	struct acpi_pm pm = { 0 }, back = { 0 };
+	struct stream_writer w, w2;
+	const char *why = NULL;
+	uint64_t saved_at = 5000000000ull, loaded_at = 123000000000ull;
+
+	assert_int_equal(pm_out(&pm, ACPI_PM1A_EVT_PORT + 2, 2, ACPI_PM1_GBL | ACPI_PM1_PWRBTN), 0);
+	acpi_pm_power_button(&pm);
+	assert_int_equal(pm_out(&pm, ACPI_PM1A_CNT_PORT, 2, 1u << 10), ACPI_PM_NONE);
+	assert_int_equal(pm_out(&pm, ACPI_RESET_PORT, 1, 0x02), ACPI_PM_NONE);
+	stream_writer_init_mem(&w);
+	assert_int_equal(acpi_pm_save(&pm, saved_at, &w), 0);
+	assert_int_equal(w.len, stream_rec_max_len(STREAM_REC_ACPI_PM));
+	assert_int_equal(pm_load_bytes(&back, w.buf, w.len, loaded_at, &why), 0);
+	assert_int_equal(back.sts, pm.sts);
+	assert_int_equal(back.en, pm.en);
+	assert_int_equal(back.cnt, pm.cnt);
+	assert_int_equal(back.reset, pm.reset);
+	assert_true(acpi_pm_sci(&back));
+	/* The timer reads at load time what it read at save time, and counts on. */
+	assert_int_equal(pm_in(&back, ACPI_PM_TMR_PORT, 4, loaded_at), pm_in(&pm, ACPI_PM_TMR_PORT, 4, saved_at));
+	assert_int_equal(pm_in(&back, ACPI_PM_TMR_PORT, 4, loaded_at + 1000000000ull),
+			 pm_in(&pm, ACPI_PM_TMR_PORT, 4, saved_at + 1000000000ull));
+	stream_writer_init_mem(&w2);
+	assert_int_equal(acpi_pm_save(&back, loaded_at, &w2), 0);
+	assert_int_equal(w2.len, w.len);
+	assert_memory_equal(w2.buf, w.buf, w.len);
+	stream_writer_fini(&w);
+	stream_writer_fini(&w2);
+}
+
+/* Every truncation, a longer payload and each value no register can hold
+ * are refused, and the model is left as it was. */
+static void test_pm_load_refuses(void **state)
+{
+	struct acpi_pm pm = { 0 }, keep = { .sts = 1, .en = 2, .cnt = 3, .reset = 4, .tmr_offset_ns = 5 };
+	struct stream_writer w;
+	const char *why = NULL;
+	uint8_t buf[32];
+
+	stream_writer_init_mem(&w);
+	assert_int_equal(acpi_pm_save(&pm, 0, &w), 0);
+	memcpy(buf, w.buf, w.len);
+	for (size_t len = 0; len < w.len; len++) {
+		pm = keep;
+		assert_int_equal(pm_load_bytes(&pm, buf, len, 0, &why), -EBADMSG);
+		assert_string_equal(why, "length is not 16 bytes");
+		assert_memory_equal(&pm, &keep, sizeof(pm));
+	}
+	pm = keep;
+	assert_int_equal(pm_load_bytes(&pm, buf, w.len + 1, 0, &why), -EBADMSG);
+	buf[7] = 1; /* reserved */
+	assert_int_equal(pm_load_bytes(&pm, buf, w.len, 0, &why), -EBADMSG);
+	assert_string_equal(why, "reserved byte is not 0");
+	buf[7] = 0;
+	buf[5] = ACPI_PM1_CNT_SLP_EN >> 8; /* PM1_CNT high byte */
+	assert_int_equal(pm_load_bytes(&pm, buf, w.len, 0, &why), -EBADMSG);
+	assert_string_equal(why, "PM1_CNT has SLP_EN set, which no write leaves there");
+	buf[5] = 0;
+	buf[6] = 0x10; /* 0xCF9 */
+	assert_int_equal(pm_load_bytes(&pm, buf, w.len, 0, &why), -EBADMSG);
+	assert_string_equal(why, "0xCF9 has bits above bit 3, which no write leaves there");
+	assert_memory_equal(&pm, &keep, sizeof(pm));
+	stream_writer_fini(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +466,8 @@ int main(void)
 		cmocka_unit_test(test_pm_timer_port),
 		cmocka_unit_test(test_pm_reset_paths),
 		cmocka_unit_test(test_pm_foreign_ports_and_sizes),
+		cmocka_unit_test(test_pm_save_load_round_trip),
+		cmocka_unit_test(test_pm_load_refuses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

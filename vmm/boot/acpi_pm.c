@@ -73,7 +73,7 @@ int acpi_pm_io(struct acpi_pm *pm, uint16_t port, unsigned size, int is_write, u
 		return -EINVAL;
 	if (!is_write && port <= ACPI_PM_TMR_PORT + ACPI_PM_TMR_LEN - 1 &&
 	    port + size > ACPI_PM_TMR_PORT)
-		tmr = acpi_pm_tmr_value(now_ns);
+		tmr = acpi_pm_tmr_value(acpi_pm_timer_ns(pm, now_ns));
 	for (unsigned i = 0; i < size; i++) {
 		uint16_t p = (uint16_t)(port + i);
 
@@ -104,4 +104,59 @@ int acpi_pm_power_button(struct acpi_pm *pm)
 {
 	pm->sts |= ACPI_PM1_PWRBTN;
 	return acpi_pm_sci(pm);
+}
+
+uint64_t acpi_pm_timer_ns(const struct acpi_pm *pm, uint64_t now_ns)
+{
+	return now_ns + pm->tmr_offset_ns; /* wraps, as the counter does */
+}
+
+void acpi_pm_set_timer_ns(struct acpi_pm *pm, uint64_t timer_ns, uint64_t now_ns)
+{
+	pm->tmr_offset_ns = timer_ns - now_ns;
+}
+
+int acpi_pm_save(const struct acpi_pm *pm, uint64_t now_ns, struct stream_writer *w)
+{
+	stream_put_u16(w, pm->sts);
+	stream_put_u16(w, pm->en);
+	stream_put_u16(w, pm->cnt);
+	stream_put_u8(w, pm->reset);
+	stream_put_u8(w, 0);
+	return stream_put_u64(w, acpi_pm_timer_ns(pm, now_ns));
+}
+
+/* Only what acpi_pm_io() can leave in a register is accepted: SLP_EN is
+ * write-only (cleared after each write) and 0xCF9 keeps its low 4 bits. */
+int acpi_pm_load(struct acpi_pm *pm, struct stream_cursor *c, uint64_t now_ns, const char **why)
+{
+	struct acpi_pm n = { 0 };
+	uint8_t zero;
+	uint64_t tmr;
+
+	n.sts = stream_get_u16(c);
+	n.en = stream_get_u16(c);
+	n.cnt = stream_get_u16(c);
+	n.reset = stream_get_u8(c);
+	zero = stream_get_u8(c);
+	tmr = stream_get_u64(c);
+	if (stream_cursor_done(c) < 0) {
+		*why = "length is not 16 bytes";
+		return -EBADMSG;
+	}
+	if (zero != 0) {
+		*why = "reserved byte is not 0";
+		return -EBADMSG;
+	}
+	if (n.cnt & ACPI_PM1_CNT_SLP_EN) {
+		*why = "PM1_CNT has SLP_EN set, which no write leaves there";
+		return -EBADMSG;
+	}
+	if (n.reset & ~0x0fu) {
+		*why = "0xCF9 has bits above bit 3, which no write leaves there";
+		return -EBADMSG;
+	}
+	acpi_pm_set_timer_ns(&n, tmr, now_ns);
+	*pm = n;
+	return 0;
 }

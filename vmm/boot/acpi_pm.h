@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "acpi.h"
+#include "domus/stream.h"
 
 #define ACPI_KBD_CMD_PORT 0x64
 #define ACPI_KBD_PULSE_RESET 0xFE
@@ -38,6 +39,9 @@ struct acpi_pm {
 	uint16_t en;
 	uint16_t cnt;   /* as last written, SLP_EN cleared */
 	uint8_t reset;  /* 0xCF9 as last written */
+	/* Added to the caller's now_ns: 0 from boot, so that a loaded timer
+	 * goes on from its saved count on another clock (acpi_pm_load). */
+	uint64_t tmr_offset_ns;
 };
 
 enum acpi_pm_event {
@@ -63,5 +67,19 @@ int acpi_pm_sci(const struct acpi_pm *pm);
  * PWRBTN_STS.  Linux then runs its orderly power-off (drivers/acpi/button.c),
  * ending in an S5 write.  Returns acpi_pm_sci(). */
 int acpi_pm_power_button(struct acpi_pm *pm);
+
+/* The PM timer's count in nanoseconds at now_ns, and setting it: the timer
+ * then reads timer_ns at now_ns and counts on from there. */
+uint64_t acpi_pm_timer_ns(const struct acpi_pm *pm, uint64_t now_ns);
+void acpi_pm_set_timer_ns(struct acpi_pm *pm, uint64_t timer_ns, uint64_t now_ns);
+
+/* The ACPI_PM record's payload (docs/vmm-state.md): u16 PM1_STS, u16 PM1_EN,
+ * u16 PM1_CNT, u8 0xCF9, u8 0, u64 the timer's count in ns at now_ns. */
+int acpi_pm_save(const struct acpi_pm *pm, uint64_t now_ns, struct stream_writer *w);
+/* Loads a payload into *pm only if every value is one the registers can
+ * hold (else -EBADMSG and *why); the timer reads its saved count at now_ns,
+ * so a caller that wants the timer to count time spent saved passes a
+ * now_ns that far in the past. */
+int acpi_pm_load(struct acpi_pm *pm, struct stream_cursor *c, uint64_t now_ns, const char **why);
 
 #endif

@@ -30,6 +30,11 @@ enum stream_rec_type {
 	STREAM_REC_GNTTAB = 2,     /* grant-table size and frame placement */
 	STREAM_REC_HVM_PARAMS = 3, /* every HVM param */
 	STREAM_REC_SHARED_INFO = 4, /* where the guest placed shared_info */
+	STREAM_REC_CLOCK = 5,      /* KVM's kvmclock and the host time it was read at */
+	STREAM_REC_IRQCHIP = 6,    /* in-kernel PIC master, PIC slave, IOAPIC */
+	STREAM_REC_PIT = 7,        /* in-kernel 8254 */
+	STREAM_REC_ACPI_PM = 8,    /* ACPI PM1 registers and the PM timer */
+	STREAM_REC_VCPU = 9,       /* one vCPU: registers, FPU, LAPIC, MSRs, events, Xen attrs */
 };
 
 /* The record type's name ("EVTCHN"), or NULL for a type the table lacks. */
