@@ -18,6 +18,8 @@ struct console;
  * 512 KiB holds a 290 KiB flood even if the loop wrote nothing meanwhile;
  * beyond it output is dropped and counted (the log says how much). */
 #define CONSOLE_QUEUE_BYTES (512u * 1024)
+/* Notifications of the guest within this window are served together (console.c serve()). */
+#define CONSOLE_BATCH_MS 10
 
 struct console_cfg {
 	const char *log_path;    /* NULL: no log */
