@@ -25,6 +25,17 @@ static const struct {
 	[STREAM_REC_HVM_PARAMS] = { "HVM_PARAMS", 8 + 64 * 8 },
 	/* u64 guest physical address, 0 if not placed */
 	[STREAM_REC_SHARED_INFO] = { "SHARED_INFO", 8 },
+	/* 28 bytes, a partial request (at most a header and a payload), and
+	 * queued output: a domain's queue is bounded by its memory quota
+	 * (2.5 MiB by default); 8 MiB leaves room for a raised one. */
+	[STREAM_REC_XS_CONNECTION] = { "XS_CONNECTION", 28 + 16 + 4096 + (8u << 20) },
+	/* 8 bytes, then path and token: together one request's payload */
+	[STREAM_REC_XS_WATCH] = { "XS_WATCH", 8 + 4096 },
+	/* u32 conn-id, u32 tx-id */
+	[STREAM_REC_XS_TRANSACTION] = { "XS_TRANSACTION", 8 },
+	/* 16 bytes, 4 per permission, path and value: a node's path (3072) and
+	 * value (4096) and the permissions that fit one request */
+	[STREAM_REC_XS_NODE] = { "XS_NODE", 16 + 4 * 2048 + 3073 + 4096 },
 };
 
 #define NR_REC_TYPES (sizeof(rec_types) / sizeof(rec_types[0]))

@@ -30,6 +30,13 @@ enum stream_rec_type {
 	STREAM_REC_GNTTAB = 2,     /* grant-table size and frame placement */
 	STREAM_REC_HVM_PARAMS = 3, /* every HVM param */
 	STREAM_REC_SHARED_INFO = 4, /* where the guest placed shared_info */
+	/* xenstored's export of one domain (docs/xenstored.md, "Export and
+	 * import"): Xen's xenstore migration record types plus 0x100 (Xen's
+	 * docs/designs/xenstore-migration.md, "Records"). */
+	STREAM_REC_XS_CONNECTION = 0x102, /* Xen's CONNECTION_DATA */
+	STREAM_REC_XS_WATCH = 0x103,	  /* Xen's WATCH_DATA */
+	STREAM_REC_XS_TRANSACTION = 0x104, /* Xen's TRANSACTION_DATA */
+	STREAM_REC_XS_NODE = 0x105,	  /* Xen's NODE_DATA */
 };
 
 /* The record type's name ("EVTCHN"), or NULL for a type the table lacks. */
