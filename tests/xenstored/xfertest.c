@@ -247,6 +247,15 @@ int main(int argc, char **argv)
 	while ((t = guest_recv(&g, buf, 2000)) == XS_WATCH_EVENT)
 		; /* data/z's own */
 	CHECK(t == XS_WRITE && is(h, "/local/domain/9/data/z", "after"));
+	/* A save that fails: the toolstack resumes the domain (XS_RESUME) and
+	 * its ring is served again. */
+	CHECK(export_dom(h, 9, "dom9b.xs"));
+	CHECK(guest_send(&g, XS_READ, "data/z", 7) == 0);
+	usleep(300000);
+	CHECK(g.intf->req_cons != g.intf->req_prod);
+	CHECK(xs_resume_domain(h, 9));
+	t = guest_recv(&g, buf, 2000);
+	CHECK(t == XS_READ && strcmp(buf, "after") == 0);
 	free(f1);
 	free(f2);
 	free(f3);
