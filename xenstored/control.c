@@ -1,7 +1,7 @@
 /* XS_CONTROL, the requests of xenstore-control (Xen 4.17
  * tools/xenstore/xenstored_control.c): check, log, print, quota, quota-soft,
- * help.  live-update is not offered: domus restarts from its state file
- * instead (docs/xenstored.md). */
+ * live-update (upgrade.c), help; and domus's export-domain and
+ * import-domain (domxfer.c, docs/xenstored.md "Export and import"). */
 #include "ops.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
-/* The save stream shared by xl and domus-vmm: a header, then typed records,
- * then an end record.
+/* The save stream shared by xl, domus-vmm and xenstored (a domain's export,
+ * docs/xenstored.md): a header, then typed records, then an end record.
  *
  *   header   u64 magic STREAM_MAGIC, u32 version STREAM_VERSION, u32 0
  *   record   u32 type, u32 length, payload[length], zero padding to 8 bytes
