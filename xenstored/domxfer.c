@@ -35,6 +35,9 @@
 #define WATCH_FIXED 8u
 #define NODE_FIXED 16u
 #define MSG_MAX (sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX)
+/* Nodes one export may hold: a home the node quota allows many times over
+ * (Domain-0's nodes in it are not counted by that quota). */
+#define NODES_MAX 65536u
 
 /* ---- export ---- */
 
@@ -215,6 +218,7 @@ struct imp_node {
 };
 
 struct imp {
+	const struct xse_engine *eng; /* its quotas bound the counts */
 	uint32_t from, to;
 	int last_type;
 	bool have_conn;
@@ -249,10 +253,15 @@ static void imp_free(struct imp *m)
 	free(m->nodes);
 }
 
+/* Room for element n: the capacity is 16, then doubles whenever n reaches
+ * it.  The counts are bounded (quotas, NODES_MAX) before they grow. */
 static void *grow(void *v, size_t n, size_t sz)
 {
-	/* One more element; the counts are bounded by the record lengths. */
-	return realloc(v, (n + 1) * sz);
+	if (n == 0)
+		return realloc(v, 16 * sz);
+	if (n < 16 || (n & (n - 1)))
+		return v;
+	return realloc(v, 2 * n * sz);
 }
 
 /* A string field of len bytes (NUL included), with exactly one NUL, last. */
@@ -386,6 +395,9 @@ static const char *parse_watch(struct imp *m, struct stream_cursor *cur, uint64_
 		return "path or token is not one NUL-terminated string of its length";
 	if (plen + tlen > XENSTORE_PAYLOAD_MAX)
 		return "path and token longer than a request";
+	/* Xen compares with '>' (do_watch): quota + 1 watches fit. */
+	if (m->nw > (size_t)m->eng->quota[XSE_Q_WATCHES])
+		return "over the watches quota";
 	v = grow(m->w, m->nw, sizeof(*m->w));
 	if (!v)
 		return "out of memory";
@@ -407,6 +419,8 @@ static const char *parse_txn(struct imp *m, struct stream_cursor *cur, uint64_t 
 		return "names no connection of the stream";
 	if (tx == 0)
 		return "transaction id 0";
+	if (m->ntx > (size_t)m->eng->quota[XSE_Q_TRANSACTIONS])
+		return "over the transactions quota";
 	v = grow(m->tx, m->ntx, sizeof(*v));
 	if (v)
 		m->tx = v;
@@ -436,6 +450,8 @@ static const char *parse_node(struct imp *m, struct stream_cursor *cur, uint64_t
 		return "node of a pending transaction";
 	if (np == 0 || cur->len - cur->off != 4ull * np + plen + vlen)
 		return "lengths differ from the record's";
+	if (m->nn >= NODES_MAX)
+		return "more nodes than an export holds";
 	perms = calloc(np, sizeof(*perms));
 	if (!perms)
 		return "out of memory";
@@ -616,7 +632,7 @@ static int apply(struct xsd *d, struct imp *m, char *err, size_t errsz)
 int xfer_import(struct xsd *d, uint32_t from, uint32_t to, struct stream_reader *r, char *err,
 		size_t errsz)
 {
-	struct imp m = { .from = from, .to = to };
+	struct imp m = { .eng = &d->eng, .from = from, .to = to };
 	int rc;
 
 	err[0] = '\0';
