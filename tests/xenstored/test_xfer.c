@@ -121,12 +121,15 @@ static void make_guest(struct fx *f)
 	assert_int_equal(xse_set_perms(d0, 0, "/local/domain/5/data", own, 1), 0);
 	assert_int_equal(xse_write(d0, 0, "/local/domain/0/backend/vbd/5/51712/state", "4", 1), 0);
 	assert_int_equal(xse_introduce(&f->a.eng, 5), 0);
+	assert_int_equal(xse_introduce(&f->a.eng, 6), 0);
 	c = conn_new(&f->a, CONN_RING, -1, 5);
 	assert_non_null(c);
 	feed(c, XS_WRITE, 0, "data/x\0hello", 12, 12);
 	feed(c, XS_WRITE, 0, "data/bin\0b\0\1n", 13, 13);
 	feed(c, XS_WRITE, 0, "data/acl\0", 9, 9);
 	feed(c, XS_SET_PERMS, 0, "data/acl\0" "b5\0r6\0", 15, 15);
+	/* Domain 6 goes: its entry stays but grants nothing. */
+	assert_int_equal(xse_release(&f->a.eng, 6), 0);
 	feed(c, XS_WATCH, 0, "data\0tokA", 10, 10);
 	feed(c, XS_WATCH, 0, BE_WATCH, sizeof(BE_WATCH), sizeof(BE_WATCH));
 	feed(c, XS_TRANSACTION_START, 0, "", 1, 1);
@@ -217,6 +220,7 @@ static void test_import_under_new_id(void **state)
 	assert_int_equal(k->perms[0].id, 9);
 	assert_int_equal(k->perms[0].perms, XSE_PERM_READ | XSE_PERM_WRITE);
 	assert_int_equal(k->perms[1].id, 6);
+	assert_int_equal(k->perms[1].perms, XSE_PERM_READ | XSE_PERM_IGNORE);
 	assert_int_equal(f->b.eng.doms[9].nodes, 4); /* data, x, bin, acl */
 	assert_int_equal(f->b.eng.doms[9].memory,
 			 xse_mem_expected(&f->b.eng, 9) + (int64_t)ring_conn(&f->b, 9)->oq_bytes);
