@@ -751,6 +751,11 @@ int xfer_command(struct xsd *d, const char *cmd, const char **v, unsigned n)
 	}
 	if (rc < 0)
 		log_warn("control", "%s: %s", cmd, err);
+	/* The wire has no EBADMSG (xs_wire.h xsd_errors), and EINVAL makes
+	 * xenstore-control say the command is not supported: a refused file
+	 * is an I/O error to the caller, the log says which record. */
+	if (rc == -EBADMSG)
+		rc = -EIO;
 	else
 		log_info("control", "%s %s%s%s: done", cmd, v[0], import ? " " : "", import ? v[1] : "");
 	return rc;
