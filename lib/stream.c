@@ -39,6 +39,17 @@ static const struct {
 	 * TSC 16, XEN 104 (vmm/state/vcpu_rec.h VCPU_REC_MAX_LEN) */
 	[STREAM_REC_VCPU] = { "VCPU", 8 + 11 * 8 + 144 + 320 + 8 + 16384 + 8 + 16 * 16 + 56 + 40 + 8 + 1024 +
 					      8 + 64 * 16 + 16 + 104 },
+	/* 28 bytes, a partial request (at most a header and a payload), and
+	 * queued output: a domain's queue is bounded by its memory quota
+	 * (2.5 MiB by default); 8 MiB leaves room for a raised one. */
+	[STREAM_REC_XS_CONNECTION] = { "XS_CONNECTION", 28 + 16 + 4096 + (8u << 20) },
+	/* 8 bytes, then path and token: together one request's payload */
+	[STREAM_REC_XS_WATCH] = { "XS_WATCH", 8 + 4096 },
+	/* u32 conn-id, u32 tx-id */
+	[STREAM_REC_XS_TRANSACTION] = { "XS_TRANSACTION", 8 },
+	/* 16 bytes, 4 per permission, path and value: a node's path (3072) and
+	 * value (4096) and the permissions that fit one request */
+	[STREAM_REC_XS_NODE] = { "XS_NODE", 16 + 4 * 2048 + 3073 + 4096 },
 };
 
 #define NR_REC_TYPES (sizeof(rec_types) / sizeof(rec_types[0]))

@@ -68,6 +68,7 @@ static int queue_msg(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx
 	m->len = (uint32_t)sizeof(h) + h.len;
 	m->event = event;
 	m->reply = !event;
+	m->partial = false;
 	memcpy(m->data, &h, sizeof(h));
 	memcpy(m->data + sizeof(h), p1, n1);
 	if (n2)
@@ -97,7 +98,7 @@ void conn_queue_raw(struct conn *c, const void *p, uint32_t n)
 	oq_charge(c, n, false);
 	m->next = NULL;
 	m->len = n;
-	m->event = m->reply = false;
+	m->event = m->reply = m->partial = false;
 	memcpy(m->data, p, n);
 	if (c->oq_tail)
 		c->oq_tail->next = m;
@@ -217,7 +218,7 @@ void conn_free(struct conn *c)
  * sockets are not limited. */
 bool conn_may_read(const struct conn *c)
 {
-	if (c->dead)
+	if (c->dead || c->frozen)
 		return false;
 	if (c->kind == CONN_RING && c->cl.domid != 0 &&
 	    (c->outstanding >= (unsigned)c->d->eng.quota[XSE_Q_OUTSTANDING] ||

@@ -1,7 +1,7 @@
 /* XS_CONTROL, the requests of xenstore-control (Xen 4.17
  * tools/xenstore/xenstored_control.c): check, log, print, quota, quota-soft,
- * help.  live-update is not offered: domus restarts from its state file
- * instead (docs/xenstored.md). */
+ * live-update (upgrade.c), help; and domus's export-domain and
+ * import-domain (domxfer.c, docs/xenstored.md "Export and import"). */
 #include "ops.h"
 
 #include <errno.h>
@@ -163,8 +163,33 @@ static int ctl_live_update(struct ops_env *env, struct xse_client *c, const char
 	return r ? ops_reply_str(out, r) : -EINVAL;
 }
 
+/* One domain's state to a file and back (docs/xenstored.md, "Export and
+ * import"): the file is the caller's (xenstored runs as root on the host,
+ * and only Domain-0 may send XS_CONTROL). */
+static int ctl_xfer(struct ops_env *env, const char *cmd, const char **v, unsigned n,
+		    struct ops_reply *out)
+{
+	int rc = env->xfer ? env->xfer(env, cmd, v, n) : -ENOSYS;
+
+	return rc < 0 ? rc : ops_reply_str(out, "OK");
+}
+
+static int ctl_export(struct ops_env *env, struct xse_client *c, const char **v, unsigned n,
+		      struct ops_reply *out)
+{
+	return ctl_xfer(env, "export-domain", v, n, out);
+}
+
+static int ctl_import(struct ops_env *env, struct xse_client *c, const char **v, unsigned n,
+		      struct ops_reply *out)
+{
+	return ctl_xfer(env, "import-domain", v, n, out);
+}
+
 static const struct ctl_cmd cmds[] = {
 	{ "check", ctl_check, "" },
+	{ "export-domain", ctl_export, "<domid> <file>" },
+	{ "import-domain", ctl_import, "<old-domid> <new-domid> <file>" },
 	{ "log", ctl_log, "on|off" },
 	{ "live-update", ctl_live_update, "[-F] [-t <timeout>] <file>\n    Default timeout is 60 seconds." },
 	{ "print", ctl_print, "<string>" },

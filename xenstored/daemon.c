@@ -44,6 +44,16 @@ static const char *env_live_update(struct ops_env *env, const char **v, unsigned
 	return upgrade_control(env->daemon, v, n);
 }
 
+static int env_xfer(struct ops_env *env, const char *cmd, const char **v, unsigned n)
+{
+	return xfer_command(env->daemon, cmd, v, n);
+}
+
+static void env_resumed(struct ops_env *env, uint32_t domid)
+{
+	xfer_freeze(env->daemon, domid, false);
+}
+
 static void eng_domain_gone(struct xse_engine *eng, uint32_t domid, void *opaque)
 {
 	conn_drop_domain(opaque, domid);
@@ -80,7 +90,8 @@ int xsd_init_core(struct xsd *d, const struct xsd_opts *o)
 	d->env = (struct ops_env){ .eng = &d->eng, .introduced = env_introduced,
 				   .log_switch = env_log_switch,
 				   .outstanding = env_outstanding,
-				   .live_update = env_live_update, .daemon = d };
+				   .live_update = env_live_update, .xfer = env_xfer,
+				   .resumed = env_resumed, .daemon = d };
 	if (o->state_dir) {
 		rc = persist_open(d, o->state_dir, &d->persist);
 		if (rc < 0) {

@@ -30,6 +30,9 @@ struct outmsg {
 	uint32_t len; /* header + payload */
 	bool event;
 	bool reply; /* counts against the outstanding quota */
+	/* The rest of a message partly in the guest's ring before an export:
+	 * exported again as Xen's "partial response" (domxfer.c). */
+	bool partial;
 	char data[];
 };
 
@@ -58,6 +61,9 @@ struct conn {
 	bool dead;
 	struct ring *ring;
 	bool io_journaled; /* persist.c recorded bytes in flight for it */
+	/* Exported (domxfer.c): its ring is neither read nor written until
+	 * XS_RESUME or a new hand-over of the ring. */
+	bool frozen;
 	char name[32];
 	struct log_ratelimit rl; /* guest-triggered lines, per connection */
 };
@@ -126,6 +132,19 @@ int upgrade_restore(struct xsd *d, const char *file);
 const char *upgrade_control(struct xsd *d, const char **v, unsigned n);
 void upgrade_request(struct xsd *d, double wait_s);
 
+/* domxfer.c: one domain's state out and in (docs/xenstored.md, "Export
+ * and import").  On failure err holds one line saying why; an import that
+ * fails changes nothing. */
+struct stream_writer;
+struct stream_reader;
+int xfer_export(struct xsd *d, uint32_t domid, struct stream_writer *w, char *err, size_t errsz);
+int xfer_import(struct xsd *d, uint32_t from, uint32_t to, struct stream_reader *r, char *err,
+		size_t errsz);
+void xfer_freeze(struct xsd *d, uint32_t domid, bool frozen);
+/* XS_CONTROL "export-domain <domid> <file>" and
+ * "import-domain <old-domid> <new-domid> <file>". */
+int xfer_command(struct xsd *d, const char *cmd, const char **v, unsigned n);
+
 /* sock.c */
 int sock_listen(const char *path, int type, int *ret_fd);
 void sock_accept(struct xsd *d);
@@ -150,6 +169,7 @@ struct xsd_ring_attach;
 struct ring *ring_alloc(struct xsd *d, int ctl_fd);
 int ring_attach(struct ring *r, const struct xsd_ring_attach *a, const int *fds);
 uint32_t ring_rsp_prod(const struct ring *r);
+void ring_wake(struct ring *r); /* look at its requests again */
 bool ring_pending(struct xsd *d);
 void ring_service(struct xsd *d);
 

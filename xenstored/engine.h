@@ -238,6 +238,46 @@ int64_t xse_mem_expected(const struct xse_engine *eng, uint32_t domid);
  * transport holds charged output. */
 void xse_mem_rebuild(struct xse_engine *eng);
 
+/* ---- One domain's state, moved (migrate.c; docs/xenstored.md, "Export
+ * and import"). ---- */
+
+/* Calls fn for /local/domain/<domid> and every node under it, parents
+ * before children, children in the order their parent lists them; stops at
+ * the first non-zero return and returns it.  0 if there is no such node. */
+int xse_walk_home(struct xse_engine *eng, uint32_t domid,
+		  int (*fn)(void *arg, const struct xse_node *n), void *arg);
+/* Rewrites a path naming domain `from` to name `to`: the home prefix
+ * /local/domain/<from>, and with `backends` libxl's backend layout
+ * /local/domain/<be>/backend/<type>/<from>.  Returns 1 if rewritten, 0 if
+ * copied unchanged, -ENAMETOOLONG if out is too small. */
+int xse_rewrite_domid(const char *in, uint32_t from, uint32_t to, bool backends, char *out,
+		      size_t outsz);
+
+struct xse_import_node {
+	const char *path; /* absolute, already naming the new domain */
+	const void *val;
+	uint32_t vlen;
+	const struct xse_perm *perms; /* perms[0] is the owner */
+	uint32_t nperms;
+};
+/* Puts v[0..n) in as /local/domain/<domid> and its subtree, all or nothing.
+ * v[0] must be the home, which must not exist; every other node must be
+ * below it and come after its parent.  Each node is checked as a fresh
+ * request from its owner would be (path, permissions, node size, and the
+ * domain's node and memory quotas).  On success the nodes are journalled
+ * and watches fire as for a write of each, except `quiet`'s (the imported
+ * connection: its guest made no change).  On failure nothing changed, *bad
+ * is the index of the node refused and *why says why (NULL: no memory). */
+int xse_import_home(struct xse_engine *eng, uint32_t domid, const struct xse_import_node *v,
+		    size_t n, struct xse_client *quiet, size_t *bad, const char **why);
+/* The ids of c's open transactions, oldest first; returns how many there
+ * are (only the first `max` stored). */
+unsigned xse_txn_ids(const struct xse_client *c, uint32_t *ids, unsigned max);
+/* Gives c back an open transaction `id` it held elsewhere, as a lost one
+ * (its commit fails with EAGAIN, see txn.c).  -EINVAL for 0 or an id c
+ * holds, -ENOSPC over the transaction quota. */
+int xse_txn_restore(struct xse_client *c, uint32_t id);
+
 /* Tell the durable-state hook that meta data changed (quotas set by
  * xenstore-control go through here). */
 void xse_meta_changed(struct xse_engine *eng);

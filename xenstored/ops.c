@@ -252,8 +252,13 @@ static int op_release(struct op_ctx *o)
 static int op_resume(struct op_ctx *o)
 {
 	unsigned d = (unsigned)atoi(o->arg[0]);
+	int rc = d ? xse_resume(o->env->eng, d) : -EINVAL;
 
-	return ack_if_ok(o, d ? xse_resume(o->env->eng, d) : -EINVAL);
+	/* libxl resumes a domain whose save failed (libxl__domain_resume):
+	 * a domain frozen by its export is served again. */
+	if (rc == 0 && o->env->resumed)
+		o->env->resumed(o->env, d);
+	return ack_if_ok(o, rc);
 }
 
 static int op_get_domain_path(struct op_ctx *o)

@@ -19,6 +19,10 @@ struct ops_env {
 	/* "live-update" arguments of xenstore-control; the reply text, or
 	 * NULL for EINVAL. */
 	const char *(*live_update)(struct ops_env *env, const char **v, unsigned n);
+	/* export-domain and import-domain (domxfer.c): 0 or -errno. */
+	int (*xfer)(struct ops_env *env, const char *cmd, const char **v, unsigned n);
+	/* XS_RESUME of an introduced domain: an exported domain goes on. */
+	void (*resumed)(struct ops_env *env, uint32_t domid);
 	void *daemon;
 };
 

@@ -216,6 +216,14 @@ void persist_watches(struct persist *p, const struct xse_client *c)
 		enc_watches(&p->jbuf, c->domid, c->watches, NULL);
 }
 
+void persist_conn(struct persist *p, const struct xse_client *c)
+{
+	if (!p)
+		return;
+	enc_watches(&p->jbuf, c->domid, c->watches, NULL);
+	enc_txid(&p->jbuf, c->domid, c->next_txid);
+}
+
 void persist_note_request(struct persist *p, struct conn *c, const struct xsd_sockmsg *hdr)
 {
 	/* Node and domain changes arrive through the engine hooks; a guest's

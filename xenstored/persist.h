@@ -21,6 +21,9 @@ int persist_flush(struct persist *p);
  * detach: watches, a half-received request, replies not yet delivered. */
 struct xse_client;
 void persist_restore_ring(struct persist *p, struct conn *c);
+/* Journal a guest connection's watches and next transaction id (an
+ * imported one, domxfer.c). */
+void persist_conn(struct persist *p, const struct xse_client *c);
 /* Journal a guest ring's (new) list of watches. */
 void persist_watches(struct persist *p, const struct xse_client *c);
 /* Keep a detached ring's watches for its return; forget a released domain. */

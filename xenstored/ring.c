@@ -65,19 +65,36 @@ static void ring_break(struct ring *r, uint32_t err, const char *why)
 	}
 }
 
+/* A connection imported for the domain (domxfer.c), waiting for its ring. */
+static struct conn *imported_conn(struct xsd *d, uint32_t domid)
+{
+	for (struct conn *c = d->conns; c; c = c->next)
+		if (c->kind == CONN_RING && !c->ring && !c->dead && c->cl.eng &&
+		    c->cl.domid == domid)
+			return c;
+	return NULL;
+}
+
 static void ring_connect(struct ring *r)
 {
 	struct xsd *d = r->d;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &r->kick_tag };
 
-	r->conn = conn_new(d, CONN_RING, -1, r->domid);
-	if (!r->conn) {
-		log_err(r->name, "out of memory connecting the ring");
-		return;
+	r->conn = imported_conn(d, r->domid);
+	if (r->conn) {
+		/* It carries its own watches and bytes in flight; the ring
+		 * goes on where the guest's page says. */
+		r->conn->frozen = false;
+	} else {
+		r->conn = conn_new(d, CONN_RING, -1, r->domid);
+		if (!r->conn) {
+			log_err(r->name, "out of memory connecting the ring");
+			return;
+		}
+		if (d->persist)
+			persist_restore_ring(d->persist, r->conn);
 	}
 	r->conn->ring = r;
-	if (d->persist)
-		persist_restore_ring(d->persist, r->conn);
 	if (epoll_ctl(d->ep, EPOLL_CTL_ADD, r->kick_in, &ev) < 0)
 		log_err(r->name, "epoll_ctl: %s", strerror(errno));
 	r->pending = true;
@@ -283,6 +300,12 @@ uint32_t ring_rsp_prod(const struct ring *r)
 	return r ? __atomic_load_n(&r->intf->rsp_prod, __ATOMIC_ACQUIRE) : 0;
 }
 
+void ring_wake(struct ring *r)
+{
+	if (!r->broken)
+		r->pending = true;
+}
+
 void ring_guest_ctl(struct xsd *d, void *obj)
 {
 	ring_ctl_message(obj);
@@ -388,7 +411,7 @@ void ring_flush(struct ring *r)
 	XENSTORE_RING_IDX cons, prod;
 	bool wrote = false;
 
-	if (!r || r->broken || !r->conn)
+	if (!r || r->broken || !r->conn || r->conn->frozen)
 		return;
 	i = r->intf;
 	cons = __atomic_load_n(&i->rsp_cons, __ATOMIC_ACQUIRE);

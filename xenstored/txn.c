@@ -157,6 +157,35 @@ static struct xse_txn *txn_find_or_revive(struct xse_client *c, uint32_t id)
 	return t;
 }
 
+unsigned xse_txn_ids(const struct xse_client *c, uint32_t *ids, unsigned max)
+{
+	unsigned n = 0;
+
+	for (const struct xse_txn *t = c->txns; t; t = t->next, n++)
+		if (n < max)
+			ids[n] = t->id;
+	return n;
+}
+
+/* A transaction moved with its domain (domxfer.c) comes back as one lost
+ * in a restart: its private view did not travel. */
+int xse_txn_restore(struct xse_client *c, uint32_t id)
+{
+	struct xse_txn *t;
+
+	if (id == 0 || find_txn(c, id, NULL))
+		return -EINVAL;
+	if (!xse_privileged(c) && c->ntxns > (unsigned)c->eng->quota[XSE_Q_TRANSACTIONS])
+		return -ENOSPC;
+	t = txn_add(c, id);
+	if (!t)
+		return -ENOMEM;
+	t->lost = true;
+	if (id >= c->next_txid)
+		c->next_txid = id + 1;
+	return 0;
+}
+
 int xse_txn_check(struct xse_client *c, uint32_t txid)
 {
 	return (txid == 0 || txn_find_or_revive(c, txid)) ? 0 : -ENOENT;

@@ -115,7 +115,7 @@ int guest_send_tx(struct guest *g, uint32_t type, uint32_t tx_id, const void *bo
 }
 
 /* Read n bytes from the response ring within timeout_ms. */
-static int ring_get(struct guest *g, void *p, size_t n, int timeout_ms)
+int guest_get(struct guest *g, void *p, size_t n, int timeout_ms)
 {
 	char *d = p;
 	struct pollfd pf = { .fd = g->kick_out, .events = POLLIN };
@@ -147,8 +147,8 @@ int guest_recv(struct guest *g, char *buf, int timeout_ms)
 {
 	struct xsd_sockmsg h;
 
-	if (ring_get(g, &h, sizeof(h), timeout_ms) < 0 || h.len > XENSTORE_PAYLOAD_MAX ||
-	    ring_get(g, buf, h.len, timeout_ms) < 0)
+	if (guest_get(g, &h, sizeof(h), timeout_ms) < 0 || h.len > XENSTORE_PAYLOAD_MAX ||
+	    guest_get(g, buf, h.len, timeout_ms) < 0)
 		return -1;
 	buf[h.len] = '\0';
 	return (int)h.type;

@@ -29,6 +29,8 @@ int guest_send(struct guest *g, uint32_t type, const void *body, uint32_t len);
 int guest_send_tx(struct guest *g, uint32_t type, uint32_t tx_id, const void *body, uint32_t len);
 /* Next message within timeout_ms: its type, body NUL-terminated in buf
  * (XENSTORE_PAYLOAD_MAX + 1 bytes); -1 on timeout. */
+/* The next n bytes of the response ring within timeout_ms (-1: timeout). */
+int guest_get(struct guest *g, void *p, size_t n, int timeout_ms);
 int guest_recv(struct guest *g, char *buf, int timeout_ms);
 int guest_call(struct guest *g, uint32_t type, const char *body, uint32_t len, char *buf);
 

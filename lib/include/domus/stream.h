@@ -1,5 +1,5 @@
-/* The save stream shared by xl and domus-vmm: a header, then typed records,
- * then an end record.
+/* The save stream shared by xl, domus-vmm and xenstored (a domain's export,
+ * docs/xenstored.md): a header, then typed records, then an end record.
  *
  *   header   u64 magic STREAM_MAGIC, u32 version STREAM_VERSION, u32 0
  *   record   u32 type, u32 length, payload[length], zero padding to 8 bytes
@@ -35,6 +35,13 @@ enum stream_rec_type {
 	STREAM_REC_PIT = 7,        /* in-kernel 8254 */
 	STREAM_REC_ACPI_PM = 8,    /* ACPI PM1 registers and the PM timer */
 	STREAM_REC_VCPU = 9,       /* one vCPU: registers, FPU, LAPIC, MSRs, events, Xen attrs */
+	/* xenstored's export of one domain (docs/xenstored.md, "Export and
+	 * import"): Xen's xenstore migration record types plus 0x100 (Xen's
+	 * docs/designs/xenstore-migration.md, "Records"). */
+	STREAM_REC_XS_CONNECTION = 0x102, /* Xen's CONNECTION_DATA */
+	STREAM_REC_XS_WATCH = 0x103,	  /* Xen's WATCH_DATA */
+	STREAM_REC_XS_TRANSACTION = 0x104, /* Xen's TRANSACTION_DATA */
+	STREAM_REC_XS_NODE = 0x105,	  /* Xen's NODE_DATA */
 };
 
 /* The record type's name ("EVTCHN"), or NULL for a type the table lacks. */
