@@ -39,6 +39,9 @@ static const struct {
 	 * TSC 16, XEN 104 (vmm/state/vcpu_rec.h VCPU_REC_MAX_LEN) */
 	[STREAM_REC_VCPU] = { "VCPU", 8 + 11 * 8 + 144 + 320 + 8 + 16384 + 8 + 16 * 16 + 56 + 40 + 8 + 1024 +
 					      8 + 64 * 16 + 16 + 104 },
+	/* u64 frame, u32 count, u32 0, count pages */
+	[STREAM_REC_MEMORY] = { "MEMORY", STREAM_MEM_HEAD + STREAM_MEM_CHUNK_PAGES * 4096 },
+	[STREAM_REC_EXTRA_MEMORY] = { "EXTRA_MEMORY", STREAM_MEM_HEAD + STREAM_MEM_CHUNK_PAGES * 4096 },
 	/* 28 bytes, a partial request (at most a header and a payload), and
 	 * queued output: a domain's queue is bounded by its memory quota
 	 * (2.5 MiB by default); 8 MiB leaves room for a raised one. */
@@ -50,6 +53,8 @@ static const struct {
 	/* 16 bytes, 4 per permission, path and value: a node's path (3072) and
 	 * value (4096) and the permissions that fit one request */
 	[STREAM_REC_XS_NODE] = { "XS_NODE", 16 + 4 * 2048 + 3073 + 4096 },
+	/* xl's parser takes files of up to 1 MiB (xl/cfg) */
+	[STREAM_REC_CONFIG] = { "CONFIG", 1u << 20 },
 };
 
 #define NR_REC_TYPES (sizeof(rec_types) / sizeof(rec_types[0]))

@@ -319,7 +319,7 @@ int console_create(struct vm *vm, struct evl *loop, const struct console_cfg *cf
 		rc = listen_on(c, cfg->socket_path);
 	/* The guest finds the ring and port through HVM params (no xenbus). */
 	if (rc == 0)
-		rc = evtchn_alloc_interdomain(vm, 0, c->kick_fd, &c->port);
+		rc = evtchn_backend_port(vm, HVM_PARAM_CONSOLE_EVTCHN, c->kick_fd, &c->port);
 	if (rc < 0) {
 		console_release(c);
 		return rc;

@@ -100,11 +100,25 @@ static int op_destroy(void *ctx, struct ctl_msg *req, struct ctl_msg *rep, char 
 	return 0;
 }
 
+/* The domain is left as it was (running or paused); xl destroys it after a
+ * save that is not a checkpoint. */
+static int op_save(void *ctx, struct ctl_msg *req, struct ctl_msg *rep, char *why, size_t wl)
+{
+	struct control *c = ctx;
+
+	if (!c->save) {
+		snprintf(why, wl, "save: not supported by this monitor");
+		return -ENOSYS;
+	}
+	return c->save(c->save_ctx, req->fds[0], why, wl);
+}
+
 static control_op_fn *const vm_op_fns[CTL_TYPE_END] = {
 	[CTL_INFO] = op_info,
 	[CTL_PAUSE] = op_pause,
 	[CTL_UNPAUSE] = op_unpause,
 	[CTL_DESTROY] = op_destroy,
+	[CTL_SAVE] = op_save,
 };
 static const struct control_ops vm_ops = { vm_op_fns, CTL_TYPE_END };
 

@@ -37,6 +37,9 @@ struct control {
 	bool quiesced;
 	const char *uuid;
 	time_t start;
+	/* Serves a save request (on the loop thread), NULL: not supported. */
+	int (*save)(void *ctx, int fd, char *why, size_t wl);
+	void *save_ctx;
 };
 
 #define CONTROL_INIT { .listen_fd = -1 }

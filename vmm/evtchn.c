@@ -145,6 +145,16 @@ int evtchn_attach_notify(struct vm *vm, uint32_t port, int notify_fd)
 	return rc;
 }
 
+int evtchn_backend_port(struct vm *vm, unsigned param, int notify_fd, uint32_t *port)
+{
+	if (!vm->restored)
+		return evtchn_alloc_interdomain(vm, 0, notify_fd, port);
+	if (vm->hvm_params[param] >= EVTCHN_NR_PORTS)
+		return -EINVAL;
+	*port = (uint32_t)vm->hvm_params[param];
+	return evtchn_attach_notify(vm, *port, notify_fd);
+}
+
 static uint64_t *shinfo_words(struct vm *vm, size_t off)
 {
 	if (!vm->shared_info_gpa)

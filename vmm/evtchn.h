@@ -40,5 +40,9 @@ int evtchn_post_load(struct vm *vm);
 /* Give a loaded interdomain port (one a back end finds in an HVM param) its
  * Domain-0 eventfd.  -EINVAL unless port is interdomain without one. */
 int evtchn_attach_notify(struct vm *vm, uint32_t port, int notify_fd);
+/* A back end's port to the guest, its far end notify_fd: a new one, or on a
+ * restored VM (vm->restored) the one HVM param `param` names, which the
+ * guest already knows. */
+int evtchn_backend_port(struct vm *vm, unsigned param, int notify_fd, uint32_t *port);
 
 #endif

@@ -23,7 +23,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: domus-vmm --kernel FILE [--ramdisk FILE] [--cmdline TEXT] [--memory MiB]\n"
 		   "                 [--vcpus N] [--name NAME] [--domid N] [--uuid UUID] [--console-log FILE]\n"
 		   "                 [--run-dir DIR] [--xenstore-socket PATH|none] [--console-stdio]\n"
-		   "                 [--paused] [--ready-fd FD] [-v]\n"
+		   "                 [--paused] [--ready-fd FD] [--restore-fd FD] [-v]\n"
+		   "       (--restore-fd: load the saved state from FD, at its first monitor record,\n"
+		   "        instead of booting --kernel)\n"
 		   "exit status: 0 powered off, 2 rebooted, 3 crashed, 4 destroyed, 1 failed\n");
 }
 
@@ -53,14 +55,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "run-dir", required_argument, NULL, 's' },
 		{ "xenstore-socket", required_argument, NULL, 'x' }, { "uuid", required_argument, NULL, 'u' },
 		{ "paused", no_argument, NULL, 'p' },           { "ready-fd", required_argument, NULL, 'R' },
-		{ "console-stdio", no_argument, NULL, 'S' },    { "verbose", no_argument, NULL, 'v' },
+		{ "console-stdio", no_argument, NULL, 'S' },    { "restore-fd", required_argument, NULL, 'F' },    { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },             { 0 },
 	};
 	uint64_t v;
 	int c;
 
 	*o = (struct options){ .name = "domU", .memory_mib = 512, .vcpus = 1, .domid = 1, .cmdline = "",
-			       .ready_fd = -1 };
+			       .ready_fd = -1, .restore_fd = -1 };
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': o->kernel = optarg; break;
@@ -78,6 +80,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->ready_fd = (int)v;
 			break;
 		case 'S': o->console_stdio = 1; break;
+		case 'F':
+			if (parse_u64("restore-fd", optarg, 3, 1 << 20, &v) < 0)
+				return -EINVAL;
+			o->restore_fd = (int)v;
+			break;
 		case 'v': log_set_level(LOG_DEBUG); break;
 		case 'm':
 			if (parse_u64("memory", optarg, 16, 1 << 20, &o->memory_mib) < 0)
@@ -97,7 +104,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		default: usage(stderr); return -EINVAL;
 		}
 	}
-	if (optind != argc || !o->kernel) {
+	if (optind != argc || (!o->kernel && o->restore_fd < 0)) {
 		usage(stderr);
 		return -EINVAL;
 	}

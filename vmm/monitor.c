@@ -16,6 +16,7 @@
 #include "evloop.h"
 #include "vcpu.h"
 #include "xen/xen_abi.h"
+#include "saverestore.h"
 #include "xenstate_bind.h"
 
 /* Calls queued at once on the loop: the console's output flush takes one. */
@@ -100,6 +101,23 @@ static int xen_load(void *ctx, struct stream_reader *r)
 	vm_xenstate(&m->vm, &x);
 	rc = xenstate_load(&x, r);
 	return rc < 0 ? rc : vm_xenstate_post_load(&m->vm);
+}
+
+/* A restore loads the saved state right after the VM exists: guest memory
+ * must be in place before the xenstore ring goes to xenstored (the imported
+ * connection goes on from the ring's indexes at once), and the back ends
+ * take their ports from the loaded HVM params (evtchn_backend_port). */
+static int restore_init(void *ctx, char *why, size_t wl)
+{
+	struct monitor *m = ctx;
+	int rc;
+
+	if (m->opt.restore_fd < 0)
+		return 0;
+	rc = monitor_restore(m, m->opt.restore_fd, why, wl);
+	close(m->opt.restore_fd);
+	m->opt.restore_fd = -1;
+	return rc;
 }
 
 /* Devices: their ops run on the loop thread while it runs. */
@@ -232,6 +250,8 @@ static int boot_init(void *ctx, char *why, size_t wl)
 	uint32_t start_info;
 	int rc;
 
+	if (m->vm.restored)
+		return 0; /* the grant entries and the vCPUs' state came with the stream */
 	seed_grants(&m->vm, m->xs.sock >= 0);
 	rc = kernel_load(m->opt.kernel, &m->vm.mem, &ki, why, wl);
 	if (rc == 0) {
@@ -244,6 +264,11 @@ static int boot_init(void *ctx, char *why, size_t wl)
 	return vcpu_set_pvh_entry(&m->vm, 0, ki.entry, start_info);
 }
 
+static int control_save(void *ctx, int fd, char *why, size_t wl)
+{
+	return monitor_save(ctx, fd, why, wl);
+}
+
 static int control_part_init(void *ctx, char *why, size_t wl)
 {
 	struct monitor *m = ctx;
@@ -254,6 +279,8 @@ static int control_part_init(void *ctx, char *why, size_t wl)
 		return 0;
 	snprintf(path, sizeof(path), "%s/control", m->opt.run_dir);
 	rc = control_init(&m->ctl, &m->vm, m->loop, path, m->opt.uuid);
+	m->ctl.save = control_save;
+	m->ctl.save_ctx = m;
 	if (rc < 0)
 		control_stop(&m->ctl);
 	if (rc < 0)
@@ -323,6 +350,7 @@ static void vcpus_stop(void *ctx)
 const struct part monitor_parts[] = {
 	{ .name = "event loop", .init = loop_init, .start = loop_start, .quiesce = loop_quiesce, .stop = loop_stop },
 	{ .name = "vm", .init = vm_init, .stop = vm_stop },
+	{ .name = "restore", .init = restore_init },
 	{ .name = "xen state", .save = xen_save, .load = xen_load },
 	{ .name = "devices", .init = devices_init, .start = devices_start, .quiesce = devices_quiesce,
 	  .stop = devices_stop },

@@ -18,6 +18,7 @@ struct options {
 	const char *console_log, *run_dir, *xenstore_socket;
 	uint64_t memory_mib;
 	int vcpus, console_stdio, paused, ready_fd;
+	int restore_fd; /* -1: boot the kernel; else load the saved state from it */
 	uint32_t domid;
 };
 

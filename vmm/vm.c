@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -139,9 +140,37 @@ void vm_pause(struct vm *vm, bool pause)
 void vm_wait_unpaused(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->lock);
-	while (vm->paused && atomic_load(&vm->exit_reason) == VM_RUNNING)
-		pthread_cond_wait(&vm->unpaused, &vm->lock);
+	if (vm->paused) {
+		vm->parked++;
+		pthread_cond_broadcast(&vm->parked_cond);
+		while (vm->paused && atomic_load(&vm->exit_reason) == VM_RUNNING)
+			pthread_cond_wait(&vm->unpaused, &vm->lock);
+		vm->parked--;
+	}
 	pthread_mutex_unlock(&vm->lock);
+}
+
+int vm_pause_sync(struct vm *vm)
+{
+	struct timespec until;
+	int started = 0, rc = 0;
+
+	vm_pause(vm, true);
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		started += vm->vcpus[i].started;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&vm->lock);
+	while (rc == 0 && vm->parked < started) {
+		if (atomic_load(&vm->exit_reason) != VM_RUNNING)
+			rc = -ESHUTDOWN;
+		else if (pthread_cond_timedwait(&vm->parked_cond, &vm->lock, &until) == ETIMEDOUT)
+			rc = -ETIMEDOUT;
+	}
+	if (rc == 0 && atomic_load(&vm->exit_reason) != VM_RUNNING)
+		rc = -ESHUTDOWN;
+	pthread_mutex_unlock(&vm->lock);
+	return rc;
 }
 
 void vm_request_exit(struct vm *vm, enum vm_exit_reason why)
@@ -154,6 +183,7 @@ void vm_request_exit(struct vm *vm, enum vm_exit_reason why)
 			log_err(vm->name, "cannot signal the domain's end: %s", strerror(errno));
 		pthread_mutex_lock(&vm->lock);
 		pthread_cond_broadcast(&vm->unpaused);
+		pthread_cond_broadcast(&vm->parked_cond);
 		pthread_mutex_unlock(&vm->lock);
 		kick_all(vm);
 	}
@@ -197,6 +227,7 @@ int vm_create(struct vm *vm, uint64_t ram_bytes, int nr_vcpus)
 	vm->kvm_fd = vm->fd = vm->mem.memfd = vm->exit_eventfd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->unpaused, NULL);
+	pthread_cond_init(&vm->parked_cond, NULL);
 	pthread_mutex_init(&vm->work_lock, NULL);
 	pthread_cond_init(&vm->work_cond, NULL);
 	pthread_mutex_init(&vm->pm_lock, NULL);

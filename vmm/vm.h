@@ -73,6 +73,9 @@ struct vm {
 	_Atomic uint64_t first_entry_ns; /* CLOCK_REALTIME of vCPU 0's first KVM_RUN */
 	bool paused; /* under lock; vCPUs wait on `unpaused` before KVM_RUN */
 	pthread_cond_t unpaused;
+	int parked; /* under lock: vCPU threads waiting in vm_wait_unpaused() */
+	pthread_cond_t parked_cond;
+	bool restored; /* state came from a save stream: back ends take their ports from HVM params */
 	int exit_eventfd; /* written when a vCPU ends the domain */
 	bool amd;
 	struct console *console;
@@ -88,6 +91,11 @@ int vm_vcpu_run_on(struct vm *vm, int vcpu, int (*fn)(struct vm *vm, int vcpu, v
 void vm_request_exit(struct vm *vm, enum vm_exit_reason why);
 void vm_pause(struct vm *vm, bool pause);
 void vm_wait_unpaused(struct vm *vm);
+/* Pauses and waits until every started vCPU thread waits in
+ * vm_wait_unpaused(), out of KVM_RUN and done with its last exit, so that
+ * another thread may read its state.  -ESHUTDOWN when the domain is ending,
+ * -ETIMEDOUT after 5 s. */
+int vm_pause_sync(struct vm *vm);
 int vm_map_slot(struct vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva);
 int vm_set_xen_attr(struct vm *vm, struct kvm_xen_hvm_attr *a);
 int vm_set_vcpu_attr(struct vm *vm, int vcpu, struct kvm_xen_vcpu_attr *a, int self);

@@ -71,7 +71,7 @@ int xs_link_attach(struct xs_link *l, struct vm *vm, struct evl *loop, const cha
 	if (rc < 0)
 		return rc;
 	/* The guest's sends on this port go to kick_in without leaving KVM. */
-	rc = evtchn_alloc_interdomain(vm, 0, l->kick_in, &l->port);
+	rc = evtchn_backend_port(vm, HVM_PARAM_STORE_EVTCHN, l->kick_in, &l->port);
 	if (rc < 0)
 		return rc;
 	vm->hvm_params[HVM_PARAM_STORE_PFN] = LAYOUT_XENSTORE_PFN;

@@ -62,8 +62,15 @@ int xl_cmd_create(struct xl_ctx *x, int argc, char **argv)
 	if (xl_load_domain_config(x, file, argv + optind, argc - optind, &c) < 0)
 		goto out;
 	if (!dryrun) {
+		struct ts_start st = { .restore_fd = -1 };
+		char *text = NULL;
+
 		domcfg_set_build_defaults(&c);
-		rc = ts_create(x, &c, console, paused);
+		/* Kept for `xl save`; a domain is still created without it. */
+		if (xl_config_text(file, argv + optind, argc - optind, &text, &st.cfg_len) == 0)
+			st.cfg_text = text;
+		rc = ts_create(x, &c, console, paused, &st);
+		free(text);
 		goto out;
 	}
 	json = domcfg_to_json(&c);

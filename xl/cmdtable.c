@@ -59,7 +59,7 @@ const struct xl_cmd xl_cmd_table[] = {
 	  "[options] <Domain>",
 	  "-t <type>       console type, pv , serial or vuart\n"
 	  "-n <number>     console number" },
-	{ "save", NI, false, true, false, "Save a domain state to restore later",
+	{ "save", xl_cmd_save, false, true, true, "Save a domain state to restore later",
 	  "[options] <Domain> <CheckpointFile> [<ConfigFile>]",
 	  "-h  Print this help.\n"
 	  "-c  Leave domain running after creating the snapshot.\n"
@@ -73,7 +73,7 @@ const struct xl_cmd xl_cmd_table[] = {
 	  "                of the domain.\n"
 	  "--debug         Print huge (!) amount of debug during the migration process.\n"
 	  "-p              Do not unpause domain after migrating it." },
-	{ "restore", NI, false, true, false, "Restore a domain from a saved state",
+	{ "restore", xl_cmd_restore, false, true, true, "Restore a domain from a saved state",
 	  "[options] [<ConfigFile>] <CheckpointFile>",
 	  "-h                       Print this help.\n"
 	  "-p                       Do not unpause domain after restoring it.\n"

@@ -60,7 +60,28 @@ void ts_xs_remove_domain(struct xs_handle *xs, uint32_t domid, const char *uuid)
 
 /* c has libxl's build defaults (domcfg_set_build_defaults): vcpus and
  * max_vcpus >= 1, max_memkb set. */
-int ts_create(struct xl_ctx *x, const struct domain_config *c, bool console, bool paused);
+/* How a domain starts: its configuration text (kept as `config` in its run
+ * directory, for `xl save`), and for `xl restore` the save file at its
+ * monitor records and xenstored's export of the saved domain. */
+struct ts_start {
+	const char *cfg_text;
+	size_t cfg_len;
+	int restore_fd;           /* -1: boot the kernel */
+	const void *xs_export;    /* NULL: nothing to import */
+	size_t xs_len;
+	uint32_t xs_domid;        /* the id the export was taken of */
+};
+
+int ts_create(struct xl_ctx *x, const struct domain_config *c, bool console, bool paused,
+	      const struct ts_start *st);
+int ts_control_call_ms(uint32_t domid, const struct ctl_msg *req, struct ctl_msg *rep, int timeout_ms, char *err,
+		       size_t errlen);
 int ts_console_attach(uint32_t domid, const char *name);
+/* Waits until the domain's run directory is gone (its supervisor cleaned
+ * up); timeout_s 0: for ever.  -ETIMEDOUT. */
+int ts_wait_gone(uint32_t domid, unsigned timeout_s);
+/* xl save / xl restore (ts_save.c, docs/save-restore.md); errors printed. */
+int ts_save(uint32_t domid, const char *file, const char *cfg_file, bool checkpoint, bool leave_paused);
+int ts_restore(struct xl_ctx *x, const char *cfg_file, const char *file, bool paused);
 
 #endif

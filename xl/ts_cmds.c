@@ -102,7 +102,7 @@ int xl_cmd_list(struct xl_ctx *x, int argc, char **argv)
 
 /* Waits until the domain's run directory is gone (the supervisor cleaned
  * up); timeout_s 0 waits for ever, as xl shutdown -w does. */
-static int wait_gone(uint32_t domid, unsigned timeout_s)
+int ts_wait_gone(uint32_t domid, unsigned timeout_s)
 {
 	char dir[256];
 	struct stat st;
@@ -143,7 +143,7 @@ int xl_cmd_destroy(struct xl_ctx *x, int argc, char **argv)
 		fprintf(stderr, "xl: destroy of domain %u failed: its monitor does not answer\n", d.domid);
 		return 1;
 	}
-	if (wait_gone(d.domid, 30) < 0) {
+	if (ts_wait_gone(d.domid, 30) < 0) {
 		fprintf(stderr, "xl: domain %u did not go away within 30 s\n", d.domid);
 		return 1;
 	}
@@ -193,7 +193,7 @@ static int signal_shutdown(struct xl_ctx *x, int argc, char **argv, const char *
 	xs_close(xs);
 	for (size_t i = 0; wait && rc == 0 && i < n; i++) {
 		if (strcmp(what, "poweroff") == 0) {
-			wait_gone(v[i].domid, 0);
+			ts_wait_gone(v[i].domid, 0);
 			printf("Domain %u has been shut down\n", v[i].domid);
 		}
 	}

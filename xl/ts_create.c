@@ -11,6 +11,7 @@
 #include "xl.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -33,6 +34,7 @@
 
 struct sup {
 	const struct domain_config *c;
+	const struct ts_start *st; /* restore_fd is the first boot's only */
 	bool paused;
 	int report_fd; /* to the waiting `xl create`, -1 once reported */
 	char uuid[40];
@@ -77,7 +79,7 @@ static void report(struct sup *s, const char *fmt, ...)
 static void rm_run_dir(uint32_t domid)
 {
 	char dir[256], p[300];
-	const char *const files[] = { "control", "console", "name", "supervisor.pid", "vmm.pid" };
+	const char *const files[] = { "control", "console", "name", "supervisor.pid", "vmm.pid", "config", "xs-import" };
 
 	if (ts_dom_dir(domid, dir, sizeof(dir)) < 0)
 		return;
@@ -230,10 +232,10 @@ static void uuid_str(const uint8_t u[16], char *buf, size_t len)
 
 /* Starts domus-vmm for one boot of the domain; returns its pid, or -errno
  * with err filled. */
-static pid_t start_vmm(struct sup *s, uint32_t domid, char *err, size_t errlen)
+static pid_t start_vmm(struct sup *s, uint32_t domid, int restore_fd, char *err, size_t errlen)
 {
 	const struct domain_config *c = s->c;
-	char prog[512], dir[256], dom[16], mem[32], vcpus[16], con_log[512], vmm_log[512], readyfd[16];
+	char prog[512], dir[256], dom[16], mem[32], vcpus[16], con_log[512], vmm_log[512], readyfd[16], rstfd[16];
 	char line[600];
 	int ready[2];
 	pid_t pid;
@@ -273,7 +275,14 @@ static pid_t start_vmm(struct sup *s, uint32_t domid, char *err, size_t errlen)
 		const char *argv[] = { prog, "--name", c->name, "--domid", dom, "--uuid", s->uuid, "--memory", mem,
 				       "--vcpus", vcpus, "--kernel", c->kernel, "--cmdline", c->cmdline ? c->cmdline : "",
 				       "--run-dir", dir, "--console-log", con_log, "--paused", "--ready-fd", readyfd,
-				       c->ramdisk ? "--ramdisk" : NULL, c->ramdisk, NULL };
+				       c->ramdisk ? "--ramdisk" : NULL, c->ramdisk, NULL, NULL, NULL };
+		/* A restore loads the saved state instead of the kernel; the
+		 * save file is the other descriptor it inherits. */
+		if (restore_fd >= 0) {
+			snprintf(rstfd, sizeof(rstfd), "%d", dup(restore_fd));
+			argv[11] = "--restore-fd";
+			argv[12] = rstfd;
+		}
 		execv(prog, (char *const *)argv);
 		_exit(127);
 	}
@@ -323,6 +332,57 @@ static enum dom_action action_for(const struct domain_config *c, int status)
 
 /* One boot of the domain; returns the monitor's wait status, or -1 when the
  * domain never ran. */
+static int write_config(uint32_t domid, const struct ts_start *st)
+{
+	char dir[256], p[300];
+	FILE *f;
+	int rc = 0;
+
+	if (ts_dom_dir(domid, dir, sizeof(dir)) < 0)
+		return -ENAMETOOLONG;
+	snprintf(p, sizeof(p), "%s/config", dir);
+	f = fopen(p, "we");
+	if (!f)
+		return -errno;
+	if (fwrite(st->cfg_text, 1, st->cfg_len, f) != st->cfg_len)
+		rc = -EIO;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
+/* xenstored's import of the saved domain's home under its new id, before
+ * the monitor hands over the ring (the imported connection takes it). */
+static int import_xenstore(struct xs_handle *xs, uint32_t domid, const struct ts_start *st, char *err, size_t errlen)
+{
+	char dir[256], abs[PATH_MAX], path[PATH_MAX + 16], args[PATH_MAX + 64], *r;
+	int fd, n, rc = 0;
+
+	if (ts_dom_dir(domid, dir, sizeof(dir)) < 0 || !realpath(dir, abs)) {
+		snprintf(err, errlen, "no run directory for domain %u", domid);
+		return -ENOENT;
+	}
+	/* xenstored opens the file itself: an absolute path. */
+	snprintf(path, sizeof(path), "%s/xs-import", abs);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, st->xs_export, st->xs_len) != (ssize_t)st->xs_len)
+		rc = -EIO;
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0) {
+		n = snprintf(args, sizeof(args), "%u%c%u%c%s", st->xs_domid, 0, domid, 0, path);
+		r = xs_control_command(xs, "import-domain", args, (unsigned)n + 1);
+		if (!r || strcmp(r, "OK") != 0)
+			rc = r ? -EPROTO : -errno;
+		free(r);
+	}
+	unlink(path);
+	if (rc < 0)
+		snprintf(err, errlen, "xenstored refused to import the saved domain's xenstore records: %s "
+				      "(its log names the record)", strerror(-rc));
+	return rc;
+}
+
 static int boot_once(struct sup *s, struct xs_handle *xs)
 {
 	char err[600] = "", why[128];
@@ -330,14 +390,25 @@ static int boot_once(struct sup *s, struct xs_handle *xs)
 	uint32_t domid = 0;
 	pid_t pid;
 	int status = -1, rc;
+	const bool restore = s->st && s->st->restore_fd >= 0;
 
 	if (allocate_domid(s->c->name, &domid, err, sizeof(err)) < 0) {
 		report(s, "error %s", err);
 		return -1;
 	}
-	pid = start_vmm(s, domid, err, sizeof(err));
+	if (s->st && s->st->cfg_text && write_config(domid, s->st) < 0)
+		slog(s, "warning: cannot keep the configuration of %s for xl save", s->c->name);
+	if (restore && s->st->xs_export && (rc = import_xenstore(xs, domid, s->st, err, sizeof(err))) < 0) {
+		report(s, "error %s", err);
+		ts_xs_remove_domain(xs, domid, s->uuid);
+		rm_run_dir(domid);
+		return -1;
+	}
+	pid = start_vmm(s, domid, restore ? s->st->restore_fd : -1, err, sizeof(err));
 	if (pid < 0) {
 		report(s, "error %s", err);
+		if (restore)
+			ts_xs_remove_domain(xs, domid, s->uuid);
 		rm_run_dir(domid);
 		return -1;
 	}
@@ -359,7 +430,7 @@ static int boot_once(struct sup *s, struct xs_handle *xs)
 		report(s, "error cannot unpause domain %u", domid);
 		goto kill;
 	}
-	slog(s, "domain %s started with id %u", s->c->name, domid);
+	slog(s, "domain %s %s with id %u", s->c->name, restore ? "restored" : "started", domid);
 	report(s, "ok %u", domid);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -378,6 +449,7 @@ cleanup:
 static void supervise(struct sup *s)
 {
 	struct xs_handle *xs = ts_xs_open();
+	struct ts_start restarted = s->st ? *s->st : (struct ts_start){ .restore_fd = -1 };
 	int status;
 
 	if (!xs) {
@@ -386,6 +458,12 @@ static void supervise(struct sup *s)
 	}
 	for (;;) {
 		status = boot_once(s, xs);
+		/* A restart boots the configuration afresh. */
+		if (s->st && s->st->restore_fd >= 0) {
+			close(s->st->restore_fd);
+			restarted.restore_fd = -1;
+			s->st = &restarted;
+		}
 		if (status < 0)
 			break;
 		enum dom_action a = action_for(s->c, status);
@@ -417,7 +495,7 @@ static int check_kvm_xen(void)
 	return 0;
 }
 
-static int check_host(const struct domain_config *c)
+static int check_host(const struct domain_config *c, bool restore)
 {
 	char line[256];
 	unsigned long long avail_kb = 0;
@@ -449,7 +527,7 @@ static int check_host(const struct domain_config *c)
 		fprintf(stderr, "xl: type = \"hvm\" is not supported by domus yet: use type = \"pvh\" (or pv)\n");
 		return -ENOTSUP;
 	}
-	if (!c->kernel) {
+	if (!c->kernel && !restore) {
 		fprintf(stderr, "xl: bootloader = \"%s\" is not supported by domus yet: give kernel = and ramdisk =\n",
 			c->bootloader ? c->bootloader : "");
 		return -ENOTSUP;
@@ -463,7 +541,9 @@ static int check_host(const struct domain_config *c)
 		fprintf(stderr, "xl: warning: %zu vif(s) in the config: network interfaces are not supported by domus yet, booting without them\n",
 			c->n_nics);
 	/* errno is kept before fprintf may change it */
-	if (access(c->kernel, R_OK) < 0) {
+	if (restore) {
+		/* the kernel is in the saved memory */
+	} else if (access(c->kernel, R_OK) < 0) {
 		rc = -errno;
 		fprintf(stderr, "xl: kernel %s: %s\n", c->kernel, strerror(-rc));
 	} else if (c->ramdisk && access(c->ramdisk, R_OK) < 0) {
@@ -473,9 +553,10 @@ static int check_host(const struct domain_config *c)
 	return rc;
 }
 
-int ts_create(struct xl_ctx *x, const struct domain_config *c, bool console, bool paused)
+int ts_create(struct xl_ctx *x, const struct domain_config *c, bool console, bool paused,
+	      const struct ts_start *st)
 {
-	struct sup s = { .c = c, .paused = paused, .report_fd = -1 };
+	struct sup s = { .c = c, .st = st, .paused = paused, .report_fd = -1 };
 	char line[640], path[512];
 	int pipefd[2];
 	pid_t pid;
@@ -483,7 +564,7 @@ int ts_create(struct xl_ctx *x, const struct domain_config *c, bool console, boo
 	uint32_t domid = 0;
 
 	(void)x;
-	if (check_host(c) < 0 || check_kvm_xen() < 0)
+	if (check_host(c, st && st->restore_fd >= 0) < 0 || check_kvm_xen() < 0)
 		return 1;
 	uuid_str(c->uuid, s.uuid, sizeof(s.uuid));
 	mkdir(ts_log_dir(), 0755);

@@ -87,6 +87,12 @@ int ts_dom_socket(uint32_t domid, const char *name, struct sockaddr_un *sa)
 
 int ts_control_call(uint32_t domid, const struct ctl_msg *req, struct ctl_msg *rep, char *err, size_t errlen)
 {
+	return ts_control_call_ms(domid, req, rep, 5000, err, errlen);
+}
+
+int ts_control_call_ms(uint32_t domid, const struct ctl_msg *req, struct ctl_msg *rep, int timeout_ms, char *err,
+		       size_t errlen)
+{
 	struct sockaddr_un sa;
 	char why[CTL_ERROR_TEXT_MAX] = "";
 	int fd, rc;
@@ -101,7 +107,7 @@ int ts_control_call(uint32_t domid, const struct ctl_msg *req, struct ctl_msg *r
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		rc = -errno;
 	else
-		rc = ctl_call(fd, req, rep, 5000, why, sizeof(why));
+		rc = ctl_call(fd, req, rep, timeout_ms, why, sizeof(why));
 	if (rc < 0 && err)
 		snprintf(err, errlen, "%s", why[0] ? why : strerror(-rc));
 	close(fd);

@@ -165,20 +165,54 @@ int xl_random_uuid(uint8_t uuid[16])
 int xl_load_domain_config(struct xl_ctx *x, const char *file, char **vars, int nvars,
 			  struct domain_config *c)
 {
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = xl_read_file(file, &buf, &len);
+
+	if (rc < 0)
+		log_err(NULL, "cannot read config file %s: %s", file, strerror(-rc));
+	else
+		rc = xl_parse_domain_config(x, file, buf, len, vars, nvars, c);
+	free(buf);
+	return rc;
+}
+
+int xl_config_text(const char *file, char **vars, int nvars, char **out, size_t *out_len)
+{
+	char *buf = NULL, *nb;
+	size_t len = 0, add;
+	int rc = xl_read_file(file, &buf, &len);
+
+	/* KEY=VALUE arguments are xl.cfg lines after the file's. */
+	for (int i = 0; rc == 0 && i < nvars; i++) {
+		add = strlen(vars[i]) + 2;
+		nb = realloc(buf, len + add + 1);
+		if (!nb) {
+			rc = -ENOMEM;
+			break;
+		}
+		buf = nb;
+		len += (size_t)snprintf(buf + len, add + 1, "\n%s", vars[i]);
+	}
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	*out = buf;
+	*out_len = len;
+	return 0;
+}
+
+int xl_parse_domain_config(struct xl_ctx *x, const char *file, const char *buf, size_t len, char **vars, int nvars,
+			   struct domain_config *c)
+{
 	struct cfg_diag d;
 	struct cfg_file f;
 	uint8_t uuid[16];
-	char *buf = NULL;
-	size_t len = 0;
 	int rc;
 
 	xl_diag_init(&d);
 	cfg_file_init(&f);
-	rc = xl_read_file(file, &buf, &len);
-	if (rc < 0) {
-		log_err(NULL, "cannot read config file %s: %s", file, strerror(-rc));
-		goto out;
-	}
 	rc = cfg_parse(&f, file, buf, len, &d);
 	/* KEY=VALUE arguments are xl.cfg lines that override the file. */
 	for (int i = 0; i < nvars && rc != -ENOMEM; i++) {
@@ -199,6 +233,5 @@ out:
 	if (rc == -ENOMEM)
 		log_err(NULL, "out of memory");
 	cfg_file_dispose(&f);
-	free(buf);
 	return rc;
 }

@@ -60,6 +60,12 @@ int xl_random_uuid(uint8_t uuid[16]);
 /* Parses FILE and KEY=VALUE overrides into c, reporting through stderr. */
 int xl_load_domain_config(struct xl_ctx *x, const char *file, char **vars, int nvars,
 			  struct domain_config *c);
+/* The same from text already read (a save file's CONFIG record). */
+int xl_parse_domain_config(struct xl_ctx *x, const char *file, const char *buf, size_t len, char **vars, int nvars,
+			   struct domain_config *c);
+/* FILE's text with the KEY=VALUE overrides as lines after it: the
+ * configuration a save file carries. */
+int xl_config_text(const char *file, char **vars, int nvars, char **out, size_t *out_len);
 
 int xl_not_implemented(struct xl_ctx *x, int argc, char **argv);
 
@@ -70,6 +76,8 @@ int xl_cmd_network_attach(struct xl_ctx *x, int argc, char **argv);
 /* ts_cmds.c: the commands that act on domains */
 int xl_cmd_list(struct xl_ctx *x, int argc, char **argv);
 int xl_cmd_destroy(struct xl_ctx *x, int argc, char **argv);
+int xl_cmd_save(struct xl_ctx *x, int argc, char **argv);
+int xl_cmd_restore(struct xl_ctx *x, int argc, char **argv);
 int xl_cmd_shutdown(struct xl_ctx *x, int argc, char **argv);
 int xl_cmd_reboot(struct xl_ctx *x, int argc, char **argv);
 int xl_cmd_pause(struct xl_ctx *x, int argc, char **argv);

@@ -378,6 +378,9 @@ static struct kvm_pit_state2 pit_running(void)
 	p.channels[0] = (struct kvm_pit_channel_state){ .count = 0x10000, .latched_count = 0x1234,
 							.count_latched = 3, .read_state = 3, .write_state = 3,
 							.rw_mode = 3, .mode = 2, .gate = 1, .count_load_time = 987654321 };
+	/* A channel no one programmed, as kvm_pit_reset leaves it (mode 0xff):
+	 * seen in the lab's first save of a booted guest. */
+	p.channels[1] = (struct kvm_pit_channel_state){ .mode = 0xff, .gate = 1 };
 	p.channels[2] = (struct kvm_pit_channel_state){ .count = 0x2e9b, .mode = 0, .rw_mode = 3, .status = 0x30 };
 	p.flags = KVM_PIT_FLAGS_SPEAKER_DATA_ON;
 	return p;

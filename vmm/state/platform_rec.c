@@ -184,12 +184,14 @@ int platform_rec_encode_pit(const struct kvm_pit_state2 *pit, struct stream_writ
 }
 
 /* What KVM's 8254 (arch/x86/kvm/i8254.c) can hold: a count of at most
- * 0x10000, modes 0-5, the RW_STATE_* values 0-4, flags 0 or 1. */
+ * 0x10000, modes 0-5 or 0xff (kvm_pit_reset leaves an unprogrammed channel
+ * at 0xff, and the HPET legacy mode sets channel 0 to it: "disable
+ * timer"), the RW_STATE_* values 0-4, flags 0 or 1. */
 static int check_channel(const struct kvm_pit_channel_state *ch, int i, char *why, size_t len)
 {
 	if (ch->count > 0x10000)
 		return bad(why, len, "channel %d: count %u, expected at most 0x10000", i, ch->count);
-	if (ch->mode > 5 || ch->rw_mode > 4 || ch->read_state > 4 || ch->write_state > 4 || ch->count_latched > 4)
+	if ((ch->mode > 5 && ch->mode != 0xff) || ch->rw_mode > 4 || ch->read_state > 4 || ch->write_state > 4 || ch->count_latched > 4)
 		return bad(why, len, "channel %d: mode %u or an access state out of range", i, ch->mode);
 	if (ch->bcd > 1 || ch->gate > 1 || ch->status_latched > 1)
 		return bad(why, len, "channel %d: bcd, gate or status_latched not 0 or 1", i);

@@ -214,59 +214,21 @@ int xenstate_save(const struct xenstate *x, struct stream_writer *w)
 }
 
 /* Scratch copies of every part, filled by the loaders. */
-struct scratch {
+struct xenstate_loader {
 	struct xenstate x;
+	struct xenstate *dst;
 	struct evtchn_core evtchn;
 	struct gnttab_core gnttab;
 	uint64_t params[XENSTATE_NR_PARAMS];
 	uint64_t shinfo;
+	uint8_t seen[NR_PARTS];
 };
 
-static int load_records(struct scratch *s, struct stream_reader *r)
+int xenstate_load_begin(struct xenstate *x, struct xenstate_loader **out)
 {
-	struct stream_record rec;
-	struct stream_cursor c;
-	uint8_t seen[NR_PARTS] = { 0 };
-	const char *why;
-	size_t i;
-	int rc;
+	struct xenstate_loader *s;
 
-	for (;;) {
-		rc = stream_read_record(r, &rec);
-		if (rc < 0)
-			return rc;
-		if (rec.type == STREAM_REC_END)
-			break;
-		for (i = 0; i < NR_PARTS && parts[i].type != rec.type; i++)
-			;
-		if (i == NR_PARTS)
-			return stream_reject(r, &rec, "not a record of the Xen state");
-		if (seen[i]++)
-			return stream_reject(r, &rec, "second record of its type, expected one");
-		stream_cursor_init(&c, &rec);
-		why = "malformed";
-		rc = parts[i].load(&s->x, &c, &why);
-		if (rc == 0 && stream_cursor_done(&c) < 0)
-			rc = bad(&why, "bytes left over or missing at its end");
-		if (rc < 0)
-			return stream_reject(r, &rec, why);
-	}
-	for (i = 0; i < NR_PARTS; i++) {
-		if (!seen[i]) {
-			char msg[64];
-
-			snprintf(msg, sizeof(msg), "expected a %s record before it", stream_rec_name(parts[i].type));
-			return stream_reject(r, &rec, msg);
-		}
-	}
-	return 0;
-}
-
-int xenstate_load(struct xenstate *x, struct stream_reader *r)
-{
-	struct scratch *s;
-	int rc;
-
+	*out = NULL;
 	if (x->gnttab->holds)
 		return -EBUSY;
 	s = calloc(1, sizeof(*s));
@@ -276,14 +238,72 @@ int xenstate_load(struct xenstate *x, struct stream_reader *r)
 	gnttab_core_init(&s->gnttab, NULL);
 	s->x = (struct xenstate){ .evtchn = &s->evtchn, .gnttab = &s->gnttab, .hvm_params = s->params,
 				  .shared_info_gpa = &s->shinfo, .mem = x->mem };
-	rc = load_records(s, r);
-	if (rc == 0) {
-		memcpy(x->evtchn->ports, s->evtchn.ports, sizeof(s->evtchn.ports));
-		x->gnttab->nr_frames = s->gnttab.nr_frames;
-		memcpy(x->gnttab->frame_gpa, s->gnttab.frame_gpa, sizeof(s->gnttab.frame_gpa));
-		memcpy(x->hvm_params, s->params, sizeof(s->params));
-		*x->shared_info_gpa = s->shinfo;
+	s->dst = x;
+	*out = s;
+	return 0;
+}
+
+int xenstate_load_record(struct xenstate_loader *s, struct stream_reader *r, const struct stream_record *rec)
+{
+	struct stream_cursor c;
+	const char *why = "malformed";
+	size_t i;
+	int rc;
+
+	for (i = 0; i < NR_PARTS && parts[i].type != rec->type; i++)
+		;
+	if (i == NR_PARTS)
+		return -ENOENT;
+	if (s->seen[i]++)
+		return stream_reject(r, rec, "second record of its type, expected one");
+	stream_cursor_init(&c, rec);
+	rc = parts[i].load(&s->x, &c, &why);
+	if (rc == 0 && stream_cursor_done(&c) < 0)
+		rc = bad(&why, "bytes left over or missing at its end");
+	return rc < 0 ? stream_reject(r, rec, why) : 0;
+}
+
+int xenstate_load_finish(struct xenstate_loader *s, struct stream_reader *r, const struct stream_record *next)
+{
+	struct xenstate *x = s->dst;
+
+	for (size_t i = 0; i < NR_PARTS; i++) {
+		if (!s->seen[i]) {
+			char msg[64];
+
+			snprintf(msg, sizeof(msg), "expected a %s record before it", stream_rec_name(parts[i].type));
+			return stream_reject(r, next, msg);
+		}
 	}
+	memcpy(x->evtchn->ports, s->evtchn.ports, sizeof(s->evtchn.ports));
+	x->gnttab->nr_frames = s->gnttab.nr_frames;
+	memcpy(x->gnttab->frame_gpa, s->gnttab.frame_gpa, sizeof(s->gnttab.frame_gpa));
+	memcpy(x->hvm_params, s->params, sizeof(s->params));
+	*x->shared_info_gpa = s->shinfo;
+	return 0;
+}
+
+void xenstate_load_free(struct xenstate_loader *s)
+{
 	free(s);
+}
+
+int xenstate_load(struct xenstate *x, struct stream_reader *r)
+{
+	struct xenstate_loader *s;
+	struct stream_record rec = { 0 };
+	int rc = xenstate_load_begin(x, &s);
+
+	while (rc == 0) {
+		rc = stream_read_record(r, &rec);
+		if (rc < 0 || rec.type == STREAM_REC_END)
+			break;
+		rc = xenstate_load_record(s, r, &rec);
+		if (rc == -ENOENT)
+			rc = stream_reject(r, &rec, "not a record of the Xen state");
+	}
+	if (rc == 0)
+		rc = xenstate_load_finish(s, r, &rec);
+	xenstate_load_free(s);
 	return rc;
 }

@@ -37,4 +37,16 @@ int xenstate_save(const struct xenstate *x, struct stream_writer *w);
  * and why.  -EBADMSG for a bad stream, -EBUSY as for save. */
 int xenstate_load(struct xenstate *x, struct stream_reader *r);
 
+/* The same, one record at a time, for a stream that interleaves the Xen
+ * state with other parts' records (a restore, docs/save-restore.md):
+ * begin, then each record (-ENOENT, r untouched, for a record that is not
+ * the Xen state's), then finish, which checks that every part came (naming
+ * `next`, the record after them, when one did not) and only then changes x.
+ * free in every case. */
+struct xenstate_loader;
+int xenstate_load_begin(struct xenstate *x, struct xenstate_loader **out);
+int xenstate_load_record(struct xenstate_loader *l, struct stream_reader *r, const struct stream_record *rec);
+int xenstate_load_finish(struct xenstate_loader *l, struct stream_reader *r, const struct stream_record *next);
+void xenstate_load_free(struct xenstate_loader *l);
+
 #endif

@@ -35,6 +35,8 @@ enum stream_rec_type {
 	STREAM_REC_PIT = 7,        /* in-kernel 8254 */
 	STREAM_REC_ACPI_PM = 8,    /* ACPI PM1 registers and the PM timer */
 	STREAM_REC_VCPU = 9,       /* one vCPU: registers, FPU, LAPIC, MSRs, events, Xen attrs */
+	STREAM_REC_MEMORY = 10,    /* guest RAM pages the guest touched, by guest frame number */
+	STREAM_REC_EXTRA_MEMORY = 11, /* the special pages and grant frames (after RAM in the memfd) */
 	/* xenstored's export of one domain (docs/xenstored.md, "Export and
 	 * import"): Xen's xenstore migration record types plus 0x100 (Xen's
 	 * docs/designs/xenstore-migration.md, "Records"). */
@@ -42,7 +44,15 @@ enum stream_rec_type {
 	STREAM_REC_XS_WATCH = 0x103,	  /* Xen's WATCH_DATA */
 	STREAM_REC_XS_TRANSACTION = 0x104, /* Xen's TRANSACTION_DATA */
 	STREAM_REC_XS_NODE = 0x105,	  /* Xen's NODE_DATA */
+	/* xl's part of a save file (docs/save-restore.md). */
+	STREAM_REC_CONFIG = 0x200, /* the domain's xl.cfg text, as xl read it */
 };
+
+/* A MEMORY or EXTRA_MEMORY record: u64 first frame, u32 count, u32 0, then
+ * count pages.  A chunk is at most this many pages, so that a reader never
+ * holds more than one megabyte of it. */
+#define STREAM_MEM_CHUNK_PAGES 256u
+#define STREAM_MEM_HEAD 16u
 
 /* The record type's name ("EVTCHN"), or NULL for a type the table lacks. */
 const char *stream_rec_name(uint32_t type);

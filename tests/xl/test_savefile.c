@@ -1,0 +1,175 @@
+/* The save file's layout (xl/savefile.c): what xl writes is read back, the
+ * monitor's records start where the head says, and every truncation and
+ * each misplaced or corrupted record is refused with a line naming it. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "savefile.h"
+
+static const char cfg[] = "name = \"count\"\nkernel = \"/k\"\nmemory = 128\nvcpus = 2\n";
+
+/* An export as xenstored writes it: a connection of domain 7, a watch, a
+ * node. */
+static void xs_export(struct stream_writer *w)
+{
+	struct stream_writer p;
+
+	stream_writer_init_mem(w);
+	stream_write_header(w);
+	stream_writer_init_mem(&p);
+	stream_put_u32(&p, 1);
+	stream_put_u16(&p, 0);
+	stream_put_u16(&p, 0);
+	stream_put_u16(&p, 7);
+	stream_put_u16(&p, 0x7ff0);
+	for (int i = 0; i < 5; i++)
+		stream_put_u32(&p, 0);
+	stream_write_record(w, STREAM_REC_XS_CONNECTION, p.buf, (uint32_t)p.len);
+	stream_writer_fini(&p);
+	stream_write_record(w, STREAM_REC_XS_WATCH, "\1\0\0\0\6\0\4\0data\0\0tok\0", 16);
+	stream_write_record(w, STREAM_REC_XS_NODE, "node-bytes", 10);
+	stream_write_end(w);
+}
+
+/* A whole file: the head, then monitor records (two MEMORY, a CLOCK), END.
+ * *monitor is where the monitor's part starts. */
+static int whole_file(uint64_t *monitor, bool with_xs)
+{
+	struct stream_writer x, w;
+	uint8_t page[16 + 4096] = { [8] = 1 };
+	int fd = memfd_create("save", MFD_CLOEXEC);
+	char err[256];
+
+	assert_true(fd >= 0);
+	xs_export(&x);
+	assert_int_equal(savefile_write_head(fd, cfg, strlen(cfg), with_xs ? x.buf : NULL, x.len, err, sizeof(err)), 0);
+	stream_writer_fini(&x);
+	*monitor = (uint64_t)lseek(fd, 0, SEEK_CUR);
+	stream_writer_init_fd(&w, fd);
+	stream_write_record(&w, STREAM_REC_MEMORY, page, sizeof(page));
+	stream_write_record(&w, STREAM_REC_MEMORY, page, sizeof(page));
+	stream_write_record(&w, STREAM_REC_CLOCK, page, 32);
+	assert_int_equal(stream_write_end(&w), 0);
+	return fd;
+}
+
+static int reread(int fd, struct savefile_head *h, char *err, size_t len)
+{
+	lseek(fd, 0, SEEK_SET);
+	return savefile_read(fd, h, err, len);
+}
+
+static void round_trip(void **state)
+{
+	struct savefile_head h;
+	struct stream_writer x;
+	uint64_t mon;
+	char err[256];
+	int fd = whole_file(&mon, true);
+
+	assert_int_equal(reread(fd, &h, err, sizeof(err)), 0);
+	assert_string_equal(h.cfg, cfg);
+	assert_int_equal(h.xs_domid, 7);
+	assert_int_equal(h.monitor_offset, mon);
+	/* The xenstore records come back as the export they were. */
+	xs_export(&x);
+	assert_int_equal(h.xs.len, x.len);
+	assert_memory_equal(h.xs.buf, x.buf, x.len);
+	stream_writer_fini(&x);
+	savefile_head_free(&h);
+	close(fd);
+}
+
+static void no_xenstore(void **state)
+{
+	struct savefile_head h;
+	uint64_t mon;
+	char err[256];
+	int fd = whole_file(&mon, false);
+
+	assert_int_equal(reread(fd, &h, err, sizeof(err)), 0);
+	assert_int_equal(h.xs.len, 0);
+	assert_int_equal(h.monitor_offset, mon);
+	savefile_head_free(&h);
+	close(fd);
+}
+
+/* Every cut of the file is refused: a file cut short starts nothing. */
+static void truncated_everywhere(void **state)
+{
+	uint64_t mon;
+	char err[256];
+	int fd = whole_file(&mon, true);
+	off_t size = lseek(fd, 0, SEEK_END);
+
+	for (off_t cut = 0; cut < size; cut += cut < 200 ? 1 : 509) {
+		struct savefile_head h;
+
+		assert_int_equal(ftruncate(fd, cut), 0);
+		if (reread(fd, &h, err, sizeof(err)) != -EBADMSG)
+			fail_msg("a file cut at %lld was taken", (long long)cut);
+		assert_true(strstr(err, "truncated") || strstr(err, "offset"));
+		close(fd);
+		fd = whole_file(&mon, true);
+	}
+	close(fd);
+}
+
+/* One record of a file rewritten, and the line that must name it. */
+static void refused(int fd, off_t at, const void *bytes, size_t n, const char *want)
+{
+	struct savefile_head h;
+	char err[256];
+
+	assert_int_equal(pwrite(fd, bytes, n, at), (ssize_t)n);
+	assert_int_equal(reread(fd, &h, err, sizeof(err)), -EBADMSG);
+	if (!strstr(err, want))
+		fail_msg("\"%s\" lacks \"%s\"", err, want);
+}
+
+static void misplaced_and_corrupted(void **state)
+{
+	const uint32_t end[2] = { STREAM_REC_END, 0 }, xsnode = STREAM_REC_XS_NODE, evtchn = STREAM_REC_EVTCHN, bogus = 0x77;
+	uint64_t mon;
+	int fd;
+
+	/* The first record is not CONFIG. */
+	fd = whole_file(&mon, true);
+	refused(fd, 16, &evtchn, 4, "record EVTCHN at offset 16: expected the CONFIG record first");
+	close(fd);
+	/* The monitor's part is missing: END right after the head. */
+	fd = whole_file(&mon, true);
+	refused(fd, (off_t)mon, end, sizeof(end), "expected the monitor's records");
+	close(fd);
+	/* A xenstore record among the monitor's. */
+	fd = whole_file(&mon, true);
+	refused(fd, (off_t)mon + 8 + 16 + 4096, &xsnode, 4, "not a record of the monitor's state");
+	close(fd);
+	/* An unknown record type. */
+	fd = whole_file(&mon, true);
+	refused(fd, (off_t)mon, &bogus, 4, "record type 119 at offset");
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(round_trip),
+		cmocka_unit_test(no_xenstore),
+		cmocka_unit_test(truncated_everywhere),
+		cmocka_unit_test(misplaced_and_corrupted),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
