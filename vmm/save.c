@@ -15,9 +15,15 @@
 
 #define EXTRA_PAGES (LAYOUT_SPECIAL_PAGES + GNTTAB_MAX_FRAMES)
 
+static int get_here(struct vm *vm, int vcpu, void *arg)
+{
+	return vcpu_state_get(vm, vcpu, arg);
+}
+
 /* Every vCPU's record payload, read before guest memory is copied: reading
  * a vCPU first completes an exit user space answered, and completing a
- * string I/O read writes guest memory (vcpu_state.h). */
+ * string I/O read writes guest memory (vcpu_state.h).  Each is read on its
+ * own vCPU thread, which serves the request parked (vm_pause.c). */
 static int get_vcpus(struct vm *vm, struct stream_writer *payloads, char *why, size_t wl)
 {
 	struct vcpu_state *s = calloc(1, sizeof(*s));
@@ -25,7 +31,7 @@ static int get_vcpus(struct vm *vm, struct stream_writer *payloads, char *why, s
 
 	for (int i = 0; i < vm->nr_vcpus && rc == 0; i++) {
 		memset(s, 0, sizeof(*s));
-		rc = vcpu_state_get(vm, i, s);
+		rc = vm_vcpu_run_on(vm, i, get_here, s, 0);
 		if (rc == 0)
 			rc = vcpu_rec_encode(s, &payloads[i]);
 		if (rc < 0)
@@ -89,7 +95,7 @@ int monitor_save(struct monitor *m, int fd, char *why, size_t wl)
 	pthread_mutex_unlock(&vm->lock);
 	rc = vm_pause_sync(vm);
 	if (rc < 0) {
-		snprintf(why, wl, "%s", rc == -ESHUTDOWN ? "the domain is ending" : "the vCPUs did not stop within 5 s");
+		snprintf(why, wl, "the domain is ending");
 		goto out;
 	}
 	/* No back end runs meanwhile: this is the loop thread.  Quiescing lets

@@ -117,7 +117,7 @@ static void *vcpu_main(void *arg)
 	v->tid = (int)gettid();
 	while (atomic_load(&vm->exit_reason) == VM_RUNNING) {
 		vcpu_process_work(vm, v->id);
-		vm_wait_unpaused(vm);
+		vm_wait_unpaused(vm, v->id);
 		vcpu_process_work(vm, v->id);
 		if (atomic_load(&vm->exit_reason) != VM_RUNNING)
 			break;

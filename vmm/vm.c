@@ -3,11 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -42,151 +40,6 @@ static int set_vcpu_attr_here(struct vm *vm, int vcpu, void *arg)
 int vm_set_vcpu_attr(struct vm *vm, int vcpu, struct kvm_xen_vcpu_attr *a, int self)
 {
 	return vm_vcpu_run_on(vm, vcpu, set_vcpu_attr_here, a, self);
-}
-
-static void process_work(struct vm *vm, struct vcpu *v)
-{
-	pthread_mutex_lock(&vm->work_lock);
-	while (v->work) {
-		struct vcpu_work *w = v->work;
-		v->work = w->next;
-		pthread_mutex_unlock(&vm->work_lock);
-		w->result = w->fn(vm, v->id, w->arg);
-		pthread_mutex_lock(&vm->work_lock);
-		w->done = true;
-		pthread_cond_broadcast(&vm->work_cond);
-	}
-	v->run->immediate_exit = 0;
-	pthread_mutex_unlock(&vm->work_lock);
-}
-
-void vcpu_process_work(struct vm *vm, int vcpu)
-{
-	process_work(vm, &vm->vcpus[vcpu]);
-}
-
-void vcpu_work_done(struct vm *vm, int vcpu)
-{
-	pthread_mutex_lock(&vm->work_lock);
-	vm->vcpus[vcpu].gone = true;
-	pthread_mutex_unlock(&vm->work_lock);
-	process_work(vm, &vm->vcpus[vcpu]);
-}
-
-/* Run fn on vCPU `vcpu`'s own thread and wait for it.  `self` says the caller
- * is that thread.  A waiting vCPU thread keeps serving its own queue, so two
- * vCPUs asking each other cannot deadlock.  The wait is on work_cond: the
- * target's SIGUSR1 and immediate_exit get it out of KVM_RUN, and it
- * broadcasts when the work is done. */
-int vm_vcpu_run_on(struct vm *vm, int vcpu, int (*fn)(struct vm *vm, int vcpu, void *arg), void *arg,
-		   int self)
-{
-	struct vcpu *v = &vm->vcpus[vcpu];
-	struct vcpu_work w = { .fn = fn, .arg = arg };
-	struct vcpu *me = NULL;
-
-	if (self || !v->started)
-		return fn(vm, vcpu, arg);
-	for (int i = 0; i < vm->nr_vcpus; i++)
-		if (vm->vcpus[i].started && pthread_equal(vm->vcpus[i].thread, pthread_self()))
-			me = &vm->vcpus[i];
-	pthread_mutex_lock(&vm->work_lock);
-	if (v->gone) {
-		/* Its thread has left KVM_RUN for good: nothing blocks the ioctl. */
-		pthread_mutex_unlock(&vm->work_lock);
-		return fn(vm, vcpu, arg);
-	}
-	w.next = v->work;
-	v->work = &w;
-	v->run->immediate_exit = 1;
-	pthread_cond_broadcast(&vm->work_cond);
-	pthread_mutex_unlock(&vm->work_lock);
-	pthread_kill(v->thread, SIGUSR1);
-	pthread_mutex_lock(&vm->work_lock);
-	while (!w.done) {
-		if (me && me->work) {
-			pthread_mutex_unlock(&vm->work_lock);
-			process_work(vm, me);
-			pthread_mutex_lock(&vm->work_lock);
-			continue;
-		}
-		pthread_cond_wait(&vm->work_cond, &vm->work_lock);
-	}
-	pthread_mutex_unlock(&vm->work_lock);
-	return w.result;
-}
-
-static void kick_all(struct vm *vm)
-{
-	for (int i = 0; i < vm->nr_vcpus; i++) {
-		vm->vcpus[i].run->immediate_exit = 1;
-		if (vm->vcpus[i].started)
-			pthread_kill(vm->vcpus[i].thread, SIGUSR1);
-	}
-}
-
-void vm_pause(struct vm *vm, bool pause)
-{
-	pthread_mutex_lock(&vm->lock);
-	vm->paused = pause;
-	if (!pause)
-		pthread_cond_broadcast(&vm->unpaused);
-	pthread_mutex_unlock(&vm->lock);
-	if (pause)
-		kick_all(vm);
-}
-
-/* Called by a vCPU thread before entering the guest. */
-void vm_wait_unpaused(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->lock);
-	if (vm->paused) {
-		vm->parked++;
-		pthread_cond_broadcast(&vm->parked_cond);
-		while (vm->paused && atomic_load(&vm->exit_reason) == VM_RUNNING)
-			pthread_cond_wait(&vm->unpaused, &vm->lock);
-		vm->parked--;
-	}
-	pthread_mutex_unlock(&vm->lock);
-}
-
-int vm_pause_sync(struct vm *vm)
-{
-	struct timespec until;
-	int started = 0, rc = 0;
-
-	vm_pause(vm, true);
-	for (int i = 0; i < vm->nr_vcpus; i++)
-		started += vm->vcpus[i].started;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 5;
-	pthread_mutex_lock(&vm->lock);
-	while (rc == 0 && vm->parked < started) {
-		if (atomic_load(&vm->exit_reason) != VM_RUNNING)
-			rc = -ESHUTDOWN;
-		else if (pthread_cond_timedwait(&vm->parked_cond, &vm->lock, &until) == ETIMEDOUT)
-			rc = -ETIMEDOUT;
-	}
-	if (rc == 0 && atomic_load(&vm->exit_reason) != VM_RUNNING)
-		rc = -ESHUTDOWN;
-	pthread_mutex_unlock(&vm->lock);
-	return rc;
-}
-
-void vm_request_exit(struct vm *vm, enum vm_exit_reason why)
-{
-	int expected = VM_RUNNING;
-	uint64_t one = 1;
-
-	if (atomic_compare_exchange_strong(&vm->exit_reason, &expected, (int)why)) {
-		if (write(vm->exit_eventfd, &one, sizeof(one)) < 0)
-			log_err(vm->name, "cannot signal the domain's end: %s", strerror(errno));
-		pthread_mutex_lock(&vm->lock);
-		pthread_cond_broadcast(&vm->unpaused);
-		pthread_cond_broadcast(&vm->parked_cond);
-		pthread_mutex_unlock(&vm->lock);
-		kick_all(vm);
-	}
 }
 
 static int create_vcpu(struct vm *vm, int id)
@@ -225,11 +78,7 @@ int vm_create(struct vm *vm, uint64_t ram_bytes, int nr_vcpus)
 	int caps, rc;
 
 	vm->kvm_fd = vm->fd = vm->mem.memfd = vm->exit_eventfd = -1;
-	pthread_mutex_init(&vm->lock, NULL);
-	pthread_cond_init(&vm->unpaused, NULL);
-	pthread_cond_init(&vm->parked_cond, NULL);
-	pthread_mutex_init(&vm->work_lock, NULL);
-	pthread_cond_init(&vm->work_cond, NULL);
+	vm_sync_init(vm);
 	pthread_mutex_init(&vm->pm_lock, NULL);
 	evtchn_init(&vm->evtchn, (uint16_t)vm->domid, (uint32_t)nr_vcpus);
 	gnttab_init(&vm->gnttab);

@@ -71,8 +71,10 @@ struct vm {
 	_Atomic int exit_reason;
 	_Atomic uint64_t unknown_hypercalls; /* bit n: hypercall n was logged */
 	_Atomic uint64_t first_entry_ns; /* CLOCK_REALTIME of vCPU 0's first KVM_RUN */
-	bool paused; /* under lock; vCPUs wait on `unpaused` before KVM_RUN */
-	pthread_cond_t unpaused;
+	bool paused; /* under lock; vCPUs wait on `park_wake` before KVM_RUN */
+	/* Broadcast under lock when the pause ends, the domain ends or work is
+	 * queued: a parked vCPU serves its queue (vm_pause.c). */
+	pthread_cond_t park_wake;
 	int parked; /* under lock: vCPU threads waiting in vm_wait_unpaused() */
 	pthread_cond_t parked_cond;
 	bool restored; /* state came from a save stream: back ends take their ports from HVM params */
@@ -86,15 +88,25 @@ struct vm {
 
 int vm_create(struct vm *vm, uint64_t ram_bytes, int nr_vcpus);
 void vm_destroy(struct vm *vm);
+
+/* vm_pause.c: threads and locks only, no KVM. */
+/* The mutexes and conditions (vm_create() calls it first). */
+void vm_sync_init(struct vm *vm);
+/* Runs fn on vCPU vcpu's own thread (directly when self, when the caller is
+ * that thread, or when the thread is not started or gone) and returns its
+ * result.  The target serves it whether it runs or is paused.  The caller
+ * holds no lock: queueing takes work_lock, then vm->lock. */
 int vm_vcpu_run_on(struct vm *vm, int vcpu, int (*fn)(struct vm *vm, int vcpu, void *arg), void *arg,
 		   int self);
 void vm_request_exit(struct vm *vm, enum vm_exit_reason why);
 void vm_pause(struct vm *vm, bool pause);
-void vm_wait_unpaused(struct vm *vm);
-/* Pauses and waits until every started vCPU thread waits in
+/* vCPU thread vcpu, before KVM_RUN: while the domain is paused and not
+ * ending, park there, serving its work queue. */
+void vm_wait_unpaused(struct vm *vm, int vcpu);
+/* Pauses and waits until every started vCPU thread is parked in
  * vm_wait_unpaused(), out of KVM_RUN and done with its last exit, so that
- * another thread may read its state.  -ESHUTDOWN when the domain is ending,
- * -ETIMEDOUT after 5 s. */
+ * its state may be read (through vm_vcpu_run_on(), which it serves parked).
+ * -ESHUTDOWN when the domain is ending. */
 int vm_pause_sync(struct vm *vm);
 int vm_map_slot(struct vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva);
 int vm_set_xen_attr(struct vm *vm, struct kvm_xen_hvm_attr *a);

@@ -4,10 +4,10 @@
  * attributes.
  *
  * Precondition: the vCPU is not in KVM_RUN and will not enter it until the
- * call returns: the domain is paused (vm_pause(); a paused vCPU thread
- * waits in vm_wait_unpaused() and does not serve vm_vcpu_run_on() work, so
- * these functions issue their ioctls on the caller's thread, which KVM
- * serialises on the vCPU's mutex) or its thread is not started.  The lab is
+ * call returns: the domain is paused (vm_pause_sync()) and the call runs on
+ * the vCPU's own thread through vm_vcpu_run_on(), which a parked vCPU
+ * serves (vm_pause.c; monitor_save does so), or its thread is not started
+ * (a restore: the ioctls run on the caller's thread).  The lab is
  * the only place these run: a unit test has no KVM. */
 #ifndef DOMUS_VMM_STATE_VCPU_STATE_H
 #define DOMUS_VMM_STATE_VCPU_STATE_H

@@ -1,0 +1,260 @@
+/* vmm/vm_pause.c without KVM: fake vCPU threads run the loop of vcpu.c
+ * (serve work, park while paused, serve work, "KVM_RUN") around a sleep,
+ * and the tests check that work queued for a parked vCPU runs on its own
+ * thread while it stays parked, that a vCPU waiting on a parked one lets
+ * the pause complete (before, it never parked and a save gave up after
+ * 5 s), that two vCPUs asking each other do not deadlock, and that work
+ * for a vCPU whose thread ended runs on the asking thread.  An alarm
+ * fails a test that hangs. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "vm.h"
+
+#define NV 3
+#define WATCHDOG_S 20
+
+struct fake {
+	struct vm *vm;
+	int id;
+	/* The next "exit" waits for go, then asks vCPU ask (-1: nobody):
+	 * a hypercall naming another vCPU, in flight when the pause comes. */
+	bool hold;
+	sem_t go;
+	int ask;
+	int asked_rc;
+	_Atomic int holding; /* waiting for go */
+	_Atomic int rounds;
+	_Atomic int stop_asking;
+};
+
+struct world {
+	struct vm *vm;
+	struct fake f[NV];
+	struct kvm_run run[NV];
+};
+
+static void kick(int sig)
+{
+	(void)sig;
+}
+
+static int where(struct vm *vm, int vcpu, void *arg)
+{
+	*(pthread_t *)arg = pthread_self();
+	return 40 + vcpu;
+}
+
+static int nothing(struct vm *vm, int vcpu, void *arg)
+{
+	return 0;
+}
+
+static void *fake_vcpu(void *arg)
+{
+	struct fake *f = arg;
+	struct vm *vm = f->vm;
+
+	while (atomic_load(&vm->exit_reason) == VM_RUNNING) {
+		vcpu_process_work(vm, f->id);
+		vm_wait_unpaused(vm, f->id);
+		vcpu_process_work(vm, f->id);
+		if (atomic_load(&vm->exit_reason) != VM_RUNNING)
+			break;
+		if (f->hold) {
+			f->hold = false;
+			atomic_store(&f->holding, 1);
+			sem_wait(&f->go);
+			if (f->ask >= 0) {
+				pthread_t t;
+				f->asked_rc = vm_vcpu_run_on(vm, f->ask, where, &t, 0);
+				if (!pthread_equal(t, vm->vcpus[f->ask].thread))
+					f->asked_rc = -EXDEV;
+			}
+		} else if (f->ask >= 0 && !atomic_load(&f->stop_asking)) {
+			pthread_t t;
+			if (vm_vcpu_run_on(vm, f->ask, where, &t, 0) != 40 + f->ask ||
+			    !pthread_equal(t, vm->vcpus[f->ask].thread))
+				f->asked_rc = -EXDEV;
+			poll(NULL, 0, 1);
+		} else if (!vm->vcpus[f->id].run->immediate_exit) {
+			poll(NULL, 0, 1); /* in the guest */
+		}
+		atomic_fetch_add(&f->rounds, 1);
+	}
+	vcpu_work_done(vm, f->id);
+	return NULL;
+}
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+	struct sigaction sa = { .sa_handler = kick };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	assert_non_null(w);
+	w->vm = calloc(1, sizeof(*w->vm));
+	assert_non_null(w->vm);
+	vm_sync_init(w->vm);
+	w->vm->name = "test";
+	w->vm->nr_vcpus = NV;
+	w->vm->exit_eventfd = eventfd(0, EFD_CLOEXEC);
+	for (int i = 0; i < NV; i++) {
+		w->vm->vcpus[i].id = i;
+		w->vm->vcpus[i].run = &w->run[i];
+		w->f[i] = (struct fake){ .vm = w->vm, .id = i, .ask = -1 };
+		sem_init(&w->f[i].go, 0, 0);
+	}
+	*state = w;
+	alarm(WATCHDOG_S);
+	return 0;
+}
+
+static void start(struct world *w)
+{
+	for (int i = 0; i < NV; i++) {
+		assert_int_equal(pthread_create(&w->vm->vcpus[i].thread, NULL, fake_vcpu, &w->f[i]), 0);
+		w->vm->vcpus[i].started = true;
+	}
+}
+
+static int parked(struct vm *vm)
+{
+	int n;
+
+	pthread_mutex_lock(&vm->lock);
+	n = vm->parked;
+	pthread_mutex_unlock(&vm->lock);
+	return n;
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+
+	vm_request_exit(w->vm, VM_DESTROYED);
+	for (int i = 0; i < NV; i++) {
+		if (w->vm->vcpus[i].started)
+			pthread_join(w->vm->vcpus[i].thread, NULL);
+		sem_destroy(&w->f[i].go);
+	}
+	alarm(0);
+	close(w->vm->exit_eventfd);
+	free(w->vm);
+	free(w);
+	return 0;
+}
+
+/* The save's case: every vCPU parked, its registers read on its thread. */
+static void parked_vcpu_serves_work(void **state)
+{
+	struct world *w = *state;
+	pthread_t t;
+
+	start(w);
+	assert_int_equal(vm_pause_sync(w->vm), 0);
+	assert_int_equal(parked(w->vm), NV);
+	for (int i = 0; i < NV; i++) {
+		assert_int_equal(vm_vcpu_run_on(w->vm, i, where, &t, 0), 40 + i);
+		assert_true(pthread_equal(t, w->vm->vcpus[i].thread));
+	}
+	/* Still parked: serving did not take it back into the guest. */
+	assert_int_equal(parked(w->vm), NV);
+	int before = atomic_load(&w->f[0].rounds);
+	poll(NULL, 0, 20);
+	assert_int_equal(atomic_load(&w->f[0].rounds), before);
+	vm_pause(w->vm, false);
+	while (atomic_load(&w->f[0].rounds) == before)
+		poll(NULL, 0, 1);
+}
+
+/* vCPU 0 is handling a hypercall that names vCPU 1 when the pause comes
+ * and vCPU 1 parks first: vCPU 1 must serve it, so that vCPU 0 finishes
+ * its exit and parks too. */
+static void pause_with_a_vcpu_waiting_on_a_parked_one(void **state)
+{
+	struct world *w = *state;
+
+	w->f[0].hold = true;
+	w->f[0].ask = 1;
+	w->f[0].asked_rc = -1;
+	start(w);
+	while (!atomic_load(&w->f[0].holding))
+		poll(NULL, 0, 1);
+	vm_pause(w->vm, true);
+	while (parked(w->vm) < NV - 1)
+		poll(NULL, 0, 1);
+	sem_post(&w->f[0].go);
+	assert_int_equal(vm_pause_sync(w->vm), 0);
+	assert_int_equal(parked(w->vm), NV);
+	assert_int_equal(w->f[0].asked_rc, 41);
+}
+
+/* Running vCPUs asking each other's threads over and over, while the
+ * domain is paused and unpaused under them. */
+static void vcpus_asking_each_other(void **state)
+{
+	struct world *w = *state;
+
+	w->f[0].ask = 1;
+	w->f[1].ask = 0;
+	w->f[2].ask = 0;
+	start(w);
+	for (int round = 0; round < 50; round++) {
+		assert_int_equal(vm_pause_sync(w->vm), 0);
+		assert_int_equal(vm_vcpu_run_on(w->vm, round % NV, nothing, NULL, 0), 0);
+		vm_pause(w->vm, false);
+		poll(NULL, 0, 1);
+	}
+	for (int i = 0; i < NV; i++)
+		atomic_store(&w->f[i].stop_asking, 1);
+	assert_int_equal(vm_pause_sync(w->vm), 0);
+	for (int i = 0; i < NV; i++) {
+		assert_int_equal(w->f[i].asked_rc, 0);
+		assert_true(atomic_load(&w->f[i].rounds) > 0);
+	}
+}
+
+/* Once the domain ends, a pause fails at once and work runs on the
+ * caller's thread after the vCPU thread has left. */
+static void after_the_end(void **state)
+{
+	struct world *w = *state;
+	pthread_t t;
+
+	start(w);
+	vm_request_exit(w->vm, VM_POWEROFF);
+	assert_int_equal(vm_pause_sync(w->vm), -ESHUTDOWN);
+	for (int i = 0; i < NV; i++)
+		pthread_join(w->vm->vcpus[i].thread, NULL);
+	assert_int_equal(vm_vcpu_run_on(w->vm, 2, where, &t, 0), 42);
+	assert_true(pthread_equal(t, pthread_self()));
+	for (int i = 0; i < NV; i++)
+		w->vm->vcpus[i].started = false;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(parked_vcpu_serves_work, setup, teardown),
+		cmocka_unit_test_setup_teardown(pause_with_a_vcpu_waiting_on_a_parked_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(vcpus_asking_each_other, setup, teardown),
+		cmocka_unit_test_setup_teardown(after_the_end, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
