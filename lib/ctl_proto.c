@@ -90,7 +90,6 @@ static const struct ctl_type_desc types[CTL_TYPE_END] = {
 	[CTL_UNPAUSE] = { "unpause", true, EMPTY, 0, EMPTY, NULL },
 	[CTL_DESTROY] = { "destroy", true, EMPTY, 0, EMPTY, NULL },
 	[CTL_SAVE] = { "save", true, FIXED(struct ctl_save), 1, EMPTY, check_save },
-	[CTL_RESTORE] = { "restore", true, FIXED(struct ctl_save), 1, EMPTY, check_save },
 };
 
 _Static_assert(sizeof(struct ctl_error) <= CTL_PAYLOAD_MAX && sizeof(struct ctl_info) <= CTL_PAYLOAD_MAX,

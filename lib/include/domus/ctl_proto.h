@@ -49,7 +49,9 @@ enum ctl_type {
 	CTL_UNPAUSE = 4, /* request and reply: empty */
 	CTL_DESTROY = 5, /* request and reply: empty; the monitor then exits (VMM_EXIT_DESTROYED) */
 	CTL_SAVE = 6,	 /* request: struct ctl_save + 1 fd to write the stream to; reply: empty */
-	CTL_RESTORE = 7, /* request: struct ctl_save + 1 fd to read the stream from; reply: empty */
+	/* 7 was `restore`, never implemented (a restore is domus-vmm
+	 * --restore-fd, docs/save-restore.md): reserved, refused as unknown.
+	 * The next type takes 8. */
 	CTL_TYPE_END
 };
 
