@@ -1,7 +1,6 @@
 /* The control protocol (domus/ctl_proto.h): every type round trips; what is
  * short, long, of another protocol, of an unknown type or with the wrong
  * descriptors is refused, and refused descriptors are closed. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -17,46 +16,15 @@
 #include <cmocka.h>
 
 #include "domus/ctl_proto.h"
+#include "testutil.h"
 
 #define HDR sizeof(struct ctl_hdr)
 
 static char why[256];
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1; /* the directory's own */
-}
-
 static bool fd_open(int fd)
 {
 	return fcntl(fd, F_GETFD) >= 0;
-}
-
-static void sample_info(struct ctl_info *i)
-{
-	memset(i, 0, sizeof(*i));
-	snprintf(i->name, sizeof(i->name), "guest5");
-	snprintf(i->uuid, sizeof(i->uuid), "11111111-2222-3333-4444-555555555555");
-	i->domid = 5;
-	i->vcpus = 2;
-	i->mem_kb = i->maxmem_kb = 524288;
-	i->cpu_ns = 12345678901ULL;
-	i->start = 1700000000;
-	i->first_entry_ns = 99;
-	i->hypercalls = 1;
-	i->io_exits = 2;
-	i->mmio_exits = 3;
-	i->store_port = 1;
-	i->console_port = 2;
-	i->state = 'b';
 }
 
 /* A valid message of each type, in each direction it may travel; a type
@@ -75,7 +43,7 @@ static bool sample(unsigned type, bool reply, struct ctl_msg *m, int fd)
 	case CTL_INFO:
 		if (!reply)
 			return ctl_msg_init(m, type, 0, 7, NULL, 0) == 0;
-		sample_info(&info);
+		test_sample_ctl_info(&info, 5, "guest5", 1700000000);
 		return ctl_msg_init(m, type, CTL_F_REPLY, 7, &info, sizeof(info)) == 0;
 	case CTL_PAUSE:
 	case CTL_UNPAUSE:
@@ -391,34 +359,35 @@ static void test_malformed_over_socket_leaks_no_fd(void **state)
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	for (int i = 0; i < 6; i++)
 		fds[i] = p[i % 2];
-	before = count_fds();
+	before = test_count_fds();
+	assert_true(before > 0);
 
 	/* pause with a descriptor */
 	n = encoded(CTL_PAUSE, false, buf);
 	assert_int_equal(send_raw(sv[0], buf, (size_t)n, fds, 1), 0);
 	assert_int_equal(ctl_recv(sv[1], &m, why, sizeof(why)), -EBADMSG);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(test_count_fds(), before);
 	/* unknown type with two */
 	((struct ctl_hdr *)buf)->type = 77;
 	assert_int_equal(send_raw(sv[0], buf, (size_t)n, fds, 2), 0);
 	assert_int_equal(ctl_recv(sv[1], &m, why, sizeof(why)), -EOPNOTSUPP);
 	assert_string_equal(why, "unknown message type 77");
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(test_count_fds(), before);
 	/* more descriptors than any message takes */
 	n = encoded(CTL_PAUSE, false, buf);
 	assert_int_equal(send_raw(sv[0], buf, (size_t)n, fds, 6), 0);
 	assert_int_equal(ctl_recv(sv[1], &m, why, sizeof(why)), -EMSGSIZE);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(test_count_fds(), before);
 	/* a datagram longer than any message, with one */
 	((struct ctl_hdr *)buf)->len = CTL_PAYLOAD_MAX + 64;
 	assert_int_equal(send_raw(sv[0], buf, sizeof(buf), fds, 1), 0);
 	assert_int_equal(ctl_recv(sv[1], &m, why, sizeof(why)), -EMSGSIZE);
 	assert_int_equal(m.hdr.id, 7); /* still answerable */
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(test_count_fds(), before);
 	/* a few bytes and one */
 	assert_int_equal(send_raw(sv[0], "info", 4, fds, 1), 0);
 	assert_int_equal(ctl_recv(sv[1], &m, why, sizeof(why)), -EBADMSG);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(test_count_fds(), before);
 	/* the socket still works after all that */
 	n = encoded(CTL_PAUSE, false, buf);
 	assert_int_equal(send_raw(sv[0], buf, (size_t)n, NULL, 0), 0);

@@ -1,28 +1,14 @@
 /* The fake domain behind the control server (fake_domain.h). */
 #include "fake_domain.h"
 
-#include <stdio.h>
+#include "testutil.h"
+
 #include <string.h>
 
 void fake_domain_init(struct fake_domain *f, uint32_t domid, const char *name, int64_t start)
 {
-	struct ctl_info *i = &f->info;
-
 	memset(f, 0, sizeof(*f));
-	snprintf(i->name, sizeof(i->name), "%s", name);
-	snprintf(i->uuid, sizeof(i->uuid), "11111111-2222-3333-4444-555555555555");
-	i->domid = domid;
-	i->vcpus = 2;
-	i->mem_kb = i->maxmem_kb = 524288;
-	i->cpu_ns = 12345678901ULL;
-	i->start = start;
-	i->first_entry_ns = 99;
-	i->hypercalls = 1;
-	i->io_exits = 2;
-	i->mmio_exits = 3;
-	i->store_port = 1;
-	i->console_port = 2;
-	i->state = 'b';
+	test_sample_ctl_info(&f->info, domid, name, start);
 }
 
 static int op_info(void *ctx, struct ctl_msg *req, struct ctl_msg *rep, char *why, size_t wl)

@@ -3,7 +3,6 @@
  * what xl reads is what the monitor sent, requests act, and what is
  * malformed, unknown or unsupported is answered with an error and leaves no
  * descriptor behind.  The domain is fake_domain.c, not a VM (no KVM). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -25,6 +24,7 @@
 
 #include "domus/log.h"
 #include "fake_domain.h"
+#include "testutil.h"
 #include "ts.h"
 
 #define DOMID 5
@@ -134,19 +134,6 @@ static int stop(void **state)
 	rmdir(s->dir);
 	free(s);
 	return 0;
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;
 }
 
 static int connect_control(struct server *s)
@@ -259,7 +246,8 @@ static void test_no_fd_left_by_refusals(void **state)
 	/* once answered, the server has accepted: its end is counted too */
 	ctl_msg_init(&req, CTL_INFO, 0, 1, NULL, 0);
 	assert_int_equal(ctl_call(fd, &req, &rep, 2000, why, sizeof(why)), 0);
-	before = count_fds();
+	before = test_count_fds();
+	assert_true(before > 0);
 	for (int i = 0; i < 20; i++) {
 		/* unsupported save */
 		ctl_msg_init(&req, CTL_SAVE, 0, 1, &sv, sizeof(sv));
@@ -292,7 +280,7 @@ static void test_no_fd_left_by_refusals(void **state)
 		assert_int_equal(rep.hdr.id, 2);
 		assert_non_null(strstr(rep.u.error.text, "save request: 2 file descriptors, expected 1"));
 	}
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(test_count_fds(), before);
 	close(p[0]);
 	close(p[1]);
 	close(fd);
