@@ -191,6 +191,8 @@ void conn_free(struct conn *c)
 	if (!c)
 		return;
 	d = c->d;
+	if (c->kind == CONN_SOCKET)
+		xfer_importer_gone(d, c);
 	if (c->ring)
 		ring_detach(c->ring); /* the ring forgets this connection */
 	conn_uncharge_queue(c);

@@ -166,10 +166,10 @@ static int ctl_live_update(struct ops_env *env, struct xse_client *c, const char
 /* One domain's state to a file and back (docs/xenstored.md, "Export and
  * import"): the file is the caller's (xenstored runs as root on the host,
  * and only Domain-0 may send XS_CONTROL). */
-static int ctl_xfer(struct ops_env *env, const char *cmd, const char **v, unsigned n,
+static int ctl_xfer(struct ops_env *env, struct xse_client *c, const char *cmd, const char **v, unsigned n,
 		    struct ops_reply *out)
 {
-	int rc = env->xfer ? env->xfer(env, cmd, v, n) : -ENOSYS;
+	int rc = env->xfer ? env->xfer(env, c, cmd, v, n) : -ENOSYS;
 
 	return rc < 0 ? rc : ops_reply_str(out, "OK");
 }
@@ -177,13 +177,13 @@ static int ctl_xfer(struct ops_env *env, const char *cmd, const char **v, unsign
 static int ctl_export(struct ops_env *env, struct xse_client *c, const char **v, unsigned n,
 		      struct ops_reply *out)
 {
-	return ctl_xfer(env, "export-domain", v, n, out);
+	return ctl_xfer(env, c, "export-domain", v, n, out);
 }
 
 static int ctl_import(struct ops_env *env, struct xse_client *c, const char **v, unsigned n,
 		      struct ops_reply *out)
 {
-	return ctl_xfer(env, "import-domain", v, n, out);
+	return ctl_xfer(env, c, "import-domain", v, n, out);
 }
 
 static const struct ctl_cmd cmds[] = {

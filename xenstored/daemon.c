@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 static void env_introduced(struct ops_env *env, uint32_t domid)
 {
+	xfer_claimed(env->daemon, domid);
 	ring_introduced(env->daemon, domid);
 }
 
@@ -44,9 +46,11 @@ static const char *env_live_update(struct ops_env *env, const char **v, unsigned
 	return upgrade_control(env->daemon, v, n);
 }
 
-static int env_xfer(struct ops_env *env, const char *cmd, const char **v, unsigned n)
+static int env_xfer(struct ops_env *env, struct xse_client *c, const char *cmd, const char **v, unsigned n)
 {
-	return xfer_command(env->daemon, cmd, v, n);
+	struct conn *by = c ? (struct conn *)((char *)c - offsetof(struct conn, cl)) : NULL;
+
+	return xfer_command(env->daemon, by, cmd, v, n);
 }
 
 static void env_resumed(struct ops_env *env, uint32_t domid)
@@ -304,6 +308,10 @@ int xsd_run(struct xsd *d)
 
 void xsd_dispose(struct xsd *d)
 {
+	/* A daemon that ends keeps what it journalled: an import not yet
+	 * claimed survives a restart untied (docs/xenstored.md). */
+	for (struct conn *c = d->conns; c; c = c->next)
+		c->importer = NULL;
 	while (d->conns)
 		conn_free(d->conns);
 	while (d->rings)

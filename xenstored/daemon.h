@@ -64,6 +64,9 @@ struct conn {
 	/* Exported (domxfer.c): its ring is neither read nor written until
 	 * XS_RESUME or a new hand-over of the ring. */
 	bool frozen;
+	/* Imported (domxfer.c) and not claimed yet: the socket connection
+	 * whose import-domain made it; NULL otherwise. */
+	struct conn *importer;
 	char name[32];
 	struct log_ratelimit rl; /* guest-triggered lines, per connection */
 };
@@ -142,8 +145,16 @@ int xfer_import(struct xsd *d, uint32_t from, uint32_t to, struct stream_reader 
 		size_t errsz);
 void xfer_freeze(struct xsd *d, uint32_t domid, bool frozen);
 /* XS_CONTROL "export-domain <domid> <file>" and
- * "import-domain <old-domid> <new-domid> <file>". */
-int xfer_command(struct xsd *d, const char *cmd, const char **v, unsigned n);
+ * "import-domain <old-domid> <new-domid> <file>", asked by connection by
+ * (NULL: nobody in particular).  An import stays tied to the connection
+ * that asked for it until the domain comes: its ring is handed over or it
+ * is introduced (xfer_claimed).  If that connection closes first (xl died
+ * between the import and the monitor's start), xfer_importer_gone() undoes
+ * the import: the new home goes, and the waiting connection with its
+ * watches, transactions and bytes in flight. */
+int xfer_command(struct xsd *d, struct conn *by, const char *cmd, const char **v, unsigned n);
+void xfer_claimed(struct xsd *d, uint32_t domid);
+void xfer_importer_gone(struct xsd *d, struct conn *by);
 
 /* sock.c */
 int sock_listen(const char *path, int type, int *ret_fd);

@@ -730,11 +730,43 @@ static int import_file(struct xsd *d, uint32_t from, uint32_t to, const char *pa
 	return rc;
 }
 
-int xfer_command(struct xsd *d, const char *cmd, const char **v, unsigned n)
+void xfer_claimed(struct xsd *d, uint32_t domid)
+{
+	for (struct conn *c = d->conns; c; c = c->next)
+		if (c->kind == CONN_RING && c->cl.domid == domid)
+			c->importer = NULL;
+}
+
+void xfer_importer_gone(struct xsd *d, struct conn *by)
+{
+	char home[40];
+
+	for (struct conn *c = d->conns; c; c = c->next) {
+		uint32_t domid = c->cl.domid;
+		int rc;
+
+		if (c->importer != by || c->dead)
+			continue;
+		c->importer = NULL;
+		/* The waiting connection first, so that its own watches do
+		 * not fire; then the home, as the importer: Domain-0, which
+		 * may remove any node; journalled and firing others' watches
+		 * as an XS_RM does. */
+		conn_drop_domain(d, domid);
+		snprintf(home, sizeof(home), "/local/domain/%u", domid);
+		rc = xse_rm(&by->cl, 0, home);
+		log_warn("control", "import-domain of domain %u abandoned (its importer left before the domain came): "
+				    "undone%s%s", domid, rc < 0 && rc != -ENOENT ? ", its home not removed: " : "",
+			 rc < 0 && rc != -ENOENT ? strerror(-rc) : "");
+	}
+}
+
+int xfer_command(struct xsd *d, struct conn *by, const char *cmd, const char **v, unsigned n)
 {
 	char err[STREAM_ERR_MAX + 128] = "";
 	uint32_t a = 0, b = 0;
 	bool import = strcmp(cmd, "import-domain") == 0;
+	struct conn *c;
 	int rc;
 
 	if (n != (import ? 3u : 2u) || parse_domid(v[0], &a) < 0 ||
@@ -742,6 +774,8 @@ int xfer_command(struct xsd *d, const char *cmd, const char **v, unsigned n)
 		return -EINVAL;
 	if (import) {
 		rc = import_file(d, a, b, v[2], err, sizeof(err));
+		if (rc == 0 && by && by->kind == CONN_SOCKET && (c = live_ring_conn(d, b)))
+			c->importer = by;
 	} else {
 		rc = export_file(d, a, v[1], err, sizeof(err));
 		/* Nothing more is read from or written to its ring: what the

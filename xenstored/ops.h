@@ -19,8 +19,9 @@ struct ops_env {
 	/* "live-update" arguments of xenstore-control; the reply text, or
 	 * NULL for EINVAL. */
 	const char *(*live_update)(struct ops_env *env, const char **v, unsigned n);
-	/* export-domain and import-domain (domxfer.c): 0 or -errno. */
-	int (*xfer)(struct ops_env *env, const char *cmd, const char **v, unsigned n);
+	/* export-domain and import-domain (domxfer.c), asked by client c:
+	 * 0 or -errno. */
+	int (*xfer)(struct ops_env *env, struct xse_client *c, const char *cmd, const char **v, unsigned n);
 	/* XS_RESUME of an introduced domain: an exported domain goes on. */
 	void (*resumed)(struct ops_env *env, uint32_t domid);
 	void *daemon;

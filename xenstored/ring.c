@@ -85,6 +85,7 @@ static void ring_connect(struct ring *r)
 		/* It carries its own watches and bytes in flight; the ring
 		 * goes on where the guest's page says. */
 		r->conn->frozen = false;
+		r->conn->importer = NULL;
 	} else {
 		r->conn = conn_new(d, CONN_RING, -1, r->domid);
 		if (!r->conn) {
