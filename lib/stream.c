@@ -55,6 +55,8 @@ static const struct {
 	[STREAM_REC_XS_NODE] = { "XS_NODE", 16 + 4 * 2048 + 3073 + 4096 },
 	/* xl's parser takes files of up to 1 MiB (xl/cfg) */
 	[STREAM_REC_CONFIG] = { "CONFIG", 1u << 20 },
+	/* what `xl list -v` shows, as bytes */
+	[STREAM_REC_UUID] = { "UUID", 16 },
 };
 
 #define NR_REC_TYPES (sizeof(rec_types) / sizeof(rec_types[0]))

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domcfg.h"
+
 static bool is_xs(uint32_t type)
 {
 	return type >= STREAM_REC_XS_CONNECTION && type <= STREAM_REC_XS_NODE;
@@ -16,11 +18,11 @@ static bool is_xs(uint32_t type)
  * none (never: the kernel is loaded into RAM), the CLOCK. */
 static bool is_monitor(uint32_t type)
 {
-	return type != STREAM_REC_END && type != STREAM_REC_CONFIG && !is_xs(type);
+	return type != STREAM_REC_END && type != STREAM_REC_CONFIG && type != STREAM_REC_UUID && !is_xs(type);
 }
 
-int savefile_write_head(int fd, const char *cfg, size_t cfg_len, const void *xs_export, size_t xs_len, char *err,
-			size_t errlen)
+int savefile_write_head(int fd, const char *cfg, size_t cfg_len, const uint8_t *uuid, const void *xs_export,
+			size_t xs_len, char *err, size_t errlen)
 {
 	struct stream_writer w;
 	struct stream_reader r;
@@ -35,6 +37,8 @@ int savefile_write_head(int fd, const char *cfg, size_t cfg_len, const void *xs_
 	stream_writer_init_fd(&w, fd);
 	stream_write_header(&w);
 	rc = stream_write_record(&w, STREAM_REC_CONFIG, cfg, (uint32_t)cfg_len);
+	if (rc == 0 && uuid)
+		rc = stream_write_record(&w, STREAM_REC_UUID, uuid, 16);
 	if (rc < 0) {
 		snprintf(err, errlen, "writing the save file: %s", strerror(-rc));
 		return rc;
@@ -108,11 +112,20 @@ int savefile_read(int fd, struct savefile_head *h, char *err, size_t errlen)
 		if (strlen(h->cfg) != rec.len)
 			rc = stream_reject(&r, &rec, "a NUL byte in the configuration text");
 	}
-	/* The xenstore records, up to the monitor's first. */
-	while (rc == 0) {
+	/* The uuid (older files lack it), then the xenstore records, up to
+	 * the monitor's first. */
+	if (rc == 0)
 		rc = stream_read_record(&r, &rec);
-		if (rc < 0 || !is_xs(rec.type))
-			break;
+	if (rc == 0 && rec.type == STREAM_REC_UUID) {
+		if (rec.len != sizeof(h->uuid))
+			rc = stream_reject(&r, &rec, "expected 16 bytes");
+		if (rc == 0) {
+			memcpy(h->uuid, rec.data, sizeof(h->uuid));
+			h->has_uuid = true;
+			rc = stream_read_record(&r, &rec);
+		}
+	}
+	while (rc == 0 && is_xs(rec.type)) {
 		if (!have_xs)
 			stream_write_header(&h->xs);
 		have_xs = true;
@@ -125,6 +138,8 @@ int savefile_read(int fd, struct savefile_head *h, char *err, size_t errlen)
 		}
 		if (rc == 0)
 			rc = stream_write_record(&h->xs, rec.type, rec.data, rec.len);
+		if (rc == 0)
+			rc = stream_read_record(&r, &rec);
 	}
 	if (rc == 0 && have_xs && !have_conn)
 		rc = stream_reject(&r, &rec, "the xenstore records lack their XS_CONNECTION");
@@ -147,4 +162,45 @@ int savefile_read(int fd, struct savefile_head *h, char *err, size_t errlen)
 	}
 	stream_reader_fini(&r);
 	return rc;
+}
+
+/* The fields a restore cannot change, in the order they are checked. */
+enum { F_TYPE, F_MEMORY, F_MAXMEM, F_VCPUS, F_MAXVCPUS };
+
+static const struct {
+	const char *key, *why;
+} fixed[] = {
+	[F_TYPE] = { "type", "the guest's type" },
+	[F_MEMORY] = { "memory", "the guest's memory size" },
+	[F_MAXMEM] = { "maxmem", "the guest's memory size" },
+	[F_VCPUS] = { "vcpus", "the guest's vCPUs" },
+	[F_MAXVCPUS] = { "maxvcpus", "the guest's vCPUs" },
+};
+
+static unsigned long long field(const struct domain_config *c, int f)
+{
+	switch (f) {
+	case F_TYPE: return (unsigned long long)c->type;
+	case F_MEMORY: return c->target_memkb >> 10;
+	case F_MAXMEM: return c->max_memkb >> 10;
+	case F_VCPUS: return (unsigned long long)c->vcpus;
+	default: return (unsigned long long)c->max_vcpus;
+	}
+}
+
+int savefile_check_config(const struct domain_config *saved, const struct domain_config *c, const char *cfg_name,
+			  char *err, size_t errlen)
+{
+	for (int f = F_TYPE; f <= F_MAXVCPUS; f++) {
+		if (field(c, f) == field(saved, f))
+			continue;
+		if (f == F_TYPE)
+			snprintf(err, errlen, "%s: type=\"%s\" differs from the saved domain's \"%s\" (a restore keeps %s)",
+				 cfg_name, dom_type_name(c->type), dom_type_name(saved->type), fixed[f].why);
+		else
+			snprintf(err, errlen, "%s: %s=%llu differs from the saved domain's %llu (a restore keeps %s)",
+				 cfg_name, fixed[f].key, field(c, f), field(saved, f), fixed[f].why);
+		return -EINVAL;
+	}
+	return 0;
 }

@@ -80,6 +80,8 @@ int ts_console_attach(uint32_t domid, const char *name);
 /* Waits until the domain's run directory is gone (its supervisor cleaned
  * up); timeout_s 0: for ever.  -ETIMEDOUT. */
 int ts_wait_gone(uint32_t domid, unsigned timeout_s);
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (37 bytes with the NUL). */
+void ts_uuid_str(const uint8_t u[16], char *buf, size_t len);
 /* xl save / xl restore (ts_save.c, docs/save-restore.md); errors printed. */
 int ts_save(uint32_t domid, const char *file, const char *cfg_file, bool checkpoint, bool leave_paused);
 int ts_restore(struct xl_ctx *x, const char *cfg_file, const char *file, bool paused);

@@ -224,7 +224,7 @@ out:
 	return rc;
 }
 
-static void uuid_str(const uint8_t u[16], char *buf, size_t len)
+void ts_uuid_str(const uint8_t u[16], char *buf, size_t len)
 {
 	snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
 		 u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
@@ -566,7 +566,7 @@ int ts_create(struct xl_ctx *x, const struct domain_config *c, bool console, boo
 	(void)x;
 	if (check_host(c, st && st->restore_fd >= 0) < 0 || check_kvm_xen() < 0)
 		return 1;
-	uuid_str(c->uuid, s.uuid, sizeof(s.uuid));
+	ts_uuid_str(c->uuid, s.uuid, sizeof(s.uuid));
 	mkdir(ts_log_dir(), 0755);
 	snprintf(path, sizeof(path), "%s/console", ts_log_dir());
 	mkdir(path, 0755);

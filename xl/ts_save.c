@@ -118,6 +118,7 @@ int ts_save(uint32_t domid, const char *file, const char *cfg_file, bool checkpo
 	char err[PATH_MAX + 512] = "", dirbuf[PATH_MAX], absdir[PATH_MAX], tmp[PATH_MAX + 64], xsf[PATH_MAX + 64],
 		args[PATH_MAX + 80];
 	char *cfg = NULL, *xsbuf = NULL;
+	uint8_t uuid[16];
 	size_t cfg_len = 0, xs_len = 0;
 	struct xs_handle *xs = NULL;
 	struct ts_dom d;
@@ -172,7 +173,10 @@ int ts_save(uint32_t domid, const char *file, const char *cfg_file, bool checkpo
 		snprintf(err, sizeof(err), "reading xenstored's export %s: %s", xsf, strerror(-rc));
 		goto out;
 	}
-	rc = savefile_write_head(fd, cfg, cfg_len, xsbuf, xs_len, err, sizeof(err));
+	/* The restored domain keeps the uuid, as Xen's does (its saved
+	 * configuration carries c_info.uuid). */
+	rc = savefile_write_head(fd, cfg, cfg_len, domcfg_uuid_parse(d.uuid, uuid) == 0 ? uuid : NULL, xsbuf,
+				 xs_len, err, sizeof(err));
 	if (rc == 0)
 		rc = monitor_save(domid, fd, err, sizeof(err));
 	if (rc == 0 && (fsync(fd) < 0 || rename(tmp, file) < 0)) {
@@ -203,6 +207,43 @@ out:
 	free(xsbuf);
 	if (rc < 0)
 		fprintf(stderr, "xl: save of domain %u failed: %s\n", domid, err[0] ? err : strerror(-rc));
+	return rc;
+}
+
+/* What a restore must refuse before anything starts, beyond the file's
+ * framing: a CONFIG that changes what the saved state fixes, and a uuid a
+ * running domain has (a checkpoint's domain restored under another name). */
+static int restore_checks(struct xl_ctx *x, const struct savefile_head *h, const char *cfg_file,
+			  const struct domain_config *c, char *err, size_t errlen)
+{
+	struct domain_config saved;
+	struct ts_dom *doms = NULL;
+	size_t n = 0;
+	char u[40];
+	int rc = 0;
+
+	if (cfg_file) {
+		domcfg_init(&saved);
+		rc = xl_parse_domain_config(x, "the save file's configuration", h->cfg, h->cfg_len, NULL, 0, &saved);
+		if (rc < 0) {
+			snprintf(err, errlen, "the save file's own configuration does not parse");
+		} else {
+			domcfg_set_build_defaults(&saved);
+			rc = savefile_check_config(&saved, c, cfg_file, err, errlen);
+		}
+		domcfg_dispose(&saved);
+	}
+	if (rc == 0 && h->has_uuid && ts_dom_list(&doms, &n) == 0) {
+		ts_uuid_str(h->uuid, u, sizeof(u));
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			if (strcmp(doms[i].uuid, u) == 0) {
+				snprintf(err, errlen, "domain %s (id %u) has the saved domain's uuid %s already", doms[i].name,
+					 doms[i].domid, u);
+				rc = -EEXIST;
+			}
+		}
+		free(doms);
+	}
 	return rc;
 }
 
@@ -240,6 +281,13 @@ int ts_restore(struct xl_ctx *x, const char *cfg_file, const char *file, bool pa
 	if (rc < 0)
 		goto out;
 	domcfg_set_build_defaults(&c);
+	if (h.has_uuid)
+		memcpy(c.uuid, h.uuid, sizeof(c.uuid));
+	rc = restore_checks(x, &h, cfg_file, &c, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "xl restore: %s\n", err);
+		goto out;
+	}
 	if (lseek(fd, (off_t)h.monitor_offset, SEEK_SET) < 0) {
 		rc = -errno;
 		goto out;

@@ -150,7 +150,7 @@ static void test_unknown_type(void **state)
 	build(&w);
 	w.buf[16] = 77; /* the first record's type */
 	assert_int_equal(read_all(w.buf, w.len, err, sizeof(err)), -EBADMSG);
-	assert_string_equal(err, "record type 77 at offset 16: unknown type, expected one of the table (0..512)");
+	assert_string_equal(err, "record type 77 at offset 16: unknown type, expected one of the table (0..513)");
 	/* A writer refuses an unknown type too. */
 	stream_writer_fini(&w);
 	stream_writer_init_mem(&w);
@@ -259,7 +259,8 @@ static void test_table(void **state)
 	assert_string_equal(stream_rec_name(STREAM_REC_MEMORY), "MEMORY");
 	assert_string_equal(stream_rec_name(STREAM_REC_CONFIG), "CONFIG");
 	assert_null(stream_rec_name(12));
-	assert_null(stream_rec_name(0x201));
+	assert_string_equal(stream_rec_name(STREAM_REC_UUID), "UUID");
+	assert_null(stream_rec_name(0x202));
 	assert_null(stream_rec_name(UINT32_MAX));
 	assert_int_equal(stream_rec_max_len(UINT32_MAX), 0);
 }

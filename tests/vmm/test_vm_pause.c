@@ -37,6 +37,8 @@ struct fake {
 	int ask;
 	int asked_rc;
 	_Atomic int holding; /* waiting for go */
+	_Atomic int *begin; /* set once every thread is started, as the monitor
+			  * starts them all before it unpauses */
 	_Atomic int rounds;
 	_Atomic int stop_asking;
 };
@@ -45,6 +47,7 @@ struct world {
 	struct vm *vm;
 	struct fake f[NV];
 	struct kvm_run run[NV];
+	_Atomic int begin;
 };
 
 static void kick(int sig)
@@ -68,6 +71,8 @@ static void *fake_vcpu(void *arg)
 	struct fake *f = arg;
 	struct vm *vm = f->vm;
 
+	while (!atomic_load(f->begin))
+		poll(NULL, 0, 1);
 	while (atomic_load(&vm->exit_reason) == VM_RUNNING) {
 		vcpu_process_work(vm, f->id);
 		vm_wait_unpaused(vm, f->id);
@@ -116,7 +121,7 @@ static int setup(void **state)
 	for (int i = 0; i < NV; i++) {
 		w->vm->vcpus[i].id = i;
 		w->vm->vcpus[i].run = &w->run[i];
-		w->f[i] = (struct fake){ .vm = w->vm, .id = i, .ask = -1 };
+		w->f[i] = (struct fake){ .vm = w->vm, .id = i, .ask = -1, .begin = &w->begin };
 		sem_init(&w->f[i].go, 0, 0);
 	}
 	*state = w;
@@ -130,6 +135,7 @@ static void start(struct world *w)
 		assert_int_equal(pthread_create(&w->vm->vcpus[i].thread, NULL, fake_vcpu, &w->f[i]), 0);
 		w->vm->vcpus[i].started = true;
 	}
+	atomic_store(&w->begin, 1);
 }
 
 static int parked(struct vm *vm)

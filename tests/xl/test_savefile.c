@@ -15,9 +15,11 @@
 
 #include <cmocka.h>
 
+#include "domcfg.h"
 #include "savefile.h"
 
 static const char cfg[] = "name = \"count\"\nkernel = \"/k\"\nmemory = 128\nvcpus = 2\n";
+static const uint8_t uuid[16] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0x4d, 0xef, 0x81, 2, 3, 4, 5, 6, 7, 8 };
 
 /* An export as xenstored writes it: a connection of domain 7, a watch, a
  * node. */
@@ -53,7 +55,11 @@ static int whole_file(uint64_t *monitor, bool with_xs)
 
 	assert_true(fd >= 0);
 	xs_export(&x);
-	assert_int_equal(savefile_write_head(fd, cfg, strlen(cfg), with_xs ? x.buf : NULL, x.len, err, sizeof(err)), 0);
+	/* A file without xenstore records is also one of an older xl,
+	 * without the UUID record. */
+	assert_int_equal(savefile_write_head(fd, cfg, strlen(cfg), with_xs ? uuid : NULL, with_xs ? x.buf : NULL, x.len,
+					     err, sizeof(err)),
+			 0);
 	stream_writer_fini(&x);
 	*monitor = (uint64_t)lseek(fd, 0, SEEK_CUR);
 	stream_writer_init_fd(&w, fd);
@@ -81,6 +87,8 @@ static void round_trip(void **state)
 	assert_int_equal(reread(fd, &h, err, sizeof(err)), 0);
 	assert_string_equal(h.cfg, cfg);
 	assert_int_equal(h.xs_domid, 7);
+	assert_true(h.has_uuid);
+	assert_memory_equal(h.uuid, uuid, 16);
 	assert_int_equal(h.monitor_offset, mon);
 	/* The xenstore records come back as the export they were. */
 	xs_export(&x);
@@ -100,6 +108,7 @@ static void no_xenstore(void **state)
 
 	assert_int_equal(reread(fd, &h, err, sizeof(err)), 0);
 	assert_int_equal(h.xs.len, 0);
+	assert_false(h.has_uuid);
 	assert_int_equal(h.monitor_offset, mon);
 	savefile_head_free(&h);
 	close(fd);
@@ -160,6 +169,77 @@ static void misplaced_and_corrupted(void **state)
 	fd = whole_file(&mon, true);
 	refused(fd, (off_t)mon, &bogus, 4, "record type 119 at offset");
 	close(fd);
+	/* A UUID record among the monitor's. */
+	const uint32_t uuid_rec[2] = { STREAM_REC_UUID, 16 };
+	fd = whole_file(&mon, true);
+	refused(fd, (off_t)mon + 8 + 16 + 4096, uuid_rec, 8, "not a record of the monitor's state");
+	close(fd);
+}
+
+/* A UUID record that is not 16 bytes. */
+static void short_uuid(void **state)
+{
+	struct savefile_head h;
+	struct stream_writer w;
+	char err[256];
+	int fd = memfd_create("save", MFD_CLOEXEC);
+
+	stream_writer_init_fd(&w, fd);
+	stream_write_header(&w);
+	stream_write_record(&w, STREAM_REC_CONFIG, cfg, (uint32_t)strlen(cfg));
+	stream_write_record(&w, STREAM_REC_UUID, uuid, 8);
+	stream_write_record(&w, STREAM_REC_CLOCK, uuid, 8);
+	assert_int_equal(stream_write_end(&w), 0);
+	assert_int_equal(reread(fd, &h, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "record UUID at offset"));
+	assert_non_null(strstr(err, "expected 16 bytes"));
+	close(fd);
+}
+
+static void domain(struct domain_config *c, enum dom_type t, unsigned mem, unsigned maxmem, int vcpus, int maxvcpus)
+{
+	domcfg_init(c);
+	c->type = t;
+	c->target_memkb = (uint64_t)mem << 10;
+	c->max_memkb = (uint64_t)maxmem << 10;
+	c->vcpus = vcpus;
+	c->max_vcpus = maxvcpus;
+}
+
+/* xl restore CONFIG FILE: what the saved state fixes must not change. */
+static void config_against_saved(void **state)
+{
+	static const struct {
+		enum dom_type t;
+		unsigned mem, maxmem;
+		int vcpus, maxvcpus;
+		const char *want; /* NULL: taken */
+	} cases[] = {
+		{ DOM_TYPE_PVH, 512, 1024, 2, 4, NULL },
+		{ DOM_TYPE_PV, 512, 1024, 2, 4,
+		  "new.cfg: type=\"pv\" differs from the saved domain's \"pvh\" (a restore keeps the guest's type)" },
+		{ DOM_TYPE_PVH, 1024, 1024, 2, 4,
+		  "new.cfg: memory=1024 differs from the saved domain's 512 (a restore keeps the guest's memory size)" },
+		{ DOM_TYPE_PVH, 512, 512, 2, 4,
+		  "new.cfg: maxmem=512 differs from the saved domain's 1024 (a restore keeps the guest's memory size)" },
+		{ DOM_TYPE_PVH, 512, 1024, 1, 4,
+		  "new.cfg: vcpus=1 differs from the saved domain's 2 (a restore keeps the guest's vCPUs)" },
+		{ DOM_TYPE_PVH, 512, 1024, 2, 8,
+		  "new.cfg: maxvcpus=8 differs from the saved domain's 4 (a restore keeps the guest's vCPUs)" },
+	};
+	struct domain_config saved, c;
+	char err[256];
+
+	domain(&saved, DOM_TYPE_PVH, 512, 1024, 2, 4);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		domain(&c, cases[i].t, cases[i].mem, cases[i].maxmem, cases[i].vcpus, cases[i].maxvcpus);
+		err[0] = 0;
+		assert_int_equal(savefile_check_config(&saved, &c, "new.cfg", err, sizeof(err)),
+				 cases[i].want ? -EINVAL : 0);
+		assert_string_equal(err, cases[i].want ? cases[i].want : "");
+		domcfg_dispose(&c);
+	}
+	domcfg_dispose(&saved);
 }
 
 int main(void)
@@ -169,6 +249,8 @@ int main(void)
 		cmocka_unit_test(no_xenstore),
 		cmocka_unit_test(truncated_everywhere),
 		cmocka_unit_test(misplaced_and_corrupted),
+		cmocka_unit_test(short_uuid),
+		cmocka_unit_test(config_against_saved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,6 +46,7 @@ enum stream_rec_type {
 	STREAM_REC_XS_NODE = 0x105,	  /* Xen's NODE_DATA */
 	/* xl's part of a save file (docs/save-restore.md). */
 	STREAM_REC_CONFIG = 0x200, /* the domain's xl.cfg text, as xl read it */
+	STREAM_REC_UUID = 0x201,   /* the saved domain's uuid, 16 bytes (RFC 4122 order) */
 };
 
 /* A MEMORY or EXTRA_MEMORY record: u64 first frame, u32 count, u32 0, then
