@@ -487,6 +487,16 @@ struct blkback_stats blkback_stats(const struct blkback *b)
 	return s;
 }
 
+int blkback_engine_uring(const struct blk_backend *be, unsigned depth, void *arg, struct blk_engine *out)
+{
+	return blk_uring_create(be, depth, out);
+}
+
+int blkback_engine_sync(const struct blk_backend *be, unsigned depth, void *arg, struct blk_engine *out)
+{
+	return blk_sync_create(be, depth, out);
+}
+
 static int check_config(const struct blkback_config *c)
 {
 	const struct blk_backend *be = &c->backend;
@@ -539,7 +549,8 @@ int blkback_create(const struct blkback_config *cfg, struct blkback **out)
 			rc = -ENOMEM;
 	}
 	if (rc == 0)
-		rc = (cfg->engine ? cfg->engine : blk_uring_create)(&cfg->backend, b->nreqs, &b->eng);
+		rc = (cfg->engine ? cfg->engine : blkback_engine_uring)(&cfg->backend, b->nreqs, cfg->engine_arg,
+									 &b->eng);
 	if (rc == 0) {
 		rc = map_ring(b, cfg->pos ? cfg->pos->req_cons : 0, cfg->pos ? cfg->pos->rsp_prod_pvt : 0);
 		if (rc < 0) {

@@ -44,7 +44,10 @@ struct blkback_pos {
 	uint32_t req_cons, rsp_prod_pvt;
 };
 
-typedef int blkback_engine_fn(const struct blk_backend *be, unsigned depth, struct blk_engine *out);
+/* Makes the engine: depth is the in-flight cap, arg the config's. */
+typedef int blkback_engine_fn(const struct blk_backend *be, unsigned depth, void *arg, struct blk_engine *out);
+blkback_engine_fn blkback_engine_uring; /* the monitor's */
+blkback_engine_fn blkback_engine_sync;  /* blocks the caller: fuzzer and tests */
 
 struct blkback_config {
 	const char *protocol;       /* the frontend's "protocol" node, NULL if absent */
@@ -55,7 +58,8 @@ struct blkback_config {
 	unsigned max_inflight;      /* 0: BLKBACK_DEFAULT_INFLIGHT; capped by the ring's size */
 	struct blk_backend backend;
 	struct blk_gnt gnt;
-	blkback_engine_fn *engine;  /* NULL: blk_uring_create */
+	blkback_engine_fn *engine;  /* NULL: blkback_engine_uring */
+	void *engine_arg;
 	const struct blkback_pos *pos; /* NULL: a fresh ring (0, 0) */
 	void (*notify)(void *ctx);  /* send the ring's event channel */
 	void *notify_ctx;
