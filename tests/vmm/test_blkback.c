@@ -784,6 +784,10 @@ static void test_bad_config(void **state)
 	assert_int_equal(blkback_create(&c, &b), -EINVAL);
 	c = t->cfg, c.backend.sector_size = 1000;
 	assert_int_equal(blkback_create(&c, &b), -EINVAL);
+	c = t->cfg, c.backend.sectors = UINT64_MAX / 512; /* bytes past off_t */
+	assert_int_equal(blkback_create(&c, &b), -EINVAL);
+	c = t->cfg, c.max_inflight = BLKBACK_MAX_INFLIGHT + 1;
+	assert_int_equal(blkback_create(&c, &b), -EINVAL);
 	/* A ring ref the guest did not grant. */
 	t->f.ring_refs[0] = 499;
 	c = t->cfg;

@@ -511,8 +511,8 @@ static int check_config(const struct blkback_config *c)
 		return -EINVAL;
 	if (be->sector_size < SECTOR || (be->sector_size & (be->sector_size - 1)) || be->sector_size > BLK_PAGE)
 		return -EINVAL;
-	if (be->sectors > UINT64_MAX / SECTOR)
-		return -EINVAL;
+	if (be->sectors > INT64_MAX / SECTOR)
+		return -EINVAL; /* byte offsets are off_t */
 	if (c->pos && check_pos(c->pos) < 0)
 		return -EINVAL;
 	return 0;
@@ -533,6 +533,7 @@ int blkback_create(const struct blkback_config *cfg, struct blkback **out)
 	b->cfg.protocol = NULL; /* the caller's string; checked above */
 	b->cfg.pos = NULL;
 	memcpy(b->ring_refs, cfg->ring_refs, sizeof(uint32_t) * nr_ring_pages(b));
+	b->cfg.ring_refs = b->ring_refs;
 	size = blk_ring_size(cfg->ring_order);
 	b->nreqs = cfg->max_inflight ? cfg->max_inflight : BLKBACK_DEFAULT_INFLIGHT;
 	if (b->nreqs > size)
