@@ -99,8 +99,9 @@ int blkback_quiesce(struct blkback *b);
 int blkback_resume(struct blkback *b);
 /* Positions of a quiesced ring (-EBUSY otherwise). */
 int blkback_save(const struct blkback *b, struct blkback_pos *pos);
-/* Serve from saved positions after blkback_resume(): quiesced only
- * (-EBUSY); -EINVAL for positions no quiesced ring has. */
+/* Set the positions of a quiesced instance, to serve from them once
+ * blkback_resume() maps the ring: -EBUSY unless quiesced; -EINVAL for
+ * positions no quiesced ring has. */
 int blkback_load(struct blkback *b, const struct blkback_pos *pos);
 
 struct blkback_stats blkback_stats(const struct blkback *b);
