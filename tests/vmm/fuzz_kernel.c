@@ -1,7 +1,7 @@
 /* libFuzzer target for the kernel loaders: every input is a kernel file
  * (bzImage with any payload, or ELF) loaded into a 64 MiB guest, at its PVH
  * entry and through the Linux boot protocol.  Built with
- * clang only (tests/vmm/meson.build); seeds in fuzz-seeds/. */
+ * clang only (tests/vmm/meson.build); seeds in fuzz-seeds/kernel/. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>

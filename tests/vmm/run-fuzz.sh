@@ -1,6 +1,6 @@
 #!/bin/sh
-# Runs the kernel loader's libFuzzer target for a while from the seeds in
-# fuzz-seeds/ (new inputs go to a temporary directory).  A crash, leak,
+# Runs one of tests/vmm's libFuzzer targets for a while from its seeds in
+# fuzz-seeds/<target>/ (new inputs go to a temporary directory).  A crash, leak,
 # sanitizer report or timeout fails; the input is kept in ./fuzz-artifacts.
 # usage: run-fuzz.sh FUZZER SEED_DIR [SECONDS]
 set -u

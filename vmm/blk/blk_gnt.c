@@ -1,0 +1,28 @@
+/* The grant adapter over a bare core (blk_gnt.h). */
+#include "blk/blk_gnt.h"
+
+static int core_map(void *ctx, uint32_t ref, bool writable, struct gnttab_mapping *out)
+{
+	struct blk_gnt_core *c = ctx;
+
+	return gnttab_core_map(c->core, c->mem, c->mapper, ref, writable, out);
+}
+
+static int core_unmap(void *ctx, struct gnttab_mapping *map)
+{
+	return gnttab_core_unmap(((struct blk_gnt_core *)ctx)->core, map);
+}
+
+static int core_copy_from(void *ctx, uint32_t ref, uint32_t offset, void *buf, uint32_t len)
+{
+	struct blk_gnt_core *c = ctx;
+
+	return gnttab_core_copy_from(c->core, c->mem, c->mapper, ref, offset, buf, len);
+}
+
+static const struct blk_gnt_ops core_ops = { core_map, core_unmap, core_copy_from };
+
+void blk_gnt_from_core(struct blk_gnt_core *c, struct blk_gnt *out)
+{
+	*out = (struct blk_gnt){ &core_ops, c };
+}
