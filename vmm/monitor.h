@@ -20,10 +20,13 @@ struct options {
 	int vcpus, console_stdio, paused, ready_fd;
 	int restore_fd; /* -1: boot the kernel; else load the saved state from it */
 	uint32_t domid;
+	struct vbd_cfg *disks; /* --disk, docs/xenbus.md */
+	size_t n_disks;
 };
 
 struct evl;
 struct vcpu_thread_arg;
+struct vbd_cfg;
 
 struct monitor {
 	struct options opt;

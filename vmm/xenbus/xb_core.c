@@ -64,6 +64,8 @@ static int fatal(struct xb_backend *b, int err, const char *why)
 	return err;
 }
 
+#define XB_TX_TRIES 5
+
 /* One op's keys in one transaction (blkback's connect() writes its keys in
  * a xenbus transaction, retried on -EAGAIN by the binding). */
 static int begin(struct xb_backend *b)
@@ -86,10 +88,14 @@ int xb_created(struct xb_backend *b)
 	if (b->state != XenbusStateUnknown && b->state != XenbusStateInitialising)
 		return 0;
 	b->state = XenbusStateInitialising;
-	rc = begin(b);
-	if (rc == 0) {
-		rc = b->ops->features ? b->ops->features(b->dev, &b->io->be_keys, why, sizeof(why)) : 0;
-		rc = end(b, rc);
+	for (int tries = 0; tries < XB_TX_TRIES; tries++) {
+		rc = begin(b);
+		if (rc == 0) {
+			rc = b->ops->features ? b->ops->features(b->dev, &b->io->be_keys, why, sizeof(why)) : 0;
+			rc = end(b, rc);
+		}
+		if (rc != -EAGAIN)
+			break;
 	}
 	if (rc < 0)
 		return fatal(b, rc, why[0] ? why : "writing the backend's features");
@@ -111,11 +117,20 @@ static int do_connect(struct xb_backend *b)
 	char why[256] = "";
 	int rc;
 
-	rc = begin(b);
-	if (rc == 0) {
-		rc = b->ops->connect ? b->ops->connect(b->dev, &b->io->fe_keys, &b->io->be_keys, why, sizeof(why))
-				     : -ENOSYS;
-		rc = end(b, rc);
+	for (int tries = 0; tries < XB_TX_TRIES; tries++) {
+		rc = begin(b);
+		if (rc == 0) {
+			rc = b->ops->connect ? b->ops->connect(b->dev, &b->io->fe_keys, &b->io->be_keys, why,
+							       sizeof(why))
+					     : -ENOSYS;
+			rc = end(b, rc);
+		}
+		if (rc != -EAGAIN)
+			break;
+		/* The commit raced with another writer: undo, then again
+		 * (blkback's connect() retries its transaction likewise). */
+		if (b->ops->disconnect)
+			b->ops->disconnect(b->dev);
 	}
 	if (rc < 0)
 		return fatal(b, rc, why[0] ? why : "connecting to the frontend");
