@@ -16,7 +16,7 @@ struct fake {
 	char log[2048];
 	/* the frontend's keys: "key=value" lines */
 	const char *fe;
-	int connect_rc, features_rc, end_rc;
+	int connect_rc, features_rc, end_rc, eagain_left;
 	int connects, disconnects;
 	bool in_tx;
 };
@@ -67,6 +67,10 @@ static int f_end(void *ctx, bool abort)
 	assert_true(f->in_tx);
 	f->in_tx = false;
 	logf_(f, abort ? "abort" : "commit");
+	if (!abort && f->eagain_left > 0) {
+		f->eagain_left--;
+		return -EAGAIN;
+	}
 	return abort ? 0 : f->end_rc;
 }
 
@@ -260,6 +264,22 @@ static void test_connect_errors(void **state)
 	assert_int_equal(xb_frontend_changed(&t.b, XenbusStateInitialised), -EIO);
 	LOG_IS(&t, "begin sectors=2048 commit error=\"5 connecting to the frontend\" state=5");
 	assert_false(t.b.connected);
+
+	/* a commit that races is done again, the device undone in between */
+	setup(&t);
+	xb_created(&t.b);
+	t.f.log[0] = '\0';
+	t.f.eagain_left = 2;
+	assert_int_equal(xb_frontend_changed(&t.b, XenbusStateInitialised), 0);
+	LOG_IS(&t, "begin sectors=2048 commit begin sectors=2048 commit begin sectors=2048 commit state=4");
+	assert_int_equal(t.f.connects, 3);
+	assert_int_equal(t.f.disconnects, 3);
+	assert_true(t.b.connected);
+	/* and gives up after a few */
+	setup(&t);
+	t.f.eagain_left = 100;
+	assert_int_equal(xb_created(&t.b), -EAGAIN);
+	assert_int_equal(t.b.state, XenbusStateClosing);
 
 	/* a state the frontend may not be in */
 	setup(&t);
