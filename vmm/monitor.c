@@ -148,7 +148,7 @@ static int disks_init(struct monitor *m, char *why, size_t wl)
 	char buf[256];
 	int rc = 0;
 
-	if (!m->opt.n_disks)
+	if (!m->opt.n_disks && !m->n_xb_saved)
 		return 0;
 	if (m->opt.xenstore_socket && strcmp(m->opt.xenstore_socket, "none") == 0) {
 		snprintf(why, wl, "--disk needs xenstore (not --xenstore-socket none)");
@@ -170,12 +170,33 @@ static int disks_init(struct monitor *m, char *why, size_t wl)
 		rc = vbd_new(&m->vm, c, &v);
 		if (rc == 0)
 			rc = xb_xs_create(m->loop, c->kind, m->opt.domid, c->devid, &vbd_xb_ops, v, vbd_release, &x);
+		/* A restore: the saved xenbus state, so that the back end
+		 * takes the rings back without a handshake. */
+		for (size_t j = 0; rc == 0 && j < m->n_xb_saved; j++) {
+			if (xb_xs_rec_devid(m->xb_saved[j]) != c->devid)
+				continue;
+			rc = xb_xs_load_rec(x, m->xb_saved[j]);
+			m->xb_saved[j][0] = m->xb_saved[j][1] = m->xb_saved[j][2] = m->xb_saved[j][3] = 0xff;
+			if (rc < 0)
+				xb_xs_free(x);
+		}
 		if (rc == 0)
 			rc = dev_add(&m->devs, &vbd_dev_ops, c->devid, x);
 		if (rc < 0)
 			snprintf(why, wl, "disk %u (%s): cannot set up its back end: %s", c->devid, c->path,
 				 strerror(-rc));
 	}
+	/* A saved back end whose disk the configuration lost. */
+	for (size_t j = 0; rc == 0 && j < m->n_xb_saved; j++) {
+		if (xb_xs_rec_devid(m->xb_saved[j]) != UINT32_MAX) {
+			snprintf(why, wl, "the save file has the back end of disk %u, the configuration has no such disk",
+				 xb_xs_rec_devid(m->xb_saved[j]));
+			rc = -ENOENT;
+		}
+	}
+	free(m->xb_saved);
+	m->xb_saved = NULL;
+	m->n_xb_saved = 0;
 	return rc;
 }
 

@@ -36,6 +36,10 @@ struct monitor {
 	struct xs_link xs;
 	struct control ctl;
 	struct vcpu_thread_arg *targs;
+	/* A restore's XENBUS records (24 bytes each), until the devices part
+	 * gives them to the disks' back ends (docs/xenbus.md). */
+	uint8_t (*xb_saved)[24];
+	size_t n_xb_saved;
 };
 
 #define MONITOR_INIT { .xs = XS_LINK_INIT, .ctl = CONTROL_INIT }

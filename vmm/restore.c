@@ -17,14 +17,15 @@
 #define EXTRA_PAGES (LAYOUT_SPECIAL_PAGES + GNTTAB_MAX_FRAMES)
 
 /* The phases of a stream; a record may not come after a later phase's. */
-enum phase { PH_MEMORY, PH_CLOCK, PH_PLATFORM, PH_XEN, PH_VCPU, PH_END };
+enum phase { PH_MEMORY, PH_CLOCK, PH_PLATFORM, PH_XEN, PH_DEVICES, PH_VCPU, PH_END };
 
 static const char *const phase_names[] = {
 	[PH_MEMORY] = "memory", [PH_CLOCK] = "CLOCK", [PH_PLATFORM] = "platform",
-	[PH_XEN] = "Xen state", [PH_VCPU] = "VCPU", [PH_END] = "END",
+	[PH_XEN] = "Xen state", [PH_DEVICES] = "XENBUS", [PH_VCPU] = "VCPU", [PH_END] = "END",
 };
 
 struct restore {
+	struct monitor *m;
 	struct vm *vm;
 	struct stream_reader *r;
 	struct platform_clock clk;
@@ -45,6 +46,26 @@ static int load_platform(struct restore *s, const struct stream_record *rec)
 static int load_xen(struct restore *s, const struct stream_record *rec)
 {
 	return xenstate_load_record(s->xen, s->r, rec);
+}
+
+/* The devices do not exist yet (the devices part comes after this one):
+ * keep the back ends' records for it (monitor.c disks_init). */
+static int load_xenbus(struct restore *s, const struct stream_record *rec)
+{
+	struct monitor *m = s->m;
+	uint8_t (*v)[24];
+
+	if (rec->len != sizeof(*v))
+		return stream_reject(s->r, rec, "XENBUS record of the wrong length");
+	for (size_t i = 0; i < m->n_xb_saved; i++)
+		if (memcmp(m->xb_saved[i], rec->data, 4) == 0)
+			return stream_reject(s->r, rec, "second XENBUS record of this device");
+	v = realloc(m->xb_saved, (m->n_xb_saved + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	m->xb_saved = v;
+	memcpy(v[m->n_xb_saved++], rec->data, sizeof(*v));
+	return 0;
 }
 
 static int load_vcpu(struct restore *s, const struct stream_record *rec)
@@ -74,6 +95,7 @@ static const struct {
 	{ STREAM_REC_PIT, PH_PLATFORM, load_platform },	   { STREAM_REC_ACPI_PM, PH_PLATFORM, load_platform },
 	{ STREAM_REC_EVTCHN, PH_XEN, load_xen },	   { STREAM_REC_GNTTAB, PH_XEN, load_xen },
 	{ STREAM_REC_HVM_PARAMS, PH_XEN, load_xen },	   { STREAM_REC_SHARED_INFO, PH_XEN, load_xen },
+	{ STREAM_REC_XENBUS, PH_DEVICES, load_xenbus },
 	{ STREAM_REC_VCPU, PH_VCPU, load_vcpu },	   { STREAM_REC_END, PH_END, load_end },
 };
 
@@ -153,6 +175,7 @@ int monitor_restore(struct monitor *m, int fd, char *why, size_t wl)
 	stream_reader_init_fd(&r, fd);
 	/* Offsets in errors are the file's, not the monitor's part's. */
 	r.off = at > 0 ? (uint64_t)at : 0;
+	s->m = m;
 	s->vm = &m->vm;
 	s->r = &r;
 	vm_xenstate(&m->vm, &x);

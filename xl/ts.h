@@ -65,7 +65,7 @@ int ts_disk_check(const struct domain_config *c, const char *cfg_file);
 /* The backend directory's kind libxl would choose: "vbd" or "qdisk"
  * (NULL when none fits). */
 const char *ts_disk_kind(const struct dom_disk *k);
-/* domus-vmm's --disk value: DEVID,KIND,FORMAT,MODE,PATH (docs/xenbus.md). */
+/* domus-vmm's --disk value: DEVID,KIND,FORMAT,MODE,DEVTYPE,PATH (docs/xenbus.md). */
 int ts_disk_vmm_arg(const struct dom_disk *k, char *buf, size_t len);
 /* The frontend, backend and /libxl nodes of every disk, in transaction t
  * (xs_transaction_t is an uint32_t in xenstore.h). */

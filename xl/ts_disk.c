@@ -134,8 +134,8 @@ int ts_disk_vmm_arg(const struct dom_disk *k, char *buf, size_t len)
 
 	if (!kind)
 		return -EINVAL;
-	n = snprintf(buf, len, "%d,%s,%s,%s,%s", k->devid, kind, disk_format_name(k->format),
-		     k->readwrite ? "w" : "r", k->pdev_path ? k->pdev_path : "");
+	n = snprintf(buf, len, "%d,%s,%s,%s,%s,%s", k->devid, kind, disk_format_name(k->format),
+		     k->readwrite ? "w" : "r", k->is_cdrom ? "cdrom" : "disk", k->pdev_path ? k->pdev_path : "");
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 

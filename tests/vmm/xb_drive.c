@@ -1,8 +1,8 @@
 /* One vbd back end (vmm/xenbus/xb_xs.c) on a real xenstored, driven line by
  * line from stdin by xenbus-xs.sh, with a data path that maps nothing:
  *   wait <state>     until the backend's own state is <state> (10 s)
- *   saveload         quiesce, save the XENBUS record, free the instance,
- *                    then a new one loads it and starts (a restore)
+ *   save             quiesce, save the XENBUS record, free the instance
+ *   load             a new instance loads it and starts (a restore)
  *   removed          until the state machine removed the device (10 s)
  *   quit
  * Each command answers one line: "ok ..." or "fail ...".
@@ -148,14 +148,15 @@ int main(int argc, char **argv)
 		} else if (strcmp(line, "removed\n") == 0) {
 			rc = wait_state(&d, 100);
 			printf(rc == 0 ? "ok removed\n" : "fail not removed\n");
-		} else if (strcmp(line, "saveload\n") == 0) {
-			struct stream_reader r;
-
+		} else if (strcmp(line, "save\n") == 0) {
 			evl_sync(d.loop, quiesce_here, &d);
 			rc = evl_sync(d.loop, save_here, &d);
 			evl_sync(d.loop, stop_here, &d);
-			if (rc == 0)
-				rc = add(&d);
+			printf(rc == 0 ? "ok save\n" : "fail save %d\n", rc);
+		} else if (strcmp(line, "load\n") == 0) {
+			struct stream_reader r;
+
+			rc = add(&d);
 			if (rc == 0) {
 				stream_reader_init_mem(&r, d.w.buf, d.w.len);
 				rc = devs_load(&d.devs, &r);
@@ -164,7 +165,7 @@ int main(int argc, char **argv)
 			if (rc == 0)
 				rc = evl_sync(d.loop, start_here, &d);
 			stream_writer_fini(&d.w);
-			printf(rc == 0 ? "ok saveload\n" : "fail saveload %d\n", rc);
+			printf(rc == 0 ? "ok load\n" : "fail load %d\n", rc);
 		} else if (strcmp(line, "quit\n") == 0) {
 			break;
 		} else {

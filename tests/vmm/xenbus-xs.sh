@@ -40,10 +40,20 @@ is() { # is <path> <value>
 	[ "$got" = "$2" ] || fail "$1 is [$got], expected [$2]"
 }
 
+eventually() { # eventually <path> <value>: within 5 s
+	for _ in $(seq 100); do
+		[ "$(xenstore-read "$1" 2>/dev/null)" = "$2" ] && return 0
+		sleep 0.05
+	done
+	is "$1" "$2"
+}
+
 BE=/local/domain/0/backend/vbd/7/51712 FE=/local/domain/7/device/vbd/51712
 ERR=/local/domain/0/error/backend/vbd/7/51712/error
-domain 7
+# as xl's supervisor does: the monitor starts, then the nodes are written
 start_drive 7
+sleep 0.2
+domain 7
 
 # InitWait with the data path's limits (xen_blkbk_probe's keys)
 cmd "wait 2"
@@ -65,10 +75,15 @@ xenstore-write $FE/state 4
 cmd "wait 4"
 echo "ok Connected"
 
-# save and load: no handshake, the backend stays Connected
-cmd "saveload"
-cmd "wait 4"
+# save and load: no handshake, the backend stays Connected, also when
+# the toolstack wrote its directory afresh in between (xl restore)
+cmd "save"
 is $BE/state 4
+xenstore-write $BE/state 1
+cmd "load"
+cmd "wait 4"
+eventually $BE/state 4
+is $FE/state 4
 echo "ok save and load keep Connected"
 
 # the frontend closes, then resets and connects again

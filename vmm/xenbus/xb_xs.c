@@ -23,6 +23,7 @@ struct xb_xs {
 	xs_transaction_t t; /* of the op running, XBT_NULL between ops */
 	uint32_t devid;
 	bool loaded, watching;
+	bool probed;        /* the backend directory was seen; fe is read and watched */
 	char name[48];      /* for the log: "vbd-7-51712" */
 	char be[96];        /* /local/domain/0/backend/<kind>/<domid>/<devid> */
 	char fe[256];       /* read from <be>/frontend */
@@ -147,9 +148,10 @@ static void unwatch(struct xb_xs *x)
 	if (!x->watching)
 		return;
 	xs_unwatch(x->xs, x->be, x->tok_be);
-	if (x->fe[0])
+	if (x->probed)
 		xs_unwatch(x->xs, x->fe, x->tok_fe);
 	x->watching = false;
+	x->probed = false;
 }
 
 static void removed(void *ctx)
@@ -172,12 +174,22 @@ static void frontend_event(struct xb_xs *x)
 	xb_frontend_changed(&x->core, xb_parse_state(rc == 0 ? v : NULL));
 }
 
+static int probe(struct xb_xs *x);
+
 static void backend_event(struct xb_xs *x)
 {
 	char st[8], on[8];
-	int rs = read_at(x, x->be, "state", st, sizeof(st));
-	int ro = read_at(x, x->be, "online", on, sizeof(on));
+	int rs, ro;
 
+	/* The toolstack writes the backend directory after the monitor
+	 * started (xl's supervisor, as libxl after the device model): the
+	 * device exists from the first event that shows it. */
+	if (!x->probed) {
+		(void)probe(x);
+		return;
+	}
+	rs = read_at(x, x->be, "state", st, sizeof(st));
+	ro = read_at(x, x->be, "online", on, sizeof(on));
 	/* A backend directory that is gone is offline and stateless. */
 	xb_backend_changed(&x->core, ro == 0 && strcmp(on, "1") == 0, xb_parse_state(rs == 0 ? st : NULL));
 }
@@ -190,8 +202,10 @@ static void on_watch(void *ctx, int fd, uint32_t events)
 	(void)fd;
 	(void)events;
 	while (x->watching && (ev = xs_check_watch(x->xs)) != NULL) {
-		if (strcmp(ev[XS_WATCH_TOKEN], x->tok_fe) == 0)
-			frontend_event(x);
+		if (strcmp(ev[XS_WATCH_TOKEN], x->tok_fe) == 0) {
+			if (x->probed)
+				frontend_event(x);
+		}
 		else if (strcmp(ev[XS_WATCH_TOKEN], x->tok_be) == 0)
 			backend_event(x);
 		free(ev);
@@ -239,11 +253,41 @@ static int read_frontend_path(struct xb_xs *x)
 
 	if (rc == 0 && x->fe[0] != '/')
 		rc = -EINVAL;
-	if (rc < 0) {
+	if (rc < 0)
 		x->fe[0] = '\0';
-		log_err(x->name, "unable to read other end from %s/frontend: %s", x->be, strerror(-rc));
-	}
 	return rc;
+}
+
+/* The backend directory is there: watch the frontend's state and run the
+ * state machine.  A fresh backend writes its features and goes to
+ * InitWait; one that was loaded or quiesced says its state again (a
+ * restore's toolstack wrote the directory afresh) and takes the rings
+ * back without a handshake.  The frontend's watch fires once at once
+ * (xenstore.txt), which gives the state machine its state. */
+static int probe(struct xb_xs *x)
+{
+	int rc = read_frontend_path(x);
+
+	if (rc == -ENOENT)
+		return 0; /* not written yet */
+	if (rc < 0) {
+		log_err(x->name, "unable to read other end from %s/frontend: %s", x->be, strerror(-rc));
+		return rc;
+	}
+	x->probed = true;
+	if (x->loaded || x->core.state != XenbusStateUnknown) {
+		(void)set_state(x, x->core.state);
+		/* a failure is the guest's to see: Closing and an error node */
+		(void)xb_resume(&x->core);
+	} else {
+		(void)xb_created(&x->core);
+	}
+	if (!xs_watch(x->xs, x->fe, x->tok_fe)) {
+		rc = -errno;
+		log_err(x->name, "cannot watch %s: %s", x->fe, strerror(-rc));
+		return rc;
+	}
+	return 0;
 }
 
 int xb_xs_start(void *inst)
@@ -253,38 +297,21 @@ int xb_xs_start(void *inst)
 
 	if (x->core.removed)
 		return 0;
-	rc = read_frontend_path(x);
-	if (rc < 0)
-		return rc;
 	rc = xs_fileno(x->xs);
 	if (rc < 0)
 		return -EIO;
 	rc = evl_add_fd(x->loop, rc, EPOLLIN, on_watch, x, &x->src);
 	if (rc < 0)
 		return rc;
-	if (x->loaded || x->core.state != XenbusStateUnknown) {
-		/* After a load (or a quiesce): the nodes may have been
-		 * written afresh by the toolstack (a restore): say our state
-		 * again, then take the rings back without a handshake. */
-		(void)set_state(x, x->core.state);
-		rc = xb_resume(&x->core);
-	} else {
-		rc = xb_created(&x->core);
-	}
-	/* The watches fire once at once (xenstore.txt), which feeds the
-	 * state machine both sides' current states. */
-	if (!xs_watch(x->xs, x->be, x->tok_be) || !xs_watch(x->xs, x->fe, x->tok_fe)) {
+	/* Fires once at once: backend_event() probes from there. */
+	if (!xs_watch(x->xs, x->be, x->tok_be)) {
 		rc = -errno;
-		log_err(x->name, "cannot watch %s and %s: %s", x->be, x->fe, strerror(-rc));
-		xs_unwatch(x->xs, x->be, x->tok_be);
+		log_err(x->name, "cannot watch %s: %s", x->be, strerror(-rc));
 		evl_del(x->loop, x->src);
 		x->src = NULL;
 		return rc;
 	}
 	x->watching = true;
-	/* A fatal error of the device is the guest's business (Closing and
-	 * an error node), not a reason to stop the monitor. */
-	(void)rc;
 	return 0;
 }
 
@@ -301,7 +328,7 @@ void xb_xs_quiesce(void *inst)
 int xb_xs_save(void *inst, struct stream_writer *w)
 {
 	struct xb_xs *x = inst;
-	uint8_t rec[8 + XB_SAVED_LEN] = { 0 };
+	uint8_t rec[XB_XS_REC_LEN] = { 0 };
 
 	for (int i = 0; i < 4; i++)
 		rec[i] = (uint8_t)(x->devid >> (8 * i));
@@ -309,23 +336,36 @@ int xb_xs_save(void *inst, struct stream_writer *w)
 	return stream_write_record(w, STREAM_REC_XENBUS, rec, sizeof(rec));
 }
 
+uint32_t xb_xs_rec_devid(const uint8_t rec[XB_XS_REC_LEN])
+{
+	return (uint32_t)rec[0] | (uint32_t)rec[1] << 8 | (uint32_t)rec[2] << 16 | (uint32_t)rec[3] << 24;
+}
+
+int xb_xs_load_rec(struct xb_xs *x, const uint8_t rec[XB_XS_REC_LEN])
+{
+	static const uint8_t zero[4];
+	int rc;
+
+	if (xb_xs_rec_devid(rec) != x->devid || memcmp(rec + 4, zero, 4) != 0)
+		return -EINVAL;
+	rc = xb_load(&x->core, rec + 8);
+	if (rc == 0)
+		x->loaded = true;
+	return rc;
+}
+
 int xb_xs_load(void *inst, struct stream_reader *r)
 {
 	struct xb_xs *x = inst;
 	struct stream_record rec;
-	struct stream_cursor c;
 	int rc = stream_read_record(r, &rec);
 
 	if (rc < 0)
 		return rc;
-	if (rec.type != STREAM_REC_XENBUS || rec.len != 8 + XB_SAVED_LEN)
+	if (rec.type != STREAM_REC_XENBUS || rec.len != XB_XS_REC_LEN)
 		return stream_reject(r, &rec, "expected the XENBUS record of a back end");
-	stream_cursor_init(&c, &rec);
-	if (stream_get_u32(&c) != x->devid || stream_get_u32(&c) != 0)
-		return stream_reject(r, &rec, "XENBUS record of another device");
-	if (xb_load(&x->core, rec.data + 8) < 0)
-		return stream_reject(r, &rec, "XENBUS record: state out of range");
-	x->loaded = true;
+	if (xb_xs_load_rec(x, rec.data) < 0)
+		return stream_reject(r, &rec, "XENBUS record of another device, or a state out of range");
 	return 0;
 }
 

@@ -36,6 +36,12 @@ void xb_xs_quiesce(void *inst);
 int xb_xs_save(void *inst, struct stream_writer *w);
 int xb_xs_load(void *inst, struct stream_reader *r);
 void xb_xs_free(void *inst);
+/* The XENBUS record's payload, as a restore kept it before the devices
+ * existed (vmm/restore.c): its devid, and loading it into an instance
+ * (-EINVAL: another device's, or a state out of range). */
+#define XB_XS_REC_LEN (8u + XB_SAVED_LEN)
+uint32_t xb_xs_rec_devid(const uint8_t rec[XB_XS_REC_LEN]);
+int xb_xs_load_rec(struct xb_xs *x, const uint8_t rec[XB_XS_REC_LEN]);
 
 /* The state machine, for tests and diagnostics. */
 const struct xb_backend *xb_xs_core(const struct xb_xs *x);
