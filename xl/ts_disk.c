@@ -232,15 +232,18 @@ static int write_disk(struct xs_handle *xs, xs_transaction_t t, const struct dom
 		return -EEXIST;
 	}
 	/* A restored domain's frontend came back with xenstored's import
-	 * (docs/save-restore.md): the guest's frontend stays as it was, its
-	 * backend reconnects without a handshake (docs/xenbus.md). */
+	 * (docs/save-restore.md): the guest's frontend stays as it was but
+	 * for its backend path, its back end goes on without a handshake
+	 * (docs/xenbus.md). */
 	snprintf(path, sizeof(path), "%s/state", fe);
 	old = xs_read(xs, t, path, NULL);
 	restored = old != NULL;
 	free(old);
 	rc = write_dir(xs, t, lx, NULL, lxpaths, 2, false);
-	if (rc == 0 && !restored)
-		rc = write_dir(xs, t, fe, fe_perms, fe_be, 1, false);
+	if (rc == 0)
+		rc = write_dir(xs, t, fe, restored ? NULL : fe_perms, fe_be, 1, false);
+	/* Values naming the old id are the toolstack's to rewrite
+	 * (docs/xenstored.md "A new id"): backend above; backend-id is 0. */
 	if (rc == 0 && !restored)
 		rc = write_dir(xs, t, fe, fe_perms, front, sizeof(front) / sizeof(front[0]), true);
 	if (rc == 0)

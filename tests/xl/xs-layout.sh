@@ -54,6 +54,25 @@ xenstore-read /local/domain/0/backend/vbd/12/51712/params >/dev/null || fail "do
 "$LAYOUT" remove 12
 echo "ok two domains"
 
+# xl restore: the frontend came back with xenstored's import, under the
+# new id but naming the old one's backend; the backend and /libxl copy did
+# not travel.  The frontend keeps its state; its backend path is the new one.
+sed "s#@IMG@#$IMG#g" "$DIR/xvda.cfg" >"$XS_TMP/r.cfg"
+"$LAYOUT" write "$XS_TMP/r.cfg" 13 || fail "restore: first write"
+FE=/local/domain/13/device/vbd/51712
+xenstore-write $FE/state 4 $FE/backend /local/domain/0/backend/vbd/3/51712 $FE/ring-ref 8
+xenstore-rm /local/domain/0/backend/vbd/13
+xenstore-rm /libxl/13
+"$LAYOUT" write "$XS_TMP/r.cfg" 13 || fail "restore: the write after the import"
+[ "$(xenstore-read $FE/state)" = 4 ] || fail "restore: the frontend's state was rewritten"
+[ "$(xenstore-read $FE/ring-ref)" = 8 ] || fail "restore: the frontend's keys were lost"
+[ "$(xenstore-read $FE/backend)" = /local/domain/0/backend/vbd/13/51712 ] || fail "restore: backend path not rewritten"
+[ "$(xenstore-read /local/domain/0/backend/vbd/13/51712/state)" = 1 ] || fail "restore: no backend"
+all=$(xenstore-ls -f -p $FE | wc -l) ok=$(xenstore-ls -f -p $FE | grep -c "(n13,r0)$")
+[ "$all" -ge 6 ] && [ "$all" = "$ok" ] || fail "restore: frontend permissions changed: $(xenstore-ls -f -p $FE)"
+"$LAYOUT" remove 13
+echo "ok restore keeps the frontend"
+
 # Refusals: before anything is written, naming the entry, file and line.
 refuse() { # refuse <name> <text the message must hold>
 	sed "s#@IMG@#$IMG#g" "$DIR/$1.cfg" >"$XS_TMP/$1.cfg"
