@@ -3,10 +3,11 @@
 # libxl 4.17 writes (tests/xl/xs-layout/*.expected, written from
 # tools/libs/light/libxl_disk.c device_disk_add and libxl_device.c
 # libxl__device_generic_add), read back with xenstore-ls from a private
-# xenstored.  Usage: xs-layout.sh XENSTORED XS-LAYOUT DIR
+# xenstored; and the --disk values domus-vmm is given, which it must take.
+# Usage: xs-layout.sh XENSTORED XS-LAYOUT DIR DOMUS-VMM
 set -u
 . "$(dirname "$0")/../xenstored/lib.sh"
-XSD=$1 LAYOUT=$2 DIR=$3
+XSD=$1 LAYOUT=$2 DIR=$3 VMM=$4
 command -v xenstore-ls >/dev/null || { echo "xenstore-utils is not installed"; exit 77; }
 start_xenstored "$XSD"
 
@@ -72,6 +73,20 @@ all=$(xenstore-ls -f -p $FE | wc -l) ok=$(xenstore-ls -f -p $FE | grep -c "(n13,
 [ "$all" -ge 6 ] && [ "$all" = "$ok" ] || fail "restore: frontend permissions changed: $(xenstore-ls -f -p $FE)"
 "$LAYOUT" remove 13
 echo "ok restore keeps the frontend"
+
+# What xl passes to domus-vmm, and domus-vmm takes it (--help after the
+# options exits 0 once they parsed).
+sed "s#@IMG@#$IMG#g" "$DIR/phy-cdrom.cfg" >"$XS_TMP/v.cfg"
+got=$("$LAYOUT" vmm-args "$XS_TMP/v.cfg" | sed "s#$IMG#@IMG@#g")
+want='51728,vbd,raw,w,disk,@IMG@/data.img
+5632,vbd,raw,r,cdrom,@IMG@/cd.iso
+5696,qdisk,empty,r,cdrom,'
+[ "$got" = "$want" ] || fail "vmm-args: got [$got] want [$want]"
+args=()
+while read -r v; do args+=(--disk "$v"); done < <("$LAYOUT" vmm-args "$XS_TMP/v.cfg")
+"$VMM" "${args[@]}" --help >/dev/null || fail "domus-vmm refused ${args[*]}"
+"$VMM" --disk "${args[1]}" --disk "${args[1]}" --help >/dev/null 2>&1 && fail "domus-vmm took a disk twice"
+echo "ok domus-vmm --disk"
 
 # Refusals: before anything is written, naming the entry, file and line.
 refuse() { # refuse <name> <text the message must hold>

@@ -2,6 +2,7 @@
  * supervisor's cleanup) does, without a monitor, for xs-layout.sh:
  *   xs-layout write CFG DOMID    check the disks, then ts_xs_write_domain()
  *   xs-layout remove DOMID       ts_xs_remove_domain()
+ *   xs-layout vmm-args CFG       the --disk values xl passes to domus-vmm
  * Exits 1 with xl's message on failure. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +20,27 @@ int main(int argc, char **argv)
 	struct ts_dom d = { .store_port = 1, .console_port = 2 };
 	int rc = 1;
 
+	if (argc == 3 && strcmp(argv[1], "vmm-args") == 0) {
+		char v[4400];
+
+		xl_defaults_init(&x.defaults);
+		domcfg_init(&c);
+		rc = xl_load_domain_config(&x, argv[2], NULL, 0, &c) < 0 || ts_disk_check(&c, argv[2]) < 0;
+		for (size_t i = 0; rc == 0 && i < c.n_disks; i++) {
+			rc = ts_disk_vmm_arg(&c.disks[i], v, sizeof(v)) < 0;
+			if (rc == 0)
+				printf("%s\n", v);
+		}
+		domcfg_dispose(&c);
+		xl_defaults_dispose(&x.defaults);
+		return rc;
+	}
 	if (argc == 4 && strcmp(argv[1], "write") == 0)
 		d.domid = (uint32_t)strtoul(argv[3], NULL, 10);
 	else if (argc == 3 && strcmp(argv[1], "remove") == 0)
 		d.domid = (uint32_t)strtoul(argv[2], NULL, 10);
 	else {
-		fprintf(stderr, "usage: xs-layout write CFG DOMID | remove DOMID\n");
+		fprintf(stderr, "usage: xs-layout write CFG DOMID | remove DOMID | vmm-args CFG\n");
 		return 2;
 	}
 	xl_defaults_init(&x.defaults);
