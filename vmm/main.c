@@ -16,6 +16,7 @@
 #include "domus/log.h"
 #include "domus/vmm_exit.h"
 #include "monitor.h"
+#include "xenbus/vbd.h"
 #include "xen/xen_abi.h"
 
 static void usage(FILE *f)
@@ -24,6 +25,9 @@ static void usage(FILE *f)
 		   "                 [--vcpus N] [--name NAME] [--domid N] [--uuid UUID] [--console-log FILE]\n"
 		   "                 [--run-dir DIR] [--xenstore-socket PATH|none] [--console-stdio]\n"
 		   "                 [--paused] [--ready-fd FD] [--restore-fd FD] [-v]\n"
+		   "                 [--disk DEVID,KIND,FORMAT,MODE,DEVTYPE,PATH]...\n"
+		   "       (--disk: a xenbus block back end; KIND vbd or qdisk, FORMAT raw, qcow2, vhd or\n"
+		   "        empty, MODE r or w, DEVTYPE disk or cdrom, PATH the rest: docs/xenbus.md)\n"
 		   "       (--restore-fd: load the saved state from FD, at its first monitor record,\n"
 		   "        instead of booting --kernel)\n"
 		   "exit status: 0 powered off, 2 rebooted, 3 crashed, 4 destroyed, 1 failed\n");
@@ -56,6 +60,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "xenstore-socket", required_argument, NULL, 'x' }, { "uuid", required_argument, NULL, 'u' },
 		{ "paused", no_argument, NULL, 'p' },           { "ready-fd", required_argument, NULL, 'R' },
 		{ "console-stdio", no_argument, NULL, 'S' },    { "restore-fd", required_argument, NULL, 'F' },    { "verbose", no_argument, NULL, 'v' },
+		{ "disk", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },             { 0 },
 	};
 	uint64_t v;
@@ -85,6 +90,26 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			o->restore_fd = (int)v;
 			break;
+		case 'D': {
+			char why[512];
+			struct vbd_cfg *d = realloc(o->disks, (o->n_disks + 1) * sizeof(*d));
+
+			if (!d)
+				return -ENOMEM;
+			o->disks = d;
+			if (vbd_parse_arg(optarg, &d[o->n_disks], why, sizeof(why)) < 0) {
+				log_err(NULL, "%s", why);
+				return -EINVAL;
+			}
+			for (size_t i = 0; i < o->n_disks; i++) {
+				if (d[i].devid == d[o->n_disks].devid) {
+					log_err(NULL, "--disk %s: device %u given twice", optarg, d[i].devid);
+					return -EINVAL;
+				}
+			}
+			o->n_disks++;
+			break;
+		}
 		case 'v': log_set_level(LOG_DEBUG); break;
 		case 'm':
 			if (parse_u64("memory", optarg, 16, 1 << 20, &o->memory_mib) < 0)
@@ -141,5 +166,7 @@ int main(int argc, char **argv)
 		report_ready(m.opt.ready_fd, msg);
 	}
 	parts_stop(&p);
+	free(m.opt.disks);
+	free(m.xb_saved);
 	return status;
 }

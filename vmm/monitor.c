@@ -1,6 +1,8 @@
 /* The monitor's table of parts (monitor.h).  A new part is a row here;
  * a device that comes and goes is a dev_add() (dev.h) instead. */
 #include "monitor.h"
+#include "xenbus/vbd.h"
+#include "xenbus/xb_xs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -132,6 +134,72 @@ static int devs_quiesce_here(void *arg)
 	return 0;
 }
 
+/* The disks' back ends (docs/xenbus.md): one xenbus instance each, whose
+ * connect goes through the vbd data-path seam (xenbus/vbd.h). */
+static const struct dev_ops vbd_dev_ops = XB_XS_DEV_OPS("vbd");
+
+static void vbd_release(void *dev)
+{
+	vbd_free(dev);
+}
+
+static int disks_init(struct monitor *m, char *why, size_t wl)
+{
+	char buf[256];
+	int rc = 0;
+
+	if (!m->opt.n_disks && !m->n_xb_saved)
+		return 0;
+	if (m->opt.xenstore_socket && strcmp(m->opt.xenstore_socket, "none") == 0) {
+		snprintf(why, wl, "--disk needs xenstore (not --xenstore-socket none)");
+		return -EINVAL;
+	}
+	/* libxenstore's socket: XENSTORED_PATH, or the one beside the guest
+	 * socket we were given (xenstored's layout), as xl's is. */
+	if (!getenv("XENSTORED_PATH") && m->opt.xenstore_socket) {
+		const char *g = m->opt.xenstore_socket, *slash = strrchr(g, '/');
+
+		snprintf(buf, sizeof(buf), "%.*s/socket", slash ? (int)(slash - g) : 1, slash ? g : ".");
+		setenv("XENSTORED_PATH", buf, 1);
+	}
+	for (size_t i = 0; rc == 0 && i < m->opt.n_disks; i++) {
+		const struct vbd_cfg *c = &m->opt.disks[i];
+		struct vbd *v;
+		struct xb_xs *x;
+
+		rc = vbd_new(&m->vm, c, &v);
+		if (rc == 0)
+			rc = xb_xs_create(m->loop, c->kind, m->opt.domid, c->devid, &vbd_xb_ops, v, vbd_release, &x);
+		/* A restore: the saved xenbus state, so that the back end
+		 * takes the rings back without a handshake. */
+		for (size_t j = 0; rc == 0 && j < m->n_xb_saved; j++) {
+			if (xb_xs_rec_devid(m->xb_saved[j]) != c->devid)
+				continue;
+			rc = xb_xs_load_rec(x, m->xb_saved[j]);
+			m->xb_saved[j][0] = m->xb_saved[j][1] = m->xb_saved[j][2] = m->xb_saved[j][3] = 0xff;
+			if (rc < 0)
+				xb_xs_free(x);
+		}
+		if (rc == 0)
+			rc = dev_add(&m->devs, &vbd_dev_ops, c->devid, x);
+		if (rc < 0)
+			snprintf(why, wl, "disk %u (%s): cannot set up its back end: %s", c->devid, c->path,
+				 strerror(-rc));
+	}
+	/* A saved back end whose disk the configuration lost. */
+	for (size_t j = 0; rc == 0 && j < m->n_xb_saved; j++) {
+		if (xb_xs_rec_devid(m->xb_saved[j]) != UINT32_MAX) {
+			snprintf(why, wl, "the save file has the back end of disk %u, the configuration has no such disk",
+				 xb_xs_rec_devid(m->xb_saved[j]));
+			rc = -ENOENT;
+		}
+	}
+	free(m->xb_saved);
+	m->xb_saved = NULL;
+	m->n_xb_saved = 0;
+	return rc;
+}
+
 static int devices_init(void *ctx, char *why, size_t wl)
 {
 	struct monitor *m = ctx;
@@ -147,9 +215,11 @@ static int devices_init(void *ctx, char *why, size_t wl)
 	rc = console_create(&m->vm, m->loop, &cc, &con);
 	if (rc == 0)
 		rc = dev_add(&m->devs, &console_dev_ops, 0, con);
-	if (rc < 0)
+	if (rc < 0) {
 		snprintf(why, wl, "console: %s", strerror(-rc));
-	return rc;
+		return rc;
+	}
+	return disks_init(m, why, wl);
 }
 
 static int devices_start(void *ctx, char *why, size_t wl)

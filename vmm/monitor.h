@@ -20,10 +20,13 @@ struct options {
 	int vcpus, console_stdio, paused, ready_fd;
 	int restore_fd; /* -1: boot the kernel; else load the saved state from it */
 	uint32_t domid;
+	struct vbd_cfg *disks; /* --disk, docs/xenbus.md */
+	size_t n_disks;
 };
 
 struct evl;
 struct vcpu_thread_arg;
+struct vbd_cfg;
 
 struct monitor {
 	struct options opt;
@@ -33,6 +36,10 @@ struct monitor {
 	struct xs_link xs;
 	struct control ctl;
 	struct vcpu_thread_arg *targs;
+	/* A restore's XENBUS records (24 bytes each), until the devices part
+	 * gives them to the disks' back ends (docs/xenbus.md). */
+	uint8_t (*xb_saved)[24];
+	size_t n_xb_saved;
 };
 
 #define MONITOR_INIT { .xs = XS_LINK_INIT, .ctl = CONTROL_INIT }

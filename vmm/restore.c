@@ -1,6 +1,7 @@
 /* monitor_restore (saverestore.h): the restore dispatcher
  * (state/load_dispatch.h, plain data) bound to the VM: memory into the
- * memfd, the platform into KVM, the Xen state then its post-load, vCPUs. */
+ * memfd, the platform into KVM, the Xen state then its post-load, the
+ * back ends' xenbus records kept for the devices part, vCPUs. */
 #include "saverestore.h"
 
 #include <errno.h>
@@ -19,6 +20,7 @@
 #define EXTRA_PAGES (LAYOUT_SPECIAL_PAGES + GNTTAB_MAX_FRAMES)
 
 struct restore {
+	struct monitor *m;
 	struct vm *vm;
 	struct platform_clock clk;
 	struct xenstate_loader *xen;
@@ -58,6 +60,26 @@ static int xen_done(void *ctx, struct stream_reader *r, const struct stream_reco
 	return rc;
 }
 
+/* The devices do not exist yet (the devices part comes after this one):
+ * keep the back ends' records for it (monitor.c disks_init). */
+static int load_xenbus(void *ctx, struct stream_reader *r, const struct stream_record *rec)
+{
+	struct monitor *m = ((struct restore *)ctx)->m;
+	uint8_t (*v)[24];
+
+	if (rec->len != sizeof(*v))
+		return stream_reject(r, rec, "XENBUS record of the wrong length");
+	for (size_t i = 0; i < m->n_xb_saved; i++)
+		if (memcmp(m->xb_saved[i], rec->data, 4) == 0)
+			return stream_reject(r, rec, "second XENBUS record of this device");
+	v = realloc(m->xb_saved, (m->n_xb_saved + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	m->xb_saved = v;
+	memcpy(v[m->n_xb_saved++], rec->data, sizeof(*v));
+	return 0;
+}
+
 static int load_vcpu(void *ctx, struct stream_reader *r, const struct stream_record *rec)
 {
 	struct restore *s = ctx;
@@ -66,13 +88,14 @@ static int load_vcpu(void *ctx, struct stream_reader *r, const struct stream_rec
 }
 
 static const struct load_parts parts = {
-	.memory = load_mem, .platform = load_platform, .xen = load_xen, .xen_done = xen_done, .vcpu = load_vcpu,
+	.memory = load_mem, .platform = load_platform, .xen = load_xen, .xen_done = xen_done, .devices = load_xenbus,
+	.vcpu = load_vcpu,
 };
 
 int monitor_restore(struct monitor *m, int fd, char *why, size_t wl)
 {
 	struct stream_reader r;
-	struct restore s = { .vm = &m->vm };
+	struct restore s = { .m = m, .vm = &m->vm };
 	struct xenstate x;
 	off_t at = lseek(fd, 0, SEEK_CUR);
 	int rc;

@@ -66,6 +66,9 @@ static int write_stream(struct monitor *m, int fd, char *why, size_t wl)
 		else if (rc < 0)
 			snprintf(why, wl, "saving the Xen state: %s", strerror(-rc));
 	}
+	/* the back ends' xenbus states (docs/xenbus.md), quiesced */
+	if (rc == 0 && (rc = devs_save(&m->devs, &w)) < 0)
+		snprintf(why, wl, "saving the back ends' xenbus state: %s", strerror(-rc));
 	for (int i = 0; i < vm->nr_vcpus && rc == 0; i++) {
 		rc = stream_write_record(&w, STREAM_REC_VCPU, payloads[i].buf, (uint32_t)payloads[i].len);
 		if (rc < 0)

@@ -8,6 +8,8 @@
  *                                   is told where they are
  *   CLOCK, IRQCHIP, PIT, ACPI_PM    platform (CLOCK first)
  *   EVTCHN, GNTTAB, HVM_PARAMS, SHARED_INFO   the Xen state, then post-load
+ *   XENBUS...                       each xenbus back end's state (docs/xenbus.md),
+ *                                   kept until the devices part creates them
  *   VCPU x nr_vcpus
  *   END
  *

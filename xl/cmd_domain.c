@@ -62,7 +62,7 @@ int xl_cmd_create(struct xl_ctx *x, int argc, char **argv)
 	if (xl_load_domain_config(x, file, argv + optind, argc - optind, &c) < 0)
 		goto out;
 	if (!dryrun) {
-		struct ts_start st = { .restore_fd = -1 };
+		struct ts_start st = { .restore_fd = -1, .cfg_file = file };
 		char *text = NULL;
 
 		domcfg_set_build_defaults(&c);

@@ -58,12 +58,28 @@ struct xs_handle *ts_xs_open(void);
 int ts_xs_write_domain(struct xs_handle *xs, const struct domain_config *c, const struct ts_dom *d);
 void ts_xs_remove_domain(struct xs_handle *xs, uint32_t domid, const char *uuid);
 
+/* Virtual disks (ts_disk.c, docs/xenbus.md).  Checks every disk's target
+ * before anything starts; prints what is wrong with each, naming the entry,
+ * cfg_file (NULL: the command line) and its line, and what would be valid. */
+int ts_disk_check(const struct domain_config *c, const char *cfg_file);
+/* The backend directory's kind libxl would choose: "vbd" or "qdisk"
+ * (NULL when none fits). */
+const char *ts_disk_kind(const struct dom_disk *k);
+/* domus-vmm's --disk value: DEVID,KIND,FORMAT,MODE,DEVTYPE,PATH (docs/xenbus.md). */
+int ts_disk_vmm_arg(const struct dom_disk *k, char *buf, size_t len);
+/* The frontend, backend and /libxl nodes of every disk, in transaction t
+ * (xs_transaction_t is an uint32_t in xenstore.h). */
+int ts_xs_write_disks(struct xs_handle *xs, uint32_t t, const struct domain_config *c, uint32_t domid);
+/* The backend directories and error nodes of the domain's disks. */
+void ts_xs_remove_disks(struct xs_handle *xs, uint32_t domid);
+
 /* c has libxl's build defaults (domcfg_set_build_defaults): vcpus and
  * max_vcpus >= 1, max_memkb set. */
 /* How a domain starts: its configuration text (kept as `config` in its run
  * directory, for `xl save`), and for `xl restore` the save file at its
  * monitor records and xenstored's export of the saved domain. */
 struct ts_start {
+	const char *cfg_file;     /* for messages; NULL: unknown */
 	const char *cfg_text;
 	size_t cfg_len;
 	int restore_fd;           /* -1: boot the kernel */

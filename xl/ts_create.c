@@ -272,10 +272,30 @@ static pid_t start_vmm(struct sup *s, uint32_t domid, int restore_fd, char *err,
 		/* The ready pipe is the one descriptor the monitor inherits. */
 		int rfd = dup(ready[1]);
 		snprintf(readyfd, sizeof(readyfd), "%d", rfd);
-		const char *argv[] = { prog, "--name", c->name, "--domid", dom, "--uuid", s->uuid, "--memory", mem,
+		const char *fixed[] = { prog, "--name", c->name, "--domid", dom, "--uuid", s->uuid, "--memory", mem,
 				       "--vcpus", vcpus, "--kernel", c->kernel, "--cmdline", c->cmdline ? c->cmdline : "",
-				       "--run-dir", dir, "--console-log", con_log, "--paused", "--ready-fd", readyfd,
-				       c->ramdisk ? "--ramdisk" : NULL, c->ramdisk, NULL, NULL, NULL };
+				       "--run-dir", dir, "--console-log", con_log, "--paused", "--ready-fd", readyfd };
+		const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
+		const char **argv = calloc(nfixed + 3 + 2 * c->n_disks, sizeof(*argv));
+		size_t argc = nfixed;
+
+		if (!argv)
+			_exit(127);
+		memcpy(argv, fixed, sizeof(fixed));
+		if (c->ramdisk) {
+			argv[argc++] = "--ramdisk";
+			argv[argc++] = c->ramdisk;
+		}
+		/* The disks' back ends (docs/xenbus.md); checked by
+		 * ts_disk_check(), so each has a value. */
+		for (size_t i = 0; i < c->n_disks; i++) {
+			char *v = malloc(4400);
+
+			if (!v || ts_disk_vmm_arg(&c->disks[i], v, 4400) < 0)
+				_exit(127);
+			argv[argc++] = "--disk";
+			argv[argc++] = v;
+		}
 		/* A restore loads the saved state instead of the kernel; the
 		 * save file is the other descriptor it inherits. */
 		if (restore_fd >= 0) {
@@ -495,7 +515,7 @@ static int check_kvm_xen(void)
 	return 0;
 }
 
-static int check_host(const struct domain_config *c, bool restore)
+static int check_host(const struct domain_config *c, bool restore, const char *cfg_file)
 {
 	char line[256];
 	unsigned long long avail_kb = 0;
@@ -532,8 +552,14 @@ static int check_host(const struct domain_config *c, bool restore)
 			c->bootloader ? c->bootloader : "");
 		return -ENOTSUP;
 	}
-	/* Until the vbd and vif back ends land, say so rather than boot a
-	 * guest that silently lacks what its config promised. */
+	/* A missing or unreadable disk fails here, before anything starts. */
+	rc = ts_disk_check(c, cfg_file);
+	if (rc < 0)
+		return rc;
+	/* Until the blkif data path and the vif back end land, say so rather
+	 * than boot a guest that silently lacks what its config promised (the
+	 * disks' xenstore nodes are written, their back ends refuse to
+	 * connect: docs/xenbus.md). */
 	if (c->n_disks)
 		fprintf(stderr, "xl: warning: %zu disk(s) in the config: virtual disks are not supported by domus yet, booting without them\n",
 			c->n_disks);
@@ -564,7 +590,7 @@ int ts_create(struct xl_ctx *x, const struct domain_config *c, bool console, boo
 	uint32_t domid = 0;
 
 	(void)x;
-	if (check_host(c, st && st->restore_fd >= 0) < 0 || check_kvm_xen() < 0)
+	if (check_host(c, st && st->restore_fd >= 0, st ? st->cfg_file : NULL) < 0 || check_kvm_xen() < 0)
 		return 1;
 	ts_uuid_str(c->uuid, s.uuid, sizeof(s.uuid));
 	mkdir(ts_log_dir(), 0755);

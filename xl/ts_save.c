@@ -292,7 +292,7 @@ int ts_restore(struct xl_ctx *x, const char *cfg_file, const char *file, bool pa
 		rc = -errno;
 		goto out;
 	}
-	st = (struct ts_start){ .cfg_text = cfg ? cfg : h.cfg, .cfg_len = cfg ? cfg_len : h.cfg_len, .restore_fd = fd,
+	st = (struct ts_start){ .cfg_file = cfg_file ? cfg_file : file, .cfg_text = cfg ? cfg : h.cfg, .cfg_len = cfg ? cfg_len : h.cfg_len, .restore_fd = fd,
 				.xs_export = h.xs.len ? h.xs.buf : NULL, .xs_len = h.xs.len, .xs_domid = h.xs_domid };
 	rc = ts_create(x, &c, false, paused, &st) == 0 ? 0 : -EIO;
 out:

@@ -225,6 +225,8 @@ int ts_xs_write_domain(struct xs_handle *xs, const struct domain_config *c, cons
 					      P_NONE } };
 			rc = write_nodes(xs, t, id, l, 1);
 		}
+		if (rc == 0)
+			rc = ts_xs_write_disks(xs, t, c, id);
 		if (rc < 0) {
 			xs_transaction_end(xs, t, true);
 			return rc;
@@ -245,6 +247,7 @@ void ts_xs_remove_domain(struct xs_handle *xs, uint32_t domid, const char *uuid)
 	xs_rm(xs, XBT_NULL, path);
 	snprintf(path, sizeof(path), "/libxl/%u", domid);
 	xs_rm(xs, XBT_NULL, path);
+	ts_xs_remove_disks(xs, domid);
 	if (uuid && *uuid && strcmp(uuid, "-") != 0) {
 		snprintf(path, sizeof(path), "/vm/%s", uuid);
 		xs_rm(xs, XBT_NULL, path);

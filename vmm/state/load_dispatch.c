@@ -7,14 +7,14 @@
 #include <string.h>
 
 /* The phases of a stream; a record may not come after a later phase's. */
-enum phase { PH_MEMORY, PH_CLOCK, PH_PLATFORM, PH_XEN, PH_VCPU, PH_END };
+enum phase { PH_MEMORY, PH_CLOCK, PH_PLATFORM, PH_XEN, PH_DEVICES, PH_VCPU, PH_END };
 
 static const char *const phase_names[] = {
 	[PH_MEMORY] = "memory", [PH_CLOCK] = "CLOCK", [PH_PLATFORM] = "platform",
-	[PH_XEN] = "Xen state", [PH_VCPU] = "VCPU", [PH_END] = "END",
+	[PH_XEN] = "Xen state", [PH_DEVICES] = "XENBUS", [PH_VCPU] = "VCPU", [PH_END] = "END",
 };
 
-enum part { P_MEMORY, P_PLATFORM, P_XEN, P_VCPU, P_END };
+enum part { P_MEMORY, P_PLATFORM, P_XEN, P_DEVICES, P_VCPU, P_END };
 
 static const struct {
 	uint32_t type;
@@ -27,6 +27,7 @@ static const struct {
 	{ STREAM_REC_PIT, PH_PLATFORM, P_PLATFORM, true },    { STREAM_REC_ACPI_PM, PH_PLATFORM, P_PLATFORM, true },
 	{ STREAM_REC_EVTCHN, PH_XEN, P_XEN, true },	      { STREAM_REC_GNTTAB, PH_XEN, P_XEN, true },
 	{ STREAM_REC_HVM_PARAMS, PH_XEN, P_XEN, true },	      { STREAM_REC_SHARED_INFO, PH_XEN, P_XEN, true },
+	{ STREAM_REC_XENBUS, PH_DEVICES, P_DEVICES, false },
 	{ STREAM_REC_VCPU, PH_VCPU, P_VCPU, false },	      { STREAM_REC_END, PH_END, P_END, true },
 };
 #define NREC (sizeof(rec_table) / sizeof(rec_table[0]))
@@ -46,6 +47,7 @@ static load_rec_fn *part_fn(const struct load_parts *p, enum part part)
 	case P_MEMORY: return p->memory;
 	case P_PLATFORM: return p->platform;
 	case P_XEN: return p->xen;
+	case P_DEVICES: return p->devices;
 	case P_VCPU: return p->vcpu;
 	default: return NULL;
 	}

@@ -8,6 +8,7 @@
  *   CLOCK      CLOCK                                 no, and required
  *   platform   IRQCHIP, PIT, ACPI_PM                 no
  *   Xen state  EVTCHN, GNTTAB, HVM_PARAMS, SHARED_INFO  no; then xen_done
+ *   devices    XENBUS                                one per back end (the part checks)
  *   VCPU       VCPU                                  one per vCPU id, all required
  *   END
  *
@@ -33,7 +34,8 @@ struct load_parts {
 	/* After the Xen state, before the first VCPU (or END): check it is
 	 * whole and bind it; next is the record that leaves the phase. */
 	load_rec_fn *xen_done;
-	load_rec_fn *vcpu; /* VCPU; an id beyond nr_vcpus is its to refuse */
+	load_rec_fn *devices; /* XENBUS */
+	load_rec_fn *vcpu;    /* VCPU; an id beyond nr_vcpus is its to refuse */
 };
 
 /* Reads records from r up to and with END (r positioned at the first of

@@ -37,6 +37,7 @@ enum stream_rec_type {
 	STREAM_REC_VCPU = 9,       /* one vCPU: registers, FPU, LAPIC, MSRs, events, Xen attrs */
 	STREAM_REC_MEMORY = 10,    /* guest RAM pages the guest touched, by guest frame number */
 	STREAM_REC_EXTRA_MEMORY = 11, /* the special pages and grant frames (after RAM in the memfd) */
+	STREAM_REC_XENBUS = 12,    /* one xenbus back end's state (docs/xenbus.md) */
 	/* xenstored's export of one domain (docs/xenstored.md, "Export and
 	 * import"): Xen's xenstore migration record types plus 0x100 (Xen's
 	 * docs/designs/xenstore-migration.md, "Records"). */

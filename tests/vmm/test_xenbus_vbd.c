@@ -1,0 +1,306 @@
+/* The vbd back end's control side (vmm/xenbus/vbd.c) through the state
+ * machine, without xenstore: --disk values, the frontend's keys as blkback
+ * reads them (hostile values refused, naming the key), the keys written
+ * before InitWait and at connect.
+ * Built twice: with a fake data path here, and (NODATAPATH) with the
+ * monitor's vbd_nodatapath.c, which must refuse honestly. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "xenbus/vbd.h"
+
+struct kv {
+	char log[2048];
+	const char *fe;
+};
+
+static int f_read(void *ctx, const char *key, char *buf, size_t len)
+{
+	struct kv *f = ctx;
+	size_t kl = strlen(key);
+
+	for (const char *p = f->fe; p && *p;) {
+		const char *nl = strchr(p, '\n'), *e = nl ? nl : p + strlen(p);
+
+		if ((size_t)(e - p) > kl && !strncmp(p, key, kl) && p[kl] == '=') {
+			size_t vl = (size_t)(e - p) - kl - 1;
+			if (vl >= len)
+				return -E2BIG;
+			memcpy(buf, p + kl + 1, vl);
+			buf[vl] = '\0';
+			return 0;
+		}
+		p = nl ? nl + 1 : e;
+	}
+	return -ENOENT;
+}
+
+static void append(struct kv *f, const char *s)
+{
+	size_t n = strlen(f->log);
+
+	snprintf(f->log + n, sizeof(f->log) - n, "%s%s", n ? " " : "", s);
+}
+
+static int f_write(void *ctx, const char *key, const char *value)
+{
+	char s[256];
+
+	snprintf(s, sizeof(s), "%s=%s", key, value);
+	append(ctx, s);
+	return 0;
+}
+
+static int f_state(void *ctx, enum xenbus_state st)
+{
+	char s[16];
+
+	snprintf(s, sizeof(s), "state=%d", (int)st);
+	append(ctx, s);
+	return 0;
+}
+
+static int f_error(void *ctx, const char *msg)
+{
+	char s[300];
+
+	snprintf(s, sizeof(s), "error=\"%s\"", msg);
+	append(ctx, s);
+	return 0;
+}
+
+#ifndef NODATAPATH
+/* The fake data path: records what it was asked to connect. */
+static struct vbd_front last_front;
+static int dp_connects, dp_disconnects, dp_rc;
+
+void vbd_datapath_limits(struct vbd_limits *lim)
+{
+	*lim = (struct vbd_limits){ .max_queues = 4, .max_ring_page_order = 2, .max_indirect_segs = 32,
+				    .persistent = true };
+}
+
+int vbd_datapath_connect(void *host, const struct vbd_cfg *cfg, const struct vbd_front *fe, void **dp,
+			 struct vbd_disk_info *info, char *why, size_t wl)
+{
+	(void)host;
+	(void)cfg;
+	if (dp_rc) {
+		snprintf(why, wl, "event channel %u is not bound", fe->rings[0].evtchn);
+		return dp_rc;
+	}
+	last_front = *fe;
+	dp_connects++;
+	*dp = &last_front;
+	*info = (struct vbd_disk_info){ .sectors = 2048, .flush_cache = true };
+	return 0;
+}
+
+void vbd_datapath_disconnect(void *dp)
+{
+	if (dp)
+		dp_disconnects++;
+}
+#endif
+
+struct t {
+	struct kv f;
+	struct xb_io io;
+	struct xb_backend b;
+	struct vbd *v;
+};
+
+static void setup(struct t *t, const char *arg, const char *fe)
+{
+	struct vbd_cfg c;
+	char why[512];
+
+	memset(t, 0, sizeof(*t));
+	t->f.fe = fe;
+	assert_int_equal(vbd_parse_arg(arg, &c, why, sizeof(why)), 0);
+	assert_int_equal(vbd_new(NULL, &c, &t->v), 0);
+	t->io = (struct xb_io){ .ctx = &t->f, .set_state = f_state, .set_error = f_error,
+				.fe_keys = { &t->f, f_read }, .be_keys = { &t->f, f_write } };
+	xb_init(&t->b, &vbd_xb_ops, t->v, &t->io);
+}
+
+static void teardown(struct t *t)
+{
+	vbd_free(t->v);
+}
+
+static void test_parse_arg(void **state)
+{
+	struct vbd_cfg c;
+	char why[512];
+
+	(void)state;
+	assert_int_equal(vbd_parse_arg("51712,vbd,raw,w,disk,/srv/a,b.img", &c, why, sizeof(why)), 0);
+	assert_int_equal(c.devid, 51712);
+	assert_string_equal(c.kind, "vbd");
+	assert_true(c.readwrite);
+	assert_false(c.cdrom);
+	assert_string_equal(c.path, "/srv/a,b.img");
+	assert_int_equal(vbd_parse_arg("5696,qdisk,empty,r,cdrom,", &c, why, sizeof(why)), 0);
+	assert_true(c.cdrom);
+	assert_string_equal(c.path, "");
+	const char *bad[] = {
+		"", "51712", "51712,vbd,raw,w,disk", "x,vbd,raw,w,disk,/a", "051712,vbd,raw,w,disk,/a",
+		"51712,vif,raw,w,disk,/a", "51712,vbd,qed,w,disk,/a", "51712,vbd,raw,rw,disk,/a",
+		"51712,vbd,raw,w,floppy,/a", "51712,vbd,raw,w,disk,", "99999999999,vbd,raw,w,disk,/a",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		assert_int_equal(vbd_parse_arg(bad[i], &c, why, sizeof(why)), -EINVAL);
+		assert_non_null(strstr(why, "DEVID,KIND,FORMAT,MODE,DEVTYPE,PATH"));
+	}
+}
+
+#ifndef NODATAPATH
+static void test_features_and_connect(void **state)
+{
+	struct t t;
+
+	(void)state;
+	setup(&t, "51712,vbd,raw,r,disk,/a", "ring-ref=8\nevent-channel=5\nprotocol=x86_64-abi\nfeature-persistent=1");
+	assert_int_equal(xb_created(&t.b), 0);
+	assert_string_equal(t.f.log,
+			    "feature-max-indirect-segments=32 multi-queue-max-queues=4 max-ring-page-order=2 state=2");
+	t.f.log[0] = '\0';
+	assert_int_equal(xb_frontend_changed(&t.b, XenbusStateInitialised), 0);
+	assert_string_equal(t.f.log, "feature-flush-cache=1 feature-persistent=1 sectors=2048 info=4 sector-size=512 "
+				     "physical-sector-size=512 state=4");
+	assert_int_equal(last_front.nr_queues, 1);
+	assert_int_equal(last_front.nr_ring_pages, 1);
+	assert_false(last_front.multi_ref);
+	assert_true(last_front.persistent);
+	assert_int_equal(last_front.rings[0].ref[0], 8);
+	assert_int_equal(last_front.rings[0].evtchn, 5);
+	teardown(&t);
+	assert_int_equal(dp_disconnects, dp_connects);
+}
+
+/* multi-queue-num-queues and ring-page-order: queue-N/ring-refM */
+static void test_multi_queue(void **state)
+{
+	struct t t;
+
+	(void)state;
+	setup(&t, "51728,vbd,raw,w,cdrom,/a",
+	      "multi-queue-num-queues=2\nring-page-order=1\n"
+	      "queue-0/ring-ref0=10\nqueue-0/ring-ref1=11\nqueue-0/event-channel=20\n"
+	      "queue-1/ring-ref0=12\nqueue-1/ring-ref1=13\nqueue-1/event-channel=21\nprotocol=x86_32-abi");
+	xb_created(&t.b);
+	assert_int_equal(xb_frontend_changed(&t.b, XenbusStateConnected), 0);
+	assert_int_equal(t.b.state, XenbusStateConnected);
+	assert_non_null(strstr(t.f.log, "info=3 ")); /* cdrom, removable */
+	assert_non_null(strstr(t.f.log, "feature-persistent=0"));
+	assert_int_equal(last_front.nr_queues, 2);
+	assert_int_equal(last_front.nr_ring_pages, 2);
+	assert_true(last_front.multi_ref);
+	assert_int_equal(last_front.protocol, VBD_PROTO_X86_32);
+	assert_int_equal(last_front.rings[0].ref[1], 11);
+	assert_int_equal(last_front.rings[1].ref[0], 12);
+	assert_int_equal(last_front.rings[1].evtchn, 21);
+	teardown(&t);
+}
+
+/* What a hostile or broken frontend writes: each refused with blkback's
+ * message, the backend in Closing with the error node. */
+static void test_bad_frontend(void **state)
+{
+	const struct {
+		const char *fe, *error;
+	} cases[] = {
+		{ "event-channel=5", "22 reading ring-ref" },
+		{ "ring-ref=8", "22 reading event-channel" },
+		{ "ring-ref=8x\nevent-channel=5", "22 reading ring-ref" },
+		{ "ring-ref=-1\nevent-channel=5", "22 reading ring-ref" },
+		{ "ring-ref=4294967296\nevent-channel=5", "22 reading ring-ref" },
+		{ "ring-ref=8\nevent-channel=", "22 reading event-channel" },
+		{ "ring-ref=8\nevent-channel=5\nprotocol=arm-abi", "38 unknown fe protocol arm-abi" },
+		{ "ring-ref=8\nevent-channel=5\nmulti-queue-num-queues=5",
+		  "38 guest requested 5 queues, exceeding the maximum of 4." },
+		{ "ring-ref=8\nevent-channel=5\nmulti-queue-num-queues=0",
+		  "38 guest requested 0 queues, exceeding the maximum of 4." },
+		{ "ring-ref0=8\nevent-channel=5\nring-page-order=3", "22 requested ring page order 3 exceed max:2" },
+		{ "ring-ref0=8\nevent-channel=5\nring-page-order=1", "22 reading ring-ref1" },
+		{ "ring-ref=8\nevent-channel=5\nring-page-order=0", "22 reading ring-ref0" },
+		{ "multi-queue-num-queues=2\nqueue-0/ring-ref=1\nqueue-0/event-channel=2\nqueue-1/ring-ref=3",
+		  "22 reading queue-1/event-channel" },
+		{ "ring-ref=8\nevent-channel=5\nfeature-persistent=yes", "22 reading feature-persistent" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct t t;
+		char want[300];
+		int before = dp_connects;
+
+		setup(&t, "51712,vbd,raw,w,disk,/a", cases[i].fe);
+		xb_created(&t.b);
+		t.f.log[0] = '\0';
+		assert_true(xb_frontend_changed(&t.b, XenbusStateInitialised) < 0);
+		snprintf(want, sizeof(want), "error=\"%s\" state=5", cases[i].error);
+		assert_string_equal(t.f.log, want);
+		assert_int_equal(dp_connects, before);
+		teardown(&t);
+	}
+}
+
+static void test_datapath_refuses(void **state)
+{
+	struct t t;
+
+	(void)state;
+	setup(&t, "51712,vbd,raw,w,disk,/a", "ring-ref=8\nevent-channel=5");
+	xb_created(&t.b);
+	t.f.log[0] = '\0';
+	dp_rc = -EINVAL;
+	assert_int_equal(xb_frontend_changed(&t.b, XenbusStateInitialised), -EINVAL);
+	dp_rc = 0;
+	assert_string_equal(t.f.log, "error=\"22 event channel 5 is not bound\" state=5");
+	teardown(&t);
+}
+#else
+/* The monitor's seam before vmm/blk/: InitWait with the least promised,
+ * then an honest refusal. */
+static void test_no_datapath(void **state)
+{
+	struct t t;
+
+	(void)state;
+	setup(&t, "51712,vbd,raw,w,disk,/a", "ring-ref=8\nevent-channel=5");
+	assert_int_equal(xb_created(&t.b), 0);
+	assert_string_equal(t.f.log, "multi-queue-max-queues=1 max-ring-page-order=0 state=2");
+	t.f.log[0] = '\0';
+	assert_int_equal(xb_frontend_changed(&t.b, XenbusStateInitialised), -ENOSYS);
+	assert_string_equal(t.f.log, "error=\"38 the blkif data path is not built yet\" state=5");
+	assert_int_equal(t.b.state, XenbusStateClosing);
+	teardown(&t);
+}
+#endif
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_arg),
+#ifndef NODATAPATH
+		cmocka_unit_test(test_features_and_connect),
+		cmocka_unit_test(test_multi_queue),
+		cmocka_unit_test(test_bad_frontend),
+		cmocka_unit_test(test_datapath_refuses),
+#else
+		cmocka_unit_test(test_no_datapath),
+#endif
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,287 @@
+/* The vbd back end's control side (vbd.h). */
+#include "vbd.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xen/io/blkif.h>
+#include <xen/io/protocols.h>
+
+struct vbd {
+	struct vbd_cfg cfg;
+	void *host;
+	void *dp; /* the data path's, while connected */
+	struct vbd_front front;
+};
+
+/* ---- --disk DEVID,KIND,FORMAT,MODE,DEVTYPE,PATH ---- */
+
+static int field(const char **p, char *out, size_t len)
+{
+	const char *c = strchr(*p, ',');
+	size_t n;
+
+	if (!c)
+		return -EINVAL;
+	n = (size_t)(c - *p);
+	if (n == 0 || n >= len)
+		return -EINVAL;
+	memcpy(out, *p, n);
+	out[n] = '\0';
+	*p = c + 1;
+	return 0;
+}
+
+/* Strict decimal up to max: the frontend's keys are hostile. */
+static int parse_u32(const char *s, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s || (s[0] == '0' && s[1]))
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > max)
+			return -ERANGE;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int vbd_parse_arg(const char *arg, struct vbd_cfg *out, char *why, size_t wl)
+{
+	struct vbd_cfg c = { 0 };
+	char devid[16], mode[4], devtype[8];
+	const char *p = arg;
+
+	if (field(&p, devid, sizeof(devid)) < 0 || parse_u32(devid, INT32_MAX, &c.devid) < 0 ||
+	    field(&p, c.kind, sizeof(c.kind)) < 0 || field(&p, c.format, sizeof(c.format)) < 0 ||
+	    field(&p, mode, sizeof(mode)) < 0 || field(&p, devtype, sizeof(devtype)) < 0)
+		goto bad;
+	if (strcmp(devtype, "disk") && strcmp(devtype, "cdrom"))
+		goto bad;
+	c.cdrom = devtype[0] == 'c';
+	if (strcmp(c.kind, "vbd") && strcmp(c.kind, "qdisk"))
+		goto bad;
+	if (strcmp(c.format, "raw") && strcmp(c.format, "qcow2") && strcmp(c.format, "vhd") &&
+	    strcmp(c.format, "empty"))
+		goto bad;
+	if (strcmp(mode, "r") && strcmp(mode, "w"))
+		goto bad;
+	c.readwrite = mode[0] == 'w';
+	/* The path is the rest, commas and all. */
+	if (strlen(p) >= sizeof(c.path) || (!*p && strcmp(c.format, "empty")))
+		goto bad;
+	strcpy(c.path, p);
+	*out = c;
+	return 0;
+bad:
+	snprintf(why, wl, "--disk \"%s\": expected DEVID,KIND,FORMAT,MODE,DEVTYPE,PATH (e.g. 51712,vbd,raw,w,disk,/srv/domU.img; "
+			  "KIND vbd or qdisk, FORMAT raw, qcow2, vhd or empty, MODE r or w, DEVTYPE disk or cdrom)", arg);
+	return -EINVAL;
+}
+
+/* ---- the frontend's keys (blkback connect_ring / read_per_ring_refs) ---- */
+
+static int read_u32(const struct xb_reader *fe, const char *key, uint32_t max, uint32_t *out, bool *present,
+		    char *why, size_t wl)
+{
+	char v[32];
+	int rc = fe->read(fe->ctx, key, v, sizeof(v));
+
+	if (present)
+		*present = rc != -ENOENT;
+	if (rc == -ENOENT && present)
+		return 0;
+	if (rc == 0)
+		rc = parse_u32(v, max, out);
+	if (rc < 0)
+		snprintf(why, wl, "reading %s", key);
+	return rc < 0 ? -EINVAL : 0;
+}
+
+static int read_ring(const struct xb_reader *fe, const char *dir, struct vbd_front *f, struct vbd_ring_refs *r,
+		     char *why, size_t wl)
+{
+	char key[48];
+
+	snprintf(key, sizeof(key), "%s%sevent-channel", dir, *dir ? "/" : "");
+	if (read_u32(fe, key, UINT32_MAX, &r->evtchn, NULL, why, wl) < 0)
+		return -EINVAL;
+	for (unsigned i = 0; i < f->nr_ring_pages; i++) {
+		if (f->multi_ref)
+			snprintf(key, sizeof(key), "%s%sring-ref%u", dir, *dir ? "/" : "", i);
+		else
+			snprintf(key, sizeof(key), "%s%sring-ref", dir, *dir ? "/" : "");
+		if (read_u32(fe, key, UINT32_MAX, &r->ref[i], NULL, why, wl) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int vbd_read_front(const struct xb_reader *fe, const struct vbd_limits *lim, struct vbd_front *out, char *why,
+		   size_t wl)
+{
+	struct vbd_front f = { .nr_queues = 1, .nr_ring_pages = 1 };
+	uint32_t v = 0;
+	char proto[32];
+	bool present;
+	int rc;
+
+	/* feature-persistent: absent is 0 */
+	if (read_u32(fe, "feature-persistent", UINT32_MAX, &v, &present, why, wl) < 0)
+		return -EINVAL;
+	f.persistent = present && v && lim->persistent;
+	/* protocol: absent is the native one (x86_64 here) */
+	rc = fe->read(fe->ctx, "protocol", proto, sizeof(proto));
+	if (rc == -ENOENT || (rc == 0 && !strcmp(proto, XEN_IO_PROTO_ABI_X86_64))) {
+		f.protocol = VBD_PROTO_X86_64;
+	} else if (rc == 0 && !strcmp(proto, XEN_IO_PROTO_ABI_X86_32)) {
+		f.protocol = VBD_PROTO_X86_32;
+	} else {
+		snprintf(why, wl, "unknown fe protocol %s", rc == 0 ? proto : "(unreadable)");
+		return -ENOSYS;
+	}
+	v = 1;
+	if (read_u32(fe, "multi-queue-num-queues", UINT32_MAX, &v, &present, why, wl) < 0)
+		return -EINVAL;
+	if (v == 0 || v > lim->max_queues || v > VBD_MAX_QUEUES) {
+		snprintf(why, wl, "guest requested %u queues, exceeding the maximum of %u.", v,
+			 lim->max_queues < VBD_MAX_QUEUES ? lim->max_queues : VBD_MAX_QUEUES);
+		return -ENOSYS;
+	}
+	f.nr_queues = v;
+	v = 0;
+	if (read_u32(fe, "ring-page-order", UINT32_MAX, &v, &present, why, wl) < 0)
+		return -EINVAL;
+	if (present) {
+		if (v > lim->max_ring_page_order || v > VBD_MAX_RING_ORDER) {
+			snprintf(why, wl, "requested ring page order %u exceed max:%u", v,
+				 lim->max_ring_page_order < VBD_MAX_RING_ORDER ? lim->max_ring_page_order
+									       : VBD_MAX_RING_ORDER);
+			return -EINVAL;
+		}
+		f.nr_ring_pages = 1u << v;
+		f.multi_ref = true;
+	}
+	for (unsigned q = 0; q < f.nr_queues; q++) {
+		char dir[24] = "";
+
+		if (f.nr_queues > 1)
+			snprintf(dir, sizeof(dir), "queue-%u", q);
+		if (read_ring(fe, dir, &f, &f.rings[q], why, wl) < 0)
+			return -EINVAL;
+	}
+	*out = f;
+	return 0;
+}
+
+/* ---- xb_dev_ops ---- */
+
+static int put_u(const struct xb_writer *be, const char *key, unsigned long long v)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%llu", v);
+	return be->write(be->ctx, key, s);
+}
+
+static int vbd_features(void *dev, const struct xb_writer *be, char *why, size_t wl)
+{
+	struct vbd_limits lim;
+	int rc;
+
+	(void)dev;
+	vbd_datapath_limits(&lim);
+	/* xen_blkbk_probe()'s keys */
+	rc = lim.max_indirect_segs ? put_u(be, "feature-max-indirect-segments", lim.max_indirect_segs) : 0;
+	if (rc == 0)
+		rc = put_u(be, "multi-queue-max-queues", lim.max_queues);
+	if (rc == 0)
+		rc = put_u(be, "max-ring-page-order", lim.max_ring_page_order);
+	if (rc < 0)
+		snprintf(why, wl, "writing the backend's features");
+	return rc;
+}
+
+static int vbd_connect(void *dev, const struct xb_reader *fe, const struct xb_writer *be, char *why, size_t wl)
+{
+	struct vbd *v = dev;
+	struct vbd_limits lim;
+	struct vbd_disk_info info = { 0 };
+	unsigned vinfo = 0;
+	int rc;
+
+	vbd_datapath_limits(&lim);
+	rc = vbd_read_front(fe, &lim, &v->front, why, wl);
+	if (rc == 0)
+		rc = vbd_datapath_connect(v->host, &v->cfg, &v->front, &v->dp, &info, why, wl);
+	if (rc < 0)
+		return rc;
+	/* blkback connect()'s keys, in its order */
+	if (info.flush_cache)
+		rc = be->write(be->ctx, "feature-flush-cache", "1");
+	if (rc == 0 && info.discard)
+		rc = be->write(be->ctx, "feature-discard", "1");
+	if (rc == 0)
+		rc = be->write(be->ctx, "feature-persistent", v->front.persistent ? "1" : "0");
+	if (rc == 0)
+		rc = put_u(be, "sectors", info.sectors);
+	if (!v->cfg.readwrite)
+		vinfo |= VDISK_READONLY;
+	/* xen_vbd_create(): device-type cdrom is a removable CD */
+	if (v->cfg.cdrom)
+		vinfo |= VDISK_CDROM | VDISK_REMOVABLE;
+	if (rc == 0)
+		rc = put_u(be, "info", vinfo);
+	if (rc == 0)
+		rc = put_u(be, "sector-size", info.sector_size ? info.sector_size : 512);
+	if (rc == 0)
+		rc = put_u(be, "physical-sector-size", info.physical_sector_size ? info.physical_sector_size : 512);
+	if (rc < 0) {
+		snprintf(why, wl, "writing the connect-time keys");
+		vbd_datapath_disconnect(v->dp);
+		v->dp = NULL;
+	}
+	return rc;
+}
+
+static void vbd_disconnect(void *dev)
+{
+	struct vbd *v = dev;
+
+	vbd_datapath_disconnect(v->dp);
+	v->dp = NULL;
+}
+
+const struct xb_dev_ops vbd_xb_ops = {
+	.type = "vbd", .features = vbd_features, .connect = vbd_connect, .disconnect = vbd_disconnect,
+};
+
+int vbd_new(void *host, const struct vbd_cfg *cfg, struct vbd **out)
+{
+	struct vbd *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	v->cfg = *cfg;
+	v->host = host;
+	*out = v;
+	return 0;
+}
+
+void vbd_free(struct vbd *v)
+{
+	if (!v)
+		return;
+	vbd_disconnect(v);
+	free(v);
+}
+
+const struct vbd_cfg *vbd_cfg(const struct vbd *v)
+{
+	return &v->cfg;
+}

@@ -1,0 +1,91 @@
+/* The vbd (virtual block device) back end's control side (docs/xenbus.md):
+ * what the disk is (--disk), the keys it writes before InitWait and at
+ * connect, and the frontend's keys it reads and checks at connect, as
+ * Linux 6.1's drivers/block/xen-blkback/xenbus.c does.
+ *
+ * The data path (the blkif rings and the I/O engine, vmm/blk/) plugs in
+ * through the seam below, vbd_datapath_*(): until it is built, the seam in
+ * vbd_nodatapath.c refuses to connect, which puts the backend in Closing
+ * with an error node the frontend and `xenstore-ls` show. */
+#ifndef DOMUS_VMM_XENBUS_VBD_H
+#define DOMUS_VMM_XENBUS_VBD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xb_core.h"
+
+/* One --disk DEVID,KIND,FORMAT,MODE,DEVTYPE,PATH (xl/ts_disk.c
+ * ts_disk_vmm_arg); PATH is the rest of the value, commas and all. */
+struct vbd_cfg {
+	uint32_t devid;      /* the Xen disk number (virtual-device) */
+	char kind[8];        /* the backend directory: "vbd" or "qdisk" */
+	char format[8];      /* raw, qcow2, vhd, empty */
+	bool readwrite;
+	bool cdrom;          /* device-type cdrom */
+	char path[4096];     /* "" for an empty cdrom drive */
+};
+
+/* 0, or -EINVAL with the reason in why. */
+int vbd_parse_arg(const char *arg, struct vbd_cfg *out, char *why, size_t wl);
+
+/* What the blkif frontend asks for (blkback connect_ring, read_per_ring_refs). */
+#define VBD_MAX_QUEUES 16
+#define VBD_MAX_RING_ORDER 4 /* XENBUS_MAX_RING_GRANT_ORDER: 16 pages */
+
+enum vbd_protocol { VBD_PROTO_X86_64 = 0, VBD_PROTO_X86_32 = 1 };
+
+struct vbd_ring_refs {
+	uint32_t evtchn;
+	uint32_t ref[1u << VBD_MAX_RING_ORDER]; /* nr_ring_pages of them */
+};
+
+struct vbd_front {
+	unsigned nr_queues;
+	unsigned nr_ring_pages;
+	bool multi_ref;        /* ring-ref%u (ring-page-order given) or ring-ref */
+	bool persistent;       /* feature-persistent */
+	enum vbd_protocol protocol;
+	struct vbd_ring_refs rings[VBD_MAX_QUEUES];
+};
+
+/* What the data path can do: written before InitWait. */
+struct vbd_limits {
+	unsigned max_queues;          /* multi-queue-max-queues, >= 1 */
+	unsigned max_ring_page_order; /* max-ring-page-order */
+	unsigned max_indirect_segs;   /* feature-max-indirect-segments; 0: not written */
+	bool persistent;              /* grants may stay mapped (feature-persistent) */
+};
+
+/* Reads and checks the frontend's keys within lim; every error says which
+ * key (as blkback's xenbus_dev_fatal messages do). */
+int vbd_read_front(const struct xb_reader *fe, const struct vbd_limits *lim, struct vbd_front *out, char *why,
+		   size_t wl);
+
+/* What the data path reports once connected: the connect-time keys. */
+struct vbd_disk_info {
+	uint64_t sectors;       /* in 512-byte units */
+	unsigned sector_size, physical_sector_size;
+	bool flush_cache, discard;
+};
+
+struct vbd;
+
+/* ---- The seam the blkif data path fills (vmm/blk/) ----
+ * host: what the monitor gave vbd_create (its struct vm). */
+void vbd_datapath_limits(struct vbd_limits *lim);
+/* Maps the rings, binds the event channels, opens the image; fills info.
+ * On failure nothing is held and why says what. */
+int vbd_datapath_connect(void *host, const struct vbd_cfg *cfg, const struct vbd_front *fe, void **dp,
+			 struct vbd_disk_info *info, char *why, size_t wl);
+/* Drains in-flight requests, unmaps, unbinds; dp NULL: nothing. */
+void vbd_datapath_disconnect(void *dp);
+
+/* A vbd instance: its xb_dev_ops take the struct vbd as dev. */
+extern const struct xb_dev_ops vbd_xb_ops;
+int vbd_new(void *host, const struct vbd_cfg *cfg, struct vbd **out);
+void vbd_free(struct vbd *v);
+const struct vbd_cfg *vbd_cfg(const struct vbd *v);
+
+#endif

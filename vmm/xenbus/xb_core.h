@@ -1,0 +1,116 @@
+/* The xenbus back-end state machine as plain data (docs/xenbus.md): no
+ * xenstore connection, no KVM.  Its binding (xb_xs.c) or a test feeds it
+ * events (backend created, frontend state changed, the toolstack's online
+ * or state write, quiesce, load) and gives it the xenstore operations it
+ * may do through struct xb_io; a device kind (vbd, vif) plugs in through
+ * struct xb_dev_ops.
+ *
+ * The transitions are those of Linux 6.1's backends
+ * (drivers/block/xen-blkback/xenbus.c frontend_changed,
+ * drivers/xen/xenbus/xenbus_client.c xenbus_dev_fatal) and QEMU's
+ * hw/xen/xen-bus.c (xen_device_frontend_changed, xen_device_backend_changed,
+ * which handle the toolstack's hot-unplug).
+ *
+ * Threading: none of its own; the binding calls it on one thread. */
+#ifndef DOMUS_VMM_XENBUS_XB_CORE_H
+#define DOMUS_VMM_XENBUS_XB_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <xen/io/xenbus.h>
+
+/* Keys relative to one side's directory ("ring-ref", "queue-0/ring-ref"). */
+struct xb_reader {
+	void *ctx;
+	/* The value, NUL-terminated: 0, -ENOENT (absent), -E2BIG (longer
+	 * than len - 1) or another -errno. */
+	int (*read)(void *ctx, const char *key, char *buf, size_t len);
+};
+
+struct xb_writer {
+	void *ctx;
+	int (*write)(void *ctx, const char *key, const char *value);
+};
+
+/* What a device kind does at each step.  Every op may refuse with a
+ * -errno and a reason in why: the backend then goes to Closing with an
+ * error node, as Linux's xenbus_dev_fatal() does. */
+struct xb_dev_ops {
+	const char *type; /* "vbd", "vif": backend/<type>/<domid>/<devid> */
+	/* Keys the frontend may read before it connects (feature-*,
+	 * max-ring-page-order, multi-queue-max-queues): before InitWait. */
+	int (*features)(void *dev, const struct xb_writer *be, char *why, size_t wl);
+	/* Reads the frontend's keys (ring-ref..., event-channel, protocol),
+	 * maps its rings and binds its event channels, and writes the
+	 * connect-time keys (sectors, info, sector-size...).  On failure it
+	 * has undone what it did. */
+	int (*connect)(void *dev, const struct xb_reader *fe, const struct xb_writer *be, char *why, size_t wl);
+	/* Unmaps and unbinds; idempotent, also when connect never ran. */
+	void (*disconnect)(void *dev);
+};
+
+/* The binding's side: the backend's own directory, the frontend's, and the
+ * error node.  Writes through be_keys are done by the binding in one
+ * transaction per op call (it commits after the op returned 0). */
+struct xb_io {
+	void *ctx;
+	int (*set_state)(void *ctx, enum xenbus_state s);
+	/* error/backend/<type>/<domid>/<devid>/error under the backend
+	 * domain's home: "<errno> <message>" (xenbus_va_dev_error). */
+	int (*set_error)(void *ctx, const char *msg);
+	/* The device is gone (online 0 and closed): stop watching. */
+	void (*removed)(void *ctx);
+	/* Begin and end the multi-key writes of one op (features, connect):
+	 * end(ctx, true) aborts.  May be NULL. */
+	int (*begin)(void *ctx);
+	int (*end)(void *ctx, bool abort);
+	struct xb_reader fe_keys;
+	struct xb_writer be_keys;
+};
+
+struct xb_backend {
+	const struct xb_dev_ops *ops;
+	void *dev;
+	const struct xb_io *io;
+	enum xenbus_state state;    /* ours, as last written */
+	enum xenbus_state fe_state; /* the frontend's, as last seen */
+	bool online;
+	bool connected;             /* ops->connect succeeded, no disconnect since */
+	bool removed;
+	int error;                  /* the last fatal error (negative), 0 if none */
+	char why[256];              /* its reason */
+};
+
+void xb_init(struct xb_backend *b, const struct xb_dev_ops *ops, void *dev, const struct xb_io *io);
+
+/* The toolstack created the backend directory (state 1, online 1): write
+ * the features and go to InitWait (xen_blkbk_probe, then backend_changed's
+ * switch to InitWait). */
+int xb_created(struct xb_backend *b);
+/* The frontend's state node changed; Unknown when it is absent or not a
+ * number (xenbus_read_driver_state). */
+int xb_frontend_changed(struct xb_backend *b, enum xenbus_state fe);
+/* The backend's online or state node changed (the toolstack's hot-unplug
+ * writes online 0 and state 5: libxl__initiate_device_generic_remove).
+ * state: what the node holds now. */
+int xb_backend_changed(struct xb_backend *b, bool online, enum xenbus_state state);
+
+/* The monitor quiesces (save, stop): the device lets go of the guest's
+ * pages; xenstore is left as it is, so the frontend sees nothing. */
+void xb_quiesce(struct xb_backend *b);
+/* After a load (or a quiesce): a backend that was Connected connects its
+ * device again without a state change; a failure is fatal (Closing). */
+int xb_resume(struct xb_backend *b);
+
+/* The saved form (docs/xenbus.md, record XENBUS): 16 bytes. */
+#define XB_SAVED_LEN 16u
+void xb_save(const struct xb_backend *b, uint8_t out[XB_SAVED_LEN]);
+/* -EINVAL for a state outside 0..8 or flags it does not know; b unchanged. */
+int xb_load(struct xb_backend *b, const uint8_t in[XB_SAVED_LEN]);
+
+const char *xb_state_name(enum xenbus_state s);
+/* Parses a state node's value: Unknown for anything but "0".."8". */
+enum xenbus_state xb_parse_state(const char *s);
+
+#endif

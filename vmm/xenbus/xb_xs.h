@@ -1,0 +1,55 @@
+/* A xenbus back end bound to XenStore through libxenstore (docs/xenbus.md):
+ * one instance watches its backend directory
+ * /local/domain/0/backend/<kind>/<domid>/<devid> and its frontend's state
+ * node on the monitor's event loop, and runs the state machine of
+ * xb_core.h over them.  It is a device of the monitor's device table
+ * (vmm/dev.h): XB_XS_DEV_OPS(kind) gives its dev_ops.
+ *
+ * Threading: created and freed by main while the loop does not run; start,
+ * quiesce, save and load run where the device table runs them (dev.h); the
+ * watch handler runs on the loop thread.  libxenstore's own reader thread
+ * only queues watch events for us (xs_fileno, xs_check_watch). */
+#ifndef DOMUS_VMM_XENBUS_XB_XS_H
+#define DOMUS_VMM_XENBUS_XB_XS_H
+
+#include <stdint.h>
+
+#include "xb_core.h"
+
+struct evl;
+struct stream_writer;
+struct stream_reader;
+struct xb_xs;
+
+/* Connects to xenstored (libxenstore's socket: XENSTORED_PATH or its
+ * default).  The instance owns dev from then on, also on failure, and
+ * releases it with dev_free.  kind: the backend directory ("vbd"). */
+int xb_xs_create(struct evl *loop, const char *kind, uint32_t domid, uint32_t devid, const struct xb_dev_ops *ops,
+		 void *dev, void (*dev_free)(void *dev), struct xb_xs **out);
+/* Reads the backend's frontend path, watches both sides and runs the state
+ * machine: a fresh backend writes its features and goes to InitWait; a
+ * loaded one reconnects its device and keeps its state. */
+int xb_xs_start(void *inst);
+/* Stops watching; the device lets go of the guest's pages. */
+void xb_xs_quiesce(void *inst);
+/* Record XENBUS: u32 devid, u32 0, then xb_save()'s 16 bytes. */
+int xb_xs_save(void *inst, struct stream_writer *w);
+int xb_xs_load(void *inst, struct stream_reader *r);
+void xb_xs_free(void *inst);
+/* The XENBUS record's payload, as a restore kept it before the devices
+ * existed (vmm/restore.c): its devid, and loading it into an instance
+ * (-EINVAL: another device's, or a state out of range). */
+#define XB_XS_REC_LEN (8u + XB_SAVED_LEN)
+uint32_t xb_xs_rec_devid(const uint8_t rec[XB_XS_REC_LEN]);
+int xb_xs_load_rec(struct xb_xs *x, const uint8_t rec[XB_XS_REC_LEN]);
+
+/* The state machine, for tests and diagnostics. */
+const struct xb_backend *xb_xs_core(const struct xb_xs *x);
+
+#define XB_XS_DEV_OPS(kind_)                                                                        \
+	{                                                                                           \
+		.kind = (kind_), .start = xb_xs_start, .quiesce = xb_xs_quiesce, .save = xb_xs_save, \
+		.load = xb_xs_load, .stop = xb_xs_free                                              \
+	}
+
+#endif

@@ -1,0 +1,304 @@
+/* Virtual disks for the toolstack: the checks before a domain starts, the
+ * xenstore nodes libxl 4.17 writes for each disk= entry, and the form in
+ * which domus-vmm is told about them (docs/xenbus.md).
+ *
+ * The nodes are those of tools/libs/light/libxl_disk.c device_disk_add()
+ * and libxl_device.c libxl__device_generic_add():
+ *   frontend /local/domain/<domid>/device/vbd/<devid>, owned by the domain,
+ *            readable by the backend domain (0);
+ *   backend  /local/domain/0/backend/<vbd|qdisk>/<domid>/<devid>, owned by
+ *            0, readable by the domain;
+ *   a copy of the backend's keys, plus frontend and backend paths, under
+ *            /libxl/<domid>/device/vbd/<devid> (inheriting /libxl's n0).
+ * The backend kind is libxl__device_disk_set_backend()'s choice: phy for a
+ * raw regular file or block device (libxl_linux.c libxl__try_phy_backend),
+ * else qdisk (an empty cdrom drive, qcow2, vhd). */
+#include "ts.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xenstore.h>
+#include <xen/io/xenbus.h>
+
+/* libxl__xen_script_dir_path() of Debian's xen-utils. */
+#define XEN_SCRIPT_DIR "/etc/xen/scripts"
+
+/* libxl__device_disk_set_backend(), for a target checked by ts_disk_check(). */
+static int choose_backend(const struct dom_disk *k, enum disk_backend *out, char *why, size_t wl)
+{
+	struct stat st;
+	bool phy_ok = false;
+
+	if (k->format == DISK_FORMAT_EMPTY) {
+		if (!k->is_cdrom) {
+			snprintf(why, wl, "an empty disk must be a cdrom (devtype=cdrom)");
+			return -EINVAL;
+		}
+	} else if (k->format == DISK_FORMAT_RAW) {
+		phy_ok = k->script || (stat(k->pdev_path, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)));
+	}
+	switch (k->backend) {
+	case DISK_BACKEND_UNKNOWN:
+		*out = phy_ok ? DISK_BACKEND_PHY : DISK_BACKEND_QDISK;
+		return 0;
+	case DISK_BACKEND_PHY:
+		if (!phy_ok) {
+			snprintf(why, wl, "backendtype=phy needs a raw file or block device (format %s)",
+				 disk_format_name(k->format));
+			return -EINVAL;
+		}
+		*out = DISK_BACKEND_PHY;
+		return 0;
+	case DISK_BACKEND_QDISK:
+		if (k->script) {
+			snprintf(why, wl, "backendtype=qdisk does not take script=");
+			return -EINVAL;
+		}
+		*out = DISK_BACKEND_QDISK;
+		return 0;
+	default:
+		snprintf(why, wl, "backendtype=%s is not available (expected phy or qdisk)", disk_backend_name(k->backend));
+		return -EINVAL;
+	}
+}
+
+const char *ts_disk_kind(const struct dom_disk *k)
+{
+	enum disk_backend b;
+	char why[8];
+
+	if (choose_backend(k, &b, why, sizeof(why)) < 0)
+		return NULL;
+	return b == DISK_BACKEND_PHY ? "vbd" : "qdisk";
+}
+
+int ts_disk_check(const struct domain_config *c, const char *cfg_file)
+{
+	char why[256];
+	enum disk_backend b;
+	int rc = 0;
+
+	for (size_t i = 0; i < c->n_disks; i++) {
+		const struct dom_disk *k = &c->disks[i];
+		const bool empty = k->format == DISK_FORMAT_EMPTY || !k->pdev_path || !*k->pdev_path;
+		struct stat st;
+		int r = 0;
+
+		why[0] = '\0';
+		if (!empty) {
+			/* errno of the first failing check */
+			if (stat(k->pdev_path, &st) < 0)
+				r = -errno;
+			else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+				r = -EINVAL, snprintf(why, sizeof(why), "not a regular file or block device");
+			else if (access(k->pdev_path, k->readwrite ? R_OK | W_OK : R_OK) < 0)
+				r = -errno;
+		}
+		if (r == 0)
+			r = choose_backend(k, &b, why, sizeof(why));
+		if (r < 0) {
+			fprintf(stderr, "xl: disk %zu (vdev %s, %s line %u): %s%s%s\n", i, k->vdev ? k->vdev : "?",
+				cfg_file ? cfg_file : "command line", k->line, empty ? "" : k->pdev_path,
+				empty ? "" : ": ", why[0] ? why : strerror(-r));
+			fprintf(stderr, "xl:   a disk's target must be an existing raw, qcow2 or vhd image or block "
+					"device that you can read%s, or empty for a cdrom drive "
+					"(e.g. 'file:/srv/domU.img,xvda,w')\n",
+				k->readwrite ? " and write (access w; use r for read-only)" : "");
+			if (rc == 0)
+				rc = r;
+		}
+	}
+	return rc;
+}
+
+/* libxl__device_disk_string_of_format() */
+static const char *params_format(enum disk_format f)
+{
+	switch (f) {
+	case DISK_FORMAT_QCOW: return "qcow";
+	case DISK_FORMAT_QCOW2: return "qcow2";
+	case DISK_FORMAT_VHD: return "vhd";
+	case DISK_FORMAT_QED: return "qed";
+	default: return "aio"; /* raw and empty */
+	}
+}
+
+int ts_disk_vmm_arg(const struct dom_disk *k, char *buf, size_t len)
+{
+	const char *kind = ts_disk_kind(k);
+	int n;
+
+	if (!kind)
+		return -EINVAL;
+	n = snprintf(buf, len, "%d,%s,%s,%s,%s,%s", k->devid, kind, disk_format_name(k->format),
+		     k->readwrite ? "w" : "r", k->is_cdrom ? "cdrom" : "disk", k->pdev_path ? k->pdev_path : "");
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+struct kv {
+	const char *key, *value;
+};
+
+static int write_dir(struct xs_handle *xs, xs_transaction_t t, const char *dir, const struct xs_permissions *perms,
+		     const struct kv *kv, size_t n, bool perms_each)
+{
+	char path[512];
+
+	if (perms && (!xs_mkdir(xs, t, dir) || !xs_set_permissions(xs, t, dir, (struct xs_permissions *)perms, 2)))
+		return -errno;
+	for (size_t i = 0; i < n; i++) {
+		if (!kv[i].value)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, kv[i].key);
+		if (!xs_write(xs, t, path, kv[i].value, (unsigned)strlen(kv[i].value)))
+			return -errno;
+		/* libxl__xs_writev_perms() for the frontend's keys */
+		if (perms_each && !xs_set_permissions(xs, t, path, (struct xs_permissions *)perms, 2))
+			return -errno;
+	}
+	return 0;
+}
+
+static int write_disk(struct xs_handle *xs, xs_transaction_t t, const struct domain_config *c, uint32_t domid,
+		      const struct dom_disk *k)
+{
+	char fe[128], be[128], lx[128], devid[16], feid[16], removable[4], script[512], params[4200], state[4];
+	const char *kind = ts_disk_kind(k);
+	const char *dt = k->is_cdrom ? "cdrom" : "disk";
+	const bool phy = kind && strcmp(kind, "vbd") == 0;
+	const bool discard = k->discard < 0 ? k->readwrite : k->discard;
+	char path[160];
+	bool restored;
+	int rc;
+
+	if (!kind)
+		return -EINVAL;
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%d", domid, k->devid);
+	snprintf(be, sizeof(be), "/local/domain/0/backend/%s/%u/%d", kind, domid, k->devid);
+	snprintf(lx, sizeof(lx), "/libxl/%u/device/vbd/%d", domid, k->devid);
+	snprintf(devid, sizeof(devid), "%d", k->devid);
+	snprintf(feid, sizeof(feid), "%u", domid);
+	snprintf(removable, sizeof(removable), "%d", k->removable ? 1 : 0);
+	snprintf(state, sizeof(state), "%d", XenbusStateInitialising);
+	if (k->script && k->script[0] == '/')
+		snprintf(script, sizeof(script), "%s", k->script);
+	else
+		snprintf(script, sizeof(script), XEN_SCRIPT_DIR "/%s", k->script ? k->script : "block");
+	if (phy)
+		snprintf(params, sizeof(params), "%s", k->pdev_path ? k->pdev_path : "");
+	else
+		snprintf(params, sizeof(params), "%s:%s", params_format(k->format), k->pdev_path ? k->pdev_path : "");
+
+	/* In device_disk_add()'s order. */
+	const struct kv back[] = {
+		{ "params", params },
+		{ "script", phy ? script : NULL },
+		{ "frontend-id", feid },
+		{ "online", "1" },
+		{ "removable", removable },
+		{ "bootable", "1" },
+		{ "state", state },
+		{ "dev", k->vdev },
+		{ "type", phy ? "phy" : "qdisk" },
+		{ "mode", k->readwrite ? "w" : "r" },
+		{ "device-type", dt },
+		{ "direct-io-safe", k->direct_io_safe ? "1" : NULL },
+		{ "discard-enable", discard ? "1" : "0" },
+	};
+	const struct kv front[] = {
+		{ "backend-id", "0" },
+		{ "state", state },
+		{ "virtual-device", devid },
+		{ "device-type", dt },
+		/* libxl writes the native protocol for PV guests only
+		 * (xc_domain_get_native_protocol: x86_64 here). */
+		{ "protocol", c->type == DOM_TYPE_PV ? "x86_64-abi" : NULL },
+	};
+	const struct kv lxpaths[] = { { "frontend", fe }, { "backend", be } };
+	const struct kv fe_be[] = { { "backend", be } }, be_fe[] = { { "frontend", fe } };
+	const struct xs_permissions fe_perms[2] = { { .id = domid, .perms = XS_PERM_NONE },
+						    { .id = 0, .perms = XS_PERM_READ } };
+	const struct xs_permissions be_perms[2] = { { .id = 0, .perms = XS_PERM_NONE },
+						    { .id = domid, .perms = XS_PERM_READ } };
+
+	/* libxl__device_exists(): the libxl copy tells. */
+	char *old = xs_read(xs, t, lx, NULL);
+	if (old) {
+		free(old);
+		return -EEXIST;
+	}
+	/* A restored domain's frontend came back with xenstored's import
+	 * (docs/save-restore.md): the guest's frontend stays as it was but
+	 * for its backend path, its back end goes on without a handshake
+	 * (docs/xenbus.md). */
+	snprintf(path, sizeof(path), "%s/state", fe);
+	old = xs_read(xs, t, path, NULL);
+	restored = old != NULL;
+	free(old);
+	rc = write_dir(xs, t, lx, NULL, lxpaths, 2, false);
+	if (rc == 0)
+		rc = write_dir(xs, t, fe, restored ? NULL : fe_perms, fe_be, 1, false);
+	/* Values naming the old id are the toolstack's to rewrite
+	 * (docs/xenstored.md "A new id"): backend above; backend-id is 0. */
+	if (rc == 0 && !restored)
+		rc = write_dir(xs, t, fe, fe_perms, front, sizeof(front) / sizeof(front[0]), true);
+	if (rc == 0)
+		rc = write_dir(xs, t, be, be_perms, be_fe, 1, false);
+	if (rc == 0)
+		rc = write_dir(xs, t, be, NULL, back, sizeof(back) / sizeof(back[0]), false);
+	if (rc == 0)
+		rc = write_dir(xs, t, lx, NULL, back, sizeof(back) / sizeof(back[0]), false);
+	return rc;
+}
+
+int ts_xs_write_disks(struct xs_handle *xs, uint32_t t, const struct domain_config *c, uint32_t domid)
+{
+	for (size_t i = 0; i < c->n_disks; i++) {
+		int rc = write_disk(xs, t, c, domid, &c->disks[i]);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* libxl__xs_path_cleanup(): the node, then each parent left empty, up to
+ * (not including) the backend domain's home. */
+static void path_cleanup(struct xs_handle *xs, const char *path, const char *stop)
+{
+	char p[256], *slash;
+	unsigned n;
+
+	snprintf(p, sizeof(p), "%s", path);
+	xs_rm(xs, XBT_NULL, p);
+	while ((slash = strrchr(p, '/')) && slash != p) {
+		char **sub;
+
+		*slash = '\0';
+		if (strcmp(p, stop) == 0)
+			break;
+		sub = xs_directory(xs, XBT_NULL, p, &n);
+		free(sub);
+		if (!sub || n)
+			break;
+		xs_rm(xs, XBT_NULL, p);
+	}
+}
+
+void ts_xs_remove_disks(struct xs_handle *xs, uint32_t domid)
+{
+	static const char *const kinds[] = { "vbd", "qdisk" };
+	char path[128];
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", kinds[i], domid);
+		path_cleanup(xs, path, "/local/domain/0");
+		/* what xenbus_dev_fatal() left (docs/xenbus.md) */
+		snprintf(path, sizeof(path), "/local/domain/0/error/backend/%s/%u", kinds[i], domid);
+		path_cleanup(xs, path, "/local/domain/0");
+	}
+}
