@@ -140,6 +140,8 @@ void conn_queue_raw(struct conn *c, const void *p, uint32_t n);
 /* upgrade.c */
 bool upgrade_ready(const struct xsd *d);
 int upgrade_exec(struct xsd *d, char **argv);
+/* Write the hand-over file (and keep the sockets open across exec). */
+int upgrade_save(struct xsd *d, const char *file);
 /* Take over what the previous process handed over in `file`.  < 0: the
  * file is refused (err names it and the offset); 0, with err set if a
  * connection was refused (the others are kept) or the file ended early. */

@@ -17,7 +17,7 @@
 
 void put(struct buf *b, const void *p, size_t n)
 {
-	if (b->oom)
+	if (b->oom || n == 0)
 		return;
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 65536;
@@ -182,7 +182,7 @@ void enc_ringio_saved(struct buf *b, const struct saved_io *io)
 	put_u32(b, io->domid);
 	put_u32(b, io->rsp_prod);
 	put_blob(b, io->in, io->inlen);
-	put_blob(b, io->out + io->outoff, io->outlen);
+	put_blob(b, io->outlen ? io->out + io->outoff : NULL, io->outlen);
 	rec_end(b, at);
 }
 
@@ -639,11 +639,13 @@ static int add_output(struct saved_io *io, struct rd *r, const char *src, uint32
 {
 	if ((uint64_t)io->outlen + n > SAVED_OUT_MAX)
 		return fail(r, "more output than a guest can have queued"), -EINVAL;
+	if (n == 0)
+		return 0;
 	if (io->outoff + io->outlen + n > io->outcap) {
 		uint32_t cap = io->outcap ? io->outcap : 4096;
 		char *np;
 
-		if (io->outoff >= io->outlen) { /* reuse the consumed front */
+		if (io->out && io->outoff >= io->outlen) { /* reuse the consumed front */
 			memmove(io->out, io->out + io->outoff, io->outlen);
 			io->outoff = 0;
 		}

@@ -58,7 +58,7 @@ bool upgrade_ready(const struct xsd *d)
 	return true;
 }
 
-static int save(struct xsd *d, const char *file)
+int upgrade_save(struct xsd *d, const char *file)
 {
 	uint32_t n = 0;
 	FILE *f = fopen(file, "we");
@@ -171,7 +171,7 @@ int upgrade_exec(struct xsd *d, char **argv)
 	snprintf(file, sizeof(file), "%s/xenstored.handover", d->opts.state_dir);
 	rc = persist_snapshot(d->persist);
 	if (rc == 0)
-		rc = save(d, file);
+		rc = upgrade_save(d, file);
 	if (rc < 0)
 		return rc;
 	for (int i = 0; argv[i] && n < 60; i++) {
@@ -416,7 +416,7 @@ int upgrade_restore(struct xsd *d, const char *file, char *err, size_t errsz)
 		}
 		why = make_conn(d, &h, version);
 		if (why && !err[0])
-			snprintf(err, errsz, "%s: connection %u at offset %zu: %s; refused", file, i,
+			snprintf(err, errsz, "%s: connection %u at offset %zu: %s; connection refused", file, i,
 				 at, why);
 		taken += !why;
 	}

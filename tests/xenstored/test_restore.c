@@ -18,6 +18,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -331,6 +332,206 @@ static void test_queued_output_journal_cost(void **state)
 	assert_int_equal(events, writes + 1);
 }
 
+/* ---- the upgrade hand-over file ---- */
+
+/* Descriptor numbers the hand-over tests and the fuzz target use
+ * (fuzz_restore.c): the listening socket, then the clients. */
+#define FD_LISTEN 100
+#define FD_CLIENT 101
+
+static int at_fd(int fd, int want)
+{
+	assert_true(fd >= 0);
+	assert_int_equal(dup2(fd, want), want);
+	close(fd);
+	return want;
+}
+
+static void listen_at(const char *dir, int want)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	at_fd(fd, want);
+}
+
+/* A socket client at descriptor `want`; its peer (the client's end). */
+static int client_at(int want)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	at_fd(sv[0], want);
+	return sv[1];
+}
+
+/* The old process execs: its descriptors stay open for the new one. */
+static void exec_away(struct xsd *d)
+{
+	for (struct conn *c = d->conns; c; c = c->next)
+		c->fd = -1;
+	d->listen_fd = -1;
+	xsd_dispose(d);
+}
+
+static void copy_seed(const char *name, uint8_t selector, const void *a, size_t na,
+		      const void *b, size_t nb)
+{
+	const char *dir = getenv("XS_RESTORE_SEEDS");
+	char path[512];
+	FILE *f;
+
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite(&selector, 1, 1, f);
+	if (b) { /* state and journal: the state's length first */
+		uint16_t n = (uint16_t)na;
+
+		assert_true(na < 65536);
+		fwrite(&n, sizeof(n), 1, f);
+	}
+	fwrite(a, 1, na, f);
+	if (b)
+		fwrite(b, 1, nb, f);
+	fclose(f);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	char *p = malloc(1 << 20);
+
+	assert_non_null(f);
+	*n = fread(p, 1, 1 << 20, f);
+	fclose(f);
+	return p;
+}
+
+/* A socket client whose partial request has a header Xen rejects is
+ * refused after the upgrade (its socket closed); the others carry on with
+ * their watches and partial requests. */
+static void test_handover_bad_header_refuses_that_connection(void **state)
+{
+	struct rig *g = *state;
+	struct xsd_sockmsg bad = { .type = XS_WRITE, .req_id = 1, .len = 5000 };
+	struct xsd_sockmsg good = { .type = XS_WRITE, .req_id = 2, .len = 12 };
+	struct xsd_opts o = { 0 };
+	struct xsd a, b;
+	char sock[128];
+	struct conn *ca, *cb;
+	char file[128], err[512], buf[8];
+	int pa, pb;
+	size_t n;
+	char *bytes;
+
+	daemon_kill(g);
+	snprintf(sock, sizeof(sock), "%s/sock", g->dir);
+	o.socket_path = sock;
+	assert_int_equal(xsd_init_core(&a, &o), 0);
+	listen_at(g->dir, FD_LISTEN);
+	a.listen_fd = FD_LISTEN;
+	pa = client_at(FD_CLIENT);
+	pb = client_at(FD_CLIENT + 1);
+	ca = conn_new(&a, CONN_SOCKET, FD_CLIENT, 0);
+	cb = conn_new(&a, CONN_SOCKET, FD_CLIENT + 1, 0);
+	assert_int_equal(xse_watch(&ca->cl, "/keep", "k"), 0);
+	xse_watch_initial(&ca->cl); /* output queued */
+	assert_int_equal(conn_feed(ca, (const char *)&good, sizeof(good)), sizeof(good));
+	assert_int_equal(conn_feed(ca, "/kee", 4), 4);
+	assert_int_equal(conn_restore_input(cb, (const char *)&bad, 10), 0);
+	snprintf(file, sizeof(file), "%s/xenstored.handover", g->dir);
+	assert_int_equal(upgrade_save(&a, file), 0);
+	bytes = slurp(file, &n);
+	copy_seed("handover-good", 3, bytes, n, NULL, 0);
+	free(bytes);
+	/* Now the rest of client b's header: a length over 4096 (as written
+	 * by a daemon before this fix, or by anyone). */
+	memcpy(&cb->hdr, &bad, sizeof(bad));
+	cb->in_used = sizeof(bad);
+	assert_int_equal(upgrade_save(&a, file), 0);
+	bytes = slurp(file, &n);
+	copy_seed("handover-bad-header", 3, bytes, n, NULL, 0);
+	free(bytes);
+	exec_away(&a);
+
+	assert_int_equal(xsd_init_core(&b, &o), 0);
+	assert_int_equal(upgrade_restore(&b, file, err, sizeof(err)), 0);
+	fprintf(stderr, "hand-over: %s\n", err);
+	assert_non_null(strstr(err, "offset"));
+	assert_non_null(strstr(err, "partial request refused"));
+	assert_int_equal(b.nconns, 1);
+	assert_int_equal(b.conns->fd, FD_CLIENT);
+	assert_int_equal(b.conns->cl.nwatches, 1);
+	assert_int_equal(b.conns->in_used, sizeof(good) + 4);
+	assert_int_equal(recv(pb, buf, sizeof(buf), MSG_DONTWAIT), 0); /* closed */
+	/* Client a's request completes and is answered. */
+	assert_int_equal(conn_feed(b.conns, "p/x\0val!", 8), 8);
+	xsd_round(&b);
+	assert_non_null(xse_lookup(&b.eng, "/keep/x"));
+	xsd_dispose(&b);
+	close(pa);
+	close(pb);
+	g->up = false;
+}
+
+/* Real snapshot and journal files for the fuzz target's seeds (written
+ * where $XS_RESTORE_SEEDS says; nothing otherwise): a guest with watches,
+ * a transaction id, a partial request and output queued, across a snapshot
+ * and journal deltas after it. */
+static void test_state_files_for_seeds(void **state)
+{
+	struct rig *g = *state;
+	struct xsd_sockmsg h = { .type = XS_WRITE, .req_id = 3, .len = 10 };
+	char path[128], *st, *jn;
+	size_t ns, nj;
+
+	assert_int_equal(xse_mkdir(&g->dom0, 0, "/local/domain/5/data"), 0);
+	guest_request(g, XS_WATCH, "data\0w", 7);
+	guest_request(g, XS_WATCH, "@releaseDomain\0r", 17);
+	guest_request(g, XS_TRANSACTION_START, "", 1);
+	daemon_round(g);
+	assert_int_equal(persist_snapshot(g->d.persist), 0);
+	guest_request(g, XS_WATCH, "/local/domain/5/abs\0a", 22);
+	guest_request(g, XS_UNWATCH, "@releaseDomain\0r", 17);
+	for (int k = 0; k < 40; k++) {
+		char p[64];
+
+		snprintf(p, sizeof(p), "/local/domain/5/data/n%d", k);
+		assert_int_equal(xse_write(&g->dom0, 0, p, "v", 1), 0);
+		xsd_round(&g->d);
+	}
+	guest_put(g, &h, sizeof(h));
+	guest_put(g, "data", 4);
+	daemon_round(g);
+	g->i->rsp_cons = g->i->rsp_prod; /* some reach the guest */
+	daemon_round(g);
+	daemon_round(g);
+	snprintf(path, sizeof(path), "%s/xenstored.state", g->dir);
+	st = slurp(path, &ns);
+	jn = malloc(journal_end(g));
+	memcpy(jn, g->d.persist->jmap, journal_end(g));
+	nj = journal_end(g);
+	copy_seed("state", 0, st, ns, NULL, 0);
+	copy_seed("journal", 1, jn, nj, NULL, 0);
+	copy_seed("state-journal", 2, st, ns, jn, nj);
+	/* And they load: the guest gets its watches and partial request. */
+	daemon_kill(g);
+	daemon_up(g);
+	attach(g);
+	guest_put(g, "/a\0v1", 6);
+	daemon_round(g);
+	assert_int_equal(g->i->error, 0);
+	assert_non_null(xse_lookup(&g->d.eng, "/local/domain/5/data/a"));
+	free(st);
+	free(jn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +543,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch_journal_cost_is_constant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queued_output_journal_cost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handover_bad_header_refuses_that_connection,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_files_for_seeds, setup, teardown),
 	};
 
 	log_init("test", LOG_ERR, NULL);
