@@ -282,6 +282,8 @@ static long assemble(struct conn *c, const char *p, size_t n)
 {
 	size_t used = 0, want, take;
 
+	if (n)
+		c->in_dirty = true; /* for the journal: even bytes refused below */
 	if (c->in_used < sizeof(c->hdr)) {
 		want = sizeof(c->hdr) - c->in_used;
 		take = want < n ? want : n;
@@ -320,8 +322,6 @@ long conn_feed(struct conn *c, const char *p, size_t n)
 			process(c);
 		}
 	}
-	if (used)
-		c->in_dirty = true;
 	return (long)used;
 }
 
@@ -333,7 +333,6 @@ int conn_restore_input(struct conn *c, const char *p, size_t n)
 		return 0;
 	if (c->in_used)
 		return -EBUSY;
-	c->in_dirty = true;
 	k = assemble(c, p, n);
 	if (k < 0)
 		return (int)k;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,6 +333,34 @@ static void test_queued_output_journal_cost(void **state)
 	assert_int_equal(events, writes + 1);
 }
 
+/* The function every restored request goes through refuses what a fresh
+ * connection would, and what no daemon keeps (a whole message). */
+static void test_restore_input_checks(void **state)
+{
+	struct rig *g = *state;
+	struct xsd_sockmsg h = { .type = XS_WRITE, .req_id = 1, .len = 5000 };
+	char buf[sizeof(h) + 8] = { 0 };
+	struct conn *c;
+
+	c = conn_new(&g->d, CONN_RING, -1, 7);
+	assert_int_equal(conn_restore_input(c, (const char *)&h, sizeof(h)), -EPROTO);
+	/* and it stays refused: the payload never reaches the body */
+	assert_int_equal(conn_feed(c, buf, sizeof(buf)), -EPROTO);
+	conn_free(c);
+	h.len = 4;
+	memcpy(buf, &h, sizeof(h));
+	c = conn_new(&g->d, CONN_RING, -1, 7);
+	assert_int_equal(conn_restore_input(c, buf, sizeof(h) + 4), -EPROTO); /* whole */
+	conn_free(c);
+	c = conn_new(&g->d, CONN_RING, -1, 7);
+	assert_int_equal(conn_restore_input(c, buf, sizeof(h) + 8), -EPROTO); /* longer */
+	conn_free(c);
+	c = conn_new(&g->d, CONN_RING, -1, 7);
+	assert_int_equal(conn_restore_input(c, buf, sizeof(h) + 3), 0);
+	assert_int_equal(c->in_used, sizeof(h) + 3);
+	conn_free(c);
+}
+
 /* ---- the upgrade hand-over file ---- */
 
 /* Descriptor numbers the hand-over tests and the fuzz target use
@@ -539,6 +568,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_restored_bad_header_after_upgrade, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_restore_input_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_partial_request_resumes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch_journal_cost_is_constant, setup, teardown),
