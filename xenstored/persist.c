@@ -117,8 +117,11 @@ int persist_snapshot(struct persist *p)
 	}
 	for (struct saved_txid *t = p->saved_txid; t; t = t->next)
 		enc_txid(&b, t->domid, t->next_txid); /* of rings not back yet */
+	/* Likewise; an empty one says only "nothing in flight" (a released
+	 * domain's), which no record at all says too. */
 	for (struct saved_io *io = p->saved_io; io; io = io->next)
-		enc_ringio_saved(&b, io); /* likewise */
+		if (io->inlen || io->outlen)
+			enc_ringio_saved(&b, io);
 	if (b.oom) {
 		free(b.p);
 		return -ENOMEM;

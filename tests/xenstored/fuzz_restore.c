@@ -166,6 +166,9 @@ static void same_saved(struct persist *p, struct persist *q)
 	for (struct saved_io *io = p->saved_io; io; io = io->next) {
 		struct saved_io *jo = q->saved_io;
 
+		if (!io->inlen && !io->outlen)
+			continue; /* "nothing in flight": not written */
+
 		while (jo && jo->domid != io->domid)
 			jo = jo->next;
 		if (!jo || jo->rsp_prod != io->rsp_prod || jo->inlen != io->inlen ||
