@@ -78,7 +78,10 @@ static int queue_msg(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx
 	else
 		c->oq_head = m;
 	c->oq_tail = m;
+	if (!c->j_next)
+		c->j_next = m;
 	c->oq_bytes += m->len;
+	c->out_queued += m->len;
 	c->oq_count++;
 	if (m->reply)
 		c->outstanding++;
@@ -105,7 +108,10 @@ void conn_queue_raw(struct conn *c, const void *p, uint32_t n)
 	else
 		c->oq_head = m;
 	c->oq_tail = m;
+	if (!c->j_next)
+		c->j_next = m;
 	c->oq_bytes += n;
+	c->out_queued += n;
 	c->oq_count++;
 }
 
@@ -256,7 +262,7 @@ static void process(struct conn *c)
 			  wire_typename(c->hdr.type) ?: "unknown", c->hdr.type, c->hdr.len,
 			  r->body);
 	/* Make the change durable before anyone can see the reply. */
-	persist_note_request(d->persist, c, &c->hdr);
+	persist_note_request(d->persist, c, &c->hdr, c->body, r->type);
 	/* A reply too big for the memory quota becomes ENOMEM (send_reply);
 	 * the request's effect stays, as in Xen. */
 	if (queue_msg(c, r->type, c->hdr.req_id, c->hdr.tx_id, r->body, r->len, NULL, 0, false,
@@ -267,35 +273,76 @@ static void process(struct conn *c)
 		xse_watch_initial(&c->cl);
 }
 
+/* The one place input bytes enter a connection, fresh from its transport or
+ * restored from a file (snapshot, journal, upgrade hand-over, import):
+ * header first, checked as soon as it is whole, then the payload, up to the
+ * end of one message.  The header is checked again on every call, so a
+ * connection holding one Xen would reject never takes a payload byte (a
+ * payload over XENSTORE_PAYLOAD_MAX would overflow c->body).  Returns the
+ * bytes used, or -EPROTO. */
+static long assemble(struct conn *c, const char *p, size_t n)
+{
+	size_t used = 0, want, take;
+
+	if (n)
+		c->in_dirty = true; /* for the journal: even bytes refused below */
+	if (c->in_used < sizeof(c->hdr)) {
+		want = sizeof(c->hdr) - c->in_used;
+		take = want < n ? want : n;
+		memcpy((char *)&c->hdr + c->in_used, p, take);
+		c->in_used += (uint32_t)take;
+		used = take;
+		if (c->in_used < sizeof(c->hdr))
+			return (long)used;
+	}
+	if (!wire_header_ok(&c->hdr))
+		return -EPROTO; /* the transport logs and closes */
+	want = sizeof(c->hdr) + c->hdr.len - c->in_used;
+	take = want < n - used ? want : n - used;
+	memcpy(c->body + (c->in_used - sizeof(c->hdr)), p + used, take);
+	c->in_used += (uint32_t)take;
+	return (long)(used + take);
+}
+
+static bool msg_whole(const struct conn *c)
+{
+	return c->in_used >= sizeof(c->hdr) && c->in_used == sizeof(c->hdr) + c->hdr.len;
+}
+
 long conn_feed(struct conn *c, const char *p, size_t n)
 {
 	size_t used = 0;
 
 	while (used < n && conn_may_read(c)) {
-		size_t want, take;
+		long k = assemble(c, p + used, n - used);
 
-		if (c->in_used < sizeof(c->hdr)) {
-			want = sizeof(c->hdr) - c->in_used;
-			take = want < n - used ? want : n - used;
-			memcpy((char *)&c->hdr + c->in_used, p + used, take);
-			c->in_used += (uint32_t)take;
-			used += take;
-			if (c->in_used < sizeof(c->hdr))
-				break;
-			if (!wire_header_ok(&c->hdr))
-				return -EPROTO; /* the transport logs and closes */
-		}
-		want = sizeof(c->hdr) + c->hdr.len - c->in_used;
-		take = want < n - used ? want : n - used;
-		memcpy(c->body + (c->in_used - sizeof(c->hdr)), p + used, take);
-		c->in_used += (uint32_t)take;
-		used += take;
-		if (c->in_used == sizeof(c->hdr) + c->hdr.len) {
+		if (k < 0)
+			return k;
+		used += (size_t)k;
+		if (msg_whole(c)) {
 			c->in_used = 0;
 			process(c);
 		}
 	}
 	return (long)used;
+}
+
+int conn_restore_input(struct conn *c, const char *p, size_t n)
+{
+	long k;
+
+	if (n == 0)
+		return 0;
+	if (c->in_used)
+		return -EBUSY;
+	k = assemble(c, p, n);
+	if (k < 0)
+		return (int)k;
+	/* What is kept is a request not yet whole: a whole one, or more bytes
+	 * than the header announces, was never written by a daemon. */
+	if ((size_t)k != n || msg_whole(c))
+		return -EPROTO;
+	return 0;
 }
 
 int conn_iov(const struct conn *c, struct iovec *iov, int max)
@@ -314,6 +361,7 @@ int conn_iov(const struct conn *c, struct iovec *iov, int max)
 void conn_consumed(struct conn *c, size_t n)
 {
 	c->oq_bytes -= n;
+	c->out_consumed += n;
 	while (n && c->oq_head) {
 		struct outmsg *m = c->oq_head;
 		size_t left = m->len - c->head_off;
@@ -328,6 +376,8 @@ void conn_consumed(struct conn *c, size_t n)
 		if (!c->oq_head)
 			c->oq_tail = NULL;
 		c->oq_count--;
+		if (c->j_next == m)
+			c->j_next = m->next;
 		if (m->reply)
 			c->outstanding--;
 		oq_charge(c, -(int64_t)m->len, false);

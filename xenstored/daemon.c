@@ -97,12 +97,17 @@ int xsd_init_core(struct xsd *d, const struct xsd_opts *o)
 				   .live_update = env_live_update, .xfer = env_xfer,
 				   .resumed = env_resumed, .daemon = d };
 	if (o->state_dir) {
-		rc = persist_open(d, o->state_dir, &d->persist);
+		char err[512];
+
+		rc = persist_open(d, o->state_dir, &d->persist, err, sizeof(err));
 		if (rc < 0) {
 			log_err("state", "cannot load state from %s: %s", o->state_dir,
-				rc == -EBUSY ? "in use by another xenstored" : strerror(-rc));
+				err[0] ? err : rc == -EBUSY ? "in use by another xenstored"
+							     : strerror(-rc));
 			return rc;
 		}
+		if (err[0])
+			log_warn("state", "%s", err);
 	}
 	d->ep = epoll_create1(EPOLL_CLOEXEC);
 	return d->ep < 0 ? -errno : 0;
@@ -115,10 +120,19 @@ int xsd_init(struct xsd *d, const struct xsd_opts *o)
 
 	if (rc < 0)
 		return rc;
-	if (o->inherit)
-		rc = upgrade_restore(d, o->inherit);
-	else
+	if (o->inherit) {
+		char err[512];
+
+		rc = upgrade_restore(d, o->inherit, err, sizeof(err));
+		if (rc < 0) {
+			log_err("upgrade", "%s", err);
+			return rc;
+		}
+		if (err[0])
+			log_warn("upgrade", "%s", err);
+	} else {
 		rc = sock_listen(o->socket_path, SOCK_STREAM, &d->listen_fd);
+	}
 	if (rc < 0) {
 		log_err("socket", "cannot listen on %s: %s", o->socket_path, strerror(-rc));
 		return rc;

@@ -60,7 +60,14 @@ struct conn {
 	size_t unconsumed;
 	bool dead;
 	struct ring *ring;
-	bool io_journaled; /* persist.c recorded bytes in flight for it */
+	/* What the journal knows of its bytes in flight (persist.c): the
+	 * partial request changed since it was last journalled; output bytes
+	 * ever queued and ever consumed, and how many of each the journal
+	 * has recorded, so each round journals only the difference. */
+	bool in_dirty, in_journaled;
+	uint64_t out_queued, out_consumed, j_queued, j_consumed;
+	struct outmsg *j_next; /* first message queued since (NULL: none) */
+	bool j_full;	       /* journal the whole state next round */
 	/* Exported (domxfer.c): its ring is neither read nor written until
 	 * XS_RESUME or a new hand-over of the ring. */
 	bool frozen;
@@ -125,13 +132,23 @@ int conn_flush_socket(struct conn *c);
 void conn_consumed(struct conn *c, size_t n);
 int conn_iov(const struct conn *c, struct iovec *iov, int max);
 void conn_drop_domain(struct xsd *d, uint32_t domid);
+/* Give a new connection the partial request it had before a restart,
+ * upgrade or export: the same checks as fresh input (a header Xen would
+ * reject: -EPROTO), and it must be partial (-EPROTO otherwise).  On failure
+ * the caller refuses the connection. */
+int conn_restore_input(struct conn *c, const char *p, size_t n);
 /* Queue bytes that are already framed (output carried over an upgrade). */
 void conn_queue_raw(struct conn *c, const void *p, uint32_t n);
 
 /* upgrade.c */
 bool upgrade_ready(const struct xsd *d);
 int upgrade_exec(struct xsd *d, char **argv);
-int upgrade_restore(struct xsd *d, const char *file);
+/* Write the hand-over file (and keep the sockets open across exec). */
+int upgrade_save(struct xsd *d, const char *file);
+/* Take over what the previous process handed over in `file`.  < 0: the
+ * file is refused (err names it and the offset); 0, with err set if a
+ * connection was refused (the others are kept) or the file ended early. */
+int upgrade_restore(struct xsd *d, const char *file, char *err, size_t errsz);
 const char *upgrade_control(struct xsd *d, const char **v, unsigned n);
 void upgrade_request(struct xsd *d, double wait_s);
 

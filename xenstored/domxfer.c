@@ -581,6 +581,13 @@ static int apply(struct xsd *d, struct imp *m, char *err, size_t errsz)
 	 * when it uses them (txn.c); new ones do not reuse them. */
 	c->cl.next_txid = m->next_txid;
 	c->cl.lost_txid_below = m->next_txid;
+	/* The guest's half-sent request: the rest comes from its ring when
+	 * the ring is handed over again (ring.c ring_connect).  check_in()
+	 * refused bad ones already; this is the path every restored request
+	 * takes (conn.c). */
+	rc = conn_restore_input(c, m->in, m->inlen);
+	if (rc < 0)
+		snprintf(err, errsz, "record XS_CONNECTION: partial request refused");
 	for (size_t i = 0; rc == 0 && i < m->nw; i++) {
 		rc = xse_watch(&c->cl, m->w[i].path, m->w[i].token);
 		if (rc < 0)
@@ -612,12 +619,6 @@ static int apply(struct xsd *d, struct imp *m, char *err, size_t errsz)
 		conn_free(c);
 		return rc;
 	}
-	/* The guest's half-sent request: the rest comes from its ring when
-	 * the ring is handed over again (ring.c ring_connect). */
-	c->in_used = m->inlen;
-	memcpy(&c->hdr, m->in, m->inlen < sizeof(c->hdr) ? m->inlen : sizeof(c->hdr));
-	if (m->inlen > sizeof(c->hdr))
-		memcpy(c->body, m->in + sizeof(c->hdr), m->inlen - sizeof(c->hdr));
 	if (m->resp) {
 		conn_queue_raw(c, m->out, m->resp);
 		if (c->oq_tail)

@@ -177,6 +177,9 @@ bool xse_privileged(const struct xse_client *c);
 /* Path helpers (xenstored_core.c canonicalize, is_valid_nodename). */
 int xse_canonicalize(const struct xse_client *c, const char *in, char *out, size_t outsz);
 bool xse_valid_path(const struct xse_engine *eng, const char *path);
+/* The shape of a stored path, whatever the quotas are now: absolute,
+ * Xen's characters, no empty component, at most XENSTORE_PAYLOAD_MAX. */
+bool xse_path_shape_ok(const char *path);
 
 /* Requests.  `path` may be relative; it is canonicalised for c's domain. */
 int xse_read(struct xse_client *c, uint32_t txid, const char *path, const char **val,
@@ -215,6 +218,10 @@ int xse_put_raw(struct xse_engine *eng, const char *path, const void *val, uint3
 		const struct xse_perm *perms, uint32_t nperms);
 int xse_add_watch_raw(struct xse_client *c, const char *path, const char *token,
 		      size_t rel_skip);
+/* A watch restored from a file is one xse_watch could have made for a
+ * client of domid (path canonical or special, relative ones below the
+ * domain's home, path and token fitting a message): NULL, or why not. */
+const char *xse_watch_check(uint32_t domid, const char *path, const char *token, size_t rel);
 
 /* Count of nodes in the store (for tests and `quota`). */
 size_t xse_node_count(const struct xse_engine *eng);

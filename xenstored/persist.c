@@ -95,7 +95,7 @@ int persist_snapshot(struct persist *p)
 	for (struct htab_ent *e = htab_first(&eng->nodes, &i); e; e = htab_next(&eng->nodes, e, &i))
 		enc_node(&b, e->key, (struct xse_node *)e);
 	for (struct conn *c = p->d->conns; c; c = c->next)
-		if (c->kind == CONN_RING && c->cl.eng) {
+		if (c->kind == CONN_RING && c->cl.eng && !c->dead) {
 			enc_watches(&b, c->cl.domid, c->cl.watches, p->saved);
 			if (c->cl.next_txid)
 				enc_txid(&b, c->cl.domid, c->cl.next_txid);
@@ -117,6 +117,11 @@ int persist_snapshot(struct persist *p)
 	}
 	for (struct saved_txid *t = p->saved_txid; t; t = t->next)
 		enc_txid(&b, t->domid, t->next_txid); /* of rings not back yet */
+	/* Likewise; an empty one says only "nothing in flight" (a released
+	 * domain's), which no record at all says too. */
+	for (struct saved_io *io = p->saved_io; io; io = io->next)
+		if (io->inlen || io->outlen)
+			enc_ringio_saved(&b, io);
 	if (b.oom) {
 		free(b.p);
 		return -ENOMEM;
@@ -130,15 +135,18 @@ int persist_snapshot(struct persist *p)
 	free(b.p);
 	if (rc == 0 && rename(p->tmp, p->state) < 0)
 		rc = -errno;
-	/* The journal only holds what the snapshot has now: start it over.
-	 * Replaying it over the new snapshot would be harmless anyway. */
 	p->jbuf.len = 0;
-	if (rc == 0)
-		rc = journal_restart(p);
-	return rc;
+	if (rc < 0)
+		return rc;
+	/* The journal only holds what the snapshot has now: start it over,
+	 * and what the rings had in flight is in the snapshot whole. */
+	for (struct conn *c = p->d->conns; c; c = c->next)
+		if (c->kind == CONN_RING && c->ring && !c->dead)
+			journal_synced(c);
+	return journal_restart(p);
 }
 
-int persist_open(struct xsd *d, const char *dir, struct persist **ret)
+int persist_open(struct xsd *d, const char *dir, struct persist **ret, char *err, size_t errsz)
 {
 	struct persist *p = calloc(1, sizeof(*p));
 	int rc;
@@ -147,6 +155,8 @@ int persist_open(struct xsd *d, const char *dir, struct persist **ret)
 		return -ENOMEM;
 	p->d = d;
 	p->jfd = -1;
+	p->saved_tail = &p->saved;
+	err[0] = '\0';
 	snprintf(p->state, sizeof(p->state), "%s/xenstored.state", dir);
 	snprintf(p->tmp, sizeof(p->tmp), "%s.tmp", p->state);
 	snprintf(p->journal, sizeof(p->journal), "%s/xenstored.journal", dir);
@@ -162,14 +172,15 @@ int persist_open(struct xsd *d, const char *dir, struct persist **ret)
 		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		goto fail;
 	}
-	rc = load_file(p, p->state);
+	rc = load_file(p, p->state, false, err, errsz);
 	if (rc == 0)
-		rc = load_file(p, p->journal);
+		rc = load_file(p, p->journal, true, err, errsz);
 	if (rc < 0)
 		goto fail;
 	check_tree(&d->eng);
 	if (ftruncate(p->jfd, JOURNAL_MAX) < 0) {
 		rc = -errno;
+		snprintf(err, errsz, "%s: %s", p->journal, strerror(-rc));
 		goto fail;
 	}
 	p->jmap = mmap(NULL, JOURNAL_MAX, PROT_READ | PROT_WRITE, MAP_SHARED, p->jfd, 0);
@@ -180,8 +191,10 @@ int persist_open(struct xsd *d, const char *dir, struct persist **ret)
 	}
 	d->persist = p;
 	rc = persist_snapshot(p);
-	if (rc < 0)
+	if (rc < 0) {
+		snprintf(err, errsz, "%s: cannot write the snapshot: %s", p->state, strerror(-rc));
 		goto fail;
+	}
 	d->eng.node_changed = hook_node;
 	d->eng.meta_changed = hook_meta;
 	*ret = p;
@@ -224,24 +237,54 @@ void persist_conn(struct persist *p, const struct xse_client *c)
 	enc_txid(&p->jbuf, c->domid, c->next_txid);
 }
 
-void persist_note_request(struct persist *p, struct conn *c, const struct xsd_sockmsg *hdr)
+/* One watch added or removed: one record of that watch, whatever else the
+ * guest watches (issue 12). */
+static void note_watch(struct persist *p, struct conn *c, const struct xsd_sockmsg *hdr,
+		       const char *body)
 {
-	/* Node and domain changes arrive through the engine hooks; a guest's
-	 * watches are journalled whole whenever they may have changed. */
-	if (!p || c->kind != CONN_RING)
+	const char *v[2];
+	char path[XENSTORE_ABS_PATH_MAX + 64];
+	const struct xse_watch *w = c->cl.watches;
+
+	if (hdr->type == XS_WATCH) {
+		/* xse_watch appends: the newest is the last. */
+		while (w && w->next)
+			w = w->next;
+		if (w)
+			enc_watch_one(&p->jbuf, R_WATCH_ADD, c->cl.domid, (uint32_t)w->rel_skip,
+				      w->path, w->token);
 		return;
-	if (hdr->type == XS_WATCH || hdr->type == XS_UNWATCH || hdr->type == XS_RESET_WATCHES)
-		persist_watches(p, &c->cl);
+	}
+	/* UNWATCH: its arguments as the engine matched them. */
+	if (wire_strings(body, hdr->len, v, 2) != 2 ||
+	    xse_canonicalize(&c->cl, v[0], path, sizeof(path)) < 0) {
+		persist_watches(p, &c->cl); /* cannot happen: it succeeded */
+		return;
+	}
+	enc_watch_one(&p->jbuf, R_WATCH_DEL, c->cl.domid, 0, path, v[1]);
+}
+
+void persist_note_request(struct persist *p, struct conn *c, const struct xsd_sockmsg *hdr,
+			  const char *body, uint32_t reply_type)
+{
+	/* Node and domain changes arrive through the engine hooks. */
+	if (!p || c->kind != CONN_RING || reply_type != hdr->type)
+		return;
+	if (hdr->type == XS_WATCH || hdr->type == XS_UNWATCH)
+		note_watch(p, c, hdr, body);
+	if (hdr->type == XS_RESET_WATCHES)
+		persist_watches(p, &c->cl); /* none left: a short record */
 	if (hdr->type == XS_TRANSACTION_START)
 		enc_txid(&p->jbuf, c->cl.domid, c->cl.next_txid);
 }
 
-void persist_restore_ring(struct persist *p, struct conn *c)
+int persist_restore_ring(struct persist *p, struct conn *c)
 {
 	uint32_t domid = c->cl.domid;
+	int rc = 0;
 
 	if (!p)
-		return;
+		return 0;
 	for (struct saved_watch *s = p->saved; s; s = s->next)
 		if (s->domid == domid && s->path && s->token)
 			xse_add_watch_raw(&c->cl, s->path, s->token, s->rel);
@@ -263,20 +306,23 @@ void persist_restore_ring(struct persist *p, struct conn *c)
 		 * record was written: skip what did. */
 		sent = ring_rsp_prod(c->ring) - io->rsp_prod;
 		if (sent > io->outlen) {
-			log_warn(c->name, "ring state does not match the saved replies; dropping them");
+			if (io->outlen)
+				log_warn(c->name, "ring state does not match the saved replies; "
+						  "dropping them");
 			sent = io->outlen;
 		}
-		if (io->inlen)
-			conn_feed(c, io->in, io->inlen);
+		/* The same checks as bytes fresh from the ring (issue 12). */
+		rc = conn_restore_input(c, io->in, io->inlen);
 		if (io->outlen > sent)
-			conn_queue_raw(c, io->out + sent, io->outlen - sent);
+			conn_queue_raw(c, io->out + io->outoff + sent, io->outlen - sent);
 		break;
 	}
 	drop_io(p, domid);
+	return rc;
 }
 
 /* A ring went away but its domain lives on (monitor restart): keep its
- * watches for when the ring comes back. */
+ * watches and bytes in flight for when the ring comes back. */
 void persist_stash_ring(struct persist *p, struct conn *conn)
 {
 	const struct xse_client *c = &conn->cl;
@@ -288,7 +334,7 @@ void persist_stash_ring(struct persist *p, struct conn *conn)
 		struct rd r;
 
 		enc_ringio(&b, conn);
-		r = (struct rd){ b.p + 8, b.len - 8, false };
+		r = (struct rd){ b.p + 8, b.len - 8, false, NULL };
 		if (!b.oom)
 			apply_ringio(p, &r);
 		free(b.p);
@@ -304,13 +350,15 @@ void persist_stash_ring(struct persist *p, struct conn *conn)
 		s->rel = (uint32_t)w->rel_skip;
 		s->path = strdup(w->path);
 		s->token = strdup(w->token);
-		s->next = p->saved;
-		p->saved = s;
+		*p->saved_tail = s;
+		p->saved_tail = &s->next;
 	}
 }
 
 void persist_forget_domain(struct persist *p, uint32_t domid)
 {
+	struct saved_io none = { .domid = domid };
+
 	if (!p)
 		return;
 	drop_saved(p, domid);
@@ -318,6 +366,7 @@ void persist_forget_domain(struct persist *p, uint32_t domid)
 	drop_txid(p, domid);
 	enc_watches(&p->jbuf, domid, NULL, NULL);
 	enc_txid(&p->jbuf, domid, 0);
+	enc_ringio_saved(&p->jbuf, &none);
 }
 
 int persist_flush(struct persist *p)
@@ -326,10 +375,10 @@ int persist_flush(struct persist *p)
 
 	if (!p)
 		return 0;
-	/* Guest bytes in flight, whenever there are any (or just were). */
+	/* What changed in the guests' bytes in flight this round. */
 	for (struct conn *c = p->d->conns; c; c = c->next)
-		if (c->kind == CONN_RING && c->ring && (c->in_used || c->oq_bytes || c->io_journaled))
-			enc_ringio(&p->jbuf, c);
+		if (c->kind == CONN_RING && c->ring && !c->dead)
+			enc_ring_deltas(&p->jbuf, c);
 	if (p->jbuf.len == 0)
 		return 0;
 	if (p->jbuf.oom) {

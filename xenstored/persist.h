@@ -2,6 +2,7 @@
 #ifndef XSD_PERSIST_H
 #define XSD_PERSIST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "wire.h"
@@ -10,17 +11,25 @@ struct xsd;
 struct conn;
 struct persist;
 
-/* Load the saved state of `dir` into d->eng and open the journal. */
-int persist_open(struct xsd *d, const char *dir, struct persist **ret);
+/* Load the saved state of `dir` into d->eng and open the journal.  A
+ * snapshot that is not whole and valid is refused; a journal is replayed up
+ * to its end or its first bad record.  err gets one line naming the file and
+ * the offset of a record refused (or ending the replay: then 0 is returned
+ * with err set, a warning for the caller to log). */
+int persist_open(struct xsd *d, const char *dir, struct persist **ret, char *err, size_t errsz);
 void persist_close(struct persist *p);
-/* After each request: journal what it changed (buffered). */
-void persist_note_request(struct persist *p, struct conn *c, const struct xsd_sockmsg *hdr);
+/* After each request (body: its payload; reply_type: the reply's type,
+ * XS_ERROR if it failed): journal what it changed (buffered). */
+void persist_note_request(struct persist *p, struct conn *c, const struct xsd_sockmsg *hdr,
+			  const char *body, uint32_t reply_type);
 /* Write buffered journal records; called before replies are sent. */
 int persist_flush(struct persist *p);
 /* Give a guest's reconnected ring what it had before a restart or a
  * detach: watches, a half-received request, replies not yet delivered. */
 struct xse_client;
-void persist_restore_ring(struct persist *p, struct conn *c);
+/* -EPROTO: the partial request kept for it is one a fresh connection
+ * would have refused (conn_restore_input); the caller ignores the ring. */
+int persist_restore_ring(struct persist *p, struct conn *c);
 /* Journal a guest connection's watches and next transaction id (an
  * imported one, domxfer.c). */
 void persist_conn(struct persist *p, const struct xse_client *c);

@@ -11,19 +11,35 @@
 #define MAGIC "DXS1"
 #define JOURNAL_MAX (16u << 20) /* the journal's mapped size; full: snapshot */
 
-enum rec_type { R_NODE = 1, R_DEL, R_META, R_WATCHES, R_RINGIO, R_TXID };
+/* Records that set a whole piece of state (node, meta, a guest's watch
+ * list, its bytes in flight, its next transaction id), and the journal's
+ * deltas, each costing what the request that caused it carried:
+ * R_WATCH_ADD/R_WATCH_DEL one watch; R_RING_IN a guest's partial request
+ * (at most one message); R_RING_OUT output queued since the last round;
+ * R_RING_DONE how many bytes of it reached the ring. */
+enum rec_type {
+	R_NODE = 1, R_DEL, R_META, R_WATCHES, R_RINGIO, R_TXID,
+	R_WATCH_ADD, R_WATCH_DEL, R_RING_IN, R_RING_OUT, R_RING_DONE,
+	R_TYPE_END
+};
+
+/* Output kept for one guest, at most (a guest's is bounded by its memory
+ * quota, 2.5 MiB by default; a file asking for more is refused). */
+#define SAVED_OUT_MAX (64u << 20)
 
 /* A guest connection's bytes in flight: a half-received request and the
- * replies not yet in its ring.  rsp_prod is the ring's response index when
- * they were recorded, so bytes that reached the ring after the record can
- * be skipped when the ring comes back. */
+ * replies not yet in its ring.  rsp_prod is the ring's response index at
+ * which out[outoff] goes, so bytes that reached the ring after the record
+ * can be skipped when the ring comes back. */
 struct saved_io {
 	struct saved_io *next;
 	uint32_t domid, rsp_prod;
 	char *in, *out;
-	uint32_t inlen, outlen;
+	uint32_t inlen, outlen, outoff, outcap;
 };
 
+/* Watches of rings not (re)connected yet, in the order they were set
+ * (a list with a tail: appended in O(1)). */
 struct saved_watch {
 	struct saved_watch *next;
 	uint32_t domid;
@@ -51,7 +67,7 @@ struct persist {
 	char *jmap;  /* JOURNAL_MAX bytes of the journal file */
 	size_t jend; /* where the next record goes */
 	struct buf jbuf;
-	struct saved_watch *saved; /* of rings not (re)connected yet */
+	struct saved_watch *saved, **saved_tail; /* of rings not (re)connected yet */
 	struct saved_io *saved_io;
 	struct saved_txid *saved_txid;
 };
@@ -60,6 +76,7 @@ struct rd {
 	const char *p;
 	size_t left;
 	bool bad;
+	const char *why; /* what was wrong, for the error line */
 };
 
 void put(struct buf *b, const void *p, size_t n);
@@ -68,6 +85,11 @@ void enc_meta(struct buf *b, const struct xse_engine *eng);
 void enc_watches(struct buf *b, uint32_t domid, const struct xse_watch *w,
 		 const struct saved_watch *s);
 void enc_ringio(struct buf *b, struct conn *c);
+void enc_ringio_saved(struct buf *b, const struct saved_io *io);
+void enc_watch_one(struct buf *b, enum rec_type type, uint32_t domid, uint32_t rel,
+		   const char *path, const char *token);
+void enc_ring_deltas(struct buf *b, struct conn *c);
+void journal_synced(struct conn *c);
 void enc_txid(struct buf *b, uint32_t domid, uint32_t next_txid);
 int apply_txid(struct persist *p, struct rd *r);
 int save_txid(struct persist *p, uint32_t domid, uint32_t next_txid);
@@ -75,7 +97,12 @@ void drop_txid(struct persist *p, uint32_t domid);
 int apply_ringio(struct persist *p, struct rd *r);
 void drop_saved(struct persist *p, uint32_t domid);
 void drop_io(struct persist *p, uint32_t domid);
-int load_file(struct persist *p, const char *path);
+/* Apply a state file (journal: false) or the journal (true).  A snapshot
+ * must be whole and valid: anything else is refused (-EINVAL).  The journal
+ * ends at a zero type word or a torn record; a bad record ends the replay
+ * there (what came before is kept).  err: one line naming the file and the
+ * record's offset when either happened. */
+int load_file(struct persist *p, const char *path, bool journal, char *err, size_t errsz);
 void check_tree(struct xse_engine *eng);
 
 #endif

@@ -17,7 +17,7 @@
 
 void put(struct buf *b, const void *p, size_t n)
 {
-	if (b->oom)
+	if (b->oom || n == 0)
 		return;
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 65536;
@@ -111,8 +111,15 @@ void enc_meta(struct buf *b, const struct xse_engine *eng)
 	rec_end(b, at);
 }
 
+static void put_watch(struct buf *b, uint32_t rel, const char *path, const char *token)
+{
+	put_u32(b, rel);
+	put_blob(b, path, (uint32_t)strlen(path));
+	put_blob(b, token, (uint32_t)strlen(token));
+}
+
 void enc_watches(struct buf *b, uint32_t domid, const struct xse_watch *w,
-			const struct saved_watch *s)
+		 const struct saved_watch *s)
 {
 	size_t at = rec_begin(b, R_WATCHES);
 	uint32_t n = 0;
@@ -123,19 +130,33 @@ void enc_watches(struct buf *b, uint32_t domid, const struct xse_watch *w,
 		n += i->domid == domid;
 	put_u32(b, domid);
 	put_u32(b, n);
-	for (; w; w = w->next) {
-		put_u32(b, (uint32_t)w->rel_skip);
-		put_blob(b, w->path, (uint32_t)strlen(w->path));
-		put_blob(b, w->token, (uint32_t)strlen(w->token));
-	}
-	for (; s; s = s->next) {
-		if (s->domid != domid)
-			continue;
-		put_u32(b, s->rel);
-		put_blob(b, s->path, (uint32_t)strlen(s->path));
-		put_blob(b, s->token, (uint32_t)strlen(s->token));
-	}
+	for (; w; w = w->next)
+		put_watch(b, (uint32_t)w->rel_skip, w->path, w->token);
+	for (; s; s = s->next)
+		if (s->domid == domid)
+			put_watch(b, s->rel, s->path, s->token);
 	rec_end(b, at);
+}
+
+void enc_watch_one(struct buf *b, enum rec_type type, uint32_t domid, uint32_t rel,
+		   const char *path, const char *token)
+{
+	size_t at = rec_begin(b, type);
+
+	put_u32(b, domid);
+	if (type == R_WATCH_ADD)
+		put_u32(b, rel);
+	put_blob(b, path, (uint32_t)strlen(path));
+	put_blob(b, token, (uint32_t)strlen(token));
+	rec_end(b, at);
+}
+
+static void put_input(struct buf *b, const struct conn *c)
+{
+	put_u32(b, c->in_used);
+	put(b, &c->hdr, c->in_used < sizeof(c->hdr) ? c->in_used : sizeof(c->hdr));
+	if (c->in_used > sizeof(c->hdr))
+		put(b, c->body, c->in_used - sizeof(c->hdr));
 }
 
 void enc_ringio(struct buf *b, struct conn *c)
@@ -144,10 +165,7 @@ void enc_ringio(struct buf *b, struct conn *c)
 
 	put_u32(b, c->cl.domid);
 	put_u32(b, ring_rsp_prod(c->ring));
-	put_u32(b, c->in_used);
-	put(b, &c->hdr, c->in_used < sizeof(c->hdr) ? c->in_used : sizeof(c->hdr));
-	if (c->in_used > sizeof(c->hdr))
-		put(b, c->body, c->in_used - sizeof(c->hdr));
+	put_input(b, c);
 	put_u32(b, (uint32_t)c->oq_bytes);
 	for (struct outmsg *m = c->oq_head; m; m = m->next) {
 		size_t skip = m == c->oq_head ? c->head_off : 0;
@@ -155,18 +173,98 @@ void enc_ringio(struct buf *b, struct conn *c)
 		put(b, m->data + skip, m->len - skip);
 	}
 	rec_end(b, at);
-	c->io_journaled = c->in_used || c->oq_bytes;
+}
+
+void enc_ringio_saved(struct buf *b, const struct saved_io *io)
+{
+	size_t at = rec_begin(b, R_RINGIO);
+
+	put_u32(b, io->domid);
+	put_u32(b, io->rsp_prod);
+	put_blob(b, io->in, io->inlen);
+	put_blob(b, io->outlen ? io->out + io->outoff : NULL, io->outlen);
+	rec_end(b, at);
+}
+
+/* The journal now holds everything of c's bytes in flight. */
+void journal_synced(struct conn *c)
+{
+	c->j_queued = c->out_queued;
+	c->j_consumed = c->out_consumed;
+	c->j_next = NULL;
+	c->in_journaled = c->in_used != 0;
+	c->in_dirty = false;
+	c->j_full = false;
+}
+
+/* What changed in c's bytes in flight since the journal last heard of
+ * them: its partial request if it changed (at most one message), the count
+ * of bytes that reached the ring, and the messages queued since.  None of
+ * it depends on how much is queued (issue 12: a guest that reads nothing
+ * must not make every round rewrite its whole queue). */
+void enc_ring_deltas(struct buf *b, struct conn *c)
+{
+	uint32_t domid = c->cl.domid;
+	size_t at;
+
+	if (c->j_full) {
+		enc_ringio(b, c);
+		journal_synced(c);
+		return;
+	}
+	if (c->in_dirty && (c->in_used || c->in_journaled)) {
+		at = rec_begin(b, R_RING_IN);
+		put_u32(b, domid);
+		put_input(b, c);
+		rec_end(b, at);
+		c->in_journaled = c->in_used != 0;
+	}
+	c->in_dirty = false;
+	if (c->out_consumed > c->j_consumed) {
+		/* Bytes queued and sent within one round never reached the
+		 * journal: only the journalled ones are dropped from it. */
+		uint64_t end = c->j_queued < c->out_consumed ? c->j_queued : c->out_consumed;
+
+		at = rec_begin(b, R_RING_DONE);
+		put_u32(b, domid);
+		put_u32(b, (uint32_t)(end - c->j_consumed));
+		put_u32(b, ring_rsp_prod(c->ring)); /* where the next byte goes */
+		rec_end(b, at);
+		c->j_consumed = c->out_consumed;
+		if (c->j_queued < c->out_consumed)
+			c->j_queued = c->out_consumed;
+	}
+	if (c->j_next) {
+		at = rec_begin(b, R_RING_OUT);
+		put_u32(b, domid);
+		put_u32(b, (uint32_t)(c->out_queued - c->j_queued));
+		for (struct outmsg *m = c->j_next; m; m = m->next) {
+			size_t skip = m == c->oq_head ? c->head_off : 0;
+
+			put(b, m->data + skip, m->len - skip);
+		}
+		rec_end(b, at);
+		c->j_queued = c->out_queued;
+		c->j_next = NULL;
+	}
 }
 
 /* ---- decoding (input may be torn or hostile: every read is checked) ---- */
 
+static bool fail(struct rd *r, const char *why)
+{
+	if (!r->bad)
+		r->why = why;
+	r->bad = true;
+	return false;
+}
 
 static uint32_t get_u32(struct rd *r)
 {
 	uint32_t v = 0;
 
 	if (r->left < 4) {
-		r->bad = true;
+		fail(r, "truncated");
 		return 0;
 	}
 	memcpy(&v, r->p, 4);
@@ -179,8 +277,8 @@ static const char *get_bytes(struct rd *r, uint32_t n)
 {
 	const char *p = r->p;
 
-	if (r->left < n) {
-		r->bad = true;
+	if (r->bad || r->left < n) {
+		fail(r, "truncated");
 		return NULL;
 	}
 	r->p += n;
@@ -195,11 +293,17 @@ static char *get_str(struct rd *r)
 	const char *p = r->bad ? NULL : get_bytes(r, n);
 	char *s;
 
-	if (!p || memchr(p, 0, n))
-		return r->bad = true, NULL;
+	if (!p)
+		return NULL;
+	if (memchr(p, 0, n)) {
+		fail(r, "NUL inside a string");
+		return NULL;
+	}
 	s = malloc(n + 1);
-	if (!s)
-		return r->bad = true, NULL;
+	if (!s) {
+		fail(r, "out of memory");
+		return NULL;
+	}
 	memcpy(s, p, n);
 	s[n] = '\0';
 	return s;
@@ -211,16 +315,37 @@ static struct xse_perm *get_perms(struct rd *r, uint32_t *n)
 	const char *src;
 
 	*n = get_u32(r);
-	if (r->bad || *n == 0 || *n > 4096)
-		return r->bad = true, NULL;
+	if (r->bad)
+		return NULL;
+	if (*n == 0 || *n > 4096) {
+		fail(r, "bad permission count");
+		return NULL;
+	}
 	src = get_bytes(r, *n * (uint32_t)sizeof(*p));
 	p = src ? malloc(*n * sizeof(*p)) : NULL;
-	if (!p)
-		return r->bad = true, NULL;
+	if (!p) {
+		fail(r, src ? "out of memory" : "truncated");
+		return NULL;
+	}
 	memcpy(p, src, *n * sizeof(*p));
-	for (uint32_t i = 0; i < *n; i++)
+	for (uint32_t i = 0; i < *n; i++) {
 		p[i].id &= XSE_DOMID_COUNT - 1;
+		p[i].perms &= XSE_PERM_READ | XSE_PERM_WRITE | XSE_PERM_OWNER | XSE_PERM_IGNORE;
+	}
 	return p;
+}
+
+/* Child names: non-empty components, each NUL-terminated. */
+static bool children_ok(const char *c, uint32_t clen)
+{
+	for (uint32_t off = 0; off < clen;) {
+		size_t len = strnlen(c + off, clen - off);
+
+		if (len == 0 || off + len >= clen || memchr(c + off, '/', len))
+			return false;
+		off += (uint32_t)len + 1;
+	}
+	return true;
 }
 
 static int apply_node(struct xse_engine *eng, struct rd *r, bool del)
@@ -232,10 +357,18 @@ static int apply_node(struct xse_engine *eng, struct rd *r, bool del)
 	const char *v = NULL, *c = NULL;
 	int rc = -EINVAL;
 
-	if (!path || path[0] != '/')
+	if (!path)
 		goto out;
+	if (!xse_path_shape_ok(path)) {
+		fail(r, "bad node path");
+		goto out;
+	}
 	n = xse_lookup(eng, path);
 	if (del) {
+		if (strcmp(path, "/") == 0) {
+			fail(r, "the root removed");
+			goto out;
+		}
 		if (n) {
 			htab_remove(&eng->nodes, &n->he);
 			node_free(n);
@@ -248,8 +381,12 @@ static int apply_node(struct xse_engine *eng, struct rd *r, bool del)
 	v = r->bad ? NULL : get_bytes(r, vlen);
 	clen = get_u32(r);
 	c = r->bad ? NULL : get_bytes(r, clen);
-	if (r->bad || (clen && c[clen - 1] != '\0'))
+	if (r->bad)
 		goto out;
+	if (!children_ok(c, clen)) {
+		fail(r, "bad child list");
+		goto out;
+	}
 	if (!n) {
 		n = calloc(1, sizeof(*n));
 		if (!n || !(n->he.key = strdup(path))) {
@@ -284,7 +421,7 @@ out:
 
 static int apply_meta(struct xse_engine *eng, struct rd *r)
 {
-	uint32_t nq = get_u32(r), nd;
+	uint32_t nq = get_u32(r), nd, soft;
 	struct xse_perm *ip, *rp;
 	uint32_t nip, nrp;
 
@@ -294,10 +431,13 @@ static int apply_meta(struct xse_engine *eng, struct rd *r)
 		if (i < XSE_Q_COUNT && v > 0 && v < (1u << 30))
 			eng->quota[i] = (int)v;
 	}
-	eng->soft_memory = (int)get_u32(r);
+	soft = get_u32(r);
 	nd = get_u32(r);
-	if (r->bad || nd > XSE_DOMID_COUNT)
+	if (r->bad)
 		return -EINVAL;
+	if (soft >= (1u << 30) || nd > XSE_DOMID_COUNT)
+		return fail(r, "bad quota or domain count"), -EINVAL;
+	eng->soft_memory = (int)soft;
 	for (uint32_t i = 0; i < XSE_DOMID_COUNT; i++)
 		eng->doms[i].introduced = i == 0;
 	for (uint32_t i = 0; i < nd && !r->bad; i++) {
@@ -324,20 +464,122 @@ static int apply_meta(struct xse_engine *eng, struct rd *r)
 	return 0;
 }
 
+static void free_watch(struct saved_watch *w)
+{
+	free(w->path);
+	free(w->token);
+	free(w);
+}
+
+/* Unlink *s (its predecessor's next pointer), keeping the tail right. */
+static struct saved_watch *unlink_watch(struct persist *p, struct saved_watch **s)
+{
+	struct saved_watch *w = *s;
+
+	*s = w->next;
+	if (p->saved_tail == &w->next)
+		p->saved_tail = s;
+	return w;
+}
+
 void drop_saved(struct persist *p, uint32_t domid)
 {
+	if (!p->saved_tail)
+		p->saved_tail = &p->saved;
 	for (struct saved_watch **s = &p->saved; *s;) {
-		struct saved_watch *w = *s;
-
-		if (w->domid == domid) {
-			*s = w->next;
-			free(w->path);
-			free(w->token);
-			free(w);
-		} else {
-			s = &w->next;
-		}
+		if ((*s)->domid == domid)
+			free_watch(unlink_watch(p, s));
+		else
+			s = &(*s)->next;
 	}
+}
+
+static struct saved_watch **find_watch(struct persist *p, uint32_t domid, const char *path,
+				       const char *token)
+{
+	for (struct saved_watch **s = &p->saved; *s; s = &(*s)->next)
+		if ((*s)->domid == domid && !strcmp((*s)->path, path) && !strcmp((*s)->token, token))
+			return s;
+	return NULL;
+}
+
+/* One watch, checked as a WATCH request would have been; appended. */
+static int add_saved(struct persist *p, struct rd *r, uint32_t domid)
+{
+	struct saved_watch *w = calloc(1, sizeof(*w));
+	const char *why;
+
+	if (!w)
+		return fail(r, "out of memory"), -ENOMEM;
+	w->domid = domid;
+	w->rel = get_u32(r);
+	w->path = get_str(r);
+	w->token = w->path ? get_str(r) : NULL;
+	if (r->bad) {
+		free_watch(w);
+		return -EINVAL;
+	}
+	why = xse_watch_check(domid, w->path, w->token, w->rel);
+	if (!why && find_watch(p, domid, w->path, w->token))
+		why = "watch set twice";
+	if (why) {
+		free_watch(w);
+		return fail(r, why), -EINVAL;
+	}
+	if (!p->saved_tail)
+		p->saved_tail = &p->saved;
+	*p->saved_tail = w;
+	p->saved_tail = &w->next;
+	return 0;
+}
+
+static uint32_t get_domid(struct rd *r)
+{
+	uint32_t domid = get_u32(r);
+
+	if (!r->bad && domid >= XSE_DOMID_COUNT)
+		fail(r, "bad domain id");
+	return domid;
+}
+
+static int apply_watches(struct persist *p, struct rd *r)
+{
+	uint32_t domid = get_domid(r), n = get_u32(r);
+	int rc = 0;
+
+	if (r->bad)
+		return -EINVAL;
+	drop_saved(p, domid);
+	for (uint32_t i = 0; i < n && rc == 0; i++)
+		rc = add_saved(p, r, domid);
+	if (rc < 0)
+		drop_saved(p, domid); /* a list is taken whole or not at all */
+	return rc;
+}
+
+static int apply_watch_add(struct persist *p, struct rd *r)
+{
+	uint32_t domid = get_domid(r);
+
+	return r->bad ? -EINVAL : add_saved(p, r, domid);
+}
+
+static int apply_watch_del(struct persist *p, struct rd *r)
+{
+	uint32_t domid = get_domid(r);
+	char *path = r->bad ? NULL : get_str(r), *token = path ? get_str(r) : NULL;
+	struct saved_watch **s = token ? find_watch(p, domid, path, token) : NULL;
+	int rc = -EINVAL;
+
+	if (s) {
+		free_watch(unlink_watch(p, s));
+		rc = 0;
+	} else if (token) {
+		fail(r, "removes a watch that is not set");
+	}
+	free(path);
+	free(token);
+	return rc;
 }
 
 void drop_io(struct persist *p, uint32_t domid)
@@ -356,39 +598,144 @@ void drop_io(struct persist *p, uint32_t domid)
 	}
 }
 
-static char *get_copy(struct rd *r, uint32_t *n)
+static struct saved_io *find_io(struct persist *p, uint32_t domid)
 {
-	const char *src;
-	char *dst;
+	for (struct saved_io *io = p->saved_io; io; io = io->next)
+		if (io->domid == domid)
+			return io;
+	return NULL;
+}
 
+/* The bytes of a partial request: at most a header and a payload.  What
+ * they hold is checked when they are given back to a connection
+ * (conn_restore_input), as fresh bytes are: a bad one refuses that guest's
+ * connection, not the file. */
+static const char *get_input(struct rd *r, uint32_t *n)
+{
 	*n = get_u32(r);
-	src = r->bad ? NULL : get_bytes(r, *n);
-	dst = src ? malloc(*n ? *n : 1) : NULL;
-	if (!dst)
-		return r->bad = true, NULL;
-	memcpy(dst, src, *n);
-	return dst;
+	if (!r->bad && *n > sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX) {
+		fail(r, "partial request longer than a message");
+		return NULL;
+	}
+	return get_bytes(r, *n);
+}
+
+static int set_input(struct saved_io *io, struct rd *r, const char *in, uint32_t n)
+{
+	char *copy = malloc(n ? n : 1);
+
+	if (!copy)
+		return fail(r, "out of memory"), -ENOMEM;
+	if (n)
+		memcpy(copy, in, n);
+	free(io->in);
+	io->in = copy;
+	io->inlen = n;
+	return 0;
+}
+
+/* Append output, or replace it (outoff and outlen 0 first). */
+static int add_output(struct saved_io *io, struct rd *r, const char *src, uint32_t n)
+{
+	if ((uint64_t)io->outlen + n > SAVED_OUT_MAX)
+		return fail(r, "more output than a guest can have queued"), -EINVAL;
+	if (n == 0)
+		return 0;
+	if (io->outoff + io->outlen + n > io->outcap) {
+		uint32_t cap = io->outcap ? io->outcap : 4096;
+		char *np;
+
+		if (io->out && io->outoff >= io->outlen) { /* reuse the consumed front */
+			memmove(io->out, io->out + io->outoff, io->outlen);
+			io->outoff = 0;
+		}
+		while (cap < io->outoff + io->outlen + n)
+			cap *= 2;
+		if (cap != io->outcap) {
+			np = realloc(io->out, cap);
+			if (!np)
+				return fail(r, "out of memory"), -ENOMEM;
+			io->out = np;
+			io->outcap = cap;
+		}
+	}
+	memcpy(io->out + io->outoff + io->outlen, src, n);
+	io->outlen += n;
+	return 0;
 }
 
 int apply_ringio(struct persist *p, struct rd *r)
 {
-	struct saved_io *io = calloc(1, sizeof(*io));
+	uint32_t domid = get_domid(r), rsp = get_u32(r), inlen, outlen;
+	const char *in = get_input(r, &inlen), *out;
+	struct saved_io *io;
 
+	outlen = get_u32(r);
+	if (!r->bad && outlen > SAVED_OUT_MAX)
+		return fail(r, "more output than a guest can have queued"), -EINVAL;
+	out = get_bytes(r, outlen);
+	if (r->bad)
+		return -EINVAL;
+	io = calloc(1, sizeof(*io));
 	if (!io)
-		return -ENOMEM;
-	io->domid = get_u32(r) & (XSE_DOMID_COUNT - 1);
-	io->rsp_prod = get_u32(r);
-	io->in = get_copy(r, &io->inlen);
-	io->out = get_copy(r, &io->outlen);
-	if (r->bad || io->inlen >= sizeof(struct xsd_sockmsg) + WIRE_BODY_MAX) {
+		return fail(r, "out of memory"), -ENOMEM;
+	io->domid = domid;
+	io->rsp_prod = rsp;
+	if (set_input(io, r, in, inlen) < 0 || add_output(io, r, out, outlen) < 0) {
 		free(io->in);
 		free(io->out);
 		free(io);
-		return -EINVAL;
+		return -ENOMEM;
 	}
-	drop_io(p, io->domid);
+	drop_io(p, domid);
 	io->next = p->saved_io;
 	p->saved_io = io;
+	return 0;
+}
+
+/* A delta needs the whole record it changes (written when the ring
+ * connected, and in every snapshot). */
+static struct saved_io *delta_io(struct persist *p, struct rd *r, uint32_t domid)
+{
+	struct saved_io *io = r->bad ? NULL : find_io(p, domid);
+
+	if (!io && !r->bad)
+		fail(r, "bytes in flight changed before they were recorded");
+	return io;
+}
+
+static int apply_ring_in(struct persist *p, struct rd *r)
+{
+	uint32_t domid = get_domid(r), n;
+	const char *in = get_input(r, &n);
+	struct saved_io *io = delta_io(p, r, domid);
+
+	return io ? set_input(io, r, in, n) : -EINVAL;
+}
+
+static int apply_ring_out(struct persist *p, struct rd *r)
+{
+	uint32_t domid = get_domid(r), n = get_u32(r);
+	const char *out = get_bytes(r, n);
+	struct saved_io *io = delta_io(p, r, domid);
+
+	return io ? add_output(io, r, out, n) : -EINVAL;
+}
+
+static int apply_ring_done(struct persist *p, struct rd *r)
+{
+	uint32_t domid = get_domid(r), n = get_u32(r), rsp = get_u32(r);
+	struct saved_io *io = delta_io(p, r, domid);
+
+	if (!io)
+		return -EINVAL;
+	if (n > io->outlen)
+		return fail(r, "more output sent than was queued"), -EINVAL;
+	io->outoff += n;
+	io->outlen -= n;
+	if (io->outlen == 0)
+		io->outoff = 0;
+	io->rsp_prod = rsp;
 	return 0;
 }
 
@@ -433,76 +780,103 @@ int save_txid(struct persist *p, uint32_t domid, uint32_t next_txid)
 
 int apply_txid(struct persist *p, struct rd *r)
 {
-	uint32_t domid = get_u32(r) & (XSE_DOMID_COUNT - 1), next = get_u32(r);
+	uint32_t domid = get_domid(r), next = get_u32(r);
 
 	return r->bad ? -EINVAL : save_txid(p, domid, next);
 }
 
-static int apply_watches(struct persist *p, struct rd *r)
-{
-	uint32_t domid = get_u32(r) & (XSE_DOMID_COUNT - 1), n = get_u32(r);
+static const char *const rec_names[R_TYPE_END] = {
+	[R_NODE] = "node", [R_DEL] = "removed node", [R_META] = "domains and quotas",
+	[R_WATCHES] = "watch list", [R_RINGIO] = "bytes in flight", [R_TXID] = "transaction id",
+	[R_WATCH_ADD] = "watch added", [R_WATCH_DEL] = "watch removed",
+	[R_RING_IN] = "partial request", [R_RING_OUT] = "output queued",
+	[R_RING_DONE] = "output sent",
+};
 
-	if (r->bad)
-		return -EINVAL;
-	drop_saved(p, domid);
-	for (uint32_t i = 0; i < n && !r->bad; i++) {
-		struct saved_watch *w = calloc(1, sizeof(*w));
-
-		if (!w)
-			return -ENOMEM;
-		w->domid = domid;
-		w->rel = get_u32(r);
-		w->path = get_str(r);
-		w->token = get_str(r);
-		w->next = p->saved;
-		p->saved = w;
-		if (r->bad)
-			return -EINVAL;
-	}
-	return 0;
-}
-
-/* Apply every whole record of a file; stop quietly at a torn tail. */
-int load_file(struct persist *p, const char *path)
+static int apply_record(struct persist *p, uint32_t type, struct rd *r)
 {
 	struct xse_engine *eng = &p->d->eng;
+
+	switch (type) {
+	case R_NODE: return apply_node(eng, r, false);
+	case R_DEL: return apply_node(eng, r, true);
+	case R_META: return apply_meta(eng, r);
+	case R_WATCHES: return apply_watches(p, r);
+	case R_RINGIO: return apply_ringio(p, r);
+	case R_TXID: return apply_txid(p, r);
+	case R_WATCH_ADD: return apply_watch_add(p, r);
+	case R_WATCH_DEL: return apply_watch_del(p, r);
+	case R_RING_IN: return apply_ring_in(p, r);
+	case R_RING_OUT: return apply_ring_out(p, r);
+	case R_RING_DONE: return apply_ring_done(p, r);
+	default: return fail(r, "unknown record type"), -EINVAL;
+	}
+}
+
+int load_file(struct persist *p, const char *path, bool journal, char *err, size_t errsz)
+{
 	struct rd file;
 	struct stat st;
-	char *data;
+	char *data = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+	static const char zero[4];
 
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		rc = -errno;
+		snprintf(err, errsz, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
 	if (fstat(fd, &st) < 0 || (data = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		return -ENOMEM;
+		rc = -ENOMEM;
+		snprintf(err, errsz, "%s: cannot read it: %s", path, strerror(-rc));
+		goto out;
 	}
 	if (read(fd, data, (size_t)st.st_size) != st.st_size) {
 		rc = -EIO;
+		snprintf(err, errsz, "%s: short read", path);
 		goto out;
 	}
-	file = (struct rd){ data, (size_t)st.st_size, false };
-	if (!get_bytes(&file, 4) || memcmp(data, MAGIC, 4) != 0)
-		goto out; /* empty or foreign: nothing to apply */
-	while (file.left >= 8) {
+	file = (struct rd){ data, (size_t)st.st_size, false, NULL };
+	if (st.st_size == 0)
+		goto out; /* never written */
+	if (!get_bytes(&file, 4) || memcmp(data, MAGIC, 4) != 0) {
+		/* A journal restarted by a daemon killed before it wrote the
+		 * magic is all zeros: nothing to apply. */
+		if (journal && st.st_size >= 4 && memcmp(data, zero, 4) == 0)
+			goto out;
+		rc = -EINVAL;
+		snprintf(err, errsz, "%s: at offset 0: not a xenstored state file (no \"%s\")", path,
+			 MAGIC);
+		goto out;
+	}
+	for (unsigned k = 1; file.left; k++) {
+		size_t at = (size_t)(file.p - data);
 		uint32_t type = get_u32(&file), len = get_u32(&file);
-		const char *body = get_bytes(&file, len);
-		struct rd r = { body, len, false };
+		const char *body = file.bad ? NULL : get_bytes(&file, len);
+		struct rd r = { body, len, false, NULL };
 
-		if (type == 0 || !body)
-			break; /* end of the journal, or a torn tail */
-		switch (type) {
-		case R_NODE: rc = apply_node(eng, &r, false); break;
-		case R_DEL: rc = apply_node(eng, &r, true); break;
-		case R_META: rc = apply_meta(eng, &r); break;
-		case R_WATCHES: rc = apply_watches(p, &r); break;
-		case R_RINGIO: rc = apply_ringio(p, &r); break;
-		case R_TXID: rc = apply_txid(p, &r); break;
-		default: rc = -EINVAL; break;
+		if (journal && (type == 0 || !body))
+			break; /* the end of the journal, or a round torn by kill -9 */
+		if (!body) {
+			r.why = "truncated record header or payload";
+			rc = -EINVAL;
+		} else {
+			rc = apply_record(p, type, &r);
+			if (rc == 0 && r.left)
+				fail(&r, "bytes left over after the record"), rc = -EINVAL;
+			if (rc < 0 && !r.why)
+				r.why = strerror(-rc);
 		}
 		if (rc < 0) {
-			log_warn("state", "%s: bad record (type %u), ignoring the rest", path, type);
-			rc = 0;
+			snprintf(err, errsz, "%s: record %u (%s, type %u) at offset %zu: %s%s", path, k,
+				 type && type < R_TYPE_END ? rec_names[type] : "?", type, at, r.why,
+				 journal ? "; the journal is replayed up to there" : "");
+			/* The journal is written without fsync: after a power
+			 * loss its last pages may hold anything.  What came
+			 * before the bad record stands. */
+			rc = journal ? 0 : -EINVAL;
 			break;
 		}
 	}

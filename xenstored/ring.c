@@ -79,9 +79,11 @@ static void ring_connect(struct ring *r)
 {
 	struct xsd *d = r->d;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &r->kick_tag };
+	bool imported;
 
 	r->conn = imported_conn(d, r->domid);
-	if (r->conn) {
+	imported = r->conn != NULL;
+	if (imported) {
 		/* It carries its own watches and bytes in flight; the ring
 		 * goes on where the guest's page says. */
 		r->conn->frozen = false;
@@ -92,13 +94,21 @@ static void ring_connect(struct ring *r)
 			log_err(r->name, "out of memory connecting the ring");
 			return;
 		}
-		if (d->persist)
-			persist_restore_ring(d->persist, r->conn);
 	}
 	r->conn->ring = r;
+	/* What it carries goes to the journal whole once; then deltas. */
+	r->conn->j_full = true;
 	if (epoll_ctl(d->ep, EPOLL_CTL_ADD, r->kick_in, &ev) < 0)
 		log_err(r->name, "epoll_ctl: %s", strerror(errno));
 	r->pending = true;
+	if (!imported && d->persist && persist_restore_ring(d->persist, r->conn) < 0) {
+		char why[96];
+
+		/* Refused as the same bytes fresh from the ring would be. */
+		snprintf(why, sizeof(why), "restored partial request refused (payload length %u)",
+			 r->conn->hdr.len);
+		ring_break(r, XENSTORE_ERROR_PROTO, why);
+	}
 }
 
 void ring_detach(struct ring *r)
@@ -338,6 +348,7 @@ void ring_introduced(struct xsd *d, uint32_t domid)
 	i = r->intf;
 	xse_reset_watches(&r->conn->cl);
 	persist_watches(d->persist, &r->conn->cl);
+	r->conn->j_full = true; /* the response index restarts at 0 */
 	i->req_cons = i->req_prod = 0;
 	i->rsp_cons = i->rsp_prod = 0;
 	if (__atomic_load_n(&i->connection, __ATOMIC_ACQUIRE) == XENSTORE_RECONNECT)

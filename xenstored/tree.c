@@ -166,6 +166,20 @@ bool xse_valid_path(const struct xse_engine *eng, const char *path)
 			    "0123456789-/_@") == len;
 }
 
+bool xse_path_shape_ok(const char *path)
+{
+	size_t len = strnlen(path, XENSTORE_PAYLOAD_MAX + 1);
+
+	if (len > XENSTORE_PAYLOAD_MAX || path[0] != '/')
+		return false;
+	if (len > 1 && path[len - 1] == '/')
+		return false;
+	if (strstr(path, "//"))
+		return false;
+	return strspn(path, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789-/_@") == len;
+}
+
 /* Look a node up as the context sees it: the global tree, or the
  * transaction's copy (made on first access, which also records the
  * generation the commit will check).  *ret is NULL if the node is absent. */

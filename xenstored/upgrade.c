@@ -18,11 +18,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "persist.h"
+
+/* Output kept for one client, at most. */
+#define SAVED_OUT_LIMIT (64u << 20)
 
 static void w32(FILE *f, uint32_t v)
 {
@@ -52,7 +58,7 @@ bool upgrade_ready(const struct xsd *d)
 	return true;
 }
 
-static int save(struct xsd *d, const char *file)
+int upgrade_save(struct xsd *d, const char *file)
 {
 	uint32_t n = 0;
 	FILE *f = fopen(file, "we");
@@ -165,7 +171,7 @@ int upgrade_exec(struct xsd *d, char **argv)
 	snprintf(file, sizeof(file), "%s/xenstored.handover", d->opts.state_dir);
 	rc = persist_snapshot(d->persist);
 	if (rc == 0)
-		rc = save(d, file);
+		rc = upgrade_save(d, file);
 	if (rc < 0)
 		return rc;
 	for (int i = 0; argv[i] && n < 60; i++) {
@@ -189,105 +195,239 @@ int upgrade_exec(struct xsd *d, char **argv)
 	return rc;
 }
 
-struct rdr {
-	FILE *f;
-	bool bad;
+/* ---- reading the hand-over file: every field checked, as a file is
+ * input like any other (fuzz_restore.c) ---- */
+
+#define HANDOVER_MAX (256u << 20)
+
+struct hrd {
+	const char *p;
+	size_t off, len;
+	const char *why; /* set: the rest cannot be read */
 };
 
-static uint32_t r32(struct rdr *r)
+static uint32_t h32(struct hrd *r)
 {
 	uint32_t v = 0;
 
-	if (fread(&v, sizeof(v), 1, r->f) != 1)
-		r->bad = true;
+	if (r->why)
+		return 0;
+	if (r->len - r->off < 4) {
+		r->why = "truncated";
+		return 0;
+	}
+	memcpy(&v, r->p + r->off, 4);
+	r->off += 4;
 	return v;
 }
 
-static char *rstr(struct rdr *r)
+static const char *hbytes(struct hrd *r, uint32_t n)
 {
-	uint32_t n = r32(r);
-	char *s = (!r->bad && n < 65536) ? malloc(n + 1) : NULL;
+	const char *p = r->p + r->off;
 
-	if (!s || fread(s, 1, n, r->f) != n) {
-		free(s);
-		r->bad = true;
+	if (r->why)
+		return NULL;
+	if (r->len - r->off < n) {
+		r->why = "truncated";
 		return NULL;
 	}
-	s[n] = '\0';
+	r->off += n;
+	return p;
+}
+
+/* A string field: no NUL inside (the file holds its length). */
+static const char *hstr(struct hrd *r, uint32_t *n)
+{
+	const char *s;
+
+	*n = h32(r);
+	if (!r->why && *n >= XENSTORE_PAYLOAD_MAX)
+		r->why = "string longer than a message";
+	s = hbytes(r, *n);
+	if (s && memchr(s, 0, *n)) {
+		r->why = "NUL inside a string";
+		return NULL;
+	}
 	return s;
 }
 
-static int restore_conn(struct xsd *d, struct rdr *r, int version)
+static int sockopt(int fd, int opt)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-	char in[sizeof(struct xsd_sockmsg) + WIRE_BODY_MAX];
-	uint32_t fd = r32(r), inlen = r32(r), nw;
-	struct conn *c;
-	char *out;
+	int v = -1;
+	socklen_t l = sizeof(v);
 
-	if (r->bad || inlen > sizeof(in) || fread(in, 1, inlen, r->f) != inlen)
-		return -EINVAL;
-	c = conn_new(d, CONN_SOCKET, (int)fd, 0);
-	if (!c)
-		return -ENOMEM;
-	set_cloexec(c->fd, true);
-	ev.data.ptr = &c->tag;
-	c->pollmask = EPOLLIN;
-	if (epoll_ctl(d->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
-		return -errno;
-	nw = r32(r);
-	for (uint32_t i = 0; i < nw && !r->bad; i++) {
-		uint32_t rel = r32(r);
-		char *path = rstr(r), *token = rstr(r);
-
-		if (path && token)
-			xse_add_watch_raw(&c->cl, path, token, rel);
-		free(path);
-		free(token);
-	}
-	if (inlen && conn_feed(c, in, inlen) < 0)
-		c->dead = true;
-	inlen = r32(r);
-	if (r->bad || inlen > (64u << 20))
-		return -EINVAL;
-	out = malloc(inlen ? inlen : 1);
-	if (!out)
-		return -ENOMEM;
-	if (fread(out, 1, inlen, r->f) == inlen && inlen)
-		conn_queue_raw(c, out, inlen);
-	free(out);
-	if (version >= 2) {
-		c->cl.next_txid = r32(r);
-		c->cl.lost_txid_below = c->cl.next_txid;
-	}
-	return 0;
+	return getsockopt(fd, SOL_SOCKET, opt, &v, &l) < 0 ? -1 : v;
 }
 
-int upgrade_restore(struct xsd *d, const char *file)
+/* The descriptor names an AF_UNIX stream socket of ours: the listening
+ * one, or a client's (an inherited descriptor is only trusted that far). */
+static bool is_our_socket(uint32_t fd, bool listening)
 {
-	struct rdr r = { fopen(file, "re"), false };
-	char magic[4];
-	uint32_t n;
-	int rc = 0, version;
+	struct stat st;
 
-	if (!r.f)
-		return -errno;
-	/* DXU1 (no transaction ids) still comes from an older binary. */
-	if (fread(magic, 1, 4, r.f) != 4 || memcmp(magic, "DXU", 3) != 0 ||
-	    (magic[3] != '1' && magic[3] != '2')) {
-		fclose(r.f);
-		return -EINVAL;
+	if (fd > INT32_MAX || fstat((int)fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return false;
+	return sockopt((int)fd, SO_DOMAIN) == AF_UNIX && sockopt((int)fd, SO_TYPE) == SOCK_STREAM &&
+	       sockopt((int)fd, SO_ACCEPTCONN) == (listening ? 1 : 0);
+}
+
+static bool fd_taken(const struct xsd *d, int fd)
+{
+	if (fd == d->listen_fd)
+		return true;
+	for (const struct conn *c = d->conns; c; c = c->next)
+		if (c->kind == CONN_SOCKET && c->fd == fd)
+			return true;
+	return false;
+}
+
+struct hconn {
+	uint32_t fd, inlen, nw, outlen, next_txid;
+	const char *in, *watches, *out;
+};
+
+/* Read one connection's fields (framing only); the watches are kept as
+ * bytes and read again when the connection is made. */
+static void read_conn(struct hrd *r, int version, struct hconn *h)
+{
+	h->fd = h32(r);
+	h->inlen = h32(r);
+	if (!r->why && h->inlen > sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX)
+		r->why = "partial request longer than a message";
+	h->in = hbytes(r, h->inlen);
+	h->nw = h32(r);
+	h->watches = r->p + r->off;
+	for (uint32_t i = 0; i < h->nw && !r->why; i++) {
+		uint32_t n;
+
+		h32(r);
+		hstr(r, &n);
+		hstr(r, &n);
 	}
-	version = magic[3] - '0';
-	d->listen_fd = (int)r32(&r);
-	set_cloexec(d->listen_fd, true);
-	n = r32(&r);
-	for (uint32_t i = 0; i < n && rc == 0 && !r.bad; i++)
-		rc = restore_conn(d, &r, version);
-	fclose(r.f);
-	unlink(file);
-	if (rc == 0 && r.bad)
+	h->outlen = h32(r);
+	if (!r->why && h->outlen > SAVED_OUT_LIMIT)
+		r->why = "more output than a client can have queued";
+	h->out = hbytes(r, h->outlen);
+	h->next_txid = version >= 2 ? h32(r) : 0;
+}
+
+/* Make the connection; NULL and *why if it is refused (its descriptor is
+ * then closed if it was ours to close). */
+static const char *make_conn(struct xsd *d, const struct hconn *h, int version)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct hrd w = { h->watches, 0, SIZE_MAX, NULL };
+	const char *why = NULL;
+	struct conn *c;
+
+	if (!is_our_socket(h->fd, false))
+		return "descriptor is not a client socket";
+	if (fd_taken(d, (int)h->fd))
+		return "descriptor named twice";
+	c = conn_new(d, CONN_SOCKET, (int)h->fd, 0);
+	if (!c) {
+		close((int)h->fd);
+		return "out of memory";
+	}
+	set_cloexec(c->fd, true);
+	/* The same checks as bytes fresh from the socket (conn.c). */
+	if (conn_restore_input(c, h->in, h->inlen) < 0)
+		why = "partial request refused";
+	for (uint32_t i = 0; i < h->nw && !why; i++) {
+		uint32_t rel = h32(&w), pn, tn;
+		const char *ps = hstr(&w, &pn), *ts = hstr(&w, &tn);
+		char path[XENSTORE_PAYLOAD_MAX + 1], token[XENSTORE_PAYLOAD_MAX + 1];
+
+		memcpy(path, ps, pn);
+		path[pn] = '\0';
+		memcpy(token, ts, tn);
+		token[tn] = '\0';
+		why = xse_watch_check(0, path, token, rel);
+		for (const struct xse_watch *x = c->cl.watches; x && !why; x = x->next)
+			if (!strcmp(x->path, path) && !strcmp(x->token, token))
+				why = "watch set twice";
+		if (!why && xse_add_watch_raw(&c->cl, path, token, rel) < 0)
+			why = "out of memory";
+	}
+	if (!why && h->outlen)
+		conn_queue_raw(c, h->out, h->outlen);
+	ev.data.ptr = &c->tag;
+	c->pollmask = EPOLLIN;
+	if (!why && epoll_ctl(d->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+		why = "epoll_ctl failed";
+	if (why || c->dead) {
+		conn_free(c); /* closes the socket: the client sees it end */
+		return why ? why : "out of memory";
+	}
+	if (version >= 2) {
+		c->cl.next_txid = h->next_txid;
+		c->cl.lost_txid_below = h->next_txid;
+	}
+	return NULL;
+}
+
+int upgrade_restore(struct xsd *d, const char *file, char *err, size_t errsz)
+{
+	struct hrd r = { NULL, 0, 0, NULL };
+	struct stat st;
+	char *data = NULL;
+	uint32_t n, listen_fd, taken = 0;
+	int fd = open(file, O_RDONLY | O_CLOEXEC), rc = 0, version;
+
+	err[0] = '\0';
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size > HANDOVER_MAX ||
+	    !(data = malloc((size_t)st.st_size + 1)) ||
+	    read(fd, data, (size_t)st.st_size) != st.st_size) {
+		rc = fd < 0 ? -errno : -EIO;
+		snprintf(err, errsz, "%s: cannot read it: %s", file, strerror(-rc));
+		goto out;
+	}
+	r = (struct hrd){ data, 0, (size_t)st.st_size, NULL };
+	/* DXU1 (no transaction ids) still comes from an older binary. */
+	if (r.len < 4 || memcmp(data, "DXU", 3) != 0 || (data[3] != '1' && data[3] != '2')) {
 		rc = -EINVAL;
-	log_info(NULL, "upgraded: %u client connection%s taken over", n, n == 1 ? "" : "s");
+		snprintf(err, errsz, "%s: at offset 0: not a hand-over file", file);
+		goto out;
+	}
+	version = data[3] - '0';
+	r.off = 4;
+	listen_fd = h32(&r);
+	n = h32(&r);
+	if (r.why || !is_our_socket(listen_fd, true)) {
+		rc = -EINVAL;
+		snprintf(err, errsz, "%s: at offset 4: %s", file,
+			 r.why ? r.why : "the listening descriptor is not a listening socket");
+		goto out;
+	}
+	d->listen_fd = (int)listen_fd;
+	set_cloexec(d->listen_fd, true);
+	for (uint32_t i = 0; i < n; i++) {
+		size_t at = r.off;
+		struct hconn h;
+		const char *why;
+
+		read_conn(&r, version, &h);
+		if (r.why) {
+			/* Lengths cannot be trusted from here on. */
+			if (!err[0])
+				snprintf(err, errsz, "%s: connection %u at offset %zu: %s; it and the "
+					 "%u after it not taken over", file, i, at, r.why, n - i - 1);
+			break;
+		}
+		why = make_conn(d, &h, version);
+		if (why && !err[0])
+			snprintf(err, errsz, "%s: connection %u at offset %zu: %s; connection refused", file, i,
+				 at, why);
+		taken += !why;
+	}
+	if (!r.why && r.off != r.len && !err[0])
+		snprintf(err, errsz, "%s: at offset %zu: bytes after the last connection", file,
+			 r.off);
+	log_info(NULL, "upgraded: %u client connection%s taken over", taken, taken == 1 ? "" : "s");
+out:
+	free(data);
+	if (fd >= 0)
+		close(fd);
+	unlink(file);
 	return rc;
 }

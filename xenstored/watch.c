@@ -149,6 +149,30 @@ static int add_watch(struct xse_client *c, const char *path, const char *token,
 	return 0;
 }
 
+const char *xse_watch_check(uint32_t domid, const char *path, const char *token, size_t rel)
+{
+	char home[32];
+	size_t hl;
+
+	if (strlen(path) + strlen(token) + 2 > XENSTORE_PAYLOAD_MAX)
+		return "watch path and token longer than a message";
+	if (path[0] == '@') {
+		if (strlen(path) > XENSTORE_REL_PATH_MAX || rel)
+			return "bad special watch";
+		return NULL;
+	}
+	if (!xse_path_shape_ok(path))
+		return "bad watch path";
+	if (rel == 0)
+		return NULL;
+	/* A relative watch is its domain's home plus what the guest gave
+	 * (xse_watch): the event paths drop exactly the home. */
+	hl = (size_t)snprintf(home, sizeof(home), "/local/domain/%u", domid);
+	if (rel != hl || strncmp(path, home, hl) != 0 || path[hl] != '/')
+		return "relative watch not below its domain's home";
+	return NULL;
+}
+
 int xse_add_watch_raw(struct xse_client *c, const char *path, const char *token,
 		      size_t rel_skip)
 {

@@ -30,7 +30,9 @@ static int open_state(struct xsd *d, const char *dir)
 	memset(d, 0, sizeof(*d));
 	assert_int_equal(xse_init(&d->eng), 0);
 	d->eng.hook_opaque = d;
-	return persist_open(d, dir, &d->persist);
+	char err[512];
+
+	return persist_open(d, dir, &d->persist, err, sizeof(err));
 }
 
 /* Let go of the state directory (its lock) but keep the store to compare. */

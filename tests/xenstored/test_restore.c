@@ -1,0 +1,583 @@
+/* Unit tests of what xenstored carries over a restart for a guest ring
+ * (issue 12, "Hardening"): restored bytes get the checks fresh ones get,
+ * and the journal work of a request is bounded by the request, not by the
+ * state its client has built up.  The daemon runs in-process on a state
+ * directory; the test plays the guest on a memfd page and "kills" the daemon
+ * by disposing it without a snapshot (the journal is all that is left, as
+ * after kill -9). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "domus/ring_proto.h"
+#include "persist.h"
+#include "persist_int.h"
+
+#define DOM 5u
+
+struct rig {
+	char dir[64];
+	int memfd;
+	struct xenstore_domain_interface *i;
+	struct xsd d;
+	struct ring *r;
+	struct xse_client dom0;
+	bool up;
+};
+
+static void daemon_up(struct rig *g)
+{
+	struct xsd_opts o = { .state_dir = g->dir };
+
+	assert_int_equal(xsd_init_core(&g->d, &o), 0);
+	xse_client_init(&g->d.eng, &g->dom0, 0, NULL, NULL);
+	g->r = NULL;
+	g->up = true;
+}
+
+/* As kill -9: no snapshot; what the journal holds is what survives. */
+static void daemon_kill(struct rig *g)
+{
+	xse_client_dispose(&g->dom0);
+	xsd_dispose(&g->d);
+	g->up = false;
+}
+
+/* The monitor hands the ring over (again). */
+static void attach(struct rig *g)
+{
+	struct xsd_ring_attach a = { XSD_RING_MAGIC, XSD_RING_VERSION, DOM, 0, 0 };
+	int fds[3] = { dup(g->memfd), eventfd(0, EFD_NONBLOCK), eventfd(0, EFD_NONBLOCK) };
+
+	g->r = ring_alloc(&g->d, -1);
+	assert_non_null(g->r);
+	assert_int_equal(ring_attach(g->r, &a, fds), 0);
+	close(fds[0]);
+}
+
+static void guest_put(struct rig *g, const void *p, uint32_t n)
+{
+	struct xenstore_domain_interface *i = g->i;
+
+	assert_true(n <= XENSTORE_RING_SIZE - (i->req_prod - i->req_cons));
+	for (uint32_t k = 0; k < n; k++)
+		i->req[MASK_XENSTORE_IDX(i->req_prod + k)] = ((const char *)p)[k];
+	__atomic_store_n(&i->req_prod, i->req_prod + n, __ATOMIC_RELEASE);
+}
+
+static void guest_request(struct rig *g, uint32_t type, const char *body, uint32_t len)
+{
+	struct xsd_sockmsg h = { .type = type, .req_id = 1, .len = len };
+
+	guest_put(g, &h, sizeof(h));
+	guest_put(g, body, len);
+}
+
+/* One loop round of the daemon after a kick. */
+static void daemon_round(struct rig *g)
+{
+	ring_kick_event(&g->d, g->r);
+	xsd_round(&g->d);
+}
+
+static size_t journal_end(struct rig *g)
+{
+	return g->d.persist->jend;
+}
+
+/* Take every message in the response ring: how many of type `type`. */
+static unsigned guest_drain(struct rig *g, uint32_t type)
+{
+	struct xenstore_domain_interface *i = g->i;
+	unsigned n = 0;
+
+	while (i->rsp_prod - i->rsp_cons >= sizeof(struct xsd_sockmsg)) {
+		struct xsd_sockmsg h;
+
+		for (size_t k = 0; k < sizeof(h); k++)
+			((char *)&h)[k] = i->rsp[MASK_XENSTORE_IDX(i->rsp_cons + k)];
+		if (i->rsp_prod - i->rsp_cons < sizeof(h) + h.len)
+			break;
+		i->rsp_cons += (uint32_t)sizeof(h) + h.len;
+		n += h.type == type;
+	}
+	return n;
+}
+
+static int setup(void **state)
+{
+	static const struct xse_perm home = { DOM, XSE_PERM_NONE };
+	struct rig *g = calloc(1, sizeof(*g));
+
+	assert_non_null(g);
+	strcpy(g->dir, "/tmp/xsrestore.XXXXXX");
+	assert_non_null(mkdtemp(g->dir));
+	g->memfd = memfd_create("ring", MFD_ALLOW_SEALING);
+	assert_true(g->memfd >= 0);
+	assert_int_equal(ftruncate(g->memfd, 4096), 0);
+	assert_int_equal(fcntl(g->memfd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
+	g->i = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, g->memfd, 0);
+	assert_true(g->i != MAP_FAILED);
+	daemon_up(g);
+	assert_int_equal(xse_mkdir(&g->dom0, 0, "/local/domain/5"), 0);
+	assert_int_equal(xse_set_perms(&g->dom0, 0, "/local/domain/5", &home, 1), 0);
+	assert_int_equal(xse_introduce(&g->d.eng, DOM), 0);
+	attach(g);
+	xsd_round(&g->d);
+	*state = g;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct rig *g = *state;
+	char cmd[128];
+
+	if (g->up)
+		daemon_kill(g);
+	munmap(g->i, 4096);
+	close(g->memfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", g->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup of %s failed\n", g->dir);
+	free(g);
+	return 0;
+}
+
+/* A guest sends a header with a length over XENSTORE_PAYLOAD_MAX: its
+ * connection is ignored.  The header was journalled as the guest's partial
+ * request; after a restart (or an upgrade: the same bytes go through the
+ * snapshot) it must be refused again, not resumed: resumed, its 5000 bytes
+ * of payload would be copied into a 4097-byte buffer. */
+static void restored_bad_header(struct rig *g, bool snapshot)
+{
+	struct xsd_sockmsg h = { .type = XS_WRITE, .req_id = 9, .len = 5000 };
+	char fill[512];
+	uint32_t cons;
+
+	guest_put(g, &h, sizeof(h));
+	daemon_round(g);
+	assert_int_equal(g->i->error, XENSTORE_ERROR_PROTO);
+	if (snapshot)
+		assert_int_equal(persist_snapshot(g->d.persist), 0);
+	daemon_kill(g);
+
+	/* The same guest, its page's error field cleared to see whether the
+	 * new daemon sets it again. */
+	g->i->error = 0;
+	daemon_up(g);
+	attach(g);
+	daemon_round(g);
+	cons = g->i->req_cons;
+	memset(fill, 'x', sizeof(fill));
+	guest_put(g, fill, sizeof(fill));
+	daemon_round(g);
+	assert_int_equal(g->i->error, XENSTORE_ERROR_PROTO);
+	assert_int_equal(g->i->req_cons, cons); /* not one byte taken */
+}
+
+static void test_restored_bad_header_after_restart(void **state)
+{
+	restored_bad_header(*state, false);
+}
+
+static void test_restored_bad_header_after_upgrade(void **state)
+{
+	restored_bad_header(*state, true);
+}
+
+/* A good partial request still resumes where it stopped. */
+static void test_restored_partial_request_resumes(void **state)
+{
+	struct rig *g = *state;
+	struct xsd_sockmsg h = { .type = XS_WRITE, .req_id = 3, .len = 10 };
+
+	guest_put(g, &h, sizeof(h));
+	guest_put(g, "data", 4);
+	daemon_round(g);
+	daemon_kill(g);
+	daemon_up(g);
+	attach(g);
+	guest_put(g, "/a\0v1", 6);
+	daemon_round(g);
+	assert_int_equal(g->i->error, 0);
+	assert_int_equal(guest_drain(g, XS_WRITE), 1);
+	assert_non_null(xse_lookup(&g->d.eng, "/local/domain/5/data/a"));
+}
+
+/* Journal bytes of one WATCH and the round after it (which records that its
+ * replies reached the ring). */
+static size_t watch_cost(struct rig *g, unsigned k, uint32_t *req_bytes)
+{
+	char body[64];
+	size_t before = journal_end(g);
+	int n = snprintf(body, sizeof(body), "data/w%05u%ct%05u", k, 0, k) + 1;
+
+	guest_request(g, XS_WATCH, body, (uint32_t)n);
+	daemon_round(g);
+	assert_int_equal(guest_drain(g, XS_WATCH), 1);
+	daemon_round(g);
+	assert_int_equal(g->i->error, 0);
+	/* request, its reply "OK" and the watch's first event */
+	*req_bytes = 3 * (uint32_t)sizeof(struct xsd_sockmsg) + (uint32_t)n + 3 + (uint32_t)n;
+	return journal_end(g) - before;
+}
+
+/* Journal growth per WATCH does not depend on how many watches the guest
+ * already has: the 1000th costs what the 1st did. */
+static void test_watch_journal_cost_is_constant(void **state)
+{
+	struct rig *g = *state;
+	size_t first, last, cost;
+	uint32_t req;
+
+	g->d.eng.quota[XSE_Q_WATCHES] = 2000;
+	first = watch_cost(g, 1, &req);
+	for (unsigned k = 2; k < 1000; k++)
+		cost = watch_cost(g, k, &req);
+	(void)cost;
+	last = watch_cost(g, 1000, &req);
+	fprintf(stderr, "journal bytes: 1st WATCH %zu, 1000th %zu (request, reply, event: %u)\n",
+		first, last, req);
+	assert_int_equal(first, last);
+	assert_true(last <= 3 * req + 64);
+
+	/* UNWATCH too. */
+	{
+		size_t before = journal_end(g);
+
+		guest_request(g, XS_UNWATCH, "data/w00500\0t00500", 19);
+		daemon_round(g);
+		assert_int_equal(guest_drain(g, XS_UNWATCH), 1);
+		daemon_round(g);
+		cost = journal_end(g) - before;
+		fprintf(stderr, "journal bytes: UNWATCH with 999 watches left %zu\n", cost);
+		assert_true(cost <= 3 * (2 * sizeof(struct xsd_sockmsg) + 19 + 3) + 64);
+	}
+	/* And the 999 watches are what a restart brings back. */
+	daemon_kill(g);
+	daemon_up(g);
+	attach(g);
+	{
+		unsigned n = 0;
+
+		for (struct conn *c = g->d.conns; c; c = c->next)
+			if (c->kind == CONN_RING && c->cl.domid == DOM)
+				n = c->cl.nwatches;
+		assert_int_equal(n, 999);
+	}
+}
+
+/* A guest that reads nothing lets events pile up in its queue; each round
+ * must still journal only what changed in it, not the whole queue.  After a
+ * restart every queued event still reaches the guest. */
+static void test_queued_output_journal_cost(void **state)
+{
+	struct rig *g = *state;
+	unsigned writes = 0, events;
+	size_t before, cost, queued = 0;
+	char path[64], val[16];
+
+	/* Each write below fires exactly one event: the node's. */
+	assert_int_equal(xse_mkdir(&g->dom0, 0, "/local/domain/5/data"), 0);
+	guest_request(g, XS_WATCH, "data\0w", 7);
+	daemon_round(g);
+	for (unsigned k = 0; k < 3000; k++) {
+		snprintf(path, sizeof(path), "/local/domain/5/data/n%03u", k % 200);
+		snprintf(val, sizeof(val), "%u", k);
+		assert_int_equal(xse_write(&g->dom0, 0, path, val, (uint32_t)strlen(val)), 0);
+		writes++;
+		xsd_round(&g->d);
+	}
+	for (struct conn *c = g->d.conns; c; c = c->next)
+		if (c->kind == CONN_RING && c->cl.domid == DOM)
+			queued = c->oq_bytes;
+	assert_true(queued > 50000);
+	before = journal_end(g);
+	assert_int_equal(xse_write(&g->dom0, 0, "/local/domain/5/data/n000", "last", 4), 0);
+	writes++;
+	xsd_round(&g->d);
+	cost = journal_end(g) - before;
+	fprintf(stderr, "journal bytes: a write with %zu bytes queued for the guest: %zu\n", queued,
+		cost);
+	assert_true(cost <= 512);
+
+	/* kill -9, restart: the guest gets its watch's first event, the WATCH
+	 * reply and one event per write, none lost or doubled. */
+	daemon_kill(g);
+	daemon_up(g);
+	attach(g);
+	events = guest_drain(g, XS_WATCH_EVENT);
+	for (int k = 0; k < 20000; k++) {
+		daemon_round(g);
+		events += guest_drain(g, XS_WATCH_EVENT);
+		if (g->i->rsp_prod == g->i->rsp_cons && k > 2)
+			break;
+	}
+	/* Before the restart, some events were already in the ring: drained
+	 * above too (the page is the guest's memory and survives). */
+	assert_int_equal(events, writes + 1);
+}
+
+/* The function every restored request goes through refuses what a fresh
+ * connection would, and what no daemon keeps (a whole message). */
+static void test_restore_input_checks(void **state)
+{
+	struct rig *g = *state;
+	struct xsd_sockmsg h = { .type = XS_WRITE, .req_id = 1, .len = 5000 };
+	char buf[sizeof(h) + 8] = { 0 };
+	struct conn *c;
+
+	c = conn_new(&g->d, CONN_RING, -1, 7);
+	assert_int_equal(conn_restore_input(c, (const char *)&h, sizeof(h)), -EPROTO);
+	/* and it stays refused: the payload never reaches the body */
+	assert_int_equal(conn_feed(c, buf, sizeof(buf)), -EPROTO);
+	conn_free(c);
+	h.len = 4;
+	memcpy(buf, &h, sizeof(h));
+	c = conn_new(&g->d, CONN_RING, -1, 7);
+	assert_int_equal(conn_restore_input(c, buf, sizeof(h) + 4), -EPROTO); /* whole */
+	conn_free(c);
+	c = conn_new(&g->d, CONN_RING, -1, 7);
+	assert_int_equal(conn_restore_input(c, buf, sizeof(h) + 8), -EPROTO); /* longer */
+	conn_free(c);
+	c = conn_new(&g->d, CONN_RING, -1, 7);
+	assert_int_equal(conn_restore_input(c, buf, sizeof(h) + 3), 0);
+	assert_int_equal(c->in_used, sizeof(h) + 3);
+	conn_free(c);
+}
+
+/* ---- the upgrade hand-over file ---- */
+
+/* Descriptor numbers the hand-over tests and the fuzz target use
+ * (fuzz_restore.c): the listening socket, then the clients. */
+#define FD_LISTEN 100
+#define FD_CLIENT 101
+
+static int at_fd(int fd, int want)
+{
+	assert_true(fd >= 0);
+	assert_int_equal(dup2(fd, want), want);
+	close(fd);
+	return want;
+}
+
+static void listen_at(const char *dir, int want)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	at_fd(fd, want);
+}
+
+/* A socket client at descriptor `want`; its peer (the client's end). */
+static int client_at(int want)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	at_fd(sv[0], want);
+	return sv[1];
+}
+
+/* The old process execs: its descriptors stay open for the new one. */
+static void exec_away(struct xsd *d)
+{
+	for (struct conn *c = d->conns; c; c = c->next)
+		c->fd = -1;
+	d->listen_fd = -1;
+	xsd_dispose(d);
+}
+
+static void copy_seed(const char *name, uint8_t selector, const void *a, size_t na,
+		      const void *b, size_t nb)
+{
+	const char *dir = getenv("XS_RESTORE_SEEDS");
+	char path[512];
+	FILE *f;
+
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite(&selector, 1, 1, f);
+	if (b) { /* state and journal: the state's length first */
+		uint16_t n = (uint16_t)na;
+
+		assert_true(na < 65536);
+		fwrite(&n, sizeof(n), 1, f);
+	}
+	fwrite(a, 1, na, f);
+	if (b)
+		fwrite(b, 1, nb, f);
+	fclose(f);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	char *p = malloc(1 << 20);
+
+	assert_non_null(f);
+	*n = fread(p, 1, 1 << 20, f);
+	fclose(f);
+	return p;
+}
+
+/* A socket client whose partial request has a header Xen rejects is
+ * refused after the upgrade (its socket closed); the others carry on with
+ * their watches and partial requests. */
+static void test_handover_bad_header_refuses_that_connection(void **state)
+{
+	struct rig *g = *state;
+	struct xsd_sockmsg bad = { .type = XS_WRITE, .req_id = 1, .len = 5000 };
+	struct xsd_sockmsg good = { .type = XS_WRITE, .req_id = 2, .len = 12 };
+	struct xsd_opts o = { 0 };
+	struct xsd a, b;
+	char sock[128];
+	struct conn *ca, *cb;
+	char file[128], err[512], buf[8];
+	int pa, pb;
+	size_t n;
+	char *bytes;
+
+	daemon_kill(g);
+	snprintf(sock, sizeof(sock), "%s/sock", g->dir);
+	o.socket_path = sock;
+	assert_int_equal(xsd_init_core(&a, &o), 0);
+	listen_at(g->dir, FD_LISTEN);
+	a.listen_fd = FD_LISTEN;
+	pa = client_at(FD_CLIENT);
+	pb = client_at(FD_CLIENT + 1);
+	ca = conn_new(&a, CONN_SOCKET, FD_CLIENT, 0);
+	cb = conn_new(&a, CONN_SOCKET, FD_CLIENT + 1, 0);
+	assert_int_equal(xse_watch(&ca->cl, "/keep", "k"), 0);
+	xse_watch_initial(&ca->cl); /* output queued */
+	assert_int_equal(conn_feed(ca, (const char *)&good, sizeof(good)), sizeof(good));
+	assert_int_equal(conn_feed(ca, "/kee", 4), 4);
+	assert_int_equal(conn_restore_input(cb, (const char *)&bad, 10), 0);
+	snprintf(file, sizeof(file), "%s/xenstored.handover", g->dir);
+	assert_int_equal(upgrade_save(&a, file), 0);
+	bytes = slurp(file, &n);
+	copy_seed("handover-good", 3, bytes, n, NULL, 0);
+	free(bytes);
+	/* Now the rest of client b's header: a length over 4096 (as written
+	 * by a daemon before this fix, or by anyone). */
+	memcpy(&cb->hdr, &bad, sizeof(bad));
+	cb->in_used = sizeof(bad);
+	assert_int_equal(upgrade_save(&a, file), 0);
+	bytes = slurp(file, &n);
+	copy_seed("handover-bad-header", 3, bytes, n, NULL, 0);
+	free(bytes);
+	exec_away(&a);
+
+	assert_int_equal(xsd_init_core(&b, &o), 0);
+	assert_int_equal(upgrade_restore(&b, file, err, sizeof(err)), 0);
+	fprintf(stderr, "hand-over: %s\n", err);
+	assert_non_null(strstr(err, "offset"));
+	assert_non_null(strstr(err, "partial request refused"));
+	assert_int_equal(b.nconns, 1);
+	assert_int_equal(b.conns->fd, FD_CLIENT);
+	assert_int_equal(b.conns->cl.nwatches, 1);
+	assert_int_equal(b.conns->in_used, sizeof(good) + 4);
+	assert_int_equal(recv(pb, buf, sizeof(buf), MSG_DONTWAIT), 0); /* closed */
+	/* Client a's request completes and is answered. */
+	assert_int_equal(conn_feed(b.conns, "p/x\0val!", 8), 8);
+	xsd_round(&b);
+	assert_non_null(xse_lookup(&b.eng, "/keep/x"));
+	xsd_dispose(&b);
+	close(pa);
+	close(pb);
+	g->up = false;
+}
+
+/* Real snapshot and journal files for the fuzz target's seeds (written
+ * where $XS_RESTORE_SEEDS says; nothing otherwise): a guest with watches,
+ * a transaction id, a partial request and output queued, across a snapshot
+ * and journal deltas after it. */
+static void test_state_files_for_seeds(void **state)
+{
+	struct rig *g = *state;
+	struct xsd_sockmsg h = { .type = XS_WRITE, .req_id = 3, .len = 10 };
+	char path[128], *st, *jn;
+	size_t ns, nj;
+
+	assert_int_equal(xse_mkdir(&g->dom0, 0, "/local/domain/5/data"), 0);
+	guest_request(g, XS_WATCH, "data\0w", 7);
+	guest_request(g, XS_WATCH, "@releaseDomain\0r", 17);
+	guest_request(g, XS_TRANSACTION_START, "", 1);
+	daemon_round(g);
+	assert_int_equal(persist_snapshot(g->d.persist), 0);
+	guest_request(g, XS_WATCH, "/local/domain/5/abs\0a", 22);
+	guest_request(g, XS_UNWATCH, "@releaseDomain\0r", 17);
+	for (int k = 0; k < 40; k++) {
+		char p[64];
+
+		snprintf(p, sizeof(p), "/local/domain/5/data/n%d", k);
+		assert_int_equal(xse_write(&g->dom0, 0, p, "v", 1), 0);
+		xsd_round(&g->d);
+	}
+	guest_put(g, &h, sizeof(h));
+	guest_put(g, "data", 4);
+	daemon_round(g);
+	g->i->rsp_cons = g->i->rsp_prod; /* some reach the guest */
+	daemon_round(g);
+	daemon_round(g);
+	snprintf(path, sizeof(path), "%s/xenstored.state", g->dir);
+	st = slurp(path, &ns);
+	jn = malloc(journal_end(g));
+	memcpy(jn, g->d.persist->jmap, journal_end(g));
+	nj = journal_end(g);
+	copy_seed("state", 0, st, ns, NULL, 0);
+	copy_seed("journal", 1, jn, nj, NULL, 0);
+	copy_seed("state-journal", 2, st, ns, jn, nj);
+	/* And they load: the guest gets its watches and partial request. */
+	daemon_kill(g);
+	daemon_up(g);
+	attach(g);
+	guest_put(g, "/a\0v1", 6);
+	daemon_round(g);
+	assert_int_equal(g->i->error, 0);
+	assert_non_null(xse_lookup(&g->d.eng, "/local/domain/5/data/a"));
+	free(st);
+	free(jn);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_restored_bad_header_after_restart, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_restored_bad_header_after_upgrade, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_restore_input_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restored_partial_request_resumes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_watch_journal_cost_is_constant, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queued_output_journal_cost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handover_bad_header_refuses_that_connection,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_files_for_seeds, setup, teardown),
+	};
+
+	log_init("test", LOG_ERR, NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
