@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "kv_text.h"
+
 #include "xenbus/xb_core.h"
 
 struct fake {
@@ -76,23 +78,7 @@ static int f_end(void *ctx, bool abort)
 
 static int f_read(void *ctx, const char *key, char *buf, size_t len)
 {
-	struct fake *f = ctx;
-	size_t kl = strlen(key);
-
-	for (const char *p = f->fe; p && *p;) {
-		const char *nl = strchr(p, '\n'), *e = nl ? nl : p + strlen(p);
-
-		if ((size_t)(e - p) > kl && !strncmp(p, key, kl) && p[kl] == '=') {
-			size_t vl = (size_t)(e - p) - kl - 1;
-			if (vl >= len)
-				return -E2BIG;
-			memcpy(buf, p + kl + 1, vl);
-			buf[vl] = '\0';
-			return 0;
-		}
-		p = nl ? nl + 1 : e;
-	}
-	return -ENOENT;
+	return kv_text_lookup(((struct fake *)ctx)->fe, key, buf, len);
 }
 
 static int f_write(void *ctx, const char *key, const char *value)

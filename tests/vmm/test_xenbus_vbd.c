@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "kv_text.h"
+
 #include "xenbus/vbd.h"
 
 struct kv {
@@ -23,23 +25,7 @@ struct kv {
 
 static int f_read(void *ctx, const char *key, char *buf, size_t len)
 {
-	struct kv *f = ctx;
-	size_t kl = strlen(key);
-
-	for (const char *p = f->fe; p && *p;) {
-		const char *nl = strchr(p, '\n'), *e = nl ? nl : p + strlen(p);
-
-		if ((size_t)(e - p) > kl && !strncmp(p, key, kl) && p[kl] == '=') {
-			size_t vl = (size_t)(e - p) - kl - 1;
-			if (vl >= len)
-				return -E2BIG;
-			memcpy(buf, p + kl + 1, vl);
-			buf[vl] = '\0';
-			return 0;
-		}
-		p = nl ? nl + 1 : e;
-	}
-	return -ENOENT;
+	return kv_text_lookup(((struct kv *)ctx)->fe, key, buf, len);
 }
 
 static void append(struct kv *f, const char *s)
