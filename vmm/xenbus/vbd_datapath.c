@@ -282,7 +282,7 @@ static int open_q(struct vbd_dp *dp, unsigned i, const struct vbd_front *fe, con
 	if (rc == -EPROTONOSUPPORT)
 		snprintf(why, wl, "the x86_32 blkif protocol is not supported");
 	else if (rc < 0)
-		snprintf(why, wl, "mapping ring-ref%s%u: %s", fe->multi_ref ? "" : " ", fe->rings[i].ref[0],
+		snprintf(why, wl, "mapping the ring of queue %u (ring-ref %u...): %s", i, fe->rings[i].ref[0],
 			 strerror(-rc));
 	if (rc == 0) {
 		rc = listen_q(q);
