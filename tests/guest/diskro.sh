@@ -11,6 +11,7 @@ done
 [ -n "$dev" ] && [ -b "/dev/$dev" ] || { echo "GUEST-DISK no xen disk: $(ls /sys/block)"; exit 1; }
 echo "GUEST-DISK dev=$dev ro=$(cat /sys/block/$dev/ro)"
 mkdir -p /mnt
+[ -e /etc/mtab ] || ln -s /proc/mounts /etc/mtab
 mount -t ext4 -o ro,noload "/dev/$dev" /mnt || { echo "GUEST-DISK mount ro failed"; exit 1; }
 echo "GUEST-DISK sha256=$(sha256sum /mnt/data | cut -d' ' -f1)"
 if touch /mnt/new 2>/dev/null; then echo "GUEST-DISK file-write accepted"; else echo "GUEST-DISK file-write refused"; fi

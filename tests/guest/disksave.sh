@@ -11,7 +11,9 @@ for i in $(seq 1 60); do
 	sleep 0.5
 done
 [ -n "$dev" ] && [ -b "/dev/$dev" ] || { echo "GUEST-DISK no xen disk: $(ls /sys/block)"; exit 1; }
-mke2fs -q -F -t ext4 "/dev/$dev" || { echo "GUEST-DISK mke2fs failed"; exit 1; }
+# mke2fs asks whether the device is mounted
+[ -e /etc/mtab ] || ln -s /proc/mounts /etc/mtab
+/usr/sbin/mke2fs -q -F -t ext4 "/dev/$dev" || { echo "GUEST-DISK mke2fs failed"; exit 1; }
 mkdir -p /mnt
 mount -t ext4 "/dev/$dev" /mnt || { echo "GUEST-DISK mount failed"; exit 1; }
 xenstore-write data/stop 0
