@@ -89,11 +89,28 @@ static bool file_discards(int fd, off_t size)
 	return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, at, 4096) == 0;
 }
 
+/* BLKGETSIZE64 in bytes, the logical and physical block sizes. */
+static int blockdev_geometry(int fd, struct blk_backend *be, unsigned *phys)
+{
+	uint64_t bytes = 0;
+	int lbs = 512;
+	unsigned int pbs = 512;
+
+	if (ioctl(fd, BLKGETSIZE64, &bytes) < 0 || ioctl(fd, BLKSSZGET, &lbs) < 0)
+		return -errno;
+	if (ioctl(fd, BLKPBSZGET, &pbs) < 0)
+		pbs = (unsigned)lbs;
+	be->sectors = bytes / 512;
+	be->sector_size = (uint32_t)lbs;
+	*phys = pbs;
+	return 0;
+}
+
 static int open_backing(const struct vbd_cfg *cfg, struct blk_backend *be, unsigned *phys, char *why, size_t wl)
 {
 	bool ro = !cfg->readwrite || cfg->cdrom;
 	struct stat st;
-	int fd, rc;
+	int fd, rc = 0;
 
 	if (strcmp(cfg->format, "raw") != 0) {
 		snprintf(why, wl, "%s: the %s format is not supported (raw files and block devices only)",
@@ -110,40 +127,22 @@ static int open_backing(const struct vbd_cfg *cfg, struct blk_backend *be, unsig
 	*phys = 512;
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
-		goto fail;
-	}
-	if (S_ISREG(st.st_mode)) {
+	} else if (S_ISREG(st.st_mode)) {
 		be->sectors = (uint64_t)st.st_size / 512;
 		be->discard = !ro && file_discards(fd, st.st_size);
-		return 0;
-	}
-	if (!S_ISBLK(st.st_mode)) {
-		rc = -EINVAL;
-		snprintf(why, wl, "%s: not a regular file or block device", cfg->path);
-		close(fd);
-		return rc;
-	}
-	{
-		uint64_t bytes = 0;
-		int lbs = 512;
-		unsigned int pbs = 512;
-
-		if (ioctl(fd, BLKGETSIZE64, &bytes) < 0 || ioctl(fd, BLKSSZGET, &lbs) < 0) {
-			rc = -errno;
-			goto fail;
-		}
-		if (ioctl(fd, BLKPBSZGET, &pbs) < 0)
-			pbs = (unsigned)lbs;
-		be->sectors = bytes / 512;
-		be->sector_size = (uint32_t)lbs;
+	} else if (S_ISBLK(st.st_mode)) {
+		rc = blockdev_geometry(fd, be, phys);
 		be->is_blockdev = true;
 		be->discard = !ro && blockdev_discards(st.st_rdev);
-		*phys = pbs;
+	} else {
+		snprintf(why, wl, "%s: not a regular file or block device", cfg->path);
+		close(fd);
+		return -EINVAL;
 	}
-	return 0;
-fail:
-	snprintf(why, wl, "%s: %s", cfg->path, strerror(-rc));
-	close(fd);
+	if (rc < 0) {
+		snprintf(why, wl, "%s: %s", cfg->path, strerror(-rc));
+		close(fd);
+	}
 	return rc;
 }
 
