@@ -16,7 +16,9 @@ BUILD=$1; . "$(dirname "$0")/domlib.sh"
 MIB=$((1 << 20))
 command -v e2fsck >/dev/null && command -v debugfs >/dev/null || fail "e2fsprogs (e2fsck, debugfs) missing on the host"
 pattern_sha() { yes "$1" | head -c "$2" | sha256sum | cut -d' ' -f1; }
-guest_val() { grep -o "GUEST-DISK $2=[^ ]*" "$(conlog "$1")" | tail -n 1 | cut -d= -f2; }
+# guest_val NAME KEY: the last KEY=value of the guest's GUEST-DISK lines
+# (the console log ends lines with CR LF).
+guest_val() { tr -d '\r' <"$(conlog "$1")" | grep "GUEST-DISK " | grep -o " $2=[^ ]*" | tail -n 1 | cut -d= -f2; }
 
 # run_guest NAME TEST DISK: boots, waits for the guest test's result, and
 # for the domain to be gone; fails with the console's GUEST lines.
