@@ -42,8 +42,10 @@ static const struct {
 	/* u64 frame, u32 count, u32 0, count pages */
 	[STREAM_REC_MEMORY] = { "MEMORY", STREAM_MEM_HEAD + STREAM_MEM_CHUNK_PAGES * 4096 },
 	[STREAM_REC_EXTRA_MEMORY] = { "EXTRA_MEMORY", STREAM_MEM_HEAD + STREAM_MEM_CHUNK_PAGES * 4096 },
-	/* u32 devid, u32 0, u32 state, u32 frontend state, u32 flags, u32 0 */
-	[STREAM_REC_XENBUS] = { "XENBUS", 24 },
+	/* u32 devid, u32 device part's length, u32 state, u32 frontend state,
+	 * u32 flags, u32 0, the device's part (a vbd's rings: up to 2048,
+	 * vmm/xenbus/xb_xs.h XB_XS_REC_MAX) */
+	[STREAM_REC_XENBUS] = { "XENBUS", 24 + 2048 },
 	/* 28 bytes, a partial request (at most a header and a payload), and
 	 * queued output: a domain's queue is bounded by its memory quota
 	 * (2.5 MiB by default); 8 MiB leaves room for a raised one. */

@@ -145,6 +145,38 @@ int evtchn_attach_notify(struct vm *vm, uint32_t port, int notify_fd)
 	return rc;
 }
 
+int evtchn_bind_backend(struct vm *vm, uint32_t port, int notify_fd)
+{
+	struct evtchn_table *t = &vm->evtchn;
+	int rc;
+
+	pthread_mutex_lock(&t->lock);
+	rc = evtchn_core_bind_remote(&t->core, port, 0);
+	if (rc == 0) {
+		t->notify_fd[port] = notify_fd;
+		rc = kvm_register(vm, port);
+		if (rc < 0) {
+			t->notify_fd[port] = -1;
+			(void)evtchn_core_unbind_remote(&t->core, port, 0);
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+void evtchn_unbind_backend(struct vm *vm, uint32_t port, int notify_fd)
+{
+	struct evtchn_table *t = &vm->evtchn;
+
+	pthread_mutex_lock(&t->lock);
+	if (port < EVTCHN_NR_PORTS && notify_fd >= 0 && t->notify_fd[port] == notify_fd &&
+	    evtchn_core_unbind_remote(&t->core, port, 0) == 0) {
+		kvm_unregister(vm, port);
+		t->notify_fd[port] = -1;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
 int evtchn_backend_port(struct vm *vm, unsigned param, int notify_fd, uint32_t *port)
 {
 	if (!vm->restored)

@@ -45,4 +45,14 @@ int evtchn_attach_notify(struct vm *vm, uint32_t port, int notify_fd);
  * guest already knows. */
 int evtchn_backend_port(struct vm *vm, unsigned param, int notify_fd, uint32_t *port);
 
+/* A xenbus back end (Domain 0) binds the port the guest allocated for it
+ * (its frontend's event-channel node): unbound for Domain 0 becomes
+ * interdomain, its far end notify_fd, and KVM signals notify_fd in kernel on
+ * the guest's sends.  -EINVAL for any other port. */
+int evtchn_bind_backend(struct vm *vm, uint32_t port, int notify_fd);
+/* The back end lets go: a port still bound to notify_fd goes back to
+ * unbound (as Xen leaves it when Domain 0 closes its end) and KVM forgets
+ * it; a port the guest closed or reused meanwhile is left alone. */
+void evtchn_unbind_backend(struct vm *vm, uint32_t port, int notify_fd);
+
 #endif

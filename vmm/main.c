@@ -167,6 +167,6 @@ int main(int argc, char **argv)
 	}
 	parts_stop(&p);
 	free(m.opt.disks);
-	free(m.xb_saved);
+	monitor_free_xb_saved(&m);
 	return status;
 }

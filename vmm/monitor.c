@@ -135,7 +135,8 @@ static int devs_quiesce_here(void *arg)
 }
 
 /* The disks' back ends (docs/xenbus.md): one xenbus instance each, whose
- * connect goes through the vbd data-path seam (xenbus/vbd.h). */
+ * connect goes through the vbd data-path seam (xenbus/vbd.h) to the blkif
+ * data path (xenbus/vbd_datapath.c, vmm/blk/). */
 static const struct dev_ops vbd_dev_ops = XB_XS_DEV_OPS("vbd");
 
 static void vbd_release(void *dev)
@@ -162,42 +163,53 @@ static int disks_init(struct monitor *m, char *why, size_t wl)
 		snprintf(buf, sizeof(buf), "%.*s/socket", slash ? (int)(slash - g) : 1, slash ? g : ".");
 		setenv("XENSTORED_PATH", buf, 1);
 	}
+	vbd_host_vm(&m->vbd_host, &m->vm, m->loop);
 	for (size_t i = 0; rc == 0 && i < m->opt.n_disks; i++) {
 		const struct vbd_cfg *c = &m->opt.disks[i];
 		struct vbd *v;
 		struct xb_xs *x;
 
-		rc = vbd_new(&m->vm, c, &v);
+		rc = vbd_new(&m->vbd_host, c, &v);
 		if (rc == 0)
 			rc = xb_xs_create(m->loop, c->kind, m->opt.domid, c->devid, &vbd_xb_ops, v, vbd_release, &x);
-		/* A restore: the saved xenbus state, so that the back end
-		 * takes the rings back without a handshake. */
+		/* A restore: the saved xenbus state and rings, so that the back
+		 * end takes the rings back without a handshake. */
 		for (size_t j = 0; rc == 0 && j < m->n_xb_saved; j++) {
-			if (xb_xs_rec_devid(m->xb_saved[j]) != c->devid)
+			struct xb_saved_rec *sr = &m->xb_saved[j];
+
+			if (!sr->data || xb_xs_rec_devid(sr->data) != c->devid)
 				continue;
-			rc = xb_xs_load_rec(x, m->xb_saved[j]);
-			m->xb_saved[j][0] = m->xb_saved[j][1] = m->xb_saved[j][2] = m->xb_saved[j][3] = 0xff;
+			rc = xb_xs_load_rec(x, sr->data, sr->len);
+			free(sr->data);
+			sr->data = NULL;
 			if (rc < 0)
 				xb_xs_free(x);
 		}
 		if (rc == 0)
 			rc = dev_add(&m->devs, &vbd_dev_ops, c->devid, x);
 		if (rc < 0)
-			snprintf(why, wl, "disk %u (%s): cannot set up its back end: %s", c->devid, c->path,
-				 strerror(-rc));
+			snprintf(why, wl, "disk %u (%s): cannot set up its back end%s: %s", c->devid, c->path,
+				 rc == -EINVAL ? " from the save file" : "", strerror(-rc));
 	}
 	/* A saved back end whose disk the configuration lost. */
 	for (size_t j = 0; rc == 0 && j < m->n_xb_saved; j++) {
-		if (xb_xs_rec_devid(m->xb_saved[j]) != UINT32_MAX) {
+		if (m->xb_saved[j].data) {
 			snprintf(why, wl, "the save file has the back end of disk %u, the configuration has no such disk",
-				 xb_xs_rec_devid(m->xb_saved[j]));
+				 xb_xs_rec_devid(m->xb_saved[j].data));
 			rc = -ENOENT;
 		}
 	}
+	monitor_free_xb_saved(m);
+	return rc;
+}
+
+void monitor_free_xb_saved(struct monitor *m)
+{
+	for (size_t j = 0; j < m->n_xb_saved; j++)
+		free(m->xb_saved[j].data);
 	free(m->xb_saved);
 	m->xb_saved = NULL;
 	m->n_xb_saved = 0;
-	return rc;
 }
 
 static int devices_init(void *ctx, char *why, size_t wl)

@@ -11,6 +11,7 @@
 #include "dev.h"
 #include "part.h"
 #include "vm.h"
+#include "xenbus/vbd_datapath.h"
 #include "xs_link.h"
 
 struct options {
@@ -36,13 +37,20 @@ struct monitor {
 	struct xs_link xs;
 	struct control ctl;
 	struct vcpu_thread_arg *targs;
-	/* A restore's XENBUS records (24 bytes each), until the devices part
-	 * gives them to the disks' back ends (docs/xenbus.md). */
-	uint8_t (*xb_saved)[24];
+	struct vbd_host vbd_host; /* the disks' data paths: vm's grants and ports, the loop */
+	/* A restore's XENBUS records, until the devices part gives them to
+	 * the disks' back ends (docs/xenbus.md). */
+	struct xb_saved_rec {
+		uint8_t *data;
+		uint32_t len;
+	} *xb_saved;
 	size_t n_xb_saved;
 };
 
 #define MONITOR_INIT { .xs = XS_LINK_INIT, .ctl = CONTROL_INIT }
+
+/* Frees what a restore kept of the XENBUS records. */
+void monitor_free_xb_saved(struct monitor *m);
 
 extern const struct part monitor_parts[];
 extern const size_t monitor_nparts;

@@ -16,6 +16,7 @@
 #include "state/platform_state.h"
 #include "state/vcpu_state.h"
 #include "xenstate_bind.h"
+#include "xenbus/xb_xs.h"
 
 #define EXTRA_PAGES (LAYOUT_SPECIAL_PAGES + GNTTAB_MAX_FRAMES)
 
@@ -65,18 +66,23 @@ static int xen_done(void *ctx, struct stream_reader *r, const struct stream_reco
 static int load_xenbus(void *ctx, struct stream_reader *r, const struct stream_record *rec)
 {
 	struct monitor *m = ((struct restore *)ctx)->m;
-	uint8_t (*v)[24];
+	struct xb_saved_rec *v;
+	uint8_t *data;
 
-	if (rec->len != sizeof(*v))
+	if (!xb_xs_rec_ok(rec->data, rec->len))
 		return stream_reject(r, rec, "XENBUS record of the wrong length");
 	for (size_t i = 0; i < m->n_xb_saved; i++)
-		if (memcmp(m->xb_saved[i], rec->data, 4) == 0)
+		if (xb_xs_rec_devid(m->xb_saved[i].data) == xb_xs_rec_devid(rec->data))
 			return stream_reject(r, rec, "second XENBUS record of this device");
 	v = realloc(m->xb_saved, (m->n_xb_saved + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	m->xb_saved = v;
-	memcpy(v[m->n_xb_saved++], rec->data, sizeof(*v));
+	data = malloc(rec->len);
+	if (!data)
+		return -ENOMEM;
+	memcpy(data, rec->data, rec->len);
+	v[m->n_xb_saved++] = (struct xb_saved_rec){ data, rec->len };
 	return 0;
 }
 

@@ -259,7 +259,7 @@ static void test_table(void **state)
 	assert_string_equal(stream_rec_name(STREAM_REC_MEMORY), "MEMORY");
 	assert_string_equal(stream_rec_name(STREAM_REC_CONFIG), "CONFIG");
 	assert_string_equal(stream_rec_name(STREAM_REC_XENBUS), "XENBUS");
-	assert_int_equal(stream_rec_max_len(STREAM_REC_XENBUS), 24);
+	assert_int_equal(stream_rec_max_len(STREAM_REC_XENBUS), 24 + 2048);
 	assert_null(stream_rec_name(13));
 	assert_string_equal(stream_rec_name(STREAM_REC_UUID), "UUID");
 	assert_null(stream_rec_name(0x202));

@@ -69,6 +69,43 @@ static void test_ipi_unbound_interdomain(void **state)
 	assert_int_equal(c->ports[4].state, EVTCHNSTAT_interdomain);
 }
 
+/* A back end binds the frontend's unbound port and lets go of it
+ * (blkback's bind_interdomain, then Xen's evtchn_close on Domain 0's end). */
+static void test_bind_remote(void **state)
+{
+	struct evtchn_core *c = *state;
+	uint32_t ipi, mine, other, idom;
+	struct evtchn_port was;
+
+	assert_int_equal(evtchn_core_bind_ipi(c, 0, &ipi), 0);
+	assert_int_equal(evtchn_core_alloc_unbound(c, DOMID_SELF, 0, &mine), 0);
+	assert_int_equal(evtchn_core_alloc_unbound(c, DOMID_SELF, 3, &other), 0);
+	assert_int_equal(evtchn_core_alloc_interdomain(c, 0, &idom), 0);
+	/* only an unbound port offered to Domain 0 */
+	assert_int_equal(evtchn_core_bind_remote(c, 0, 0), -EINVAL);
+	assert_int_equal(evtchn_core_bind_remote(c, EVTCHN_NR_PORTS, 0), -EINVAL);
+	assert_int_equal(evtchn_core_bind_remote(c, 100, 0), -EINVAL); /* closed */
+	assert_int_equal(evtchn_core_bind_remote(c, ipi, 0), -EINVAL);
+	assert_int_equal(evtchn_core_bind_remote(c, other, 0), -EINVAL);
+	assert_int_equal(evtchn_core_bind_remote(c, idom, 0), -EINVAL); /* already bound */
+	assert_int_equal(evtchn_core_bind_remote(c, mine, 0), 0);
+	assert_int_equal(c->ports[mine].state, EVTCHNSTAT_interdomain);
+	assert_int_equal(c->ports[mine].remote_dom, 0);
+	assert_int_equal(evtchn_core_bind_remote(c, mine, 0), -EINVAL); /* twice */
+	/* unbind: back to unbound for Domain 0, bindable again */
+	assert_int_equal(evtchn_core_unbind_remote(c, other, 0), -EINVAL);
+	assert_int_equal(evtchn_core_unbind_remote(c, ipi, 0), -EINVAL);
+	assert_int_equal(evtchn_core_unbind_remote(c, mine, 3), -EINVAL);
+	assert_int_equal(evtchn_core_unbind_remote(c, mine, 0), 0);
+	assert_int_equal(c->ports[mine].state, EVTCHNSTAT_unbound);
+	assert_int_equal(c->ports[mine].remote_dom, 0);
+	assert_int_equal(evtchn_core_unbind_remote(c, mine, 0), -EINVAL);
+	assert_int_equal(evtchn_core_bind_remote(c, mine, 0), 0);
+	/* the guest closed it meanwhile: nothing to unbind */
+	assert_int_equal(evtchn_core_close(c, mine, &was), 0);
+	assert_int_equal(evtchn_core_unbind_remote(c, mine, 0), -EINVAL);
+}
+
 static void test_send(void **state)
 {
 	struct evtchn_core *c = *state;
@@ -206,6 +243,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_virq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipi_unbound_interdomain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bind_remote, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_vcpu, setup, teardown),

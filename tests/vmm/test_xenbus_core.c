@@ -19,7 +19,7 @@ struct fake {
 	/* the frontend's keys: "key=value" lines */
 	const char *fe;
 	int connect_rc, features_rc, end_rc, eagain_left;
-	int connects, disconnects;
+	int connects, disconnects, quiesces, resumes, resume_rc;
 	bool in_tx;
 };
 
@@ -129,6 +129,42 @@ static void d_disconnect(void *dev)
 
 static const struct xb_dev_ops dev_ops = {
 	.type = "vbd", .features = d_features, .connect = d_connect, .disconnect = d_disconnect,
+};
+
+/* A device that keeps its connection across a save (vbd): quiesce,
+ * resume, and a part of its own in the record. */
+static void d_quiesce(void *dev)
+{
+	((struct fake *)dev)->quiesces++;
+}
+
+static int d_resume(void *dev, const struct xb_writer *be, char *why, size_t wl)
+{
+	struct fake *f = dev;
+
+	f->resumes++;
+	if (f->resume_rc) {
+		snprintf(why, wl, "ring gone");
+		return f->resume_rc;
+	}
+	return be->write(be->ctx, "sectors", "2048");
+}
+
+static int d_save(void *dev, uint8_t *buf, size_t len)
+{
+	assert_true(len >= 3);
+	memcpy(buf, "pos", 3);
+	return 3;
+}
+
+static int d_load(void *dev, const uint8_t *buf, size_t len)
+{
+	return len == 3 && memcmp(buf, "pos", 3) == 0 ? 0 : -EINVAL;
+}
+
+static const struct xb_dev_ops keep_ops = {
+	.type = "vbd", .features = d_features, .connect = d_connect, .disconnect = d_disconnect,
+	.quiesce = d_quiesce, .resume = d_resume, .save = d_save, .load = d_load,
 };
 
 struct t {
@@ -402,6 +438,70 @@ static void test_save_load(void **state)
 	}
 }
 
+static void test_keep_connection(void **state)
+{
+	struct t t, u;
+	uint8_t rec[XB_SAVED_LEN], dev[XB_DEV_SAVED_MAX];
+	int n;
+
+	(void)state;
+	setup(&t);
+	xb_init(&t.b, &keep_ops, &t.f, &t.io);
+	xb_created(&t.b);
+	xb_frontend_changed(&t.b, XenbusStateConnected);
+	assert_int_equal(xb_save_dev(&t.b, dev, sizeof(dev)), 0); /* not quiesced: nothing */
+	t.f.log[0] = '\0';
+	/* a save that goes on: no disconnect, no keys read, nothing written */
+	xb_quiesce(&t.b);
+	xb_quiesce(&t.b);
+	assert_int_equal(t.f.quiesces, 1);
+	assert_true(t.b.connected && t.b.quiesced);
+	n = xb_save_dev(&t.b, dev, sizeof(dev));
+	assert_int_equal(n, 3);
+	xb_save(&t.b, rec);
+	t.f.eagain_left = 1; /* the commit races once: quiesce, again */
+	assert_int_equal(xb_resume(&t.b), 0);
+	LOG_IS(&t, "begin sectors=2048 commit begin sectors=2048 commit");
+	assert_int_equal(t.f.resumes, 2);
+	assert_int_equal(t.f.quiesces, 2);
+	assert_int_equal(t.f.disconnects, 1); /* only the one before connect */
+	assert_int_equal(t.f.connects, 1);
+	assert_false(t.b.quiesced);
+
+	/* a restore: the device's part, then resume without the frontend's keys */
+	setup(&u);
+	xb_init(&u.b, &keep_ops, &u.f, &u.io);
+	u.f.fe = "";
+	assert_int_equal(xb_load(&u.b, rec), 0);
+	assert_int_equal(xb_load_dev(&u.b, (const uint8_t *)"pox", 3), -EINVAL);
+	assert_false(u.b.connected);
+	assert_int_equal(xb_load_dev(&u.b, dev, (size_t)n), 0);
+	assert_int_equal(xb_resume(&u.b), 0);
+	LOG_IS(&u, "begin sectors=2048 commit");
+	assert_int_equal(u.f.connects, 0);
+	assert_true(u.b.connected && !u.b.quiesced);
+
+	/* a resume that fails is fatal: Closing, disconnected */
+	setup(&u);
+	xb_init(&u.b, &keep_ops, &u.f, &u.io);
+	xb_load(&u.b, rec);
+	xb_load_dev(&u.b, dev, (size_t)n);
+	u.f.resume_rc = -EFAULT;
+	assert_int_equal(xb_resume(&u.b), -EFAULT);
+	LOG_IS(&u, "begin abort error=\"14 ring gone\" state=5");
+	assert_false(u.b.connected);
+	assert_int_equal(u.f.disconnects, 1);
+
+	/* a device part for a backend that was not Connected: refused */
+	setup(&u);
+	xb_init(&u.b, &keep_ops, &u.f, &u.io);
+	assert_int_equal(xb_load_dev(&u.b, dev, (size_t)n), -EINVAL);
+	/* a device that keeps nothing takes no part */
+	setup(&u);
+	xb_load(&u.b, rec);
+	assert_int_equal(xb_load_dev(&u.b, dev, (size_t)n), -EINVAL);
+}
+
 static void test_parse_state(void **state)
 {
 	(void)state;
@@ -425,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_close_and_reconnect),
 		cmocka_unit_test(test_unplug),
 		cmocka_unit_test(test_save_load),
+		cmocka_unit_test(test_keep_connection),
 		cmocka_unit_test(test_parse_state),
 	};
 

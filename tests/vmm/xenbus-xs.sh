@@ -76,14 +76,23 @@ cmd "wait 4"
 echo "ok Connected"
 
 # save and load: no handshake, the backend stays Connected, also when
-# the toolstack wrote its directory afresh in between (xl restore)
+# the toolstack wrote its directory afresh in between (xl restore); the
+# connection comes back from the record (its ring-ref, its positions),
+# not from a frontend key changed meanwhile, and the connect-time keys are
+# written again
 cmd "save"
 is $BE/state 4
 xenstore-write $BE/state 1
+xenstore-rm $BE/sectors
+xenstore-write $FE/ring-ref 99
 cmd "load"
 cmd "wait 4"
 eventually $BE/state 4
 is $FE/state 4
+eventually $BE/sectors 4096
+grep -q "connect ring-ref 8 resumed" "$XS_TMP/drive.log" ||
+	fail "the restored back end did not connect from its record: $(tail -5 "$XS_TMP/drive.log")"
+xenstore-write $FE/ring-ref 8
 echo "ok save and load keep Connected"
 
 # the frontend closes, then resets and connects again

@@ -13,6 +13,8 @@ struct vbd {
 	void *host;
 	void *dp; /* the data path's, while connected */
 	struct vbd_front front;
+	bool loaded; /* front and pos came from a saved stream: resume connects from them */
+	struct vbd_pos pos[VBD_MAX_QUEUES];
 };
 
 /* ---- --disk DEVID,KIND,FORMAT,MODE,DEVTYPE,PATH ---- */
@@ -207,29 +209,20 @@ static int vbd_features(void *dev, const struct xb_writer *be, char *why, size_t
 	return rc;
 }
 
-static int vbd_connect(void *dev, const struct xb_reader *fe, const struct xb_writer *be, char *why, size_t wl)
+/* blkback connect()'s keys, in its order. */
+static int write_connect_keys(struct vbd *v, const struct vbd_disk_info *info, const struct xb_writer *be)
 {
-	struct vbd *v = dev;
-	struct vbd_limits lim;
-	struct vbd_disk_info info = { 0 };
 	unsigned vinfo = 0;
-	int rc;
+	int rc = 0;
 
-	vbd_datapath_limits(&lim);
-	rc = vbd_read_front(fe, &lim, &v->front, why, wl);
-	if (rc == 0)
-		rc = vbd_datapath_connect(v->host, &v->cfg, &v->front, &v->dp, &info, why, wl);
-	if (rc < 0)
-		return rc;
-	/* blkback connect()'s keys, in its order */
-	if (info.flush_cache)
+	if (info->flush_cache)
 		rc = be->write(be->ctx, "feature-flush-cache", "1");
-	if (rc == 0 && info.discard)
+	if (rc == 0 && info->discard)
 		rc = be->write(be->ctx, "feature-discard", "1");
 	if (rc == 0)
 		rc = be->write(be->ctx, "feature-persistent", v->front.persistent ? "1" : "0");
 	if (rc == 0)
-		rc = put_u(be, "sectors", info.sectors);
+		rc = put_u(be, "sectors", info->sectors);
 	if (!v->cfg.readwrite)
 		vinfo |= VDISK_READONLY;
 	/* xen_vbd_create(): device-type cdrom is a removable CD */
@@ -238,9 +231,20 @@ static int vbd_connect(void *dev, const struct xb_reader *fe, const struct xb_wr
 	if (rc == 0)
 		rc = put_u(be, "info", vinfo);
 	if (rc == 0)
-		rc = put_u(be, "sector-size", info.sector_size ? info.sector_size : 512);
+		rc = put_u(be, "sector-size", info->sector_size ? info->sector_size : 512);
 	if (rc == 0)
-		rc = put_u(be, "physical-sector-size", info.physical_sector_size ? info.physical_sector_size : 512);
+		rc = put_u(be, "physical-sector-size", info->physical_sector_size ? info->physical_sector_size : 512);
+	return rc;
+}
+
+static int connect_with(struct vbd *v, const struct vbd_pos *pos, const struct xb_writer *be, char *why, size_t wl)
+{
+	struct vbd_disk_info info = { 0 };
+	int rc = vbd_datapath_connect(v->host, &v->cfg, &v->front, pos, &v->dp, &info, why, wl);
+
+	if (rc < 0)
+		return rc;
+	rc = write_connect_keys(v, &info, be);
 	if (rc < 0) {
 		snprintf(why, wl, "writing the connect-time keys");
 		vbd_datapath_disconnect(v->dp);
@@ -249,17 +253,181 @@ static int vbd_connect(void *dev, const struct xb_reader *fe, const struct xb_wr
 	return rc;
 }
 
+static int vbd_connect(void *dev, const struct xb_reader *fe, const struct xb_writer *be, char *why, size_t wl)
+{
+	struct vbd *v = dev;
+	struct vbd_limits lim;
+	int rc;
+
+	v->loaded = false;
+	vbd_datapath_limits(&lim);
+	rc = vbd_read_front(fe, &lim, &v->front, why, wl);
+	return rc < 0 ? rc : connect_with(v, NULL, be, why, wl);
+}
+
+/* Before a save: the data path lets go of the guest's pages, keeps its
+ * ports and positions. */
+static void vbd_quiesce(void *dev)
+{
+	struct vbd *v = dev;
+
+	/* An engine failure leaves mappings held: the save then refuses
+	 * (a back end holds a grant mapping), which is what it must do. */
+	if (v->dp)
+		(void)vbd_datapath_quiesce(v->dp);
+}
+
+/* After a save that goes on, the same data path serves again; after a
+ * restore, a new one from the saved keys and positions, and the
+ * connect-time keys again (the toolstack wrote the directory afresh). */
+static int vbd_resume(void *dev, const struct xb_writer *be, char *why, size_t wl)
+{
+	struct vbd *v = dev;
+	int rc;
+
+	if (v->dp)
+		return vbd_datapath_resume(v->dp, why, wl);
+	if (!v->loaded) {
+		snprintf(why, wl, "no saved connection to resume");
+		return -EINVAL;
+	}
+	rc = connect_with(v, v->pos, be, why, wl);
+	if (rc == 0)
+		v->loaded = false;
+	return rc;
+}
+
+static int vbd_save(void *dev, uint8_t *buf, size_t len)
+{
+	struct vbd *v = dev;
+	struct vbd_pos pos[VBD_MAX_QUEUES];
+	int rc;
+
+	if (!v->dp)
+		return v->loaded ? vbd_saved_encode(&v->front, v->pos, buf, len) : 0;
+	rc = vbd_datapath_save(v->dp, pos);
+	return rc < 0 ? rc : vbd_saved_encode(&v->front, pos, buf, len);
+}
+
+static int vbd_load(void *dev, const uint8_t *buf, size_t len)
+{
+	struct vbd *v = dev;
+	struct vbd_limits lim;
+	struct vbd_front f;
+	struct vbd_pos pos[VBD_MAX_QUEUES];
+
+	vbd_datapath_limits(&lim);
+	if (v->dp || vbd_saved_decode(buf, len, &lim, &f, pos) < 0)
+		return -EINVAL;
+	v->front = f;
+	memcpy(v->pos, pos, sizeof(pos));
+	v->loaded = true;
+	return 0;
+}
+
 static void vbd_disconnect(void *dev)
 {
 	struct vbd *v = dev;
 
 	vbd_datapath_disconnect(v->dp);
 	v->dp = NULL;
+	v->loaded = false;
 }
 
 const struct xb_dev_ops vbd_xb_ops = {
 	.type = "vbd", .features = vbd_features, .connect = vbd_connect, .disconnect = vbd_disconnect,
+	.quiesce = vbd_quiesce, .resume = vbd_resume, .save = vbd_save, .load = vbd_load,
 };
+
+/* ---- the saved connection ----
+ * u32 version 1, u32 nr_queues, u32 nr_ring_pages, u32 flags (VBD_SAVED_*),
+ * then per queue: u32 event-channel, u32 req_cons, u32 rsp_prod_pvt, u32 0,
+ * u32 ring-ref x nr_ring_pages.  Little-endian. */
+#define VBD_SAVED_VERSION 1u
+#define VBD_SAVED_MULTI_REF 1u
+#define VBD_SAVED_PERSISTENT 2u
+#define VBD_SAVED_X86_32 4u
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static size_t saved_len(unsigned nq, unsigned npages)
+{
+	return 16 + (size_t)nq * (16 + 4 * (size_t)npages);
+}
+
+int vbd_saved_encode(const struct vbd_front *f, const struct vbd_pos *pos, uint8_t *buf, size_t len)
+{
+	size_t n = saved_len(f->nr_queues, f->nr_ring_pages);
+	uint8_t *p = buf + 16;
+
+	if (n > len)
+		return -ENOSPC;
+	put32(buf, VBD_SAVED_VERSION);
+	put32(buf + 4, f->nr_queues);
+	put32(buf + 8, f->nr_ring_pages);
+	put32(buf + 12, (f->multi_ref ? VBD_SAVED_MULTI_REF : 0) | (f->persistent ? VBD_SAVED_PERSISTENT : 0) |
+				(f->protocol == VBD_PROTO_X86_32 ? VBD_SAVED_X86_32 : 0));
+	for (unsigned q = 0; q < f->nr_queues; q++) {
+		put32(p, f->rings[q].evtchn);
+		put32(p + 4, pos[q].req_cons);
+		put32(p + 8, pos[q].rsp_prod_pvt);
+		put32(p + 12, 0);
+		p += 16;
+		for (unsigned i = 0; i < f->nr_ring_pages; i++, p += 4)
+			put32(p, f->rings[q].ref[i]);
+	}
+	return (int)n;
+}
+
+int vbd_saved_decode(const uint8_t *buf, size_t len, const struct vbd_limits *lim, struct vbd_front *out,
+		     struct vbd_pos pos[VBD_MAX_QUEUES])
+{
+	struct vbd_front f = { 0 };
+	uint32_t nq, np, flags;
+	const uint8_t *p = buf + 16;
+
+	if (len < 16 || get32(buf) != VBD_SAVED_VERSION)
+		return -EINVAL;
+	nq = get32(buf + 4);
+	np = get32(buf + 8);
+	flags = get32(buf + 12);
+	if (nq == 0 || nq > lim->max_queues || nq > VBD_MAX_QUEUES)
+		return -EINVAL;
+	if (np == 0 || (np & (np - 1)) || np > (1u << lim->max_ring_page_order) || np > (1u << VBD_MAX_RING_ORDER))
+		return -EINVAL;
+	if ((flags & ~(VBD_SAVED_MULTI_REF | VBD_SAVED_PERSISTENT | VBD_SAVED_X86_32)) ||
+	    (np > 1 && !(flags & VBD_SAVED_MULTI_REF)) || ((flags & VBD_SAVED_PERSISTENT) && !lim->persistent))
+		return -EINVAL;
+	if (len != saved_len(nq, np))
+		return -EINVAL;
+	f.nr_queues = nq;
+	f.nr_ring_pages = np;
+	f.multi_ref = flags & VBD_SAVED_MULTI_REF;
+	f.persistent = flags & VBD_SAVED_PERSISTENT;
+	f.protocol = flags & VBD_SAVED_X86_32 ? VBD_PROTO_X86_32 : VBD_PROTO_X86_64;
+	for (unsigned q = 0; q < nq; q++) {
+		f.rings[q].evtchn = get32(p);
+		pos[q].req_cons = get32(p + 4);
+		pos[q].rsp_prod_pvt = get32(p + 8);
+		/* a quiesced ring has answered all it took (blkback_save) */
+		if (get32(p + 12) != 0 || pos[q].req_cons != pos[q].rsp_prod_pvt)
+			return -EINVAL;
+		p += 16;
+		for (unsigned i = 0; i < np; i++, p += 4)
+			f.rings[q].ref[i] = get32(p);
+	}
+	*out = f;
+	return 0;
+}
 
 int vbd_new(void *host, const struct vbd_cfg *cfg, struct vbd **out)
 {

@@ -4,9 +4,11 @@
  * Linux 6.1's drivers/block/xen-blkback/xenbus.c does.
  *
  * The data path (the blkif rings and the I/O engine, vmm/blk/) plugs in
- * through the seam below, vbd_datapath_*(): until it is built, the seam in
- * vbd_nodatapath.c refuses to connect, which puts the backend in Closing
- * with an error node the frontend and `xenstore-ls` show. */
+ * through the seam below, vbd_datapath_*(), which vbd_datapath.c fills;
+ * tests fill it with fakes.  A connection survives a save: the vbd
+ * quiesces its data path, saves the rings' positions in its XENBUS record,
+ * and resumes (or, restored, connects from the record) without a
+ * handshake. */
 #ifndef DOMUS_VMM_XENBUS_VBD_H
 #define DOMUS_VMM_XENBUS_VBD_H
 
@@ -72,15 +74,41 @@ struct vbd_disk_info {
 
 struct vbd;
 
-/* ---- The seam the blkif data path fills (vmm/blk/) ----
- * host: what the monitor gave vbd_create (its struct vm). */
+/* Where one queue's ring stopped (blkback_pos): with the frontend's keys,
+ * all a restore needs to serve the same ring without a reconnect. */
+struct vbd_pos {
+	uint32_t req_cons, rsp_prod_pvt;
+};
+
+/* ---- The seam the blkif data path fills (vbd_datapath.c over vmm/blk/) ----
+ * host: what the monitor gave vbd_new (a struct vbd_host, vbd_datapath.h).
+ * Every call runs on the event loop thread. */
 void vbd_datapath_limits(struct vbd_limits *lim);
-/* Maps the rings, binds the event channels, opens the image; fills info.
- * On failure nothing is held and why says what. */
-int vbd_datapath_connect(void *host, const struct vbd_cfg *cfg, const struct vbd_front *fe, void **dp,
-			 struct vbd_disk_info *info, char *why, size_t wl);
-/* Drains in-flight requests, unmaps, unbinds; dp NULL: nothing. */
+/* Opens the image, binds the event channels, maps the rings and serves;
+ * fills info.  pos: NULL for a frontend that connects; else fe->nr_queues
+ * positions of a saved connection (a restore), whose ports the loaded
+ * event-channel table already has.  On failure nothing is held and why
+ * says what. */
+int vbd_datapath_connect(void *host, const struct vbd_cfg *cfg, const struct vbd_front *fe,
+			 const struct vbd_pos *pos, void **dp, struct vbd_disk_info *info, char *why, size_t wl);
+/* Before a save: finish everything in flight and unmap every grant, the
+ * rings' too; the ports stay bound.  0, or -errno when the I/O engine
+ * failed (then mappings of unfinished requests stay held). */
+int vbd_datapath_quiesce(void *dp);
+/* Map the rings again and serve from where quiesce stopped. */
+int vbd_datapath_resume(void *dp, char *why, size_t wl);
+/* The positions of a quiesced data path, one per queue (-EBUSY if not
+ * quiesced). */
+int vbd_datapath_save(void *dp, struct vbd_pos pos[VBD_MAX_QUEUES]);
+/* Drains in-flight requests, unmaps, unbinds, closes; dp NULL: nothing. */
 void vbd_datapath_disconnect(void *dp);
+
+/* The vbd's part of its XENBUS record (docs/xenbus.md): the frontend's
+ * keys as connected and each queue's position.  encode: the length, or
+ * -ENOSPC; decode: -EINVAL for bytes no connection within lim has. */
+int vbd_saved_encode(const struct vbd_front *f, const struct vbd_pos *pos, uint8_t *buf, size_t len);
+int vbd_saved_decode(const uint8_t *buf, size_t len, const struct vbd_limits *lim, struct vbd_front *f,
+		     struct vbd_pos pos[VBD_MAX_QUEUES]);
 
 /* A vbd instance: its xb_dev_ops take the struct vbd as dev. */
 extern const struct xb_dev_ops vbd_xb_ops;

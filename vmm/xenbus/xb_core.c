@@ -47,6 +47,7 @@ static void disconnect(struct xb_backend *b)
 	if (b->ops->disconnect)
 		b->ops->disconnect(b->dev);
 	b->connected = false;
+	b->quiesced = false;
 }
 
 /* xenbus_dev_fatal(): the error node, then Closing. */
@@ -208,17 +209,59 @@ int xb_backend_changed(struct xb_backend *b, bool online, enum xenbus_state stat
 	return rc;
 }
 
+static bool keeps_connection(const struct xb_backend *b)
+{
+	return b->ops->quiesce && b->ops->resume;
+}
+
 void xb_quiesce(struct xb_backend *b)
 {
-	if (b->connected)
+	if (!b->connected || b->quiesced)
+		return;
+	if (keeps_connection(b)) {
+		b->ops->quiesce(b->dev);
+		b->quiesced = true;
+	} else {
 		disconnect(b);
+	}
+}
+
+/* The device serves again from where it stopped, its connect-time keys in
+ * one transaction (a restore's toolstack wrote the backend directory
+ * afresh).  A race on the commit: quiesce, and again. */
+static int do_resume(struct xb_backend *b)
+{
+	char why[256] = "";
+	int rc;
+
+	for (int tries = 0; tries < XB_TX_TRIES; tries++) {
+		rc = begin(b);
+		if (rc == 0) {
+			rc = b->ops->resume(b->dev, &b->io->be_keys, why, sizeof(why));
+			if (rc < 0)
+				(void)end(b, rc);
+			else
+				rc = end(b, 0);
+		}
+		if (rc == 0)
+			break;
+		b->ops->quiesce(b->dev);
+		if (rc != -EAGAIN)
+			break;
+	}
+	if (rc < 0)
+		return fatal(b, rc, why[0] ? why : "resuming the connection");
+	b->quiesced = false;
+	return 0;
 }
 
 int xb_resume(struct xb_backend *b)
 {
-	if (b->removed || b->state != XenbusStateConnected || b->connected)
+	if (b->removed || b->state != XenbusStateConnected)
 		return 0;
-	return do_connect(b);
+	if (b->quiesced)
+		return do_resume(b);
+	return b->connected ? 0 : do_connect(b);
 }
 
 static void put32(uint8_t *p, uint32_t v)
@@ -253,6 +296,25 @@ int xb_load(struct xb_backend *b, const uint8_t in[XB_SAVED_LEN])
 	b->fe_state = (enum xenbus_state)fe;
 	b->online = flags & XB_SAVED_ONLINE;
 	b->connected = false; /* the device connects again in xb_resume() */
+	b->quiesced = false;
 	b->removed = false;
+	return 0;
+}
+
+int xb_save_dev(const struct xb_backend *b, uint8_t *buf, size_t len)
+{
+	if (!b->connected || !b->quiesced || !b->ops->save)
+		return 0;
+	return b->ops->save(b->dev, buf, len);
+}
+
+int xb_load_dev(struct xb_backend *b, const uint8_t *buf, size_t len)
+{
+	if (b->state != XenbusStateConnected || !b->ops->load || !keeps_connection(b))
+		return -EINVAL;
+	if (b->ops->load(b->dev, buf, len) < 0)
+		return -EINVAL;
+	b->connected = true;
+	b->quiesced = true;
 	return 0;
 }

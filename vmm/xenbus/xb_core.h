@@ -48,6 +48,20 @@ struct xb_dev_ops {
 	int (*connect)(void *dev, const struct xb_reader *fe, const struct xb_writer *be, char *why, size_t wl);
 	/* Unmaps and unbinds; idempotent, also when connect never ran. */
 	void (*disconnect)(void *dev);
+	/* Optional, both or neither: a connection kept across a save
+	 * (docs/xenbus.md "Save and restore").  quiesce lets go of the
+	 * guest's pages (in-flight work done, every grant unmapped) but keeps
+	 * what resume needs; resume serves again, after quiesce or after load
+	 * gave the device a saved connection, and may write the connect-time
+	 * keys again through be.  Without them a quiesce disconnects and a
+	 * resume connects from the frontend's keys. */
+	void (*quiesce)(void *dev);
+	int (*resume)(void *dev, const struct xb_writer *be, char *why, size_t wl);
+	/* Optional: the device's part of the saved state, written only for a
+	 * quiesced connection: its length (<= len), or -errno.  load takes it
+	 * back in a new instance: 0, or -EINVAL for bytes it refuses. */
+	int (*save)(void *dev, uint8_t *buf, size_t len);
+	int (*load)(void *dev, const uint8_t *buf, size_t len);
 };
 
 /* The binding's side: the backend's own directory, the frontend's, and the
@@ -77,6 +91,7 @@ struct xb_backend {
 	enum xenbus_state fe_state; /* the frontend's, as last seen */
 	bool online;
 	bool connected;             /* ops->connect succeeded, no disconnect since */
+	bool quiesced;              /* connected, but ops->quiesce let go of the guest */
 	bool removed;
 	int error;                  /* the last fatal error (negative), 0 if none */
 	char why[256];              /* its reason */
@@ -108,6 +123,16 @@ int xb_resume(struct xb_backend *b);
 void xb_save(const struct xb_backend *b, uint8_t out[XB_SAVED_LEN]);
 /* -EINVAL for a state outside 0..8 or flags it does not know; b unchanged. */
 int xb_load(struct xb_backend *b, const uint8_t in[XB_SAVED_LEN]);
+/* The device's part (ops->save), at most XB_DEV_SAVED_MAX bytes: its
+ * length, 0 when there is none (not connected, or a device that saves
+ * nothing), or -errno. */
+#define XB_DEV_SAVED_MAX 2048u
+int xb_save_dev(const struct xb_backend *b, uint8_t *buf, size_t len);
+/* After xb_load(): give the device its part; the backend is then
+ * connected and quiesced, and xb_resume() resumes it without reading the
+ * frontend's keys.  -EINVAL when the saved state is not Connected, the
+ * device saves nothing, or it refuses the bytes. */
+int xb_load_dev(struct xb_backend *b, const uint8_t *buf, size_t len);
 
 const char *xb_state_name(enum xenbus_state s);
 /* Parses a state node's value: Unknown for anything but "0".."8". */

@@ -325,31 +325,54 @@ void xb_xs_quiesce(void *inst)
 	xb_quiesce(&x->core);
 }
 
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 int xb_xs_save(void *inst, struct stream_writer *w)
 {
 	struct xb_xs *x = inst;
-	uint8_t rec[XB_XS_REC_LEN] = { 0 };
+	uint8_t rec[XB_XS_REC_MAX] = { 0 };
+	int n = xb_save_dev(&x->core, rec + XB_XS_REC_HDR, XB_DEV_SAVED_MAX);
 
-	for (int i = 0; i < 4; i++)
-		rec[i] = (uint8_t)(x->devid >> (8 * i));
+	if (n < 0)
+		return n;
+	put32(rec, x->devid);
+	put32(rec + 4, (uint32_t)n);
 	xb_save(&x->core, rec + 8);
-	return stream_write_record(w, STREAM_REC_XENBUS, rec, sizeof(rec));
+	return stream_write_record(w, STREAM_REC_XENBUS, rec, XB_XS_REC_HDR + (uint32_t)n);
 }
 
-uint32_t xb_xs_rec_devid(const uint8_t rec[XB_XS_REC_LEN])
+uint32_t xb_xs_rec_devid(const uint8_t *rec)
 {
-	return (uint32_t)rec[0] | (uint32_t)rec[1] << 8 | (uint32_t)rec[2] << 16 | (uint32_t)rec[3] << 24;
+	return get32(rec);
 }
 
-int xb_xs_load_rec(struct xb_xs *x, const uint8_t rec[XB_XS_REC_LEN])
+bool xb_xs_rec_ok(const uint8_t *rec, size_t len)
 {
-	static const uint8_t zero[4];
+	return len >= XB_XS_REC_HDR && len <= XB_XS_REC_MAX && get32(rec + 4) == len - XB_XS_REC_HDR;
+}
+
+int xb_xs_load_rec(struct xb_xs *x, const uint8_t *rec, size_t len)
+{
+	struct xb_backend saved = x->core;
 	int rc;
 
-	if (xb_xs_rec_devid(rec) != x->devid || memcmp(rec + 4, zero, 4) != 0)
+	if (!xb_xs_rec_ok(rec, len) || xb_xs_rec_devid(rec) != x->devid)
 		return -EINVAL;
 	rc = xb_load(&x->core, rec + 8);
-	if (rc == 0)
+	if (rc == 0 && len > XB_XS_REC_HDR)
+		rc = xb_load_dev(&x->core, rec + XB_XS_REC_HDR, len - XB_XS_REC_HDR);
+	if (rc < 0)
+		x->core = saved;
+	else
 		x->loaded = true;
 	return rc;
 }
@@ -362,10 +385,11 @@ int xb_xs_load(void *inst, struct stream_reader *r)
 
 	if (rc < 0)
 		return rc;
-	if (rec.type != STREAM_REC_XENBUS || rec.len != XB_XS_REC_LEN)
+	if (rec.type != STREAM_REC_XENBUS || !xb_xs_rec_ok(rec.data, rec.len))
 		return stream_reject(r, &rec, "expected the XENBUS record of a back end");
-	if (xb_xs_load_rec(x, rec.data) < 0)
-		return stream_reject(r, &rec, "XENBUS record of another device, or a state out of range");
+	if (xb_xs_load_rec(x, rec.data, rec.len) < 0)
+		return stream_reject(r, &rec, "XENBUS record of another device, a state out of range, or a device "
+				     "state the device refuses");
 	return 0;
 }
 

@@ -12,6 +12,8 @@
 #ifndef DOMUS_VMM_XENBUS_XB_XS_H
 #define DOMUS_VMM_XENBUS_XB_XS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "xb_core.h"
@@ -32,16 +34,21 @@ int xb_xs_create(struct evl *loop, const char *kind, uint32_t domid, uint32_t de
 int xb_xs_start(void *inst);
 /* Stops watching; the device lets go of the guest's pages. */
 void xb_xs_quiesce(void *inst);
-/* Record XENBUS: u32 devid, u32 0, then xb_save()'s 16 bytes. */
+/* Record XENBUS: u32 devid, u32 the length of the device's part, then
+ * xb_save()'s 16 bytes, then the device's part (xb_save_dev). */
 int xb_xs_save(void *inst, struct stream_writer *w);
 int xb_xs_load(void *inst, struct stream_reader *r);
 void xb_xs_free(void *inst);
 /* The XENBUS record's payload, as a restore kept it before the devices
- * existed (vmm/restore.c): its devid, and loading it into an instance
- * (-EINVAL: another device's, or a state out of range). */
-#define XB_XS_REC_LEN (8u + XB_SAVED_LEN)
-uint32_t xb_xs_rec_devid(const uint8_t rec[XB_XS_REC_LEN]);
-int xb_xs_load_rec(struct xb_xs *x, const uint8_t rec[XB_XS_REC_LEN]);
+ * existed (vmm/restore.c): its devid (the payload is at least
+ * XB_XS_REC_HDR bytes), whether its framing holds, and loading it into an
+ * instance (-EINVAL: another device's, a state out of range, or a device
+ * part the device refuses). */
+#define XB_XS_REC_HDR (8u + XB_SAVED_LEN)
+#define XB_XS_REC_MAX (XB_XS_REC_HDR + XB_DEV_SAVED_MAX)
+uint32_t xb_xs_rec_devid(const uint8_t *rec);
+bool xb_xs_rec_ok(const uint8_t *rec, size_t len);
+int xb_xs_load_rec(struct xb_xs *x, const uint8_t *rec, size_t len);
 
 /* The state machine, for tests and diagnostics. */
 const struct xb_backend *xb_xs_core(const struct xb_xs *x);

@@ -106,6 +106,28 @@ int evtchn_core_alloc_interdomain(struct evtchn_core *c, domid_t remote_dom, uin
 	return alloc_port(c, &p, port);
 }
 
+int evtchn_core_bind_remote(struct evtchn_core *c, uint32_t port, domid_t remote_dom)
+{
+	const struct evtchn_port *p = evtchn_core_port(c, port);
+
+	if (!p || p->state != EVTCHNSTAT_unbound || p->remote_dom != remote_dom)
+		return -EINVAL;
+	c->ports[port].state = EVTCHNSTAT_interdomain;
+	c->ports[port].remote_port = 0; /* the back end's end is an eventfd, not a port */
+	return 0;
+}
+
+int evtchn_core_unbind_remote(struct evtchn_core *c, uint32_t port, domid_t remote_dom)
+{
+	const struct evtchn_port *p = evtchn_core_port(c, port);
+
+	if (!p || p->state != EVTCHNSTAT_interdomain || p->remote_dom != remote_dom)
+		return -EINVAL;
+	c->ports[port].state = EVTCHNSTAT_unbound;
+	c->ports[port].remote_port = 0;
+	return 0;
+}
+
 int evtchn_core_close(struct evtchn_core *c, uint32_t port, struct evtchn_port *was)
 {
 	if (!evtchn_core_port(c, port))

@@ -48,6 +48,16 @@ int evtchn_core_alloc_unbound(struct evtchn_core *c, domid_t dom, domid_t remote
 /* A port whose far end is remote_dom's (a Domain-0 back end's). */
 int evtchn_core_alloc_interdomain(struct evtchn_core *c, domid_t remote_dom, uint32_t *port);
 
+/* A Domain-0 back end binds the guest's unbound port (EVTCHNOP_bind_interdomain
+ * run by remote_dom, as Linux's blkback does for the frontend's
+ * event-channel): -EINVAL unless port is open, unbound and offered to
+ * remote_dom (Xen's evtchn_bind_interdomain checks the same). */
+int evtchn_core_bind_remote(struct evtchn_core *c, uint32_t port, domid_t remote_dom);
+/* The back end closes its end: the guest's port goes back to unbound for
+ * remote_dom, as Xen's evtchn_close leaves the other end of an interdomain
+ * channel.  -EINVAL unless port is interdomain with remote_dom. */
+int evtchn_core_unbind_remote(struct evtchn_core *c, uint32_t port, domid_t remote_dom);
+
 /* Close an open port; its former contents in *was.  -EINVAL if not open. */
 int evtchn_core_close(struct evtchn_core *c, uint32_t port, struct evtchn_port *was);
 /* What EVTCHNOP_send on port reaches: a copy of the port in *p for an IPI,
