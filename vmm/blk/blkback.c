@@ -213,8 +213,10 @@ static int16_t map_segments(struct blkback *b, struct breq *r, uint8_t op, uint6
 			return BLKIF_RSP_ERROR; /* "Misaligned I/O request" */
 		nsec += seg[i].last_sect - seg[i].first_sect + 1;
 	}
-	/* xen_vbd_translate: the range inside the disk, no wrap-around. */
-	if (sector > b->cfg.backend.sectors || nsec > b->cfg.backend.sectors - sector)
+	/* xen_vbd_translate: the range inside the disk, no wrap-around; it
+	 * checks only a request that has sectors, since an empty flush carries
+	 * blk_rq_pos() of a flush request, (sector_t)-1 (blk_rq_init). */
+	if (nsec && (sector > b->cfg.backend.sectors || nsec > b->cfg.backend.sectors - sector))
 		return BLKIF_RSP_ERROR;
 	for (unsigned i = 0; i < nseg; i++) {
 		struct gnttab_mapping *m = &r->maps[r->nmaps];
@@ -225,7 +227,7 @@ static int16_t map_segments(struct blkback *b, struct breq *r, uint8_t op, uint6
 						   (size_t)(seg[i].last_sect - seg[i].first_sect + 1) * SECTOR };
 		r->nmaps++;
 	}
-	r->offset = sector * SECTOR;
+	r->offset = nsec ? sector * SECTOR : 0;
 	r->len = nsec * SECTOR;
 	return BLKIF_RSP_OKAY;
 }
