@@ -4,16 +4,8 @@
 # knows, read back through the disk after the page cache is dropped; then
 # synced, unmounted, and the domain powers off (/init).
 PATTERN=domus-disk-test-0123456789abcdef
-dev=
-for i in $(seq 1 60); do
-	dev=$(ls /sys/block 2>/dev/null | grep '^xvd' | head -n 1)
-	[ -n "$dev" ] && [ -b "/dev/$dev" ] && break
-	sleep 0.5
-done
-[ -n "$dev" ] && [ -b "/dev/$dev" ] || { echo "GUEST-DISK no xen disk: $(ls /sys/block)"; exit 1; }
+. /tests/disklib.sh
 echo "GUEST-DISK dev=$dev sectors=$(cat /sys/block/$dev/size) ro=$(cat /sys/block/$dev/ro)"
-# mke2fs asks whether the device is mounted
-[ -e /etc/mtab ] || ln -s /proc/mounts /etc/mtab
 /usr/sbin/mke2fs -q -F -t ext4 "/dev/$dev" || { echo "GUEST-DISK mke2fs failed"; exit 1; }
 mkdir -p /mnt
 mount -t ext4 "/dev/$dev" /mnt || { echo "GUEST-DISK mount failed"; exit 1; }

@@ -2,16 +2,9 @@
 # sees it read-only, reads the ext4 that disk.sh wrote, and every write is
 # refused (by blkfront, which marks the disk read-only from the backend's
 # info VDISK_READONLY; the back end would answer BLKIF_RSP_ERROR anyway).
-dev=
-for i in $(seq 1 60); do
-	dev=$(ls /sys/block 2>/dev/null | grep '^xvd' | head -n 1)
-	[ -n "$dev" ] && [ -b "/dev/$dev" ] && break
-	sleep 0.5
-done
-[ -n "$dev" ] && [ -b "/dev/$dev" ] || { echo "GUEST-DISK no xen disk: $(ls /sys/block)"; exit 1; }
+. /tests/disklib.sh
 echo "GUEST-DISK dev=$dev ro=$(cat /sys/block/$dev/ro)"
 mkdir -p /mnt
-[ -e /etc/mtab ] || ln -s /proc/mounts /etc/mtab
 mount -t ext4 -o ro,noload "/dev/$dev" /mnt || { echo "GUEST-DISK mount ro failed"; exit 1; }
 echo "GUEST-DISK sha256=$(sha256sum /mnt/data | cut -d' ' -f1)"
 if touch /mnt/new 2>/dev/null; then echo "GUEST-DISK file-write accepted"; else echo "GUEST-DISK file-write refused"; fi

@@ -4,15 +4,7 @@
 # A restored back end that lost its ring positions or its grants would show
 # as an I/O error, a hung sync, or a file that does not read back.
 PATTERN=domus-disk-save
-dev=
-for i in $(seq 1 60); do
-	dev=$(ls /sys/block 2>/dev/null | grep '^xvd' | head -n 1)
-	[ -n "$dev" ] && [ -b "/dev/$dev" ] && break
-	sleep 0.5
-done
-[ -n "$dev" ] && [ -b "/dev/$dev" ] || { echo "GUEST-DISK no xen disk: $(ls /sys/block)"; exit 1; }
-# mke2fs asks whether the device is mounted
-[ -e /etc/mtab ] || ln -s /proc/mounts /etc/mtab
+. /tests/disklib.sh
 /usr/sbin/mke2fs -q -F -t ext4 "/dev/$dev" || { echo "GUEST-DISK mke2fs failed"; exit 1; }
 mkdir -p /mnt
 mount -t ext4 "/dev/$dev" /mnt || { echo "GUEST-DISK mount failed"; exit 1; }

@@ -2,6 +2,10 @@
 #include "blk_fake.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -139,4 +143,24 @@ struct blkback_config fake_config(struct fake_guest *f)
 		.notify = fake_notify,
 		.notify_ctx = f,
 	};
+}
+
+int fake_loop_attach(int backing_fd, char *dev, size_t len)
+{
+	struct loop_config lc = { .fd = (uint32_t)backing_fd, .block_size = 512,
+				  .info = { .lo_flags = LO_FLAGS_AUTOCLEAR } };
+	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	int nr = ctl < 0 ? -1 : ioctl(ctl, LOOP_CTL_GET_FREE), fd = -1;
+
+	if (ctl >= 0)
+		close(ctl);
+	if (nr < 0)
+		return -1;
+	snprintf(dev, len, "/dev/loop%d", nr);
+	fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && ioctl(fd, LOOP_CONFIGURE, &lc) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }

@@ -47,5 +47,9 @@ struct blkif_sring *fake_sring(struct fake_guest *f);
 /* A config on this guest: the ring, the file, the grant adapter. */
 struct blkback_config fake_config(struct fake_guest *f);
 void fake_notify(void *ctx);
+/* A free loop device over backing_fd (512-byte blocks, gone on its last
+ * close): its descriptor, its name in dev; -1 where none can be had (the
+ * caller skips). */
+int fake_loop_attach(int backing_fd, char *dev, size_t len);
 
 #endif

@@ -250,12 +250,10 @@ static void test_discard_blockdev(void **state)
 					   .nr_sectors = 4096 };
 	/* Autoclear: the device goes with its last descriptor, even if an
 	 * assertion ends the test early. */
-	struct loop_config lc = { .fd = (uint32_t)t->f.fd, .block_size = 512,
-				  .info = { .lo_flags = LO_FLAGS_AUTOCLEAR } };
 	uint8_t *buf = malloc(2 << 20), zero[4096] = { 0 }, got[4096];
 	struct stat before, after;
 	char dev[32];
-	int ctl, nr, fd = -1;
+	int fd;
 
 	assert_non_null(buf);
 	fill(buf, 2 << 20, 11);
@@ -263,18 +261,7 @@ static void test_discard_blockdev(void **state)
 	assert_int_equal(fsync(t->f.fd), 0);
 	assert_int_equal(fstat(t->f.fd, &before), 0);
 	free(buf);
-	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-	nr = ctl < 0 ? -1 : ioctl(ctl, LOOP_CTL_GET_FREE);
-	if (ctl >= 0)
-		close(ctl);
-	if (nr >= 0) {
-		snprintf(dev, sizeof(dev), "/dev/loop%d", nr);
-		fd = open(dev, O_RDWR | O_CLOEXEC);
-		if (fd >= 0 && ioctl(fd, LOOP_CONFIGURE, &lc) < 0) {
-			close(fd);
-			fd = -1;
-		}
-	}
+	fd = fake_loop_attach(t->f.fd, dev, sizeof(dev));
 	if (fd < 0) {
 		skip();
 		return;

@@ -301,24 +301,11 @@ static void test_readonly(void **state)
 static void test_blockdev(void **state)
 {
 	struct t *t = *state;
-	struct loop_config lc = { .fd = (uint32_t)t->f.fd, .block_size = 512,
-				  .info = { .lo_flags = LO_FLAGS_AUTOCLEAR } };
 	uint8_t disk[BLK_PAGE];
 	char dev[32];
-	int ctl, nr, fd = -1;
+	int fd;
 
-	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-	nr = ctl < 0 ? -1 : ioctl(ctl, LOOP_CTL_GET_FREE);
-	if (ctl >= 0)
-		close(ctl);
-	if (nr >= 0) {
-		snprintf(dev, sizeof(dev), "/dev/loop%d", nr);
-		fd = open(dev, O_RDWR | O_CLOEXEC);
-		if (fd >= 0 && ioctl(fd, LOOP_CONFIGURE, &lc) < 0) {
-			close(fd);
-			fd = -1;
-		}
-	}
+	fd = fake_loop_attach(t->f.fd, dev, sizeof(dev));
 	if (fd < 0) {
 		skip();
 		return;
