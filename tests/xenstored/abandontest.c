@@ -17,17 +17,9 @@
 #include "domus/ring_proto.h"
 #include "guestsim.h"
 #include "testutil.h"
+#include "xsctl.h"
 
 static char dir[256];
-
-static bool control(struct xs_handle *h, const char *cmd, const char *args, unsigned len)
-{
-	char *r = xs_control_command(h, cmd, (void *)args, len);
-	bool ok = r && strcmp(r, "OK") == 0;
-
-	free(r);
-	return ok;
-}
 
 static bool import_dom(struct xs_handle *h, unsigned from, unsigned to)
 {

@@ -24,22 +24,13 @@
 #include "domus/ring_proto.h"
 #include "guestsim.h"
 #include "testutil.h"
+#include "xsctl.h"
 
 #define BIG 2000 /* a value whose READ reply does not fit the 1024-byte ring */
 #define HALF_BODY "data/half\0abc"
 #define HALF_CUT 5u
 
 static char dir[256];
-
-/* xenstore-control <cmd> <args...>: true if the daemon said OK. */
-static bool control(struct xs_handle *h, const char *cmd, const char *args, unsigned len)
-{
-	char *r = xs_control_command(h, cmd, (void *)args, len);
-	bool ok = r && strcmp(r, "OK") == 0;
-
-	free(r);
-	return ok;
-}
 
 static bool export_dom(struct xs_handle *h, unsigned domid, const char *file)
 {
