@@ -6,7 +6,14 @@ XL="$BUILD/xl/xl"
 FX="$BUILD/fixture"
 LOGDIR=/var/log/xen
 T=$(mktemp -d)
-fail() { echo "FAIL: $*"; exit 1; }
+# A failure keeps the lab's logs (monitors, supervisors, consoles) beside
+# meson's, for failures that come once in many runs.
+fail() {
+	local keep="$BUILD/meson-logs/lab-fail-$(date +%Y%m%d-%H%M%S)-$$"
+	echo "FAIL: $*"
+	mkdir -p "$keep" 2>/dev/null && cp -r "$LOGDIR/." "$keep/" 2>/dev/null && echo "logs kept in $keep"
+	exit 1
+}
 ok() { echo "ok: $*"; }
 
 # mkcfg NAME GUEST_TEST [more xl.cfg lines...] -> path of the config
@@ -14,6 +21,7 @@ mkcfg() {
 	local name=$1 test=$2 f="$T/$1.cfg"
 	shift 2
 	rm -f "$(conlog "$name")" # logs append across runs; read only this one
+	rm -f "$T/$name.gexec"
 	{
 		echo "name = \"$name\""
 		echo "kernel = \"$FX/vmlinuz\""
@@ -51,15 +59,42 @@ wait_gone() {
 }
 
 # leftovers ID: nothing of domain ID remains (process, run dir, sockets,
-# xenstore nodes, open console log).
+# xenstore nodes, open console log).  A domain leaves `xl list` when its
+# monitor exits; its supervisor then removes the nodes and the run dir, as
+# Xen's dying domain goes on being torn down after its last vCPU stopped:
+# that gets 30 s (a loaded lab once took longer than wait_gone's poll).
 leftovers() {
-	local id=$1 bad=""
-	[ -e "/run/domus/$id" ] && bad="$bad run-dir"
-	pgrep -f "domus-vmm .*--domid $id " >/dev/null && bad="$bad process"
-	xenstore-exists "/local/domain/$id" 2>/dev/null && bad="$bad xenstore-node"
-	xenstore-exists "/libxl/$id" 2>/dev/null && bad="$bad libxl-node"
-	[ -z "$bad" ] || fail "domain $id left behind:$bad"
+	local id=$1 bad end=$(( $(date +%s) + 30 ))
+	while :; do
+		bad=""
+		[ -e "/run/domus/$id" ] && bad="$bad run-dir"
+		pgrep -f "domus-vmm .*--domid $id " >/dev/null && bad="$bad process"
+		xenstore-exists "/local/domain/$id" 2>/dev/null && bad="$bad xenstore-node"
+		xenstore-exists "/libxl/$id" 2>/dev/null && bad="$bad libxl-node"
+		[ -z "$bad" ] && return 0
+		[ "$(date +%s)" -ge "$end" ] && fail "domain $id left behind:$bad (30 s after it left xl list)"
+		sleep 0.5
+	done
 }
 
 cleanup_all() { for n in $("$XL" list 2>/dev/null | awk 'NR > 2 { print $1 }'); do "$XL" destroy "$n" >/dev/null 2>&1; done; rm -rf "$T"; }
 trap cleanup_all EXIT
+
+# gexec NAME CMD [SECONDS]: runs CMD in guest NAME booted with the remote
+# test (tests/guest/remote.sh); its output lines go to stdout; returns its
+# exit status (124: no answer in time, default 120 s).
+gexec() {
+	local name=$1 cmd=$2 secs=${3:-120} id n f="$T/$1.gexec"
+	id=$(domid_of "$name")
+	[ -n "$id" ] || { echo "gexec: no domain $name"; return 124; }
+	n=$(( $(cat "$f" 2>/dev/null || echo 0) + 1 ))
+	echo "$n" >"$f"
+	xenstore-write "/local/domain/$id/data/cmd/$n" "$cmd" || return 124
+	wait_log "$name" "GUEST-RC $n " "$secs" >/dev/null || return 124
+	tr -d '\r' <"$(conlog "$name")" | sed -n "s/^GUEST-OUT $n //p"
+	return "$(tr -d '\r' <"$(conlog "$name")" | sed -n "s/^GUEST-RC $n //p" | tail -n 1)"
+}
+
+# gready NAME SECONDS: the remote guest NAME takes commands.
+gready() { local id; id=$(domid_of "$1"); wait_log "$1" "DOMUS-INIT" "$2" >/dev/null &&
+	for _ in $(seq 1 $(($2 * 2))); do [ "$(xenstore-read "/local/domain/$id/data/ready" 2>/dev/null)" = 1 ] && return 0; sleep 0.5; done; return 1; }
