@@ -111,9 +111,9 @@ const struct xl_cmd xl_cmd_table[] = {
 	  "-t TSLICE, --tslice_ms=TSLICE     Set the timeslice, in milliseconds\n"
 	  "-r RLIMIT, --ratelimit_us=RLIMIT  Set the scheduling rate limit, in microseconds\n"
 	  "-p CPUPOOL, --cpupool=CPUPOOL     Restrict output to CPUPOOL" },
-	{ "domid", NI, false, false, false, "Convert a domain name to domain id", "<DomainName>",
+	{ "domid", xl_cmd_domid, false, false, true, "Convert a domain name to domain id", "<DomainName>",
 	  NULL },
-	{ "domname", NI, false, false, false, "Convert a domain id to domain name", "<DomainId>",
+	{ "domname", xl_cmd_domname, false, false, true, "Convert a domain id to domain name", "<DomainId>",
 	  NULL },
 	{ "rename", NI, false, true, false, "Rename a domain", "<Domain> <NewDomainName>", NULL },
 	{ "trigger", NI, false, true, false, "Send a trigger to a domain",

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
+#include <xen/xen.h> /* DOMID_FIRST_RESERVED */
 #include <time.h>
 #include <unistd.h>
 #include <xenstore.h>
@@ -286,6 +287,63 @@ int xl_cmd_uptime(struct xl_ctx *x, int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		print_uptime(v[i].name, v[i].domid, (long)(now - v[i].start), short_mode);
 	free(v);
+	return 0;
+}
+
+/* Xen's main_domid and main_domname: names only for domid (it calls
+ * libxl_name_to_domid), ids only for domname, the messages as xl prints
+ * them. */
+int xl_cmd_domid(struct xl_ctx *x, int argc, char **argv)
+{
+	static const struct option lopts[] = { { "help", 0, NULL, 'h' }, { 0 } };
+	struct ts_dom *v;
+	size_t n;
+	int opt, rc = 0, id = -1;
+
+	while ((opt = xl_getopt(x, argc, argv, "", lopts, 1, &rc)) != -1)
+		if (opt == XL_OPT_EXIT)
+			return rc;
+	if (strcmp(argv[optind], "Domain-0") == 0)
+		id = 0;
+	else if (ts_dom_list(&v, &n) == 0) {
+		for (size_t i = 0; i < n && id < 0; i++)
+			if (strcmp(v[i].name, argv[optind]) == 0)
+				id = (int)v[i].domid;
+		free(v);
+	}
+	if (id < 0) {
+		fprintf(stderr, "Can't get domid of domain name '%s', maybe this domain does not exist.\n", argv[optind]);
+		return 1;
+	}
+	printf("%d\n", id);
+	return 0;
+}
+
+int xl_cmd_domname(struct xl_ctx *x, int argc, char **argv)
+{
+	static const struct option lopts[] = { { "help", 0, NULL, 'h' }, { 0 } };
+	struct ts_dom d;
+	char *end;
+	long id;
+	int opt, rc = 0;
+
+	while ((opt = xl_getopt(x, argc, argv, "", lopts, 1, &rc)) != -1)
+		if (opt == XL_OPT_EXIT)
+			return rc;
+	id = strtol(argv[optind], &end, 10);
+	if (end == argv[optind] || *end || id < 0 || id >= DOMID_FIRST_RESERVED) {
+		fprintf(stderr, "Invalid domain id.\n");
+		return 1;
+	}
+	if (id == 0) {
+		printf("Domain-0\n");
+		return 0;
+	}
+	if (ts_dom_info((uint32_t)id, &d) < 0) {
+		fprintf(stderr, "Can't get domain name of domain id '%ld', maybe this domain does not exist.\n", id);
+		return 1;
+	}
+	printf("%s\n", d.name);
 	return 0;
 }
 

@@ -85,5 +85,7 @@ int xl_cmd_unpause(struct xl_ctx *x, int argc, char **argv);
 int xl_cmd_console(struct xl_ctx *x, int argc, char **argv);
 int xl_cmd_uptime(struct xl_ctx *x, int argc, char **argv);
 int xl_cmd_info(struct xl_ctx *x, int argc, char **argv);
+int xl_cmd_domid(struct xl_ctx *x, int argc, char **argv);
+int xl_cmd_domname(struct xl_ctx *x, int argc, char **argv);
 
 #endif

@@ -9,6 +9,13 @@ wait_log life1 "DOMUS-READY" 120 || fail "the guest did not come up"
 line=$("$XL" list life1 | tail -1)
 echo "$line" | grep -qE "^life1 +$id +512 +1 +[-r][-b]----" || fail "xl list row: $line"
 ok "xl list: $line"
+[ "$("$XL" domid life1)" = "$id" ] && [ "$("$XL" domname "$id")" = life1 ] &&
+	[ "$("$XL" domid Domain-0)" = 0 ] && [ "$("$XL" domname 0)" = Domain-0 ] || fail "xl domid / domname"
+err=$("$XL" domid no-such-domain 2>&1) && fail "xl domid of a missing name succeeded"
+[ "$err" = "Can't get domid of domain name 'no-such-domain', maybe this domain does not exist." ] ||
+	fail "xl domid of a missing name: $err"
+"$XL" domname 12x >/dev/null 2>&1 && fail "xl domname 12x succeeded"
+ok "xl domid / domname, both ways, and their errors"
 "$XL" pause life1 && "$XL" list life1 | tail -1 | grep -q -- "--p---" || fail "pause not shown"
 "$XL" unpause life1 && ! "$XL" list life1 | tail -1 | grep -q -- "--p---" || fail "unpause not shown"
 ok "pause and unpause"
