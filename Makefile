@@ -2,7 +2,7 @@
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all deps build check demo clean lab-shell
+.PHONY: all deps build check check-slow demo clean lab-shell
 
 all: build
 
@@ -17,6 +17,11 @@ build: deps $(BUILD)/build.ninja
 
 check: build
 	@tests/check $(BUILD)
+
+# Long lab runs (tests/lab/meson.build, suite lab-slow), before resolving
+# the issues they belong to.
+check-slow: build
+	@tests/check $(BUILD) --slow
 
 demo: build
 	@scripts/demo $(BUILD)

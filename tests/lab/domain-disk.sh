@@ -11,7 +11,6 @@
 #      guest calls vdev sda xvda too).
 #   4. xl save / xl restore of a guest writing a file a second: it writes
 #      on after the restore without reconnecting, every file reads back.
-# Not yet run in the lab: registered under suite lab-pending.
 BUILD=$1; . "$(dirname "$0")/domlib.sh"
 MIB=$((1 << 20))
 command -v e2fsck >/dev/null && command -v debugfs >/dev/null || fail "e2fsprogs (e2fsck, debugfs) missing on the host"
