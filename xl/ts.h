@@ -96,6 +96,9 @@ int ts_vif_ifname(const struct dom_nic *n, uint32_t domid, char *buf, size_t len
 int ts_vif_vmm_arg(const struct dom_nic *n, uint32_t domid, char *buf, size_t len);
 /* The frontend, backend and /libxl nodes of every vif, in transaction t. */
 int ts_xs_write_vifs(struct xs_handle *xs, uint32_t t, const struct domain_config *c, uint32_t domid);
+/* The MACs domain domid's vif backends were written with (a restored
+ * frontend's, ts_xs_write_vifs) into c, for its next boots. */
+void ts_vif_adopt_macs(struct xs_handle *xs, struct domain_config *c, uint32_t domid);
 /* The vifs' backend directories and error nodes. */
 void ts_xs_remove_vifs(struct xs_handle *xs, uint32_t domid);
 /* After the nodes are written and the monitor runs: for each vif, waits

@@ -33,7 +33,7 @@
 #include "domus/vmm_exit.h"
 
 struct sup {
-	const struct domain_config *c;
+	struct domain_config *c; /* what libxl would store: the vifs' MACs change */
 	const struct ts_start *st; /* restore_fd is the first boot's only */
 	bool paused;
 	int report_fd; /* to the waiting `xl create`, -1 once reported */
@@ -454,6 +454,11 @@ static int boot_once(struct sup *s, struct xs_handle *xs)
 		goto kill;
 	}
 	vifs_written = true;
+	/* A restored guest keeps the MACs it had (its frontends came back
+	 * with it): its reboots keep them too, as libxl's saved
+	 * configuration does. */
+	if (restore && s->st->xs_export)
+		ts_vif_adopt_macs(xs, s->c, domid);
 	if (!xs_introduce_domain(xs, domid, LAYOUT_XENSTORE_PFN, d.store_port)) {
 		report(s, "error xenstored refused to introduce domain %u: %s", domid, strerror(errno));
 		goto kill;

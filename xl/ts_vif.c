@@ -145,6 +145,23 @@ static void list_bridges(char *buf, size_t len)
 	closedir(d);
 }
 
+static bool host_has(const char *ifname)
+{
+	char p[512];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", sys_class_net(), ifname);
+	return lstat(p, &st) == 0;
+}
+
+static bool ifname_twice(const struct domain_config *c, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (c->nics[j].ifname && !strcmp(c->nics[j].ifname, c->nics[i].ifname))
+			return true;
+	return false;
+}
+
 /* Linux's dev_valid_name(): what a rename to vifname= needs. */
 static bool valid_ifname(const char *s)
 {
@@ -184,6 +201,14 @@ int ts_vif_check(const struct domain_config *c, const char *cfg_file)
 			r = -EINVAL;
 			snprintf(why, sizeof(why), "vifname=%s is not an interface name (1 to %d characters, no '/', ':' or blanks)",
 				 n->ifname, IFNAMSIZ - 1);
+		} else if (n->ifname && host_has(n->ifname)) {
+			/* vif-common.sh rename_vif would refuse it at online */
+			r = -EEXIST;
+			snprintf(why, sizeof(why), "vifname=%s: this host has an interface of that name already (choose another, or leave vifname= out for vif<domid>.%d)",
+				 n->ifname, n->devid);
+		} else if (n->ifname && ifname_twice(c, i)) {
+			r = -EEXIST;
+			snprintf(why, sizeof(why), "vifname=%s is also an earlier vif's; each needs its own", n->ifname);
 		} else if (nic_script(n, script, sizeof(script)) < 0) {
 			r = -ENAMETOOLONG;
 			snprintf(why, sizeof(why), "script=%s: name too long", n->script);
@@ -346,6 +371,23 @@ int ts_xs_write_vifs(struct xs_handle *xs, uint32_t t, const struct domain_confi
 			return rc;
 	}
 	return 0;
+}
+
+void ts_vif_adopt_macs(struct xs_handle *xs, struct domain_config *c, uint32_t domid)
+{
+	for (size_t i = 0; i < c->n_nics; i++) {
+		struct dom_nic *n = &c->nics[i];
+		char path[128], *v;
+		uint8_t mac[6];
+
+		snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/%d/mac", domid, n->devid);
+		v = xs_read(xs, XBT_NULL, path, NULL);
+		if (v && dom_mac_parse(v, mac) == 0 && !(mac[0] & 1)) {
+			memcpy(n->mac, mac, sizeof(mac));
+			n->mac_set = true;
+		}
+		free(v);
+	}
 }
 
 void ts_xs_remove_vifs(struct xs_handle *xs, uint32_t domid)

@@ -79,6 +79,8 @@ xenstore-rm /libxl/17
 "$LAYOUT" write "$XS_TMP/r0.cfg" 17 || fail "vif restore: the write after the import"
 [ "$(xenstore-read /local/domain/0/backend/vif/17/0/mac)" = 00:16:3e:01:02:03 ] || fail "vif restore: backend MAC not the guest's"
 [ "$(xenstore-read /local/domain/17/device/vif/0/state)" = 4 ] || fail "vif restore: frontend state rewritten"
+# and the supervisor takes it for the domain's next boots
+[ "$("$LAYOUT" macs "$XS_TMP/r0.cfg" 17)" = 00:16:3e:01:02:03 ] || fail "vif restore: MAC not adopted for reboots"
 "$LAYOUT" remove 17
 xenstore-exists /local/domain/0/backend/vif 2>/dev/null && fail "vif restore: backend left"
 echo "ok restore keeps the vif's MAC"
@@ -175,6 +177,8 @@ DOMUS_SYS_CLASS_NET=$XS_TMP/nonet vrefuse nobridge-default "vif = [ '' ]" \
 	"bridge xenbr0 does not exist (no $XS_TMP/nonet/xenbr0/bridge); this host has no bridge: create it (README.md"
 vrefuse noscript "vif = [ 'script=vif-nosuch' ]" "vif 0 ($XS_TMP/noscript.cfg line 4): script $SCRIPTS/vif-nosuch: No such file or directory"
 vrefuse longname "vif = [ 'vifname=a-very-long-name0' ]" "vifname=a-very-long-name0 is not an interface name (1 to 15 characters"
+vrefuse taken "vif = [ 'vifname=eth0' ]" "vifname=eth0: this host has an interface of that name already"
+vrefuse twice "vif = [ 'vifname=web0', 'vifname=web0' ]" "vif 1 ($XS_TMP/twice.cfg line 4): vifname=web0 is also an earlier vif's"
 vrefuse ioemu "vif = [ 'type=ioemu' ]" "type=ioemu is an HVM guest's emulated card; a PVH guest takes type=vif"
 # xenbrN is taken for ethN when only that is a bridge, as vif-bridge does
 mkdir -p "$NET/eth3/bridge"

@@ -7,6 +7,8 @@
  *   xs-layout check CFG          xl create's checks of the disks and vifs
  *   xs-layout online CFG DOMID   the vifs' hotplug scripts as the supervisor
  *   xs-layout offline CFG DOMID  runs them (ts_vif_online / ts_vif_offline)
+ *   xs-layout macs CFG DOMID     the MACs the config has after
+ *                                ts_vif_adopt_macs (a restore's)
  * Exits 1 with xl's message on failure. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +57,24 @@ int main(int argc, char **argv)
 		xl_defaults_dispose(&x.defaults);
 		return rc;
 	}
+	if (argc == 4 && strcmp(argv[1], "macs") == 0) {
+		xl_defaults_init(&x.defaults);
+		domcfg_init(&c);
+		xs = NULL;
+		rc = xl_load_domain_config(&x, argv[2], NULL, 0, &c) < 0 || ts_vif_setdefault(&c) < 0;
+		if (rc == 0)
+			xs = ts_xs_open();
+		if (xs) {
+			ts_vif_adopt_macs(xs, &c, (uint32_t)strtoul(argv[3], NULL, 10));
+			for (size_t i = 0; i < c.n_nics; i++)
+				printf("%02x:%02x:%02x:%02x:%02x:%02x\n", c.nics[i].mac[0], c.nics[i].mac[1],
+				       c.nics[i].mac[2], c.nics[i].mac[3], c.nics[i].mac[4], c.nics[i].mac[5]);
+			xs_close(xs);
+		}
+		domcfg_dispose(&c);
+		xl_defaults_dispose(&x.defaults);
+		return rc || !xs;
+	}
 	if (argc == 4 && (strcmp(argv[1], "online") == 0 || strcmp(argv[1], "offline") == 0)) {
 		char err[1024];
 
@@ -82,7 +102,7 @@ int main(int argc, char **argv)
 		d.domid = (uint32_t)strtoul(argv[2], NULL, 10);
 	else {
 		fprintf(stderr, "usage: xs-layout write CFG DOMID | remove DOMID | vmm-args CFG | vmm-nics CFG DOMID | "
-				"check CFG | online CFG DOMID | offline CFG DOMID\n");
+				"check CFG | online CFG DOMID | offline CFG DOMID | macs CFG DOMID\n");
 		return 2;
 	}
 	xl_defaults_init(&x.defaults);
