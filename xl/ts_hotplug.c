@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +37,46 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+extern char **environ;
+
+/* Whether entry "NAME=..." names a variable that h->env sets. */
+static bool overridden(const struct ts_hotplug *h, const char *entry)
+{
+	const char *eq = strchr(entry, '=');
+	size_t n = eq ? (size_t)(eq - entry) : strlen(entry);
+
+	for (size_t i = 0; h->env && h->env[i]; i++)
+		if (!strncmp(h->env[i], entry, n) && h->env[i][n] == '=')
+			return true;
+	return false;
+}
+
+/* The caller's environment with h->env over it, built before the fork:
+ * setenv() in the child of a process that may have threads (libxenstore's
+ * reader) is not safe.  NULL on ENOMEM. */
+static const char **make_env(const struct ts_hotplug *h)
+{
+	size_t n = 0, m = 0, k = 0;
+	const char **env;
+
+	while (environ && environ[n])
+		n++;
+	while (h->env && h->env[m])
+		m++;
+	env = calloc(n + m + 1, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!overridden(h, environ[i]))
+			env[k++] = environ[i];
+	for (size_t i = 0; i < m; i++)
+		env[k++] = h->env[i];
+	env[k] = NULL;
+	return env;
+}
+
 /* In the child: never returns.  The exec's errno goes up the pipe. */
-static void child(const struct ts_hotplug *h, int errfd)
+static void child(const struct ts_hotplug *h, const char **env, int errfd)
 {
 	const char *argv[16];
 	size_t argc = 0;
@@ -50,22 +89,12 @@ static void child(const struct ts_hotplug *h, int errfd)
 	for (size_t i = 0; h->argv && h->argv[i] && argc < 15; i++)
 		argv[argc++] = h->argv[i];
 	argv[argc] = NULL;
-	for (size_t i = 0; h->env && h->env[i]; i++) {
-		const char *eq = strchr(h->env[i], '=');
-		char name[64];
-
-		if (!eq || (size_t)(eq - h->env[i]) >= sizeof(name))
-			continue;
-		memcpy(name, h->env[i], (size_t)(eq - h->env[i]));
-		name[eq - h->env[i]] = '\0';
-		setenv(name, eq + 1, 1);
-	}
 	/* libxl: stdin /dev/null, stdout onto stderr (aes->stdfds). */
 	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (nul >= 0)
 		dup2(nul, 0);
 	dup2(2, 1);
-	execv(h->script, (char *const *)argv);
+	execve(h->script, (char *const *)argv, (char *const *)env);
 	e = errno;
 	(void)!write(errfd, &e, sizeof(e));
 	_exit(127);
@@ -75,22 +104,34 @@ int ts_hotplug_run(const struct ts_hotplug *h, int *status, char *why, size_t wl
 {
 	const int64_t deadline = now_ms() + h->timeout_ms;
 	int errpipe[2], e = 0, st = 0, rc;
+	const char **env;
 	pid_t pid, w;
 	ssize_t n;
 
 	*status = 0;
-	if (pipe2(errpipe, O_CLOEXEC) < 0)
-		return -errno;
+	env = make_env(h);
+	if (!env) {
+		snprintf(why, wl, "no memory for %s's environment", h->script);
+		return -ENOMEM;
+	}
+	if (pipe2(errpipe, O_CLOEXEC) < 0) {
+		rc = -errno;
+		free(env);
+		snprintf(why, wl, "cannot run %s: %s", h->script, strerror(-rc));
+		return rc;
+	}
 	pid = fork();
 	if (pid < 0) {
 		rc = -errno;
 		close(errpipe[0]);
 		close(errpipe[1]);
+		free(env);
 		snprintf(why, wl, "cannot fork for %s: %s", h->script, strerror(-rc));
 		return rc;
 	}
 	if (pid == 0)
-		child(h, errpipe[1]);
+		child(h, env, errpipe[1]);
+	free(env);
 	close(errpipe[1]);
 	/* Also the parent's setpgid: kill(-pid) works even if the child has
 	 * not run yet. */

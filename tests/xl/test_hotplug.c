@@ -87,21 +87,24 @@ static void args_and_env(void **state)
 	int status = -1;
 
 	snprintf(body, sizeof(body),
-		 "cd %s; echo \"$0|$1|$2|$#\" >args; echo \"$XENBUS_PATH|$vif|${netdev-unset}|$HOTPLUG_T\" >env; "
+		 "cd %s; echo \"$0|$1|$2|$#\" >args; echo \"$XENBUS_PATH|$vif|${netdev-unset}|$HOTPLUG_T|$(env | grep -c ^vif=)\" >env; "
 		 "read x && echo \"stdin: $x\" >stdin; echo to-stdout",
 		 f->dir);
 	script(f, "vif-test", body);
 	setenv("HOTPLUG_T", "inherited", 1);
+	setenv("vif", "stale", 1); /* overridden, once */
 	assert_int_equal(ts_hotplug_run(&h, &status, why, sizeof(why)), 0);
 	assert_int_equal(status, 0);
 	snprintf(body, sizeof(body), "%s|online|type_if=vif|2\n", f->path);
 	assert_string_equal(slurp(f->dir, "args"), body);
 	/* netdev is set, empty, as libxl passes a vif without gatewaydev */
-	assert_string_equal(slurp(f->dir, "env"), "backend/vif/3/0|vif3.0||inherited\n");
+	assert_string_equal(slurp(f->dir, "env"), "backend/vif/3/0|vif3.0||inherited|1\n");
 	/* stdin is /dev/null */
 	assert_null(slurp(f->dir, "stdin"));
 	/* the caller's environment is not changed */
 	assert_null(getenv("XENBUS_PATH"));
+	assert_string_equal(getenv("vif"), "stale");
+	unsetenv("vif");
 }
 
 static void exit_status(void **state)
