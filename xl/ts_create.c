@@ -470,6 +470,9 @@ static int boot_once(struct sup *s, struct xs_handle *xs)
 		report(s, "error %s", err);
 		goto kill;
 	}
+	if (s->c->n_nics)
+		slog(s, "domain %u: %zu vif(s) %s", domid, s->c->n_nics,
+		     s->c->run_hotplug_scripts ? "online (hotplug-status connected)" : "written; no script run (run_hotplug_scripts=0)");
 	if (!s->paused && ts_control(domid, CTL_UNPAUSE) < 0) {
 		report(s, "error cannot unpause domain %u", domid);
 		goto kill;
