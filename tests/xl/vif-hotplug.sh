@@ -10,7 +10,8 @@
 #     network and mount namespaces of its own: a TAP named as domus-vmm
 #     names it joins xenbr0, vifname= renames it, offline lets it go (and
 #     succeeds when the interface went with its monitor), and a bridge gone
-#     by the time the script runs fails with the script's words.
+#     by the time the script runs fails with the script's words; vif-route
+#     routes ip= to the interface from gatewaydev's address.
 # Usage: vif-hotplug.sh XENSTORED XS-LAYOUT
 set -u
 . "$(dirname "$0")/../xenstored/lib.sh"
@@ -118,6 +119,7 @@ fi
 unset DOMUS_XEN_SCRIPT_DIR DOMUS_SYS_CLASS_NET
 cfg "$XS_TMP/r.cfg" "mac=00:16:3e:12:34:56,bridge=xenbr0"
 cfg "$XS_TMP/n.cfg" "mac=00:16:3e:12:34:58,bridge=xenbr0,vifname=web0"
+cfg "$XS_TMP/rt.cfg" "mac=00:16:3e:12:34:59,script=vif-route,ip=10.1.0.50,gatewaydev=eth0"
 cat >"$XS_TMP/real.sh" <<EOF
 set -u
 fail() { echo "FAIL: \$*"; exit 1; }
@@ -154,6 +156,21 @@ ip link del xenbr0
 [ "\$(cat $XS_TMP/out)" = "xl: vif 0 (vif9.0, $VB online): Could not find bridge device xenbr0" ] || fail "no bridge: [\$(cat $XS_TMP/out)]"
 "$LAYOUT" remove 9
 echo "ok vif-bridge's own error, in one line"
+# vif-route (it needs ifconfig, net-tools): gatewaydev= is the script's
+# netdev, whose address the vif borrows; ip= gets a host route.
+if command -v ifconfig >/dev/null && ip link add eth0 type veth peer name eth0p 2>/dev/null; then
+	ip addr add 10.1.0.1/24 dev eth0 && ip link set eth0 up || fail "eth0"
+	ip tuntap add dev vif10.0 mode tap
+	"$LAYOUT" write "$XS_TMP/rt.cfg" 10 && xenstore-write /local/domain/0/backend/vif/10/0/state 2 || fail "write"
+	"$LAYOUT" online "$XS_TMP/rt.cfg" 10 || fail "vif-route online: \$(tail -5 /var/log/xen/xen-hotplug.log)"
+	ip route show 10.1.0.50 | grep -q "dev vif10.0 .*src 10.1.0.1" || fail "no route: \$(ip route)"
+	"$LAYOUT" offline "$XS_TMP/rt.cfg" 10 || fail "vif-route offline"
+	ip route show 10.1.0.50 | grep -q vif10.0 && fail "route left"
+	"$LAYOUT" remove 10
+	echo "ok vif-route: 10.1.0.50 routed to vif10.0 from eth0's address, removed offline"
+else
+	echo "skip: vif-route needs ifconfig (net-tools), and this test veth"
+fi
 EOF
 unshare -m -n bash "$XS_TMP/real.sh" || fail "Debian's vif-bridge"
 exit 0
