@@ -73,6 +73,43 @@ int ts_xs_write_disks(struct xs_handle *xs, uint32_t t, const struct domain_conf
 /* The backend directories and error nodes of the domain's disks. */
 void ts_xs_remove_disks(struct xs_handle *xs, uint32_t domid);
 
+/* libxl__xs_path_cleanup(): path, then each parent it leaves empty, up to
+ * (not including) stop. */
+void ts_xs_path_cleanup(struct xs_handle *xs, const char *path, const char *stop);
+/* The socket xl reaches xenstored at (XENSTORED_PATH, XENSTORED_RUNDIR, or
+ * /run/xenstored/socket), in buf. */
+const char *ts_xs_socket_path(char *buf, size_t len);
+
+/* Virtual network interfaces (ts_vif.c, docs/vif.md). */
+/* A MAC for every vif without one (00:16:3e and three random bytes, as
+ * libxl chooses): called once per `xl create`, so that the domain's reboots
+ * keep them. */
+int ts_vif_setdefault(struct domain_config *c);
+/* Before anything starts: each vif's script is executable, its vifname a
+ * valid name, and the bridge vif-bridge would join exists; prints what is
+ * wrong with each, naming cfg_file (NULL: the command line), the line and
+ * what would be valid. */
+int ts_vif_check(const struct domain_config *c, const char *cfg_file);
+/* The interface domus-vmm creates: vif<domid>.<devid>, as netback names it. */
+int ts_vif_ifname(const struct dom_nic *n, uint32_t domid, char *buf, size_t len);
+/* domus-vmm's --nic value: DEVID,IFNAME (docs/vif.md). */
+int ts_vif_vmm_arg(const struct dom_nic *n, uint32_t domid, char *buf, size_t len);
+/* The frontend, backend and /libxl nodes of every vif, in transaction t. */
+int ts_xs_write_vifs(struct xs_handle *xs, uint32_t t, const struct domain_config *c, uint32_t domid);
+/* The MACs domain domid's vif backends were written with (a restored
+ * frontend's, ts_xs_write_vifs) into c, for its next boots. */
+void ts_vif_adopt_macs(struct xs_handle *xs, struct domain_config *c, uint32_t domid);
+/* The vifs' backend directories and error nodes. */
+void ts_xs_remove_vifs(struct xs_handle *xs, uint32_t domid);
+/* After the nodes are written and the monitor runs: for each vif, waits
+ * for its back end's InitWait, runs its script `online` and checks that it
+ * reported hotplug-status connected.  -errno with one line in err (the
+ * script's hotplug-error when it gave one). */
+int ts_vif_online(struct xs_handle *xs, const struct domain_config *c, uint32_t domid, char *err, size_t errlen);
+/* Every vif's script `offline` (after the monitor is gone, before the
+ * nodes are removed); the first failure in err, the others still run. */
+int ts_vif_offline(struct xs_handle *xs, const struct domain_config *c, uint32_t domid, char *err, size_t errlen);
+
 /* c has libxl's build defaults (domcfg_set_build_defaults): vcpus and
  * max_vcpus >= 1, max_memkb set. */
 /* How a domain starts: its configuration text (kept as `config` in its run
@@ -88,7 +125,8 @@ struct ts_start {
 	uint32_t xs_domid;        /* the id the export was taken of */
 };
 
-int ts_create(struct xl_ctx *x, const struct domain_config *c, bool console, bool paused,
+/* Fills what libxl chooses once per domain (the vifs' MACs) into c. */
+int ts_create(struct xl_ctx *x, struct domain_config *c, bool console, bool paused,
 	      const struct ts_start *st);
 int ts_control_call_ms(uint32_t domid, const struct ctl_msg *req, struct ctl_msg *rep, int timeout_ms, char *err,
 		       size_t errlen);

@@ -33,7 +33,7 @@
 #include "domus/vmm_exit.h"
 
 struct sup {
-	const struct domain_config *c;
+	struct domain_config *c; /* what libxl would store: the vifs' MACs change */
 	const struct ts_start *st; /* restore_fd is the first boot's only */
 	bool paused;
 	int report_fd; /* to the waiting `xl create`, -1 once reported */
@@ -276,7 +276,7 @@ static pid_t start_vmm(struct sup *s, uint32_t domid, int restore_fd, char *err,
 				       "--vcpus", vcpus, "--kernel", c->kernel, "--cmdline", c->cmdline ? c->cmdline : "",
 				       "--run-dir", dir, "--console-log", con_log, "--paused", "--ready-fd", readyfd };
 		const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
-		const char **argv = calloc(nfixed + 3 + 2 * c->n_disks, sizeof(*argv));
+		const char **argv = calloc(nfixed + 3 + 2 * c->n_disks + 2 * c->n_nics, sizeof(*argv));
 		size_t argc = nfixed;
 
 		if (!argv)
@@ -294,6 +294,16 @@ static pid_t start_vmm(struct sup *s, uint32_t domid, int restore_fd, char *err,
 			if (!v || ts_disk_vmm_arg(&c->disks[i], v, 4400) < 0)
 				_exit(127);
 			argv[argc++] = "--disk";
+			argv[argc++] = v;
+		}
+		/* The vifs' back ends (docs/vif.md): domus-vmm creates each
+		 * TAP interface itself. */
+		for (size_t i = 0; i < c->n_nics; i++) {
+			char *v = malloc(64);
+
+			if (!v || ts_vif_vmm_arg(&c->nics[i], domid, v, 64) < 0)
+				_exit(127);
+			argv[argc++] = "--nic";
 			argv[argc++] = v;
 		}
 		/* A restore loads the saved state instead of the kernel; the
@@ -411,6 +421,7 @@ static int boot_once(struct sup *s, struct xs_handle *xs)
 	pid_t pid;
 	int status = -1, rc;
 	const bool restore = s->st && s->st->restore_fd >= 0;
+	bool vifs_written = false;
 
 	if (allocate_domid(s->c->name, &domid, err, sizeof(err)) < 0) {
 		report(s, "error %s", err);
@@ -442,10 +453,26 @@ static int boot_once(struct sup *s, struct xs_handle *xs)
 		report(s, "error writing the xenstore nodes of %s: %s", s->c->name, strerror(-rc));
 		goto kill;
 	}
+	vifs_written = true;
+	/* A restored guest keeps the MACs it had (its frontends came back
+	 * with it): its reboots keep them too, as libxl's saved
+	 * configuration does. */
+	if (restore && s->st->xs_export)
+		ts_vif_adopt_macs(xs, s->c, domid);
 	if (!xs_introduce_domain(xs, domid, LAYOUT_XENSTORE_PFN, d.store_port)) {
 		report(s, "error xenstored refused to introduce domain %u: %s", domid, strerror(errno));
 		goto kill;
 	}
+	/* The vifs' scripts while the guest is still paused, as libxl runs
+	 * them before it unpauses: the guest's netfront finds its back end
+	 * on its bridge. */
+	if (s->c->n_nics && s->c->run_hotplug_scripts && ts_vif_online(xs, s->c, domid, err, sizeof(err)) < 0) {
+		report(s, "error %s", err);
+		goto kill;
+	}
+	if (s->c->n_nics)
+		slog(s, "domain %u: %zu vif(s) %s", domid, s->c->n_nics,
+		     s->c->run_hotplug_scripts ? "online (hotplug-status connected)" : "written; no script run (run_hotplug_scripts=0)");
 	if (!s->paused && ts_control(domid, CTL_UNPAUSE) < 0) {
 		report(s, "error cannot unpause domain %u", domid);
 		goto kill;
@@ -461,6 +488,11 @@ kill:
 	waitpid(pid, NULL, 0);
 	status = -1;
 cleanup:
+	/* After the monitor (and so its TAP interfaces) is gone, before the
+	 * nodes the scripts read are. */
+	if (vifs_written && s->c->n_nics && s->c->run_hotplug_scripts &&
+	    ts_vif_offline(xs, s->c, domid, err, sizeof(err)) < 0)
+		slog(s, "warning: %s", err);
 	ts_xs_remove_domain(xs, domid, s->uuid);
 	rm_run_dir(domid);
 	return status;
@@ -564,9 +596,15 @@ static int check_host(const struct domain_config *c, bool restore, const char *c
 		if (c->disks[i].format != DISK_FORMAT_RAW)
 			fprintf(stderr, "xl: warning: disk %s: only raw files and block devices are supported by domus yet, "
 				"the guest will not see it\n", c->disks[i].vdev);
-	if (c->n_nics)
-		fprintf(stderr, "xl: warning: %zu vif(s) in the config: network interfaces are not supported by domus yet, booting without them\n",
-			c->n_nics);
+	/* A missing bridge or script fails here too. */
+	rc = ts_vif_check(c, cfg_file);
+	if (rc < 0)
+		return rc;
+	/* Xen leaves the scripts to udev then; domus has no udev event for
+	 * its back ends, so nothing would run them. */
+	if (c->n_nics && !c->run_hotplug_scripts)
+		fprintf(stderr, "xl: warning: run_hotplug_scripts=0 in xl.conf: domus runs no vif script then; "
+				"the vifs connect only when something else writes their hotplug-status connected\n");
 	/* errno is kept before fprintf may change it */
 	if (restore) {
 		/* the kernel is in the saved memory */
@@ -580,7 +618,7 @@ static int check_host(const struct domain_config *c, bool restore, const char *c
 	return rc;
 }
 
-int ts_create(struct xl_ctx *x, const struct domain_config *c, bool console, bool paused,
+int ts_create(struct xl_ctx *x, struct domain_config *c, bool console, bool paused,
 	      const struct ts_start *st)
 {
 	struct sup s = { .c = c, .st = st, .paused = paused, .report_fd = -1 };
@@ -591,6 +629,13 @@ int ts_create(struct xl_ctx *x, const struct domain_config *c, bool console, boo
 	uint32_t domid = 0;
 
 	(void)x;
+	/* Chosen once, before the supervisor forks: every reboot of the
+	 * domain boots the same configuration, so it keeps its MACs (libxl
+	 * keeps them in the domain's stored configuration). */
+	if (ts_vif_setdefault(c) < 0) {
+		fprintf(stderr, "xl: cannot get random bytes for a vif's MAC\n");
+		return 1;
+	}
 	if (check_host(c, st && st->restore_fd >= 0, st ? st->cfg_file : NULL) < 0 || check_kvm_xen() < 0)
 		return 1;
 	ts_uuid_str(c->uuid, s.uuid, sizeof(s.uuid));

@@ -268,7 +268,7 @@ int ts_xs_write_disks(struct xs_handle *xs, uint32_t t, const struct domain_conf
 
 /* libxl__xs_path_cleanup(): the node, then each parent left empty, up to
  * (not including) the backend domain's home. */
-static void path_cleanup(struct xs_handle *xs, const char *path, const char *stop)
+void ts_xs_path_cleanup(struct xs_handle *xs, const char *path, const char *stop)
 {
 	char p[256], *slash;
 	unsigned n;
@@ -296,9 +296,9 @@ void ts_xs_remove_disks(struct xs_handle *xs, uint32_t domid)
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", kinds[i], domid);
-		path_cleanup(xs, path, "/local/domain/0");
+		ts_xs_path_cleanup(xs, path, "/local/domain/0");
 		/* what xenbus_dev_fatal() left (docs/xenbus.md) */
 		snprintf(path, sizeof(path), "/local/domain/0/error/backend/%s/%u", kinds[i], domid);
-		path_cleanup(xs, path, "/local/domain/0");
+		ts_xs_path_cleanup(xs, path, "/local/domain/0");
 	}
 }

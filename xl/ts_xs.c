@@ -79,6 +79,11 @@ static int start_xenstored(void)
 	return -ETIMEDOUT;
 }
 
+const char *ts_xs_socket_path(char *buf, size_t len)
+{
+	return xs_socket_path(buf, len);
+}
+
 struct xs_handle *ts_xs_open(void)
 {
 	char sock[512];
@@ -227,6 +232,8 @@ int ts_xs_write_domain(struct xs_handle *xs, const struct domain_config *c, cons
 		}
 		if (rc == 0)
 			rc = ts_xs_write_disks(xs, t, c, id);
+		if (rc == 0)
+			rc = ts_xs_write_vifs(xs, t, c, id);
 		if (rc < 0) {
 			xs_transaction_end(xs, t, true);
 			return rc;
@@ -248,6 +255,7 @@ void ts_xs_remove_domain(struct xs_handle *xs, uint32_t domid, const char *uuid)
 	snprintf(path, sizeof(path), "/libxl/%u", domid);
 	xs_rm(xs, XBT_NULL, path);
 	ts_xs_remove_disks(xs, domid);
+	ts_xs_remove_vifs(xs, domid);
 	if (uuid && *uuid && strcmp(uuid, "-") != 0) {
 		snprintf(path, sizeof(path), "/vm/%s", uuid);
 		xs_rm(xs, XBT_NULL, path);

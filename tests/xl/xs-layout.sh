@@ -1,9 +1,11 @@
 #!/bin/bash
-# The xenstore nodes of a domain's disks (xl/ts_disk.c) against the layout
-# libxl 4.17 writes (tests/xl/xs-layout/*.expected, written from
-# tools/libs/light/libxl_disk.c device_disk_add and libxl_device.c
-# libxl__device_generic_add), read back with xenstore-ls from a private
-# xenstored; and the --disk values domus-vmm is given, which it must take.
+# The xenstore nodes of a domain's disks (xl/ts_disk.c) and vifs
+# (xl/ts_vif.c) against the layout libxl 4.17 writes
+# (tests/xl/xs-layout/*.expected, written from tools/libs/light/libxl_disk.c
+# device_disk_add, libxl_nic.c libxl__set_xenstore_nic and libxl_device.c
+# libxl__device_add_async / libxl__device_generic_add), read back with
+# xenstore-ls from a private xenstored; and the --disk and --nic values
+# domus-vmm is given, which it must take.
 # Usage: xs-layout.sh XENSTORED XS-LAYOUT DIR DOMUS-VMM
 set -u
 . "$(dirname "$0")/../xenstored/lib.sh"
@@ -17,12 +19,19 @@ mkdir -p "$IMG"
 for f in domU.img data.img cd.iso ro.img; do truncate -s 1M "$IMG/$f"; done
 chmod 0444 "$IMG/ro.img"
 
+# The vifs' scripts and bridges are this host's business: a script
+# directory and a /sys/class/net of our own, printed as libxl's.
+SCRIPTS=$XS_TMP/scripts NET=$XS_TMP/net
+mkdir -p "$SCRIPTS" "$NET/xenbr0/bridge" "$NET/xenbr1/bridge" "$NET/eth0"
+for s in vif-bridge vif-route; do printf '#!/bin/sh\nexit 0\n' >"$SCRIPTS/$s"; chmod +x "$SCRIPTS/$s"; done
+export DOMUS_XEN_SCRIPT_DIR=$SCRIPTS DOMUS_SYS_CLASS_NET=$NET
+
 # dump <domid>: every node the domain's disks own, paths made stable
 dump() {
-	for p in /local/domain/$1/device/vbd /local/domain/0/backend /libxl/$1/device \
-		/local/domain/0/error; do
+	for p in /local/domain/$1/device/vbd /local/domain/$1/device/vif /local/domain/0/backend \
+		/libxl/$1/device /local/domain/0/error; do
 		xenstore-exists "$p" 2>/dev/null && xenstore-ls -f -p "$p"
-	done | sed "s#$IMG#@IMG@#g"
+	done | sed "s#$IMG#@IMG@#g; s#$SCRIPTS/#/etc/xen/scripts/#g"
 }
 
 check() { # check <name> <domid>
@@ -45,6 +54,36 @@ check xvda 7      # disk = ['file:/path/domU.img,xvda,w']
 check seed 8      # the seed's 'file:/disks/domU.img,sda,w' (at @IMG@)
 check phy-cdrom 9 # phy:, a read-only cdrom with a target, an empty cdrom drive
 check pv 10       # type = "pv": libxl also writes the frontend's protocol
+check vif 14      # vif = [ 'mac=00:16:3e:12:34:56,bridge=xenbr0' ]
+check vif-full 15 # every key of a vif, and a second vif with the defaults
+
+# No mac=: 00:16:3e and three random bytes, the fourth octet below 0x80
+# (libxl__device_nic_setdefault), the same in the frontend and backend.
+printf 'name = "r"\ntype = "pvh"\nkernel = "/boot/vmlinuz"\nvif = [ "" ]\n' >"$XS_TMP/r0.cfg"
+"$LAYOUT" write "$XS_TMP/r0.cfg" 16 || fail "random MAC: write"
+mac=$(xenstore-read /local/domain/16/device/vif/0/mac)
+[[ $mac =~ ^00:16:3e:[0-7][0-9a-f]:[0-9a-f]{2}:[0-9a-f]{2}$ ]] || fail "random MAC: $mac"
+[ "$(xenstore-read /local/domain/0/backend/vif/16/0/mac)" = "$mac" ] || fail "random MAC: backend differs"
+"$LAYOUT" remove 16
+"$LAYOUT" write "$XS_TMP/r0.cfg" 16 || fail "random MAC: second write"
+[ "$(xenstore-read /local/domain/16/device/vif/0/mac)" != "$mac" ] || fail "random MAC: the same twice"
+"$LAYOUT" remove 16
+echo "ok random MAC"
+
+# xl restore of a domain with a vif: the guest keeps the MAC its frontend
+# came back with, whatever the configuration's (random) one is now.
+"$LAYOUT" write "$XS_TMP/r0.cfg" 17 || fail "vif restore: first write"
+xenstore-write /local/domain/17/device/vif/0/mac 00:16:3e:01:02:03 /local/domain/17/device/vif/0/state 4
+xenstore-rm /local/domain/0/backend/vif/17
+xenstore-rm /libxl/17
+"$LAYOUT" write "$XS_TMP/r0.cfg" 17 || fail "vif restore: the write after the import"
+[ "$(xenstore-read /local/domain/0/backend/vif/17/0/mac)" = 00:16:3e:01:02:03 ] || fail "vif restore: backend MAC not the guest's"
+[ "$(xenstore-read /local/domain/17/device/vif/0/state)" = 4 ] || fail "vif restore: frontend state rewritten"
+# and the supervisor takes it for the domain's next boots
+[ "$("$LAYOUT" macs "$XS_TMP/r0.cfg" 17)" = 00:16:3e:01:02:03 ] || fail "vif restore: MAC not adopted for reboots"
+"$LAYOUT" remove 17
+xenstore-exists /local/domain/0/backend/vif 2>/dev/null && fail "vif restore: backend left"
+echo "ok restore keeps the vif's MAC"
 
 # Two domains side by side: removing one leaves the other's.
 sed "s#@IMG@#$IMG#g" "$DIR/xvda.cfg" >"$XS_TMP/a.cfg"
@@ -88,6 +127,19 @@ while read -r v; do args+=(--disk "$v"); done < <("$LAYOUT" vmm-args "$XS_TMP/v.
 "$VMM" --disk "${args[1]}" --disk "${args[1]}" --help >/dev/null 2>&1 && fail "domus-vmm took a disk twice"
 echo "ok domus-vmm --disk"
 
+# --nic DEVID,IFNAME: netback's name, whatever vifname= says (the script
+# renames it, docs/vif.md).
+sed "s#@IMG@#$IMG#g" "$DIR/vif-full.cfg" >"$XS_TMP/vn.cfg"
+got=$("$LAYOUT" vmm-nics "$XS_TMP/vn.cfg" 32751)
+[ "$got" = "0,vif32751.0
+1,vif32751.1" ] || fail "vmm-nics: got [$got]"
+if "$VMM" --help 2>&1 | grep -q -- --nic; then
+	"$VMM" --nic 0,vif32751.0 --nic 1,vif32751.1 --help >/dev/null || fail "domus-vmm refused --nic"
+	echo "ok domus-vmm --nic"
+else
+	echo "skip: this domus-vmm has no --nic yet (its netback is not merged)"
+fi
+
 # Refusals: before anything is written, naming the entry, file and line.
 refuse() { # refuse <name> <text the message must hold>
 	sed "s#@IMG@#$IMG#g" "$DIR/$1.cfg" >"$XS_TMP/$1.cfg"
@@ -104,4 +156,33 @@ if [ "$(id -u)" != 0 ]; then
 fi
 refuse directory "disk 0 (vdev xvda, $XS_TMP/directory.cfg line 4): $IMG: not a regular file or block device"
 "$LAYOUT" write "$XS_TMP/missing.cfg" 20 2>&1 | sed "s#$XS_TMP#TMP#g"
+
+# A vif refused before anything is written: one line naming the vif, the
+# file and line, and what would be valid.
+vrefuse() { # vrefuse <name> <cfg text> <text the message must hold>
+	printf 'name = "%s"\ntype = "pvh"\nkernel = "/boot/vmlinuz"\n%s\n' "$1" "$2" >"$XS_TMP/$1.cfg"
+	"$LAYOUT" write "$XS_TMP/$1.cfg" 21 >"$XS_TMP/out" 2>&1 && fail "$1: accepted"
+	grep -qF -- "$3" "$XS_TMP/out" || fail "$1: message [$(cat "$XS_TMP/out")] lacks [$3]"
+	[ "$(wc -l <"$XS_TMP/out")" = 1 ] || fail "$1: not one line: $(cat "$XS_TMP/out")"
+	xenstore-exists /local/domain/21 2>/dev/null && fail "$1: nodes written"
+	echo "ok refused $1"
+}
+vrefuse nobridge "vif = [ 'bridge=nosuchbr0' ]" \
+	"vif 0 ($XS_TMP/nobridge.cfg line 4): bridge nosuchbr0 does not exist (no $NET/nosuchbr0/bridge); bridges on this host: "
+grep -q "xenbr0" "$XS_TMP/out" && grep -q "xenbr1" "$XS_TMP/out" && ! grep -q eth0 "$XS_TMP/out" ||
+	fail "nobridge: the valid bridges are not listed: $(cat "$XS_TMP/out")"
+# the default bridge, on a host without any
+mkdir -p "$XS_TMP/nonet/lo"
+DOMUS_SYS_CLASS_NET=$XS_TMP/nonet vrefuse nobridge-default "vif = [ '' ]" \
+	"bridge xenbr0 does not exist (no $XS_TMP/nonet/xenbr0/bridge); this host has no bridge: create it (README.md"
+vrefuse noscript "vif = [ 'script=vif-nosuch' ]" "vif 0 ($XS_TMP/noscript.cfg line 4): script $SCRIPTS/vif-nosuch: No such file or directory"
+vrefuse longname "vif = [ 'vifname=a-very-long-name0' ]" "vifname=a-very-long-name0 is not an interface name (1 to 15 characters"
+vrefuse taken "vif = [ 'vifname=eth0' ]" "vifname=eth0: this host has an interface of that name already"
+vrefuse twice "vif = [ 'vifname=web0', 'vifname=web0' ]" "vif 1 ($XS_TMP/twice.cfg line 4): vifname=web0 is also an earlier vif's"
+vrefuse ioemu "vif = [ 'type=ioemu' ]" "type=ioemu is an HVM guest's emulated card; a PVH guest takes type=vif"
+# xenbrN is taken for ethN when only that is a bridge, as vif-bridge does
+mkdir -p "$NET/eth3/bridge"
+printf 'name = "e3"\ntype = "pvh"\nkernel = "/boot/vmlinuz"\nvif = [ "bridge=xenbr3" ]\n' >"$XS_TMP/e3.cfg"
+"$LAYOUT" check "$XS_TMP/e3.cfg" || fail "xenbr3 for the bridge eth3 refused"
+echo "ok xenbr3 is eth3"
 exit 0
