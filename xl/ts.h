@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cfg/domcfg.h"
 #include "domus/ctl_proto.h"
@@ -33,6 +34,9 @@ struct ts_dom {
 const char *ts_run_dir(void);
 const char *ts_log_dir(void);
 int ts_dom_dir(uint32_t domid, char *buf, size_t len);
+void ts_dom_rm_run_dir(uint32_t domid);
+int ts_dom_find(const char *spec, uint32_t *domid);
+pid_t ts_dom_pid(uint32_t domid, const char *file, const char *comm);
 struct sockaddr_un;
 int ts_dom_socket(uint32_t domid, const char *name, struct sockaddr_un *sa);
 /* A sibling program of xl (domus-vmm, xenstored): next to xl, in the build

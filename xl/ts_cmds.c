@@ -3,8 +3,11 @@
 #include "ts.h"
 #include "xl.h"
 
+#include "domus/log.h"
+
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,19 +136,71 @@ static int one_domain_arg(struct xl_ctx *x, int argc, char **argv, const char *o
 	return 0;
 }
 
+/* The supervisor's cleanup, for when the supervisor is gone: the domain's
+ * xenstore nodes (frontends, back ends, /libxl, /vm) and its run dir.  Its
+ * devices went with the monitor's process (a TAP with its last fd). */
+static void cleanup_by_hand(uint32_t domid)
+{
+	struct xs_handle *xs = ts_xs_open();
+	char path[64], *vm = NULL, *uuid = NULL;
+	unsigned len;
+
+	if (xs) {
+		snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);
+		vm = xs_read(xs, XBT_NULL, path, &len);
+		if (vm && strncmp(vm, "/vm/", 4) == 0)
+			uuid = vm + 4;
+		ts_xs_remove_domain(xs, domid, uuid);
+		free(vm);
+		xs_close(xs);
+	}
+	ts_dom_rm_run_dir(domid);
+}
+
+/* xl destroy always ends the domain, as Xen's does: the monitor is asked;
+ * one that does not answer or does not go is killed, and its supervisor
+ * cleans up; if the supervisor is gone or stuck too, xl cleans up. */
+static int destroy_domain(uint32_t domid)
+{
+	pid_t vmm, sup;
+
+	if (ts_control(domid, CTL_DESTROY) == 0 && ts_wait_gone(domid, 15) == 0)
+		return 0;
+	vmm = ts_dom_pid(domid, "vmm.pid", "domus-vmm");
+	if (vmm > 0) {
+		log_warn(NULL, "domain %u: its monitor (pid %ld) did not end; killing it", domid, (long)vmm);
+		kill(vmm, SIGKILL);
+		if (ts_wait_gone(domid, 15) == 0)
+			return 0;
+	}
+	sup = ts_dom_pid(domid, "supervisor.pid", "xl");
+	if (sup > 0) {
+		log_warn(NULL, "domain %u: its supervisor (pid %ld) did not clean up; killing it", domid, (long)sup);
+		kill(sup, SIGKILL);
+	}
+	cleanup_by_hand(domid);
+	return ts_wait_gone(domid, 5);
+}
+
 int xl_cmd_destroy(struct xl_ctx *x, int argc, char **argv)
 {
+	static const struct option lopts[] = { { "help", 0, NULL, 'h' }, { 0 } };
 	struct ts_dom d;
-	int rc = 0;
+	uint32_t domid;
+	int opt, rc = 0;
 
-	if (one_domain_arg(x, argc, argv, "f", &d, &rc) < 0)
-		return rc;
-	if (ts_control(d.domid, CTL_DESTROY) < 0) {
-		fprintf(stderr, "xl: destroy of domain %u failed: its monitor does not answer\n", d.domid);
-		return 1;
+	while ((opt = xl_getopt(x, argc, argv, "f", lopts, 1, &rc)) != -1)
+		if (opt == XL_OPT_EXIT)
+			return rc;
+	/* By its run directory, so that a domain whose monitor hangs (and so
+	 * is not listed) can still be named. */
+	if (ts_dom_find(argv[optind], &domid) < 0) {
+		if (ts_dom_lookup(argv[optind], &d) < 0)
+			return 1;
+		domid = d.domid;
 	}
-	if (ts_wait_gone(d.domid, 30) < 0) {
-		fprintf(stderr, "xl: domain %u did not go away within 30 s\n", d.domid);
+	if (destroy_domain(domid) < 0) {
+		log_err(NULL, "destroy of domain %u failed: %s/%u remains", domid, ts_run_dir(), domid);
 		return 1;
 	}
 	return 0;

@@ -76,20 +76,6 @@ static void report(struct sup *s, const char *fmt, ...)
 	}
 }
 
-static void rm_run_dir(uint32_t domid)
-{
-	char dir[256], p[300];
-	const char *const files[] = { "control", "console", "name", "supervisor.pid", "vmm.pid", "config", "xs-import" };
-
-	if (ts_dom_dir(domid, dir, sizeof(dir)) < 0)
-		return;
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
-		unlink(p);
-	}
-	rmdir(dir);
-}
-
 static int write_file(const char *dir, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int write_file(const char *dir, const char *name, const char *fmt, ...)
 {
@@ -138,7 +124,7 @@ static int claim_run_dir(uint32_t id, char *dir, size_t len)
 	if (rc == 0 && mkdir(dir, 0700) < 0) {
 		rc = -errno;
 		if (rc == -EEXIST && !pid_alive(dir, "supervisor.pid") && !pid_alive(dir, "vmm.pid")) {
-			rm_run_dir(id);
+			ts_dom_rm_run_dir(id);
 			rc = mkdir(dir, 0700) == 0 ? 0 : -errno;
 		}
 	}
@@ -208,7 +194,7 @@ static int allocate_domid(const char *name, uint32_t *domid, char *err, size_t e
 		rc = write_file(dir, "supervisor.pid", "%ld\n", (long)getpid());
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot write to %s: %s", dir, strerror(-rc));
-		rm_run_dir((uint32_t)next);
+		ts_dom_rm_run_dir((uint32_t)next);
 		goto out;
 	}
 	*domid = (uint32_t)next;
@@ -432,7 +418,7 @@ static int boot_once(struct sup *s, struct xs_handle *xs)
 	if (restore && s->st->xs_export && (rc = import_xenstore(xs, domid, s->st, err, sizeof(err))) < 0) {
 		report(s, "error %s", err);
 		ts_xs_remove_domain(xs, domid, s->uuid);
-		rm_run_dir(domid);
+		ts_dom_rm_run_dir(domid);
 		return -1;
 	}
 	pid = start_vmm(s, domid, restore ? s->st->restore_fd : -1, err, sizeof(err));
@@ -440,7 +426,7 @@ static int boot_once(struct sup *s, struct xs_handle *xs)
 		report(s, "error %s", err);
 		if (restore)
 			ts_xs_remove_domain(xs, domid, s->uuid);
-		rm_run_dir(domid);
+		ts_dom_rm_run_dir(domid);
 		return -1;
 	}
 	if (ts_dom_info(domid, &d) < 0) {
@@ -494,7 +480,7 @@ cleanup:
 	    ts_vif_offline(xs, s->c, domid, err, sizeof(err)) < 0)
 		slog(s, "warning: %s", err);
 	ts_xs_remove_domain(xs, domid, s->uuid);
-	rm_run_dir(domid);
+	ts_dom_rm_run_dir(domid);
 	return status;
 }
 

@@ -34,6 +34,59 @@ int ts_dom_dir(uint32_t domid, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* Everything in a domain's run directory is the domain's (its sockets, pid
+ * files, configuration): all of it goes, so that an entry added later cannot
+ * keep the directory, and with it the domain id, alive. */
+void ts_dom_rm_run_dir(uint32_t domid)
+{
+	char dir[256], p[512];
+	struct dirent *e;
+	DIR *d;
+
+	if (ts_dom_dir(domid, dir, sizeof(dir)) < 0)
+		return;
+	d = opendir(dir);
+	if (d) {
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+				snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+				unlink(p);
+			}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/* The pid in a domain's pid file if that process lives and is named comm
+ * (a stale file's pid may belong to someone else by now); else 0. */
+pid_t ts_dom_pid(uint32_t domid, const char *file, const char *comm)
+{
+	char path[512], buf[64] = "";
+	long pid = 0;
+	FILE *f;
+
+	if (ts_dom_dir(domid, path, sizeof(path)) < 0)
+		return 0;
+	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", file);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1 || pid <= 1)
+		pid = 0;
+	fclose(f);
+	if (pid == 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return strcmp(buf, comm) == 0 ? (pid_t)pid : 0;
+}
+
 int ts_find_program(const char *name, const char *env, char *buf, size_t len)
 {
 	const char *e = getenv(env);
@@ -196,6 +249,52 @@ int ts_dom_list(struct ts_dom **out, size_t *n)
 	*out = v;
 	*n = cnt;
 	return 0;
+}
+
+/* A domain by id or name from the run directories alone (the "name" file
+ * its supervisor wrote when it claimed the id), for when its monitor may
+ * not answer: xl destroy of a hung domain.  0, or -ENOENT. */
+int ts_dom_find(const char *spec, uint32_t *domid)
+{
+	char dir[256], path[512], name[256];
+	unsigned long id = 0;
+	struct dirent *e;
+	struct stat st;
+	char *end;
+	DIR *d;
+	FILE *f;
+	int rc = -ENOENT;
+
+	id = strtoul(spec, &end, 10);
+	if (*spec && !*end) {
+		if (id == 0 || id >= DOMID_FIRST_RESERVED || ts_dom_dir((uint32_t)id, dir, sizeof(dir)) < 0 ||
+		    stat(dir, &st) < 0)
+			return -ENOENT;
+		*domid = (uint32_t)id;
+		return 0;
+	}
+	d = opendir(ts_run_dir());
+	if (!d)
+		return -ENOENT;
+	while (rc < 0 && (e = readdir(d))) {
+		id = strtoul(e->d_name, &end, 10);
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || *end || id >= DOMID_FIRST_RESERVED)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/name", ts_run_dir(), e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(name, sizeof(name), f)) {
+			name[strcspn(name, "\n")] = '\0';
+			if (strcmp(name, spec) == 0) {
+				*domid = (uint32_t)id;
+				rc = 0;
+			}
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return rc;
 }
 
 int ts_dom_lookup(const char *spec, struct ts_dom *d)

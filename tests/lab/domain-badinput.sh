@@ -28,3 +28,18 @@ sleep 1
 leftovers "$id"
 grep -q "killed by signal 9" "$LOGDIR/xl-dup1.log" || fail "the xl log does not say what happened"
 ok "kill -9: $(grep 'killed by signal 9' "$LOGDIR/xl-dup1.log" | tail -1)"
+# xl destroy always ends a domain: a monitor that hangs (SIGSTOP) is killed;
+# if its supervisor hangs too, xl cleans up itself.
+for what in monitor both; do
+	"$XL" create -q "$(mkcfg hang1 idle)" || fail "xl create hang1 ($what) failed"
+	id=$(domid_of hang1)
+	wait_log hang1 "DOMUS-INIT" 120 || fail "hang1 did not boot"
+	kill -STOP "$(cat /run/domus/$id/vmm.pid)"
+	[ $what = both ] && kill -STOP "$(cat /run/domus/$id/supervisor.pid)"
+	t0=$(date +%s)
+	out=$("$XL" destroy hang1 2>&1) || fail "xl destroy of a hung $what failed: $out"
+	leftovers "$id"
+	[ -z "$(domid_of hang1)" ] || fail "hang1 still listed after xl destroy"
+	echo "$out" | grep -q "killing it" || fail "xl destroy did not say it killed the hung $what: $out"
+	ok "xl destroy of a hung $what: ended in $(( $(date +%s) - t0 )) s, nothing left ($(echo "$out" | tail -n 1))"
+done
