@@ -55,8 +55,17 @@ blkfront_connect() { # its keys, then Initialised; Connected once the back end i
 
 # A running domain 5 with one disk, as xl create leaves it: its monitor,
 # its nodes, its kept configuration.
-printf 'name = "guest5"\ntype = "pvh"\nkernel = "/boot/vmlinuz"\nmemory = 512\n# the root disk\ndisk = [ '\''file:%s/root.img,xvda,w'\'' ]\non_reboot = "destroy"\n' \
-	"$IMG" >"$XS_TMP/guest5.cfg"
+cat >"$XS_TMP/guest5.cfg" <<CFG
+name = "guest5"
+uuid = "5e5e5e5e-0000-4000-8000-000000000005"
+type = "pvh"
+kernel = "/boot/vmlinuz"
+memory = 512
+cmdline = "root=/dev/xvda console=hvc0 say='it\\'s' \\\\back \\x41"
+# the root disk
+disk = [ 'file:$IMG/root.img,xvda,w' ]
+on_reboot = "destroy"
+CFG
 HOTPLUG_REFUSE=51744 "$MON" "$DOMUS_RUN_DIR" 5 guest5 $(($(date +%s) - 60)) 2>"$XS_TMP/monitor.log" &
 mpid=$!
 for _ in $(seq 100); do [ -S "$DOMUS_RUN_DIR/5/control" ] && break; sleep 0.05; done
@@ -130,6 +139,10 @@ eventually $BE/state 6
 gone $FE $BE $LX /local/domain/0/error/backend/vbd/5/51728
 grep -q "data.img" "$KEPT" && fail "the kept configuration still has the detached disk: $(cat "$KEPT")"
 grep -q "root.img" "$KEPT" || fail "the kept configuration lost the root disk: $(cat "$KEPT")"
+# what xl keeps after an attach and a detach is the configuration it
+# started with, setting for setting (quotes and backslashes too)
+diff -u <("$XL" -N create "$XS_TMP/guest5.cfg" 2>/dev/null) <("$XL" -N create "$KEPT" 2>/dev/null) ||
+	fail "the kept configuration changed: $(cat "$KEPT")"
 echo "ok detached"
 
 # Plugged again (the monitor let the first go), connected, then torn away
