@@ -233,16 +233,27 @@ int ts_domcfg_remove_disk(uint32_t domid, int devid)
 	return rc;
 }
 
+/* Quietly: the text was checked, and warned about, when the domain was
+ * created; a hot-plug need not say it again. */
 int ts_domcfg_read(struct xl_ctx *x, uint32_t domid, struct domain_config *c)
 {
+	static const uint8_t no_uuid[16];
+	struct cfg_diag d;
+	struct cfg_file cf;
 	char path[512], *text = NULL;
 	size_t len = 0;
 	int rc = config_path(domid, path, sizeof(path));
 
+	cfg_file_init(&cf);
+	xl_diag_init(&d);
+	d.emit = NULL;
 	if (rc == 0)
 		rc = xl_read_file(path, &text, &len);
 	if (rc == 0)
-		rc = xl_parse_domain_config(x, path, text, len, NULL, 0, c);
+		rc = cfg_parse(&cf, path, text, len, &d);
+	if (rc == 0)
+		rc = domcfg_from_cfg(c, &cf, &x->defaults, no_uuid, &d);
+	cfg_file_dispose(&cf);
 	free(text);
 	return rc;
 }
