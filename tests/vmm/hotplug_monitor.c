@@ -6,7 +6,8 @@
  * blkif data path is fake: it maps nothing and reports a 2 MiB disk.  So
  * that xl block-attach/-detach/-list can be run without KVM.
  * HOTPLUG_REFUSE=DEVID makes the vbd row refuse that disk, as a monitor
- * that cannot open it would. */
+ * that cannot open it would; HOTPLUG_MUTE=DEVID gives that disk a back
+ * end that never answers (no InitWait). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,8 +66,15 @@ struct hp_monitor {
 	struct devices devs;
 	struct hotplug hp;
 	struct vbd_dev_env env;
-	long refuse;
+	long refuse, mute;
 };
+
+static void mute_stop(void *inst)
+{
+	free(inst);
+}
+
+static const struct dev_ops mute_ops = { .kind = "vbd", .stop = mute_stop };
 
 static int hp_vbd_create(void *ctx, const char *arg, const struct dev_ops **ops, void **inst, char *why, size_t wl)
 {
@@ -76,6 +84,11 @@ static int hp_vbd_create(void *ctx, const char *arg, const struct dev_ops **ops,
 	if (vbd_dev_parse_id(arg, &id, why, wl) == 0 && (long)id == m->refuse) {
 		snprintf(why, wl, "disk %u: cannot open it (HOTPLUG_REFUSE)", id);
 		return -EACCES;
+	}
+	if ((long)id == m->mute) {
+		*ops = &mute_ops;
+		*inst = malloc(1);
+		return *inst ? 0 : -ENOMEM;
 	}
 	return vbd_dev_create_arg(&m->env, arg, ops, inst, why, wl);
 }
@@ -148,7 +161,7 @@ int main(int argc, char **argv)
 	static struct hp_monitor m;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path) - sizeof("/control")];
-	const char *refuse = getenv("HOTPLUG_REFUSE");
+	const char *refuse = getenv("HOTPLUG_REFUSE"), *mute = getenv("HOTPLUG_MUTE");
 	int lfd;
 
 	log_init(argv[0], LOG_INFO, NULL);
@@ -158,6 +171,7 @@ int main(int argc, char **argv)
 	}
 	fake_domain_init(&m.dom, (uint32_t)strtoul(argv[2], NULL, 10), argv[3], strtoll(argv[4], NULL, 10));
 	m.refuse = refuse ? strtol(refuse, NULL, 10) : -1;
+	m.mute = mute ? strtol(mute, NULL, 10) : -1;
 	if (evl_create(&m.loop, 64) < 0 || evl_start(m.loop) < 0) {
 		log_err(NULL, "event loop: %s", strerror(errno));
 		return 1;

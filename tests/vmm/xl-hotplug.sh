@@ -66,7 +66,7 @@ cmdline = "root=/dev/xvda console=hvc0 say='it\\'s' \\\\back \\x41"
 disk = [ 'file:$IMG/root.img,xvda,w' ]
 on_reboot = "destroy"
 CFG
-HOTPLUG_REFUSE=51744 "$MON" "$DOMUS_RUN_DIR" 5 guest5 $(($(date +%s) - 60)) 2>"$XS_TMP/monitor.log" &
+HOTPLUG_REFUSE=51744 HOTPLUG_MUTE=51760 "$MON" "$DOMUS_RUN_DIR" 5 guest5 $(($(date +%s) - 60)) 2>"$XS_TMP/monitor.log" &
 mpid=$!
 for _ in $(seq 100); do [ -S "$DOMUS_RUN_DIR/5/control" ] && break; sleep 0.05; done
 [ -S "$DOMUS_RUN_DIR/5/control" ] || fail "hotplug-monitor did not start: $(cat "$XS_TMP/monitor.log")"
@@ -115,6 +115,14 @@ blkfront_connect
 } >>"$XS_TMP/out"
 is $BE/params "$IMG/data.img"
 gone /local/domain/0/backend/vbd/5/51744 /local/domain/5/device/vbd/51744 /libxl/5/device/vbd/51744
+# a back end that never reaches InitWait: after 10 s the nodes xl wrote
+# go and the monitor is told to release it
+t0=$(date +%s)
+run block-attach guest5 "file:$IMG/other.img,xvdd,w" >>"$XS_TMP/out"
+[ $(($(date +%s) - t0)) -ge 9 ] || fail "the attach gave up before 10 s"
+gone /local/domain/0/backend/vbd/5/51760 /local/domain/5/device/vbd/51760 /libxl/5/device/vbd/51760
+grep -q "51760 unplugged" "$XS_TMP/monitor.log" || fail "the monitor was not told to release xvdd: $(cat "$XS_TMP/monitor.log")"
+grep -q "other.img" "$KEPT" && fail "a failed attach reached the kept configuration"
 echo "ok refused"
 
 # The guest keeps the disk (blkfront stays Connected): a safe remove
