@@ -106,7 +106,8 @@ static int device_remove(uint32_t domid, int devid, char *err, size_t el)
 	struct ctl_msg req, rep;
 	int rc = ctl_device_remove_init(&req, (uint32_t)getpid(), "vbd", (uint32_t)devid);
 
-	return rc < 0 ? rc : ts_control_call(domid, &req, &rep, err, el);
+	/* A disk still connected (-f) first drains its requests in flight. */
+	return rc < 0 ? rc : ts_control_call_ms(domid, &req, &rep, 30 * 1000, err, el);
 }
 
 static int write_nodes(struct xs_handle *xs, const struct domain_config *c, uint32_t domid,
