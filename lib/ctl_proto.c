@@ -79,6 +79,57 @@ static int check_save(const struct ctl_msg *m, bool reply, char *why, size_t wl)
 	return 0;
 }
 
+static int check_kind(const char *kind, const char *what, char *why, size_t wl)
+{
+	size_t n = strnlen(kind, CTL_KIND_MAX);
+
+	if (n == CTL_KIND_MAX)
+		return fail(why, wl, -EBADMSG, "%s request: kind not NUL-terminated", what);
+	if (n == 0)
+		return fail(why, wl, -EINVAL, "%s request: empty kind", what);
+	for (size_t i = 0; i < n; i++)
+		if (!((kind[i] >= 'a' && kind[i] <= 'z') || (kind[i] >= '0' && kind[i] <= '9')))
+			return fail(why, wl, -EINVAL, "%s request: kind is not lower-case letters and digits", what);
+	return 0;
+}
+
+/* kind, then arg up to the end of the payload: exactly one NUL, its last
+ * byte. */
+static int check_device_add(const struct ctl_msg *m, bool reply, char *why, size_t wl)
+{
+	const struct ctl_device_add *a = &m->u.dev_add;
+	size_t arg_len = m->hdr.len - offsetof(struct ctl_device_add, arg);
+	int rc;
+
+	if (reply)
+		return 0;
+	rc = check_kind(a->kind, "device_add", why, wl);
+	if (rc < 0)
+		return rc;
+	if (!all_zero(a->kind + strlen(a->kind), CTL_KIND_MAX - strlen(a->kind)))
+		return fail(why, wl, -EBADMSG, "device_add request: bytes after the kind's NUL");
+	if (strnlen(a->arg, arg_len) != arg_len - 1)
+		return fail(why, wl, -EBADMSG, "device_add request: argument not NUL-terminated at the end of the payload");
+	return 0;
+}
+
+static int check_device_remove(const struct ctl_msg *m, bool reply, char *why, size_t wl)
+{
+	const struct ctl_device_remove *r = &m->u.dev_remove;
+	int rc;
+
+	if (reply)
+		return 0;
+	rc = check_kind(r->kind, "device_remove", why, wl);
+	if (rc < 0)
+		return rc;
+	if (!all_zero(r->kind + strlen(r->kind), CTL_KIND_MAX - strlen(r->kind)))
+		return fail(why, wl, -EBADMSG, "device_remove request: bytes after the kind's NUL");
+	if (r->flags)
+		return fail(why, wl, -EINVAL, "device_remove request: unknown flags 0x%x", r->flags);
+	return 0;
+}
+
 #define EMPTY 0, 0
 #define FIXED(t) sizeof(t), sizeof(t)
 
@@ -90,6 +141,10 @@ static const struct ctl_type_desc types[CTL_TYPE_END] = {
 	[CTL_UNPAUSE] = { "unpause", true, EMPTY, 0, EMPTY, NULL },
 	[CTL_DESTROY] = { "destroy", true, EMPTY, 0, EMPTY, NULL },
 	[CTL_SAVE] = { "save", true, FIXED(struct ctl_save), 1, EMPTY, check_save },
+	[CTL_DEVICE_ADD] = { "device_add", true, offsetof(struct ctl_device_add, arg) + 1,
+			     sizeof(struct ctl_device_add), 0, EMPTY, check_device_add },
+	[CTL_DEVICE_REMOVE] = { "device_remove", true, FIXED(struct ctl_device_remove), 0, EMPTY,
+				check_device_remove },
 };
 
 _Static_assert(sizeof(struct ctl_error) <= CTL_PAYLOAD_MAX && sizeof(struct ctl_info) <= CTL_PAYLOAD_MAX,
@@ -165,6 +220,37 @@ int ctl_msg_init(struct ctl_msg *m, unsigned type, uint32_t flags, uint32_t id, 
 	if (len)
 		memcpy(m->u.raw, payload, len);
 	return 0;
+}
+
+int ctl_device_add_init(struct ctl_msg *m, uint32_t id, const char *kind, const char *arg)
+{
+	size_t kl = strlen(kind), al = strlen(arg);
+	int rc;
+
+	if (kl >= CTL_KIND_MAX || al >= CTL_DEVICE_ARG_MAX)
+		return -ENAMETOOLONG;
+	if (!kl)
+		return -EINVAL;
+	rc = ctl_msg_init(m, CTL_DEVICE_ADD, 0, id, NULL, 0);
+	if (rc < 0)
+		return rc;
+	memcpy(m->u.dev_add.kind, kind, kl);
+	memcpy(m->u.dev_add.arg, arg, al + 1);
+	m->hdr.len = (uint32_t)(offsetof(struct ctl_device_add, arg) + al + 1);
+	return 0;
+}
+
+int ctl_device_remove_init(struct ctl_msg *m, uint32_t id, const char *kind, uint32_t dev_id)
+{
+	struct ctl_device_remove r = { .id = dev_id };
+	size_t kl = strlen(kind);
+
+	if (kl >= CTL_KIND_MAX)
+		return -ENAMETOOLONG;
+	if (!kl)
+		return -EINVAL;
+	memcpy(r.kind, kind, kl);
+	return ctl_msg_init(m, CTL_DEVICE_REMOVE, 0, id, &r, sizeof(r));
 }
 
 void ctl_reply_init(struct ctl_msg *rep, const struct ctl_msg *req)

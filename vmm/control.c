@@ -13,6 +13,7 @@
 
 #include "control_srv.h"
 #include "evloop.h"
+#include "hotplug.h"
 #include "vm.h"
 #include "xen/xen_abi.h"
 
@@ -113,12 +114,36 @@ static int op_save(void *ctx, struct ctl_msg *req, struct ctl_msg *rep, char *wh
 	return c->save(c->save_ctx, req->fds[0], why, wl);
 }
 
+static int op_device_add(void *ctx, struct ctl_msg *req, struct ctl_msg *rep, char *why, size_t wl)
+{
+	struct control *c = ctx;
+
+	if (!c->hotplug) {
+		snprintf(why, wl, "device_add: not supported by this monitor");
+		return -ENOSYS;
+	}
+	return hotplug_op_add(c->hotplug, req, rep, why, wl);
+}
+
+static int op_device_remove(void *ctx, struct ctl_msg *req, struct ctl_msg *rep, char *why, size_t wl)
+{
+	struct control *c = ctx;
+
+	if (!c->hotplug) {
+		snprintf(why, wl, "device_remove: not supported by this monitor");
+		return -ENOSYS;
+	}
+	return hotplug_op_remove(c->hotplug, req, rep, why, wl);
+}
+
 static control_op_fn *const vm_op_fns[CTL_TYPE_END] = {
 	[CTL_INFO] = op_info,
 	[CTL_PAUSE] = op_pause,
 	[CTL_UNPAUSE] = op_unpause,
 	[CTL_DESTROY] = op_destroy,
 	[CTL_SAVE] = op_save,
+	[CTL_DEVICE_ADD] = op_device_add,
+	[CTL_DEVICE_REMOVE] = op_device_remove,
 };
 static const struct control_ops vm_ops = { vm_op_fns, CTL_TYPE_END };
 

@@ -5,8 +5,9 @@
  * SOCK_SEQPACKET, the typed protocol of lib/include/domus/ctl_proto.h
  * (docs/control-protocol.md): one request per message, one reply per
  * request, every message checked against the table of types.  This monitor
- * serves info (struct ctl_info), pause, unpause and destroy (after which it
- * exits with VMM_EXIT_DESTROYED); any other type is answered with a
+ * serves info (struct ctl_info), pause, unpause, destroy (after which it
+ * exits with VMM_EXIT_DESTROYED), save, device_add and device_remove
+ * (hotplug.h); any other type is answered with a
  * CTL_ERROR reply naming it.  control_srv.c does the receiving, checking and
  * answering; this file binds the requests to the VM and serves the socket
  * on the event loop: each connection is a registration of its own with an
@@ -21,6 +22,7 @@ struct vm;
 struct evl;
 struct evl_src;
 struct control_conn;
+struct hotplug;
 
 /* Connections served at once; more wait in the listen backlog. */
 #define CONTROL_MAX_CONNS 8
@@ -40,6 +42,9 @@ struct control {
 	/* Serves a save request (on the loop thread), NULL: not supported. */
 	int (*save)(void *ctx, int fd, char *why, size_t wl);
 	void *save_ctx;
+	/* Serves device_add and device_remove (on the loop thread), NULL:
+	 * not supported. */
+	struct hotplug *hotplug;
 };
 
 #define CONTROL_INIT { .listen_fd = -1 }

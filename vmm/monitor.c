@@ -1,6 +1,7 @@
 /* The monitor's table of parts (monitor.h).  A new part is a row here;
  * a device that comes and goes is a dev_add() (dev.h) instead. */
 #include "monitor.h"
+#include "vbd_dev.h"
 #include "xenbus/vbd.h"
 #include "xenbus/xb_xs.h"
 
@@ -134,44 +135,44 @@ static int devs_quiesce_here(void *arg)
 	return 0;
 }
 
-/* The disks' back ends (docs/xenbus.md): one xenbus instance each, whose
- * connect goes through the vbd data-path seam (xenbus/vbd.h) to the blkif
- * data path (xenbus/vbd_datapath.c, vmm/blk/). */
-static const struct dev_ops vbd_dev_ops = XB_XS_DEV_OPS("vbd");
-
-static void vbd_release(void *dev)
+/* The disks' back ends (docs/xenbus.md): one xenbus instance each
+ * (vbd_dev.c), whose connect goes through the vbd data-path seam
+ * (xenbus/vbd.h) to the blkif data path (xenbus/vbd_datapath.c, vmm/blk/). */
+static void vbd_env(struct monitor *m, struct vbd_dev_env *e)
 {
-	vbd_free(dev);
+	*e = (struct vbd_dev_env){ .loop = m->loop, .domid = m->opt.domid, .host = &m->vbd_host,
+				   .no_xenstore = m->opt.xenstore_socket && strcmp(m->opt.xenstore_socket, "none") == 0 };
 }
 
-static int disks_init(struct monitor *m, char *why, size_t wl)
+/* libxenstore's socket for the back ends: XENSTORED_PATH, or the one
+ * beside the guest socket we were given (xenstored's layout), as xl's is.
+ * Set before any thread but main runs, for the disks given now and those
+ * plugged later. */
+static void backend_xenstore_env(struct monitor *m)
 {
 	char buf[256];
-	int rc = 0;
 
-	if (!m->opt.n_disks && !m->n_xb_saved)
-		return 0;
-	if (m->opt.xenstore_socket && strcmp(m->opt.xenstore_socket, "none") == 0) {
-		snprintf(why, wl, "--disk needs xenstore (not --xenstore-socket none)");
-		return -EINVAL;
-	}
-	/* libxenstore's socket: XENSTORED_PATH, or the one beside the guest
-	 * socket we were given (xenstored's layout), as xl's is. */
-	if (!getenv("XENSTORED_PATH") && m->opt.xenstore_socket) {
+	if (!getenv("XENSTORED_PATH") && m->opt.xenstore_socket && strcmp(m->opt.xenstore_socket, "none") != 0) {
 		const char *g = m->opt.xenstore_socket, *slash = strrchr(g, '/');
 
 		snprintf(buf, sizeof(buf), "%.*s/socket", slash ? (int)(slash - g) : 1, slash ? g : ".");
 		setenv("XENSTORED_PATH", buf, 1);
 	}
+}
+
+static int disks_init(struct monitor *m, char *why, size_t wl)
+{
+	struct vbd_dev_env env;
+	int rc = 0;
+
+	backend_xenstore_env(m);
 	vbd_host_vm(&m->vbd_host, &m->vm, m->loop);
+	vbd_env(m, &env);
 	for (size_t i = 0; rc == 0 && i < m->opt.n_disks; i++) {
 		const struct vbd_cfg *c = &m->opt.disks[i];
-		struct vbd *v;
 		struct xb_xs *x;
 
-		rc = vbd_new(&m->vbd_host, c, &v);
-		if (rc == 0)
-			rc = xb_xs_create(m->loop, c->kind, m->opt.domid, c->devid, &vbd_xb_ops, v, vbd_release, &x);
+		rc = vbd_dev_create(&env, c, &x, why, wl);
 		/* A restore: the saved xenbus state and rings, so that the back
 		 * end takes the rings back without a handshake. */
 		for (size_t j = 0; rc == 0 && j < m->n_xb_saved; j++) {
@@ -182,14 +183,18 @@ static int disks_init(struct monitor *m, char *why, size_t wl)
 			rc = xb_xs_load_rec(x, sr->data, sr->len);
 			free(sr->data);
 			sr->data = NULL;
-			if (rc < 0)
+			if (rc < 0) {
 				xb_xs_free(x);
+				snprintf(why, wl, "disk %u (%s): cannot set up its back end from the save file: %s",
+					 c->devid, c->path, strerror(-rc));
+			}
 		}
-		if (rc == 0)
+		if (rc == 0) {
 			rc = dev_add(&m->devs, &vbd_dev_ops, c->devid, x);
-		if (rc < 0)
-			snprintf(why, wl, "disk %u (%s): cannot set up its back end%s: %s", c->devid, c->path,
-				 rc == -EINVAL ? " from the save file" : "", strerror(-rc));
+			if (rc < 0)
+				snprintf(why, wl, "disk %u (%s): cannot set up its back end: %s", c->devid, c->path,
+					 strerror(-rc));
+		}
 	}
 	/* A saved back end whose disk the configuration lost. */
 	for (size_t j = 0; rc == 0 && j < m->n_xb_saved; j++) {
@@ -202,6 +207,20 @@ static int disks_init(struct monitor *m, char *why, size_t wl)
 	monitor_free_xb_saved(m);
 	return rc;
 }
+
+/* Devices plugged at run time (hotplug.h): one row per kind, its argument
+ * that of the kind's command-line option. */
+static int hp_vbd_create(void *ctx, const char *arg, const struct dev_ops **ops, void **inst, char *why, size_t wl)
+{
+	struct vbd_dev_env env;
+
+	vbd_env(ctx, &env);
+	return vbd_dev_create_arg(&env, arg, ops, inst, why, wl);
+}
+
+static const struct hotplug_kind hotplug_kinds[] = {
+	{ .kind = "vbd", .option = "--disk", .parse_id = vbd_dev_parse_id, .create = hp_vbd_create },
+};
 
 void monitor_free_xb_saved(struct monitor *m)
 {
@@ -363,6 +382,9 @@ static int control_part_init(void *ctx, char *why, size_t wl)
 	rc = control_init(&m->ctl, &m->vm, m->loop, path, m->opt.uuid);
 	m->ctl.save = control_save;
 	m->ctl.save_ctx = m;
+	m->hotplug = (struct hotplug){ .devs = &m->devs, .kinds = hotplug_kinds,
+				       .n = sizeof(hotplug_kinds) / sizeof(hotplug_kinds[0]), .ctx = m };
+	m->ctl.hotplug = &m->hotplug;
 	if (rc < 0)
 		control_stop(&m->ctl);
 	if (rc < 0)

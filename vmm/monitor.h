@@ -9,6 +9,7 @@
 
 #include "control.h"
 #include "dev.h"
+#include "hotplug.h"
 #include "part.h"
 #include "vm.h"
 #include "xenbus/vbd_datapath.h"
@@ -34,6 +35,7 @@ struct monitor {
 	struct evl *loop;
 	struct vm vm;
 	struct devices devs; /* on the loop thread while it runs */
+	struct hotplug hotplug; /* device_add and device_remove on devs */
 	struct xs_link xs;
 	struct control ctl;
 	struct vcpu_thread_arg *targs;

@@ -1,11 +1,14 @@
 /* Device hotplug commands: block-attach and network-attach.  Their dry
  * run (-N) prints the parsed device as Xen's xl does ("disk: {...}",
- * "vif: {...}"); attaching to a running domain comes with domus-vmm. */
+ * "vif: {...}"); block-attach plugs the disk into the running domain
+ * (ts_block.c); network-attach comes with the vif back end. */
+#include "ts.h"
 #include "xl.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Without -N, the domain would be looked up and the device added; neither
  * exists yet.  With -N, Xen's xl still needs a domain id argument. */
@@ -28,6 +31,25 @@ static int print_or_refuse(struct xl_ctx *x, const char *what, char *json)
 	return fflush(stdout) || ferror(stdout) ? 1 : 0;
 }
 
+static char *join_spec(const char *const *parts, size_t n)
+{
+	size_t len = 1;
+	char *s;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(parts[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(s, ",");
+		strcat(s, parts[i]);
+	}
+	return s;
+}
+
 int xl_cmd_block_attach(struct xl_ctx *x, int argc, char **argv)
 {
 	struct cfg_diag d;
@@ -43,7 +65,15 @@ int xl_cmd_block_attach(struct xl_ctx *x, int argc, char **argv)
 	if (dom_disk_parse(&k, (const char *const *)argv + optind + 1, (size_t)(argc - optind - 1),
 			   &d, "command line", 0, "disk") < 0)
 		goto out;
-	rc = print_or_refuse(x, "disk", dom_disk_to_json(&k));
+	if (x->dryrun) {
+		rc = print_or_refuse(x, "disk", dom_disk_to_json(&k));
+	} else {
+		/* the components as one disk= entry, for the kept configuration */
+		char *spec = join_spec((const char *const *)argv + optind + 1, (size_t)(argc - optind - 1));
+
+		rc = spec ? ts_block_attach(x, argv[optind], &k, spec) : 1;
+		free(spec);
+	}
 out:
 	dom_disk_dispose(&k);
 	return rc;

@@ -76,6 +76,30 @@ int ts_disk_vmm_arg(const struct dom_disk *k, char *buf, size_t len);
 int ts_xs_write_disks(struct xs_handle *xs, uint32_t t, const struct domain_config *c, uint32_t domid);
 /* The backend directories and error nodes of the domain's disks. */
 void ts_xs_remove_disks(struct xs_handle *xs, uint32_t domid);
+/* One disk's nodes (block-attach), in transaction t: -EEXIST when the
+ * domain has a disk of that devid. */
+int ts_xs_write_disk(struct xs_handle *xs, uint32_t t, const struct domain_config *c, uint32_t domid,
+		     const struct dom_disk *k);
+/* One disk's frontend, /libxl, backend (be: its path, NULL: unknown) and
+ * error nodes (block-detach). */
+void ts_xs_remove_disk(struct xs_handle *xs, uint32_t domid, int devid, const char *be);
+
+/* Hot-plug of disks (ts_block.c): the domain's disk is plugged or
+ * unplugged as libxl does it, the monitor told (device_add,
+ * device_remove) and the domain's kept configuration (its run directory's
+ * `config`, what xl save carries) updated.  Errors printed; 0 or 1, the
+ * exit status. */
+int ts_block_attach(struct xl_ctx *x, const char *dom, const struct dom_disk *k, const char *spec);
+int ts_block_detach(const char *dom, const char *vdev, bool force);
+int ts_block_list(int argc, char **argv);
+
+/* The domain's kept configuration (ts_domcfg.c): its text with one disk
+ * more (spec: one disk= entry) or without the disk of devid; written
+ * atomically.  Errors printed. */
+int ts_domcfg_add_disk(uint32_t domid, const char *spec);
+int ts_domcfg_remove_disk(uint32_t domid, int devid);
+/* Reads and parses the kept configuration. */
+int ts_domcfg_read(struct xl_ctx *x, uint32_t domid, struct domain_config *c);
 
 /* libxl__xs_path_cleanup(): path, then each parent it leaves empty, up to
  * (not including) stop. */

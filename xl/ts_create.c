@@ -33,8 +33,15 @@
 #include "domus/vmm_exit.h"
 
 struct sup {
-	struct domain_config *c; /* what libxl would store: the vifs' MACs change */
+	struct xl_ctx *x;
+	struct domain_config *first; /* as created */
+	struct domain_config *c;     /* this boot's: what libxl would store (the vifs' MACs change) */
 	const struct ts_start *st; /* restore_fd is the first boot's only */
+	/* The configuration xl kept of the boot that ended (hot-plug changes
+	 * its disks, ts_domcfg.c), read before its run directory goes: a
+	 * restart boots it, as libxl's stored configuration. */
+	char *kept;
+	size_t kept_len;
 	bool paused;
 	int report_fd; /* to the waiting `xl create`, -1 once reported */
 	char uuid[40];
@@ -399,6 +406,60 @@ static int import_xenstore(struct xs_handle *xs, uint32_t domid, const struct ts
 	return rc;
 }
 
+static void keep_config(struct sup *s, uint32_t domid)
+{
+	char dir[256], p[300];
+
+	free(s->kept);
+	s->kept = NULL;
+	if (ts_dom_dir(domid, dir, sizeof(dir)) < 0)
+		return;
+	snprintf(p, sizeof(p), "%s/config", dir);
+	if (xl_read_file(p, &s->kept, &s->kept_len) < 0)
+		s->kept = NULL;
+}
+
+/* The configuration the restart boots: the kept one when it parses with
+ * the domain's name (the uuid stays), else the one before.  The kept text
+ * moves to *owned, which the next boot writes into its run directory. */
+static void restart_config(struct sup *s, struct domain_config *next, struct ts_start *st, char **owned)
+{
+	struct domain_config c;
+	char *kept = s->kept;
+
+	s->kept = NULL;
+	if (!kept)
+		return;
+	domcfg_init(&c);
+	if (xl_parse_domain_config(s->x, "the kept configuration", kept, s->kept_len, NULL, 0, &c) < 0 ||
+	    !c.name || strcmp(c.name, s->first->name) != 0) {
+		slog(s, "warning: the kept configuration of %s does not parse; restarting without its changes",
+		     s->first->name);
+		domcfg_dispose(&c);
+		free(kept);
+		return;
+	}
+	domcfg_set_build_defaults(&c);
+	memcpy(c.uuid, s->first->uuid, sizeof(c.uuid));
+	/* The kept text has the vifs as written; the MACs xl chose stay the
+	 * domain's across reboots (libxl keeps them in its stored config). */
+	for (size_t i = 0; i < c.n_nics; i++)
+		for (size_t j = 0; j < s->c->n_nics && !c.nics[i].mac_set; j++)
+			if (s->c->nics[j].devid == c.nics[i].devid && s->c->nics[j].mac_set) {
+				memcpy(c.nics[i].mac, s->c->nics[j].mac, sizeof(c.nics[i].mac));
+				c.nics[i].mac_set = true;
+			}
+	if (ts_vif_setdefault(&c) < 0)
+		slog(s, "warning: no random MAC for a new vif of %s", s->first->name);
+	domcfg_dispose(next);
+	*next = c; /* ownership moves */
+	s->c = next;
+	free(*owned);
+	*owned = kept;
+	st->cfg_text = kept;
+	st->cfg_len = s->kept_len;
+}
+
 static int boot_once(struct sup *s, struct xs_handle *xs)
 {
 	char err[600] = "", why[128];
@@ -468,6 +529,7 @@ static int boot_once(struct sup *s, struct xs_handle *xs)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	slog(s, "domain %s (id %u) %s", s->c->name, domid, describe_status(status, why, sizeof(why)));
+	keep_config(s, domid);
 	goto cleanup;
 kill:
 	kill(pid, SIGKILL);
@@ -488,7 +550,11 @@ static void supervise(struct sup *s)
 {
 	struct xs_handle *xs = ts_xs_open();
 	struct ts_start restarted = s->st ? *s->st : (struct ts_start){ .restore_fd = -1 };
+	struct domain_config next;
+	char *text = NULL;
 	int status;
+
+	domcfg_init(&next);
 
 	if (!xs) {
 		report(s, "error cannot connect to xenstored");
@@ -508,7 +574,14 @@ static void supervise(struct sup *s)
 		if (a != DOM_ACTION_RESTART && a != DOM_ACTION_RENAME_RESTART && a != DOM_ACTION_COREDUMP_RESTART)
 			break;
 		slog(s, "restarting domain %s", s->c->name);
+		restart_config(s, &next, &restarted, &text);
+		s->st = &restarted;
 	}
+	s->c = s->first;
+	domcfg_dispose(&next);
+	free(text);
+	free(s->kept);
+	s->kept = NULL;
 	xs_close(xs);
 }
 
@@ -607,7 +680,7 @@ static int check_host(const struct domain_config *c, bool restore, const char *c
 int ts_create(struct xl_ctx *x, struct domain_config *c, bool console, bool paused,
 	      const struct ts_start *st)
 {
-	struct sup s = { .c = c, .st = st, .paused = paused, .report_fd = -1 };
+	struct sup s = { .x = x, .first = c, .c = c, .st = st, .paused = paused, .report_fd = -1 };
 	char line[640], path[512];
 	int pipefd[2];
 	pid_t pid;

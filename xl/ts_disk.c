@@ -302,3 +302,32 @@ void ts_xs_remove_disks(struct xs_handle *xs, uint32_t domid)
 		ts_xs_path_cleanup(xs, path, "/local/domain/0");
 	}
 }
+
+/* ---- hot-plug (xl block-attach / block-detach, ts_block.c) ---- */
+
+int ts_xs_write_disk(struct xs_handle *xs, uint32_t t, const struct domain_config *c, uint32_t domid,
+		     const struct dom_disk *k)
+{
+	return write_disk(xs, t, c, domid, k);
+}
+
+/* libxl__device_destroy(): the frontend and /libxl directories (the
+ * toolstack's), the backend directory (the backend domain's, Domain 0
+ * here) and what xenbus_dev_fatal() left, each with the parents it leaves
+ * empty. */
+void ts_xs_remove_disk(struct xs_handle *xs, uint32_t domid, int devid, const char *be)
+{
+	char path[256], stop[64];
+
+	snprintf(stop, sizeof(stop), "/local/domain/%u", domid);
+	snprintf(path, sizeof(path), "/local/domain/%u/device/vbd/%d", domid, devid);
+	ts_xs_path_cleanup(xs, path, stop);
+	snprintf(stop, sizeof(stop), "/libxl/%u", domid);
+	snprintf(path, sizeof(path), "/libxl/%u/device/vbd/%d", domid, devid);
+	ts_xs_path_cleanup(xs, path, stop);
+	if (be && strncmp(be, "/local/domain/0/backend/", 24) == 0) {
+		ts_xs_path_cleanup(xs, be, "/local/domain/0");
+		snprintf(path, sizeof(path), "/local/domain/0/error/backend/%s", be + 24);
+		ts_xs_path_cleanup(xs, path, "/local/domain/0");
+	}
+}

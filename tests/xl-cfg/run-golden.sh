@@ -47,7 +47,8 @@ run_case() { # kind dir name
 		mapfile -t args <"$d/$n.cmd"
 		;;
 	esac
-	(cd "$d" && DOMUS_XL_CONF=$conf "$XL" "${args[@]}" >"$TMP/out" 2>"$TMP/err")
+	# no domain of the host's is ever the one a case names
+	(cd "$d" && DOMUS_XL_CONF=$conf DOMUS_RUN_DIR=$TMP/run "$XL" "${args[@]}" >"$TMP/out" 2>"$TMP/err")
 	rc=$?
 	case $kind in
 	pass)

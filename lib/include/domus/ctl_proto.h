@@ -50,8 +50,10 @@ enum ctl_type {
 	CTL_DESTROY = 5, /* request and reply: empty; the monitor then exits (VMM_EXIT_DESTROYED) */
 	CTL_SAVE = 6,	 /* request: struct ctl_save + 1 fd to write the stream to; reply: empty */
 	/* 7 was `restore`, never implemented (a restore is domus-vmm
-	 * --restore-fd, docs/save-restore.md): reserved, refused as unknown.
-	 * The next type takes 8. */
+	 * --restore-fd, docs/save-restore.md): reserved, refused as unknown. */
+	CTL_DEVICE_ADD = 8,    /* request: struct ctl_device_add; reply: empty */
+	CTL_DEVICE_REMOVE = 9, /* request: struct ctl_device_remove; reply: empty */
+	/* The next type takes 10. */
 	CTL_TYPE_END
 };
 
@@ -91,6 +93,28 @@ struct ctl_save {
 	uint32_t reserved;
 };
 
+#define CTL_KIND_MAX 16 /* with the NUL */
+#define CTL_DEVICE_ARG_MAX (CTL_PAYLOAD_MAX - CTL_KIND_MAX) /* with the NUL */
+
+/* Plug a device into the running domain: kind names it ("vbd", "vif"),
+ * arg is the value the monitor's command-line option for that kind takes
+ * (--disk DEVID,KIND,FORMAT,MODE,DEVTYPE,PATH for "vbd"; docs/xenbus.md).
+ * Sent only up to and with arg's NUL: the length varies. */
+struct ctl_device_add {
+	char kind[CTL_KIND_MAX]; /* NUL-terminated, not empty */
+	char arg[CTL_DEVICE_ARG_MAX];
+};
+_Static_assert(sizeof(struct ctl_device_add) == CTL_PAYLOAD_MAX, "ctl_device_add is part of the wire format");
+
+/* Unplug the device of that kind and id (a vbd's id is its devid).  The
+ * toolstack has done the xenbus close first; this releases the back end. */
+struct ctl_device_remove {
+	char kind[CTL_KIND_MAX]; /* NUL-terminated, not empty */
+	uint32_t id;
+	uint32_t flags; /* none defined yet: 0 */
+};
+_Static_assert(sizeof(struct ctl_device_remove) == 24, "ctl_device_remove is part of the wire format");
+
 /* A message in memory.  fds[0 .. nfds) are open descriptors that belong to
  * whoever holds the message (ctl_msg_close_fds). */
 struct ctl_msg {
@@ -99,6 +123,8 @@ struct ctl_msg {
 		struct ctl_info info;
 		struct ctl_error error;
 		struct ctl_save save;
+		struct ctl_device_add dev_add;
+		struct ctl_device_remove dev_remove;
 		unsigned char raw[CTL_PAYLOAD_MAX];
 	} u;
 	int fds[CTL_MAX_FDS];
@@ -112,6 +138,11 @@ const char *ctl_type_name(unsigned type);
  * descriptors; -EINVAL when len is over CTL_PAYLOAD_MAX.  Whether the
  * payload suits the type is checked when the message is encoded. */
 int ctl_msg_init(struct ctl_msg *m, unsigned type, uint32_t flags, uint32_t id, const void *payload, size_t len);
+/* A device_add request (id: the client's), or -ENAMETOOLONG when kind or
+ * arg do not fit the message, -EINVAL for an empty kind. */
+int ctl_device_add_init(struct ctl_msg *m, uint32_t id, const char *kind, const char *arg);
+/* A device_remove request. */
+int ctl_device_remove_init(struct ctl_msg *m, uint32_t id, const char *kind, uint32_t dev_id);
 /* The empty reply to req (its type, its id). */
 void ctl_reply_init(struct ctl_msg *rep, const struct ctl_msg *req);
 /* A CTL_ERROR reply to request `id` of type req_type, err a negative errno,

@@ -1,0 +1,211 @@
+/* hotplug-monitor RUN_DIR DOMID NAME START: fake-monitor's fake domain
+ * (info, pause, unpause, destroy) plus the monitor's real hot-plug of
+ * disks: vmm/hotplug.c's table with the vbd row of vmm/vbd_dev.c, each
+ * disk a xenbus back end (vmm/xenbus/xb_xs.c) on xenstored
+ * (XENSTORED_PATH) run on an event loop, as domus-vmm runs them.  Only the
+ * blkif data path is fake: it maps nothing and reports a 2 MiB disk.  So
+ * that xl block-attach/-detach/-list can be run without KVM.
+ * HOTPLUG_REFUSE=DEVID makes the vbd row refuse that disk, as a monitor
+ * that cannot open it would; HOTPLUG_MUTE=DEVID gives that disk a back
+ * end that never answers (no InitWait). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "domus/log.h"
+#include "evloop.h"
+#include "fake_domain.h"
+#include "hotplug.h"
+#include "vbd_dev.h"
+#include "xenbus/vbd.h"
+
+void vbd_datapath_limits(struct vbd_limits *lim)
+{
+	*lim = (struct vbd_limits){ .max_queues = 1, .max_ring_page_order = 4, .max_indirect_segs = 256 };
+}
+
+int vbd_datapath_connect(void *host, const struct vbd_cfg *cfg, const struct vbd_front *fe,
+			 const struct vbd_pos *pos, void **dp, struct vbd_disk_info *info, char *why, size_t wl)
+{
+	static int token;
+
+	*dp = &token;
+	*info = (struct vbd_disk_info){ .sectors = 4096, .sector_size = 512, .physical_sector_size = 512,
+					.flush_cache = cfg->readwrite };
+	return 0;
+}
+
+int vbd_datapath_quiesce(void *dp)
+{
+	return 0;
+}
+
+int vbd_datapath_resume(void *dp, char *why, size_t wl)
+{
+	return 0;
+}
+
+int vbd_datapath_save(void *dp, struct vbd_pos pos[VBD_MAX_QUEUES])
+{
+	pos[0] = (struct vbd_pos){ 0, 0 };
+	return 0;
+}
+
+void vbd_datapath_disconnect(void *dp)
+{
+}
+
+struct hp_monitor {
+	struct fake_domain dom;
+	struct evl *loop;
+	struct devices devs;
+	struct hotplug hp;
+	struct vbd_dev_env env;
+	long refuse, mute;
+};
+
+static void mute_stop(void *inst)
+{
+	free(inst);
+}
+
+static const struct dev_ops mute_ops = { .kind = "vbd", .stop = mute_stop };
+
+static int hp_vbd_create(void *ctx, const char *arg, const struct dev_ops **ops, void **inst, char *why, size_t wl)
+{
+	struct hp_monitor *m = ctx;
+	unsigned id;
+
+	if (vbd_dev_parse_id(arg, &id, why, wl) == 0 && (long)id == m->refuse) {
+		snprintf(why, wl, "disk %u: cannot open it (HOTPLUG_REFUSE)", id);
+		return -EACCES;
+	}
+	if ((long)id == m->mute) {
+		*ops = &mute_ops;
+		*inst = malloc(1);
+		return *inst ? 0 : -ENOMEM;
+	}
+	return vbd_dev_create_arg(&m->env, arg, ops, inst, why, wl);
+}
+
+static const struct hotplug_kind kinds[] = {
+	{ .kind = "vbd", .option = "--disk", .parse_id = vbd_dev_parse_id, .create = hp_vbd_create },
+};
+
+/* The control server runs on main; the device table on the loop, as in
+ * the monitor, where the control requests are served on the loop. */
+struct call {
+	struct hp_monitor *m;
+	struct ctl_msg *req, *rep;
+	char *why;
+	size_t wl;
+	control_op_fn *fn;
+};
+
+static int on_loop(void *arg)
+{
+	struct call *c = arg;
+
+	return c->fn(&c->m->hp, c->req, c->rep, c->why, c->wl);
+}
+
+static int via_loop(struct hp_monitor *m, control_op_fn *fn, struct ctl_msg *req, struct ctl_msg *rep, char *why,
+		    size_t wl)
+{
+	struct call c = { m, req, rep, why, wl, fn };
+
+	return evl_sync(m->loop, on_loop, &c);
+}
+
+static int op_add(void *ctx, struct ctl_msg *req, struct ctl_msg *rep, char *why, size_t wl)
+{
+	return via_loop(ctx, hotplug_op_add, req, rep, why, wl);
+}
+
+static int op_remove(void *ctx, struct ctl_msg *req, struct ctl_msg *rep, char *why, size_t wl)
+{
+	return via_loop(ctx, hotplug_op_remove, req, rep, why, wl);
+}
+
+static int op_dom(void *ctx, struct ctl_msg *req, struct ctl_msg *rep, char *why, size_t wl)
+{
+	struct hp_monitor *m = ctx;
+
+	return fake_domain_ops.fn[req->hdr.type](&m->dom, req, rep, why, wl);
+}
+
+static control_op_fn *const fns[CTL_TYPE_END] = {
+	[CTL_INFO] = op_dom,	      [CTL_PAUSE] = op_dom,	     [CTL_UNPAUSE] = op_dom, [CTL_DESTROY] = op_dom,
+	[CTL_DEVICE_ADD] = op_add, [CTL_DEVICE_REMOVE] = op_remove,
+};
+static const struct control_ops ops = { fns, CTL_TYPE_END };
+
+static int start_here(void *arg)
+{
+	return devs_start(arg);
+}
+
+static int stop_here(void *arg)
+{
+	devs_stop(arg);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct hp_monitor m;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path) - sizeof("/control")];
+	const char *refuse = getenv("HOTPLUG_REFUSE"), *mute = getenv("HOTPLUG_MUTE");
+	int lfd;
+
+	log_init(argv[0], LOG_INFO, NULL);
+	if (argc != 5) {
+		fprintf(stderr, "usage: hotplug-monitor RUN_DIR DOMID NAME START\n");
+		return 2;
+	}
+	fake_domain_init(&m.dom, (uint32_t)strtoul(argv[2], NULL, 10), argv[3], strtoll(argv[4], NULL, 10));
+	m.refuse = refuse ? strtol(refuse, NULL, 10) : -1;
+	m.mute = mute ? strtol(mute, NULL, 10) : -1;
+	if (evl_create(&m.loop, 64) < 0 || evl_start(m.loop) < 0) {
+		log_err(NULL, "event loop: %s", strerror(errno));
+		return 1;
+	}
+	m.env = (struct vbd_dev_env){ .loop = m.loop, .domid = m.dom.info.domid };
+	m.hp = (struct hotplug){ .devs = &m.devs, .kinds = kinds, .n = 1, .ctx = &m };
+	evl_sync(m.loop, start_here, &m.devs);
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", argv[1], argv[2]) >= sizeof(dir)) {
+		log_err(NULL, "%s: run directory path too long", argv[1]);
+		return 1;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", dir);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (mkdir(dir, 0700) < 0 || lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(lfd, 8) < 0) {
+		log_err(NULL, "%s: %s", sa.sun_path, strerror(errno));
+		return 1;
+	}
+	while (!m.dom.destroyed) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0)
+			continue;
+		control_serve(fd, &ops, &m, -1, 2000);
+		close(fd);
+	}
+	evl_sync(m.loop, stop_here, &m.devs);
+	evl_stop(m.loop);
+	evl_destroy(m.loop);
+	unlink(sa.sun_path);
+	/* what the supervisor would remove */
+	char cfg[sizeof(dir) + 16];
+	snprintf(cfg, sizeof(cfg), "%s/config", dir);
+	unlink(cfg);
+	rmdir(dir);
+	return 0;
+}

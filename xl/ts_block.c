@@ -1,0 +1,510 @@
+/* xl block-attach, block-detach and block-list on a running domain, as
+ * Xen 4.17's xl prints them (tools/xl/xl_block.c) over what libxl does
+ * (tools/libs/light/libxl_disk.c, libxl_device.c):
+ *
+ * attach (libxl_device_disk_add): the target checked as at create, the
+ * monitor told first (device_add with --disk's argument: its back end
+ * watches for the directory), then the frontend, backend and /libxl nodes
+ * in one transaction, then the wait for the back end's InitWait
+ * (libxl__wait_device_connection, LIBXL_INIT_TIMEOUT 10 s); a failure at
+ * any step undoes the ones before: no node and no back end stay.  Then the
+ * domain's kept configuration gets the disk (ts_domcfg.c).
+ *
+ * detach (libxl_device_disk_safe_remove, -f libxl_device_disk_destroy;
+ * libxl__initiate_device_generic_remove): in one transaction `online` 0
+ * and the backend's `state` 5 unless it is 6 (-f removes the frontend's
+ * directory first), then the wait for the backend's state 6 Closed within
+ * LIBXL_DESTROY_TIMEOUT (10 s).  A guest that keeps the disk (its frontend
+ * does not close) makes a safe remove fail after that, naming the disk,
+ * the nodes left as libxl leaves them; -f goes on.  Then the monitor
+ * releases the back end (device_remove) and the nodes go
+ * (libxl__device_destroy), and the kept configuration loses the disk.
+ *
+ * One hot-plug at a time per domain: the run directory is flock()ed. */
+#include "ts.h"
+#include "xl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenstore.h>
+#include <xen/io/xenbus.h>
+
+#define INIT_TIMEOUT_MS (10 * 1000)    /* LIBXL_INIT_TIMEOUT */
+#define DESTROY_TIMEOUT_MS (10 * 1000) /* LIBXL_DESTROY_TIMEOUT */
+#define POLL_MS 50
+
+static int lock_domain(uint32_t domid)
+{
+	char dir[256];
+	int fd;
+
+	if (ts_dom_dir(domid, dir, sizeof(dir)) < 0)
+		return -ENAMETOOLONG;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+static void unlock_domain(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* A xenstore node as an int; -1 when absent or not a number (as libxl's
+ * getinfo reads them). */
+static int read_int(struct xs_handle *xs, const char *path)
+{
+	unsigned len;
+	char *v = xs_read(xs, XBT_NULL, path, &len), *end;
+	long n;
+
+	if (!v)
+		return -1;
+	n = strtol(v, &end, 10);
+	if (end == v || n < INT32_MIN || n > INT32_MAX)
+		n = -1;
+	free(v);
+	return (int)n;
+}
+
+static int device_add(uint32_t domid, const char *arg, char *err, size_t el)
+{
+	struct ctl_msg req, rep;
+	int rc = ctl_device_add_init(&req, (uint32_t)getpid(), "vbd", arg);
+
+	if (rc < 0) {
+		snprintf(err, el, "its --disk value is too long for the control protocol (%zu bytes, at most %d)",
+			 strlen(arg), CTL_DEVICE_ARG_MAX - 1);
+		return rc;
+	}
+	return ts_control_call(domid, &req, &rep, err, el);
+}
+
+static int device_remove(uint32_t domid, int devid, char *err, size_t el)
+{
+	struct ctl_msg req, rep;
+	int rc = ctl_device_remove_init(&req, (uint32_t)getpid(), "vbd", (uint32_t)devid);
+
+	/* A disk still connected (-f) first drains its requests in flight. */
+	return rc < 0 ? rc : ts_control_call_ms(domid, &req, &rep, 30 * 1000, err, el);
+}
+
+static int write_nodes(struct xs_handle *xs, const struct domain_config *c, uint32_t domid,
+		       const struct dom_disk *k)
+{
+	for (int tries = 0; tries < 5; tries++) {
+		xs_transaction_t t = xs_transaction_start(xs);
+		int rc;
+
+		if (t == XBT_NULL)
+			return -errno;
+		rc = ts_xs_write_disk(xs, t, c, domid, k);
+		if (rc < 0) {
+			xs_transaction_end(xs, t, true);
+			return rc;
+		}
+		if (xs_transaction_end(xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
+/* libxl__wait_device_connection: the back end says InitWait (or went on
+ * to connect the guest meanwhile). */
+static int wait_initwait(struct xs_handle *xs, const char *be, int *state)
+{
+	char path[300];
+	long end = now_ms() + INIT_TIMEOUT_MS;
+
+	snprintf(path, sizeof(path), "%s/state", be);
+	for (;;) {
+		*state = read_int(xs, path);
+		if (*state >= XenbusStateInitWait && *state <= XenbusStateConnected)
+			return 0;
+		if (*state >= XenbusStateClosing)
+			return -EIO;
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+		usleep(POLL_MS * 1000);
+	}
+}
+
+int ts_block_attach(struct xl_ctx *x, const char *dom, const struct dom_disk *k, const char *spec)
+{
+	struct domain_config c, one;
+	struct xs_handle *xs = NULL;
+	struct ts_dom d;
+	char arg[4400], be[160], err[CTL_ERROR_TEXT_MAX + 400] = "";
+	const char *kind;
+	bool added = false, written = false;
+	int lock = -1, rc, state = -1;
+
+	domcfg_init(&c);
+	if (ts_dom_lookup(dom, &d) < 0)
+		return 1;
+	lock = lock_domain(d.domid);
+	if (lock < 0) {
+		fprintf(stderr, "xl: block-attach: domain %s: %s\n", dom, strerror(-lock));
+		return 1;
+	}
+	/* The domain's type (a pv guest's frontend gets `protocol`) and its
+	 * disks, from what xl keeps of it. */
+	rc = ts_domcfg_read(x, d.domid, &c);
+	if (rc < 0) {
+		snprintf(err, sizeof(err), "cannot read the configuration xl keeps of domain %u: %s", d.domid,
+			 strerror(-rc));
+		goto out;
+	}
+	for (size_t i = 0; i < c.n_disks; i++) {
+		if (c.disks[i].devid == k->devid) {
+			snprintf(err, sizeof(err), "domain %s has a disk %s (%d) already", d.name, c.disks[i].vdev,
+				 k->devid);
+			rc = -EEXIST;
+			goto out;
+		}
+	}
+	/* The same checks as at create, on this one disk. */
+	one = (struct domain_config){ .type = c.type, .disks = (struct dom_disk *)k, .n_disks = 1 };
+	rc = ts_disk_check(&one, NULL);
+	if (rc < 0)
+		goto out; /* printed */
+	kind = ts_disk_kind(k);
+	if (k->format != DISK_FORMAT_RAW)
+		fprintf(stderr, "xl: warning: disk %s: only raw files and block devices are supported by domus yet, "
+				"the guest will not see it\n", k->vdev);
+	rc = ts_disk_vmm_arg(k, arg, sizeof(arg));
+	if (rc < 0 || !kind) {
+		snprintf(err, sizeof(err), "disk %s: no back end fits it", k->vdev);
+		rc = -EINVAL;
+		goto out;
+	}
+	snprintf(be, sizeof(be), "/local/domain/0/backend/%s/%u/%d", kind, d.domid, k->devid);
+	xs = ts_xs_open();
+	if (!xs) {
+		snprintf(err, sizeof(err), "cannot connect to xenstored");
+		rc = -ECONNREFUSED;
+		goto out;
+	}
+	rc = device_add(d.domid, arg, err, sizeof(err));
+	if (rc < 0) {
+		char why[CTL_ERROR_TEXT_MAX + 64];
+
+		snprintf(why, sizeof(why), "%.*s", CTL_ERROR_TEXT_MAX, err);
+		snprintf(err, sizeof(err), "the monitor of domain %s refused disk %s: %s", d.name, k->vdev, why);
+		goto out;
+	}
+	added = true;
+	rc = write_nodes(xs, &c, d.domid, k);
+	if (rc == -EEXIST) {
+		snprintf(err, sizeof(err), "domain %s has a disk %s (%d) in xenstore already", d.name, k->vdev,
+			 k->devid);
+		goto out;
+	}
+	if (rc < 0) {
+		snprintf(err, sizeof(err), "writing the xenstore nodes of disk %s: %s", k->vdev, strerror(-rc));
+		goto out;
+	}
+	written = true;
+	rc = wait_initwait(xs, be, &state);
+	if (rc < 0) {
+		snprintf(err, sizeof(err), "the back end of disk %s %s (%s/state %d)", k->vdev,
+			 rc == -ETIMEDOUT ? "did not reach InitWait within 10 s" : "failed", be, state);
+		goto out;
+	}
+	ts_domcfg_add_disk(d.domid, spec);
+out:
+	if (rc < 0 && written)
+		ts_xs_remove_disk(xs, d.domid, k->devid, be);
+	if (rc < 0 && added && device_remove(d.domid, k->devid, NULL, 0) < 0)
+		fprintf(stderr, "xl: warning: the back end of disk %s may remain in domain %s's monitor\n", k->vdev,
+			d.name);
+	if (xs)
+		xs_close(xs);
+	unlock_domain(lock);
+	domcfg_dispose(&c);
+	if (rc < 0) {
+		if (err[0])
+			fprintf(stderr, "xl: block-attach: %s\n", err);
+		fprintf(stderr, "libxl_device_disk_add failed.\n");
+		return 1;
+	}
+	return 0;
+}
+
+/* libxl_vdev_to_device_disk(): the names libxl numbers, and a plain number
+ * (libxl__device_disk_dev_number with no disk/partition asked). */
+static int vdev_devid(const char *vdev)
+{
+	char *end;
+	unsigned long v;
+	int devid = dom_vdev_to_devid(vdev, NULL, NULL);
+
+	if (devid >= 0)
+		return devid;
+	errno = 0;
+	v = strtoul(vdev, &end, 0);
+	if (*vdev && !errno && !*end && v <= INT32_MAX && vdev[0] != '-')
+		return (int)v;
+	return -EINVAL;
+}
+
+/* Online 0 and Closing, in one transaction (-f: the frontend goes first):
+ * 1 when the backend is gone already, 0, or -errno. */
+static int start_remove(struct xs_handle *xs, const char *fe, const char *be, bool force)
+{
+	char state_path[300], online_path[300], five[4];
+
+	snprintf(state_path, sizeof(state_path), "%s/state", be);
+	snprintf(online_path, sizeof(online_path), "%s/online", be);
+	snprintf(five, sizeof(five), "%d", XenbusStateClosing);
+	for (int tries = 0; tries < 5; tries++) {
+		xs_transaction_t t = xs_transaction_start(xs);
+		unsigned len;
+		char *state;
+
+		if (t == XBT_NULL)
+			return -errno;
+		if (force)
+			xs_rm(xs, t, fe);
+		state = xs_read(xs, t, state_path, &len);
+		if (!state) {
+			/* backend gone: clean up the frontend only */
+			xs_transaction_end(xs, t, !force);
+			return 1;
+		}
+		if (!xs_write(xs, t, online_path, "0", 1) ||
+		    (atoi(state) != XenbusStateClosed && !xs_write(xs, t, state_path, five, (unsigned)strlen(five)))) {
+			free(state);
+			xs_transaction_end(xs, t, true);
+			return -errno;
+		}
+		free(state);
+		if (xs_transaction_end(xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
+static int wait_closed(struct xs_handle *xs, const char *be, int *state)
+{
+	char path[300];
+	long end = now_ms() + DESTROY_TIMEOUT_MS;
+
+	snprintf(path, sizeof(path), "%s/state", be);
+	for (;;) {
+		*state = read_int(xs, path);
+		if (*state == XenbusStateClosed || *state < 0)
+			return 0; /* closed, or the backend directory is gone */
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+		usleep(POLL_MS * 1000);
+	}
+}
+
+int ts_block_detach(const char *dom, const char *vdev, bool force)
+{
+	struct xs_handle *xs = NULL;
+	struct ts_dom d;
+	char path[200], fe[160], err[CTL_ERROR_TEXT_MAX + 64] = "", *be = NULL;
+	int devid = vdev_devid(vdev), lock = -1, rc = 0, state = -1;
+	unsigned len;
+
+	if (ts_dom_lookup(dom, &d) < 0)
+		return 1;
+	/* xl_block.c main_blockdetach: this line and no other */
+	if (devid < 0) {
+		fprintf(stderr, "Error: Device %s not connected.\n", vdev);
+		return 1;
+	}
+	lock = lock_domain(d.domid);
+	if (lock < 0) {
+		fprintf(stderr, "xl: block-detach: domain %s: %s\n", dom, strerror(-lock));
+		return 1;
+	}
+	xs = ts_xs_open();
+	if (!xs) {
+		fprintf(stderr, "xl: block-detach: cannot connect to xenstored\n");
+		rc = -ECONNREFUSED;
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/libxl/%u/device/vbd/%d/backend", d.domid, devid);
+	be = xs_read(xs, XBT_NULL, path, &len);
+	if (!be || strncmp(be, "/local/domain/", 14) != 0) {
+		fprintf(stderr, "Error: Device %s not connected.\n", vdev);
+		free(be);
+		xs_close(xs);
+		unlock_domain(lock);
+		return 1;
+	}
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%d", d.domid, devid);
+	rc = start_remove(xs, fe, be, force);
+	if (rc == 0)
+		rc = wait_closed(xs, be, &state);
+	if (rc == -ETIMEDOUT && !force) {
+		snprintf(path, sizeof(path), "%s/state", fe);
+		fprintf(stderr, "xl: block-detach: domain %s: disk %s (%d) did not close within %d s (backend state %d, "
+				"frontend state %d): the guest still uses it; xl block-detach -f removes it anyway\n",
+			d.name, vdev, devid, DESTROY_TIMEOUT_MS / 1000, state, read_int(xs, path));
+		goto out;
+	}
+	if (rc < 0 && rc != -ETIMEDOUT) {
+		fprintf(stderr, "xl: block-detach: domain %s: disk %s: %s\n", d.name, vdev, strerror(-rc));
+		goto out;
+	}
+	/* Closed (or forced): the back end lets go, the nodes go. */
+	rc = device_remove(d.domid, devid, err, sizeof(err));
+	if (rc < 0 && rc != -ENOENT)
+		fprintf(stderr, "xl: warning: domain %s: the monitor did not release disk %s: %s\n", d.name, vdev, err);
+	ts_xs_remove_disk(xs, d.domid, devid, be);
+	ts_domcfg_remove_disk(d.domid, devid);
+	rc = 0;
+out:
+	free(be);
+	if (xs)
+		xs_close(xs);
+	unlock_domain(lock);
+	if (rc < 0) {
+		fprintf(stderr, "libxl_device_disk_%s failed.\n", force ? "destroy" : "safe_remove");
+		return 1;
+	}
+	return 0;
+}
+
+/* libxl_domain_qualifier_to_domid(): a number is taken as it is, a name
+ * must be a running domain's. */
+static int qualifier(const char *q, uint32_t *domid)
+{
+	struct ts_dom *v;
+	size_t n;
+	char *end;
+	unsigned long id = strtoul(q, &end, 10);
+	int rc = -ENOENT;
+
+	if (*q >= '0' && *q <= '9' && !*end) {
+		if (id > UINT32_MAX)
+			return -EINVAL;
+		*domid = (uint32_t)id;
+		return 0;
+	}
+	if (strcmp(q, "Domain-0") == 0) {
+		*domid = 0;
+		return 0;
+	}
+	if (ts_dom_list(&v, &n) < 0)
+		return -ENOENT;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i].name, q) == 0) {
+			*domid = v[i].domid;
+			rc = 0;
+			break;
+		}
+	}
+	free(v);
+	return rc;
+}
+
+int ts_block_list(int argc, char **argv)
+{
+	struct xs_handle *xs = NULL;
+
+	printf("%-5s %-3s %-6s %-5s %-6s %-8s %-30s\n", "Vdev", "BE", "handle", "state", "evt-ch", "ring-ref",
+	       "BE-path");
+	for (int a = 0; a < argc; a++) {
+		char path[300], **ids;
+		unsigned n = 0;
+		uint32_t domid;
+
+		if (qualifier(argv[a], &domid) < 0) {
+			fprintf(stderr, "%s is an invalid domain identifier\n", argv[a]);
+			continue;
+		}
+		if (!xs && !(xs = ts_xs_open())) {
+			fprintf(stderr, "xl: block-list: cannot connect to xenstored\n");
+			return 1;
+		}
+		/* libxl_device_disk_list: the /libxl copies, in xenstore's order */
+		snprintf(path, sizeof(path), "/libxl/%u/device/vbd", domid);
+		ids = xs_directory(xs, XBT_NULL, path, &n);
+		for (unsigned i = 0; ids && i < n; i++) {
+			char fe[200], *be, *end;
+			unsigned len;
+			long devid = strtol(ids[i], &end, 10);
+			unsigned long beid;
+
+			if (*end || devid < 0)
+				continue;
+			/* libxl_device_disk_getinfo: no backend, no row */
+			snprintf(path, sizeof(path), "/libxl/%u/device/vbd/%ld/backend", domid, devid);
+			be = xs_read(xs, XBT_NULL, path, &len);
+			if (!be)
+				continue;
+			if (sscanf(be, "/local/domain/%lu/", &beid) != 1) {
+				free(be);
+				continue;
+			}
+			snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%ld", domid, devid);
+			snprintf(path, sizeof(path), "%s/state", fe);
+			int st = read_int(xs, path);
+			snprintf(path, sizeof(path), "%s/event-channel", fe);
+			int evt = read_int(xs, path);
+			snprintf(path, sizeof(path), "%s/ring-ref", fe);
+			int rref = read_int(xs, path);
+			printf("%-5ld %-3lu %-6u %-5d %-6d %-8d %-30s\n", devid, beid, domid, st, evt, rref, be);
+			free(be);
+		}
+		free(ids);
+	}
+	if (xs)
+		xs_close(xs);
+	return fflush(stdout) || ferror(stdout) ? 1 : 0;
+}
+
+int xl_cmd_block_list(struct xl_ctx *x, int argc, char **argv)
+{
+	int opt, rc = 0;
+
+	while ((opt = xl_getopt(x, argc, argv, "", NULL, 1, &rc)) != -1)
+		if (opt == XL_OPT_EXIT)
+			return rc;
+	return ts_block_list(argc - optind, argv + optind);
+}
+
+int xl_cmd_block_detach(struct xl_ctx *x, int argc, char **argv)
+{
+	static const struct option lopts[] = { { "force", 0, NULL, 'f' }, { "help", 0, NULL, 'h' }, { 0 } };
+	bool force = false;
+	int opt, rc = 0;
+
+	while ((opt = xl_getopt(x, argc, argv, "f", lopts, 2, &rc)) != -1) {
+		if (opt == XL_OPT_EXIT)
+			return rc;
+		if (opt == 'f')
+			force = true;
+	}
+	return ts_block_detach(argv[optind], argv[optind + 1], force);
+}

@@ -1,0 +1,259 @@
+/* The configuration xl keeps for a running domain (its run directory's
+ * `config`): what `xl save` writes into the save file and `xl restore`
+ * builds the monitor's --disk arguments from.  As libxl updates the
+ * domain's stored configuration on libxl_device_disk_add and on removal
+ * (libxl_device.c device_add_domain_config, libxl__device_remove_common),
+ * hot-plug adds the disk to it and takes it out again, so that a save
+ * after block-attach restores with the disk and one after block-detach
+ * without.
+ *
+ * The text is parsed with the xl.cfg grammar (cfg/syntax.h) and written
+ * back whole: every setting once, in its order, the disk list changed.
+ * Comments do not survive (libxl keeps JSON, which has none either). */
+#include "ts.h"
+#include "xl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void put_string(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\\' || *p == '\'')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('\'', f);
+}
+
+static void put_value(FILE *f, const struct cfg_value *v)
+{
+	switch (v->kind) {
+	case CFG_NUMBER:
+		fputs(v->str, f);
+		break;
+	case CFG_STRING:
+		put_string(f, v->str);
+		break;
+	case CFG_LIST:
+		fputc('[', f);
+		for (size_t i = 0; i < v->n; i++) {
+			fputs(i ? ", " : " ", f);
+			put_value(f, &v->items[i]);
+		}
+		fputs(v->n ? " ]" : "]", f);
+		break;
+	}
+}
+
+/* The settings of cf with disk= replaced by disks[0 .. n) (n 0: none). */
+static int render(const struct cfg_file *cf, char *const *disks, size_t n, char **out, size_t *len)
+{
+	FILE *f = open_memstream(out, len);
+	bool done = false;
+
+	if (!f)
+		return -ENOMEM;
+	fputs("# kept by xl for this domain (block-attach and block-detach change its disks)\n", f);
+	for (size_t i = 0; i < cf->n; i++) {
+		const struct cfg_entry *e = &cf->e[i];
+
+		if (strcmp(e->key, "disk") == 0) {
+			if (done)
+				continue;
+			done = true;
+			fputs("disk = [", f);
+			for (size_t j = 0; j < n; j++) {
+				fputs(j ? ", " : " ", f);
+				put_string(f, disks[j]);
+			}
+			fputs(n ? " ]\n" : "]\n", f);
+			continue;
+		}
+		fprintf(f, "%s = ", e->key);
+		put_value(f, &e->val);
+		fputc('\n', f);
+	}
+	if (!done && n) {
+		fputs("disk = [", f);
+		for (size_t j = 0; j < n; j++) {
+			fputs(j ? ", " : " ", f);
+			put_string(f, disks[j]);
+		}
+		fputs(" ]\n", f);
+	}
+	return fclose(f) == 0 ? 0 : -ENOMEM;
+}
+
+static int config_path(uint32_t domid, char *buf, size_t len)
+{
+	char dir[256];
+	int rc = ts_dom_dir(domid, dir, sizeof(dir));
+
+	if (rc < 0)
+		return rc;
+	return (size_t)snprintf(buf, len, "%s/config", dir) < len ? 0 : -ENAMETOOLONG;
+}
+
+static int write_atomic(const char *path, const char *text, size_t len)
+{
+	char tmp[512];
+	FILE *f;
+	int rc = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	if (fwrite(text, 1, len, f) != len)
+		rc = -EIO;
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		rc = rc ? rc : -errno;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+/* The disk= items of the kept text (strings, as the configuration gave
+ * them), and the rest of it parsed. */
+static int load(uint32_t domid, char *path, size_t plen, struct cfg_file *cf, char ***disks, size_t *n)
+{
+	struct cfg_diag d;
+	const struct cfg_entry *e;
+	char *text = NULL;
+	size_t len = 0;
+	int rc = config_path(domid, path, plen);
+
+	*disks = NULL;
+	*n = 0;
+	if (rc == 0)
+		rc = xl_read_file(path, &text, &len);
+	if (rc < 0)
+		return rc;
+	xl_diag_init(&d);
+	d.emit = NULL; /* the kept text was checked when it was kept */
+	rc = cfg_parse(cf, path, text, len, &d);
+	free(text);
+	if (rc < 0)
+		return rc;
+	e = cfg_find(cf, "disk");
+	if (e && e->val.kind != CFG_LIST)
+		return -EINVAL;
+	/* one slot more, for a disk added */
+	*disks = calloc((e ? e->val.n : 0) + 1, sizeof(**disks));
+	if (!*disks)
+		return -ENOMEM;
+	for (size_t i = 0; e && i < e->val.n; i++) {
+		if (e->val.items[i].kind != CFG_STRING)
+			return -EINVAL;
+		(*disks)[(*n)++] = e->val.items[i].str;
+	}
+	return 0;
+}
+
+static int store(const char *path, const struct cfg_file *cf, char *const *disks, size_t n)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc = render(cf, disks, n, &text, &len);
+
+	if (rc == 0)
+		rc = write_atomic(path, text, len);
+	free(text);
+	return rc;
+}
+
+int ts_domcfg_add_disk(uint32_t domid, const char *spec)
+{
+	struct cfg_file cf;
+	char path[512] = "", **disks = NULL;
+	size_t n = 0;
+	int rc;
+
+	cfg_file_init(&cf);
+	rc = load(domid, path, sizeof(path), &cf, &disks, &n);
+	if (rc == 0) {
+		disks[n++] = (char *)spec; /* load left a slot */
+		rc = store(path, &cf, disks, n);
+	}
+	if (rc < 0)
+		fprintf(stderr, "xl: warning: the kept configuration of domain %u (%s) does not have the new disk: %s; "
+				"xl save will not carry it\n", domid, path, strerror(-rc));
+	free(disks);
+	cfg_file_dispose(&cf);
+	return rc;
+}
+
+static int devid_of(const char *spec)
+{
+	struct cfg_diag d;
+	struct dom_disk k;
+	const char *const specs[] = { spec };
+	int devid = -1;
+
+	xl_diag_init(&d);
+	d.emit = NULL;
+	dom_disk_init(&k);
+	if (dom_disk_parse(&k, specs, 1, &d, "kept configuration", 0, "disk") == 0)
+		devid = k.devid;
+	dom_disk_dispose(&k);
+	return devid;
+}
+
+int ts_domcfg_remove_disk(uint32_t domid, int devid)
+{
+	struct cfg_file cf;
+	char path[512] = "", **disks = NULL;
+	size_t n = 0, kept = 0;
+	int rc;
+
+	cfg_file_init(&cf);
+	rc = load(domid, path, sizeof(path), &cf, &disks, &n);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (devid_of(disks[i]) != devid)
+			disks[kept++] = disks[i];
+	if (rc == 0 && kept != n)
+		rc = store(path, &cf, disks, kept);
+	if (rc < 0)
+		fprintf(stderr, "xl: warning: the kept configuration of domain %u (%s) still has the disk: %s; "
+				"a restore of an xl save would plug it again\n", domid, path, strerror(-rc));
+	free(disks);
+	cfg_file_dispose(&cf);
+	return rc;
+}
+
+/* Quietly: the text was checked, and warned about, when the domain was
+ * created; a hot-plug need not say it again. */
+int ts_domcfg_read(struct xl_ctx *x, uint32_t domid, struct domain_config *c)
+{
+	static const uint8_t no_uuid[16];
+	struct cfg_diag d;
+	struct cfg_file cf;
+	char path[512], *text = NULL;
+	size_t len = 0;
+	int rc = config_path(domid, path, sizeof(path));
+
+	cfg_file_init(&cf);
+	xl_diag_init(&d);
+	d.emit = NULL;
+	if (rc == 0)
+		rc = xl_read_file(path, &text, &len);
+	if (rc == 0)
+		rc = cfg_parse(&cf, path, text, len, &d);
+	if (rc == 0)
+		rc = domcfg_from_cfg(c, &cf, &x->defaults, no_uuid, &d);
+	cfg_file_dispose(&cf);
+	free(text);
+	return rc;
+}
