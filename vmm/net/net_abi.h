@@ -5,6 +5,8 @@
 #ifndef DOMUS_VMM_NET_ABI_H
 #define DOMUS_VMM_NET_ABI_H
 
+#include <stddef.h>
+
 #include "xen/xen_abi.h"
 #include <linux/virtio_net.h>
 #include <xen/io/netif.h>
