@@ -30,8 +30,9 @@
 /* XEN_NETBK_LEGACY_SLOTS_MAX (= XEN_NETIF_NR_SLOTS_MIN, 18): the most
  * slots after the first a tx packet may use (netback's count_requests). */
 #define NETBACK_MAX_TX_FRAGS XEN_NETIF_NR_SLOTS_MIN
-/* The largest frame either way: 64 KiB of GSO payload and its headers. */
-#define NETBACK_MAX_FRAME 65536u
+/* The largest frame either way: a 64 KiB GSO frame and its headers (at
+ * most 17 rx slots, within netfront's XEN_NETBK_LEGACY_SLOTS_MAX + 1). */
+#define NETBACK_MAX_FRAME (65536u + 256u)
 #define NETBACK_BUDGET 64 /* packets per call: netback's RX_BATCH_SIZE */
 
 enum netback_ring_id { NETBACK_TX = 0, NETBACK_RX = 1 };

@@ -50,9 +50,10 @@ int tap_open(const char *ifname, unsigned queue, int *fd, char *why, size_t wl)
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
 	if (ioctl(f, TUNSETIFF, &ifr) < 0) {
 		rc = -errno;
-		/* EBUSY: a device of that name exists and is not ours to share. */
-		snprintf(why, wl, "%s: cannot create the TAP device%s: %s", ifname,
-			 queue ? " queue" : "", rc == -EBUSY ? "the name is taken" : strerror(-rc));
+		/* EINVAL, EBUSY: a device of that name exists that is not a
+		 * multi-queue TAP (tun.c tun_set_iff). */
+		snprintf(why, wl, "%s: cannot create the TAP device%s: %s%s", ifname, queue ? " queue" : "",
+			 strerror(-rc), rc == -EINVAL || rc == -EBUSY ? " (is the name taken by another device?)" : "");
 		goto fail;
 	}
 	if (ioctl(f, TUNSETVNETHDRSZ, &hdr) < 0) {
