@@ -125,9 +125,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			}
 			for (size_t i = 0; i < o->n_nics; i++) {
-				if (n[i].devid == n[o->n_nics].devid || !strcmp(n[i].ifname, n[o->n_nics].ifname)) {
-					log_err(NULL, "--nic %s: device %u or interface %s given twice", optarg,
-						n[i].devid, n[i].ifname);
+				if (n[i].devid == n[o->n_nics].devid) {
+					log_err(NULL, "--nic %s: device %u given twice", optarg, n[i].devid);
+					return -EINVAL;
+				}
+				if (!strcmp(n[i].ifname, n[o->n_nics].ifname)) {
+					log_err(NULL, "--nic %s: interface %s given twice", optarg, n[i].ifname);
 					return -EINVAL;
 				}
 			}
