@@ -615,6 +615,54 @@ static void test_quiesce_save_restore(void **state)
 	assert_int_equal(netback_create(&c, &nb2), -EINVAL);
 }
 
+/* netback's credit scheduler on a fake clock: 1000 bytes per 100 ms,
+ * bursts of at least 128 KiB allowed per window. */
+static uint64_t fake_now;
+
+static uint64_t clock_fn(void *ctx)
+{
+	(void)ctx;
+	return fake_now;
+}
+
+static void test_tx_rate(void **state)
+{
+	size_t len = ipv4(T->frame, 17, 558); /* 600 bytes */
+	struct netback_config c = nf_config(&T->f, 0);
+
+	(void)state;
+	netback_destroy(T->nb);
+	c.credit_bytes = 1000, c.credit_usec = 100000, c.now_us = clock_fn;
+	fake_now = 50000; /* inside the first window */
+	assert_int_equal(netback_create(&c, &T->nb), 0);
+	memcpy(nf_page(&T->f, DATA_PAGE), T->frame, len);
+	for (unsigned i = 0; i < 6; i++)
+		nf_tx_req(&T->f, DATA_REF, 0, 0, (uint16_t)i, (uint16_t)len);
+	nf_tx_push(&T->f);
+	/* one of 600 from the first 1000; the second waits for the window */
+	assert_false(netback_tx(T->nb, NETBACK_BUDGET));
+	assert_int_equal(nf_txs(&T->f)->rsp_prod, 1);
+	assert_int_equal(netback_tx_wait_us(T->nb), 50000);
+	assert_int_equal(netback_stats(T->nb).rate_limited, 1);
+	/* a kick before it changes nothing */
+	fake_now = 90000;
+	netback_tx(T->nb, NETBACK_BUDGET);
+	assert_int_equal(nf_txs(&T->f)->rsp_prod, 1);
+	assert_int_equal(netback_tx_wait_us(T->nb), 10000);
+	/* the next window: 400 + 1000 credit, two more */
+	fake_now = 100000;
+	netback_tx(T->nb, NETBACK_BUDGET);
+	assert_int_equal(nf_txs(&T->f)->rsp_prod, 3);
+	assert_int_equal(netback_tx_wait_us(T->nb), 100000);
+	/* later: the window waited for and the one passed since */
+	fake_now = 10000000;
+	netback_tx(T->nb, NETBACK_BUDGET);
+	assert_int_equal(nf_txs(&T->f)->rsp_prod, 6);
+	assert_int_equal(netback_tx_wait_us(T->nb), 0);
+	for (unsigned i = 0; i < 6; i++)
+		expect_tx_rsp(i, (uint16_t)i, NETIF_RSP_OKAY);
+}
+
 static void test_bad_config(void **state)
 {
 	struct netback_config c = nf_config(&T->f, 0);
@@ -691,6 +739,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rx_bad_grant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_index_jump, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiesce_save_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tx_rate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
 		cmocka_unit_test(test_csum_setup),
 	};

@@ -117,6 +117,7 @@ struct t {
 	struct vif_front fe;
 	void *tapdev, *dp;
 	const struct vif_pos *pos;
+	const struct vif_back *back;
 	char why[256];
 	int rc;
 	uint8_t buf[70000];
@@ -166,7 +167,8 @@ static int connect_here(void *arg)
 {
 	struct t *t = arg;
 
-	return vif_datapath_connect(&t->host, t->tapdev, &t->cfg, &t->fe, t->pos, &t->dp, t->why, sizeof(t->why));
+	return vif_datapath_connect(&t->host, t->tapdev, &t->cfg, &t->fe, t->back, t->pos, &t->dp, t->why,
+				    sizeof(t->why));
 }
 
 static int disconnect_here(void *arg)
@@ -359,6 +361,34 @@ static void test_two_queues(void **state)
 	assert_int_equal(evl_sync(t->loop, holds_here, t), 0);
 }
 
+/* rate 1000 bytes per 100 ms: three 600-byte frames at once (the first
+ * window's credit, then a refill of the passed one), the rest when the
+ * timer brings the next window. */
+static void test_rate(void **state)
+{
+	struct t *t = *state;
+	struct vif_back back = { .rate = true, .rate_bytes = 1000, .rate_usec = 100000 };
+	size_t len = frame(t->buf, 600);
+	int n = 0;
+
+	t->back = &back;
+	assert_int_equal(evl_sync(t->loop, connect_here, t), 0);
+	memcpy(nf_page(&t->f, 10), t->buf, len);
+	for (unsigned i = 0; i < 5; i++)
+		nf_tx_req(&t->f, DATA_REF, 0, 0, (uint16_t)i, (uint16_t)len);
+	nf_tx_push(&t->f);
+	kick(t->ev.fd[5]);
+	wait_rsp_prod(&nf_txs(&t->f)->rsp_prod, 3);
+	usleep(20000);
+	assert_int_equal(nf_txs(&t->f)->rsp_prod, 3);
+	/* the credit timer, with no kick */
+	wait_rsp_prod(&nf_txs(&t->f)->rsp_prod, 5);
+	while (n < 5 && host_recv(t->f.tap[1], t->buf, sizeof(t->buf)) == (long)(10 + len))
+		n++;
+	assert_int_equal(n, 5);
+	evl_sync(t->loop, disconnect_here, t);
+}
+
 /* Refusals say why and leave nothing bound or held. */
 static void test_refusals(void **state)
 {
@@ -387,6 +417,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_budget_self_kick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiesce_resume_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_queues, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 	};
 

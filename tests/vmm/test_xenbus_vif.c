@@ -72,6 +72,7 @@ static int f_error(void *ctx, const char *msg)
 static struct vif_front last_front;
 static struct vif_pos last_pos[VIF_MAX_QUEUES];
 static bool last_resumed;
+static uint64_t last_rate;
 static int dp_opens, dp_closes, dp_connects, dp_disconnects, dp_quiesces, dp_resumes, dp_rc, open_rc;
 static int fake_tap;
 
@@ -99,10 +100,11 @@ void vif_datapath_close(void *tap)
 }
 
 int vif_datapath_connect(void *host, void *tap, const struct vif_cfg *cfg, const struct vif_front *fe,
-			 const struct vif_pos *pos, void **dp, char *why, size_t wl)
+			 const struct vif_back *back, const struct vif_pos *pos, void **dp, char *why, size_t wl)
 {
 	(void)host;
 	(void)cfg;
+	last_rate = back && back->rate ? back->rate_bytes : 0;
 	assert_ptr_equal(tap, &fake_tap);
 	if (dp_rc) {
 		snprintf(why, wl, "binding event-channel %u", fe->q[0].evtchn_tx);
@@ -279,6 +281,7 @@ static void test_hotplug_first(void **state)
 	assert_int_equal(last_front.q[0].evtchn_tx, 5);
 	assert_int_equal(last_front.q[0].evtchn_rx, 5);
 	assert_false(last_front.sg || last_front.gso_tcpv4 || last_front.ipv6_csum || last_front.ip_csum);
+	assert_int_equal(last_rate, 10000000); /* the rate goes to the data path */
 	teardown(&t);
 }
 

@@ -95,13 +95,14 @@ void vif_datapath_close(void *tap)
 }
 
 int vif_datapath_connect(void *host, void *tap, const struct vif_cfg *cfg, const struct vif_front *fe,
-			 const struct vif_pos *pos, void **dp, char *why, size_t wl)
+			 const struct vif_back *back, const struct vif_pos *pos, void **dp, char *why, size_t wl)
 {
 	static int token;
 
 	(void)host;
 	(void)tap;
 	(void)cfg;
+	(void)back;
 	if (fe->q[0].tx_ref == 0) {
 		snprintf(why, wl, "mapping shared-frames 0/%u port tx %u rx %u", fe->q[0].rx_ref, fe->q[0].evtchn_tx,
 			 fe->q[0].evtchn_rx);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net/net_abi.h"
@@ -19,6 +20,8 @@ struct netback {
 	bool mapped;
 	struct net_ring tx, rx;
 	struct netback_stats st;
+	/* netback's credit scheduler (netback.c tx_credit_exceeded) */
+	uint64_t remaining_credit, credit_window_start, wait_until;
 	/* one tx packet's slots after the first: at most a ring's worth */
 	netif_tx_request_t frag[NET_TX_RING_SIZE];
 	uint8_t txbuf[NETBACK_MAX_FRAME];
@@ -62,6 +65,7 @@ int netback_create(const struct netback_config *c, struct netback **out)
 		return -ENOMEM;
 	nb->cfg = *c;
 	nb->cfg.pos = NULL;
+	nb->remaining_credit = c->credit_bytes;
 	rc = c->pos ? map_rings(nb, c->pos->tx_req_cons, c->pos->tx_rsp_prod_pvt, c->pos->rx_req_cons,
 				c->pos->rx_rsp_prod_pvt)
 		    : map_rings(nb, 0, 0, 0, 0);
@@ -198,9 +202,8 @@ static void tx_write(struct netback *nb, const struct virtio_net_hdr *h, size_t 
 
 /* One packet from tx.req_cons: its first slot, extra info slots, and the
  * slots that NETTXF_more_data chains; every slot read is answered. */
-static void tx_packet(struct netback *nb, RING_IDX prod)
+static void tx_packet(struct netback *nb, RING_IDX prod, netif_tx_request_t first)
 {
-	netif_tx_request_t first;
 	netif_extra_info_t extras[XEN_NETIF_EXTRA_TYPE_MAX - 1];
 	const netif_extra_info_t *gso = NULL;
 	unsigned nextra = 0, nfrag = 0;
@@ -209,7 +212,6 @@ static void tx_packet(struct netback *nb, RING_IDX prod)
 	struct virtio_net_hdr h;
 
 	memset(extras, 0, sizeof(extras));
-	net_ring_copy(&nb->tx, nb->tx.req_cons++, &first, sizeof(first));
 	if (first.flags & NETTXF_extra_info) {
 		netif_extra_info_t e;
 
@@ -275,6 +277,67 @@ respond:
 		tx_respond(nb, nb->frag[i].id, bad ? NETIF_RSP_ERROR : NETIF_RSP_OKAY);
 }
 
+static uint64_t now_us(const struct netback *nb)
+{
+	struct timespec ts;
+
+	if (nb->cfg.now_us)
+		return nb->cfg.now_us(nb->cfg.now_ctx);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* tx_add_credit: a new window's credit, never less than a 128 KiB burst
+ * ("big enough to transmit a jumbo packet"), never wrapping. */
+static void add_credit(struct netback *nb)
+{
+	uint64_t max_burst = nb->cfg.credit_bytes > 131072 ? nb->cfg.credit_bytes : 131072;
+	uint64_t max_credit = nb->remaining_credit + nb->cfg.credit_bytes;
+
+	if (max_credit < nb->remaining_credit)
+		max_credit = UINT64_MAX;
+	nb->remaining_credit = max_credit < max_burst ? max_credit : max_burst;
+}
+
+/* tx_credit_exceeded: a packet larger than the credit left waits for the
+ * next window (wait_until), whose coming refills it (netback's timer,
+ * tx_credit_callback); a window that has passed refills it too. */
+static bool credit_exceeded(struct netback *nb, uint32_t size)
+{
+	uint64_t now = now_us(nb), next;
+
+	if (nb->wait_until) {
+		if (now < nb->wait_until)
+			return true;
+		nb->wait_until = 0;
+		add_credit(nb);
+		if (size <= nb->remaining_credit)
+			return false;
+	}
+	next = nb->credit_window_start + nb->cfg.credit_usec;
+	if (now >= next) {
+		nb->credit_window_start = now;
+		add_credit(nb);
+	}
+	if (size > nb->remaining_credit) {
+		nb->credit_window_start = next;
+		nb->wait_until = next > now ? next : now + 1;
+		nb->st.rate_limited++;
+		return true;
+	}
+	return false;
+}
+
+uint64_t netback_tx_wait_us(const struct netback *nb)
+{
+	uint64_t now;
+
+	if (!nb->wait_until)
+		return 0;
+	now = now_us(nb);
+	return nb->wait_until > now ? nb->wait_until - now : 0;
+}
+
 bool netback_tx(struct netback *nb, unsigned budget)
 {
 	unsigned n = 0, looks = 0;
@@ -299,7 +362,14 @@ bool netback_tx(struct netback *nb, unsigned budget)
 			continue;
 		}
 		while (nb->tx.req_cons != prod && n < budget) {
-			tx_packet(nb, prod);
+			netif_tx_request_t first;
+
+			net_ring_copy(&nb->tx, nb->tx.req_cons, &first, sizeof(first));
+			if (nb->cfg.credit_usec && first.size > nb->remaining_credit && credit_exceeded(nb, first.size))
+				goto out; /* left in the ring until the credit comes */
+			nb->remaining_credit -= nb->cfg.credit_usec ? first.size : 0;
+			nb->tx.req_cons++;
+			tx_packet(nb, prod, first);
 			n++;
 		}
 		if (n == budget) {
@@ -307,6 +377,7 @@ bool netback_tx(struct netback *nb, unsigned budget)
 			break;
 		}
 	}
+out:
 	if (net_ring_push(&nb->tx))
 		nb->cfg.notify(nb->cfg.notify_ctx, NETBACK_TX);
 	return more;

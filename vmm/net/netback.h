@@ -50,6 +50,12 @@ struct netback_config {
 	void (*notify)(void *ctx, enum netback_ring_id which);
 	void *notify_ctx;
 	const struct netback_pos *pos; /* NULL: fresh rings */
+	/* The vif's rate (its backend's "rate" key, BYTES,USEC): at most
+	 * credit_bytes of tx every credit_usec; credit_usec 0: unlimited.
+	 * now_us: a monotonic clock in microseconds (NULL: CLOCK_MONOTONIC). */
+	uint64_t credit_bytes, credit_usec;
+	uint64_t (*now_us)(void *ctx);
+	void *now_ctx;
 };
 
 struct netback_stats {
@@ -60,6 +66,7 @@ struct netback_stats {
 	uint64_t rx_dropped;             /* no rx buffers posted, or more than the frontend takes */
 	uint64_t rx_errors;              /* a bad rx grant, a malformed vnet header */
 	uint64_t bad_index;              /* batches refused for a req_prod past the ring */
+	uint64_t rate_limited;           /* times tx stopped for want of credit */
 };
 
 struct netback;
@@ -73,6 +80,10 @@ void netback_destroy(struct netback *nb);
 /* The guest kicked (its tx requests): up to budget packets to the TAP.
  * true when more requests wait (call again soon). */
 bool netback_tx(struct netback *nb, unsigned budget);
+/* After netback_tx(): 0, or the microseconds until the rate allows the
+ * next packet (call netback_tx again then; a kick before changes
+ * nothing). */
+uint64_t netback_tx_wait_us(const struct netback *nb);
 /* The TAP is readable: up to budget packets to the guest.  true when the
  * budget ran out (more may wait). */
 bool netback_rx(struct netback *nb, unsigned budget);

@@ -296,7 +296,7 @@ static int vif_connect(void *dev, const struct xb_reader *fe, const struct xb_wr
 	v->loaded = false;
 	vif_datapath_limits(&lim);
 	rc = vif_read_front(fe, &lim, &v->front, why, wl);
-	return rc < 0 ? rc : vif_datapath_connect(v->host, v->tap, &v->cfg, &v->front, NULL, &v->dp, why, wl);
+	return rc < 0 ? rc : vif_datapath_connect(v->host, v->tap, &v->cfg, &v->front, &v->back, NULL, &v->dp, why, wl);
 }
 
 static void vif_quiesce(void *dev)
@@ -319,7 +319,7 @@ static int vif_resume(void *dev, const struct xb_writer *be, char *why, size_t w
 		snprintf(why, wl, "no saved connection to resume");
 		return -EINVAL;
 	}
-	rc = vif_datapath_connect(v->host, v->tap, &v->cfg, &v->front, v->pos, &v->dp, why, wl);
+	rc = vif_datapath_connect(v->host, v->tap, &v->cfg, &v->front, NULL, v->pos, &v->dp, why, wl);
 	if (rc == 0)
 		v->loaded = false;
 	return rc;

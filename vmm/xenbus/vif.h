@@ -80,10 +80,11 @@ int vif_datapath_open(void *host, const struct vif_cfg *cfg, void **tap, char *w
 /* The TAP device goes. */
 void vif_datapath_close(void *tap);
 /* Binds the event channels, maps the rings, attaches the TAP queues and
- * serves.  pos: NULL for a frontend that connects, else nr_queues saved
- * positions (a restore). */
+ * serves.  back: the backend keys read when the hotplug script was done
+ * (the rate); NULL after a restore (unlimited).  pos: NULL for a frontend
+ * that connects, else nr_queues saved positions (a restore). */
 int vif_datapath_connect(void *host, void *tap, const struct vif_cfg *cfg, const struct vif_front *fe,
-			 const struct vif_pos *pos, void **dp, char *why, size_t wl);
+			 const struct vif_back *back, const struct vif_pos *pos, void **dp, char *why, size_t wl);
 int vif_datapath_quiesce(void *dp);
 int vif_datapath_resume(void *dp, char *why, size_t wl);
 int vif_datapath_save(void *dp, struct vif_pos pos[VIF_MAX_QUEUES]);

@@ -42,6 +42,7 @@ struct vif_dpq {
 	int tap_fd;
 	struct netback *nb;
 	struct evl_src *tx_src, *rx_src, *tap_src;
+	struct evl_src *credit_src; /* rate-limited queues: the next window */
 	struct netback_stats told; /* what the log has said */
 };
 
@@ -50,6 +51,7 @@ struct vif_dp {
 	struct vif_tap *tap;
 	unsigned nq;
 	bool offloads;
+	uint64_t rate_bytes, rate_usec; /* 0 usec: unlimited */
 	char name[64];
 	struct log_ratelimit rl;
 	struct vif_dpq q[VIF_MAX_QUEUES];
@@ -121,16 +123,30 @@ static void drain(int fd)
 	(void)!read(fd, &v, sizeof(v));
 }
 
-static void on_tx(void *ctx, int fd, uint32_t events)
+static void serve_tx(struct vif_dpq *q)
 {
-	struct vif_dpq *q = ctx;
+	uint64_t wait;
 
-	(void)events;
-	drain(fd);
 	/* More than one turn's worth: come back after the others. */
 	if (netback_tx(q->nb, NETBACK_BUDGET))
 		(void)!eventfd_write(q->kick_tx, 1);
+	/* Out of credit: come back with the next window. */
+	wait = netback_tx_wait_us(q->nb);
+	if (wait && q->credit_src)
+		(void)evl_timer_set(q->dp->h.loop, q->credit_src, (unsigned)((wait + 999) / 1000), false);
 	report(q);
+}
+
+static void on_tx(void *ctx, int fd, uint32_t events)
+{
+	(void)events;
+	drain(fd);
+	serve_tx(ctx);
+}
+
+static void on_credit(void *ctx)
+{
+	serve_tx(ctx);
 }
 
 /* The guest posted rx buffers: nothing waits for them (a frame without
@@ -167,7 +183,8 @@ static void unlisten(struct vif_dpq *q)
 	evl_del(l, q->tx_src);
 	evl_del(l, q->rx_src);
 	evl_del(l, q->tap_src);
-	q->tx_src = q->rx_src = q->tap_src = NULL;
+	evl_del(l, q->credit_src);
+	q->tx_src = q->rx_src = q->tap_src = q->credit_src = NULL;
 }
 
 static int listen_q(struct vif_dpq *q)
@@ -179,6 +196,8 @@ static int listen_q(struct vif_dpq *q)
 		rc = evl_add_fd(l, q->kick_rx, EPOLLIN, on_rx_kick, q, &q->rx_src);
 	if (rc == 0)
 		rc = evl_add_fd(l, q->tap_fd, EPOLLIN, on_tap, q, &q->tap_src);
+	if (rc == 0 && q->dp->rate_usec)
+		rc = evl_add_timer(l, 0, false, on_credit, q, &q->credit_src);
 	if (rc < 0)
 		unlisten(q);
 	return rc;
@@ -241,7 +260,8 @@ static int open_q(struct vif_dp *dp, unsigned i, const struct vif_front *fe, con
 	const struct vif_queue_refs *r = &fe->q[i];
 	struct netback_pos npos;
 	struct netback_config c = { .tx_ref = r->tx_ref, .rx_ref = r->rx_ref, .gnt = dp->h.gnt,
-				    .features = features_of(fe), .notify = notify, .notify_ctx = q };
+				    .features = features_of(fe), .notify = notify, .notify_ctx = q,
+				    .credit_bytes = dp->rate_bytes, .credit_usec = dp->rate_usec };
 	int rc;
 
 	*q = (struct vif_dpq){ .dp = dp, .q = i, .port_tx = r->evtchn_tx, .port_rx = r->evtchn_rx,
@@ -295,14 +315,12 @@ static void dp_free(struct vif_dp *dp)
 static void kick_all(struct vif_dp *dp)
 {
 	for (unsigned i = 0; i < dp->nq; i++) {
-		if (netback_tx(dp->q[i].nb, NETBACK_BUDGET))
-			(void)!eventfd_write(dp->q[i].kick_tx, 1);
-		report(&dp->q[i]);
+		serve_tx(&dp->q[i]);
 	}
 }
 
 int vif_datapath_connect(void *host, void *tap, const struct vif_cfg *cfg, const struct vif_front *fe,
-			 const struct vif_pos *pos, void **out, char *why, size_t wl)
+			 const struct vif_back *back, const struct vif_pos *pos, void **out, char *why, size_t wl)
 {
 	const struct vif_host *h = host;
 	struct vif_dp *dp;
@@ -321,6 +339,10 @@ int vif_datapath_connect(void *host, void *tap, const struct vif_cfg *cfg, const
 	dp->tap = tap;
 	dp->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(5, 10);
 	snprintf(dp->name, sizeof(dp->name), "%s/vif%u", h->name ? h->name : "vif", cfg->devid);
+	if (back && back->rate && back->rate_usec) {
+		dp->rate_bytes = back->rate_bytes;
+		dp->rate_usec = back->rate_usec;
+	}
 	/* What the host may hand the guest: only what its frontend takes. */
 	tf = tun_flags_of(features_of(fe));
 	rc = dp->h.tap->set_offload(dp->h.tap_ctx, dp->tap->fd0, tf);
@@ -338,9 +360,10 @@ int vif_datapath_connect(void *host, void *tap, const struct vif_cfg *cfg, const
 	/* Whatever the guest pushed before (or while no one served, after a
 	 * restore) is taken now; later pushes notify. */
 	kick_all(dp);
-	log_info(dp->name, "connected: %s, %u queue(s)%s%s%s%s", cfg->ifname, dp->nq,
+	log_info(dp->name, "connected: %s, %u queue(s)%s%s%s%s%s", cfg->ifname, dp->nq,
 		 dp->q[0].split ? ", split event channels" : "", fe->sg ? ", sg" : "",
-		 tf & (TUN_F_TSO4 | TUN_F_TSO6) ? ", gso" : "", pos ? ", resumed" : "");
+		 tf & (TUN_F_TSO4 | TUN_F_TSO6) ? ", gso" : "", dp->rate_usec ? ", rate-limited" : "",
+		 pos ? ", resumed" : "");
 	*out = dp;
 	return 0;
 }
