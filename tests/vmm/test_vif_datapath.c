@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -389,6 +390,36 @@ static void test_rate(void **state)
 	evl_sync(t->loop, disconnect_here, t);
 }
 
+static uint64_t cpu_us(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+/* The TAP goes away under the data path (its host end closed): the loop
+ * stops listening to it instead of spinning, and tx still works. */
+static void test_tap_gone(void **state)
+{
+	struct t *t = *state;
+	uint64_t before;
+
+	assert_int_equal(evl_sync(t->loop, connect_here, t), 0);
+	close(t->f.tap[1]);
+	t->f.tap[1] = -1;
+	usleep(50000);
+	before = cpu_us();
+	usleep(300000);
+	assert_true(cpu_us() - before < 100000);
+	nf_tx_req(&t->f, DATA_REF, 0, 0, 1, 60);
+	nf_tx_push(&t->f);
+	kick(t->ev.fd[5]);
+	wait_rsp_prod(&nf_txs(&t->f)->rsp_prod, 1);
+	evl_sync(t->loop, disconnect_here, t);
+}
+
 /* Refusals say why and leave nothing bound or held. */
 static void test_refusals(void **state)
 {
@@ -418,6 +449,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_quiesce_resume_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_queues, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tap_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 	};
 

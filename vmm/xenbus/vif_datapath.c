@@ -163,7 +163,15 @@ static void on_tap(void *ctx, int fd, uint32_t events)
 	struct vif_dpq *q = ctx;
 
 	(void)fd;
-	(void)events;
+	/* The device was deleted under us (ip link del): tun polls EPOLLERR
+	 * for ever; stop listening rather than spin. */
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		log_err(q->dp->name, "queue %u: the TAP device %s is gone: no more frames to the guest", q->q,
+			q->dp->tap->ifname);
+		evl_del(q->dp->h.loop, q->tap_src);
+		q->tap_src = NULL;
+		return;
+	}
 	/* Level-triggered: what is left brings the loop back. */
 	(void)netback_rx(q->nb, NETBACK_BUDGET);
 	report(q);
