@@ -424,13 +424,13 @@ static void test_save_restore(void **state)
 	setup(&t, "multi-queue-num-queues=2\nrequest-rx-copy=1\nfeature-sg=1\n"
 		  "queue-0/tx-ring-ref=10\nqueue-0/rx-ring-ref=11\nqueue-0/event-channel=20\n"
 		  "queue-1/tx-ring-ref=12\nqueue-1/rx-ring-ref=13\nqueue-1/event-channel=22",
-	      HOTPLUG);
+	      HOTPLUG "rate=5000,20000");
 	xb_created(&t.b);
 	xb_frontend_changed(&t.b, XenbusStateConnected);
 	xb_quiesce(&t.b);
 	assert_int_equal(dp_quiesces, q + 1);
 	n = xb_save_dev(&t.b, buf, sizeof(buf));
-	assert_int_equal(n, 16 + 2 * 32);
+	assert_int_equal(n, 32 + 2 * 32);
 	xb_save(&t.b, xb);
 	assert_int_equal(xb_resume(&t.b), 0);
 	assert_int_equal(dp_resumes, res + 1);
@@ -447,6 +447,7 @@ static void test_save_restore(void **state)
 	assert_int_equal(last_front.q[1].evtchn_rx, 22);
 	assert_int_equal(last_pos[1].tx_req_cons, 8);
 	assert_int_equal(last_pos[1].rx_rsp_prod_pvt, 301);
+	assert_int_equal(last_rate, 5000); /* the rate came back with the record */
 	assert_int_equal(r.b.state, XenbusStateConnected);
 	teardown(&r);
 	teardown(&t);
@@ -455,6 +456,7 @@ static void test_save_restore(void **state)
 static void test_saved_corrupt(void **state)
 {
 	struct vif_front f = { .nr_queues = 1, .q = { { 1, 2, 3, 3 } } };
+	struct vif_back b = { .rate = true, .rate_bytes = 1u << 20, .rate_usec = 50000 }, bo;
 	struct vif_pos pos[VIF_MAX_QUEUES] = { { 5, 5, 9, 9 } }, p2[VIF_MAX_QUEUES];
 	struct vif_limits lim = { .max_queues = 4 };
 	struct vif_front out;
@@ -462,25 +464,34 @@ static void test_saved_corrupt(void **state)
 	int n;
 
 	(void)state;
-	n = vif_saved_encode(&f, pos, buf, sizeof(buf));
-	assert_int_equal(n, 48);
-	assert_int_equal(vif_saved_encode(&f, pos, buf, 47), -ENOSPC);
-	assert_int_equal(vif_saved_decode(buf, (size_t)n, &lim, &out, p2), 0);
+	n = vif_saved_encode(&f, &b, pos, buf, sizeof(buf));
+	assert_int_equal(n, 64);
+	assert_int_equal(vif_saved_encode(&f, &b, pos, buf, 63), -ENOSPC);
+	assert_int_equal(vif_saved_decode(buf, (size_t)n, &lim, &out, &bo, p2), 0);
 	assert_int_equal(out.q[0].evtchn_rx, 3);
 	assert_int_equal(p2[0].rx_req_cons, 9);
+	assert_true(bo.rate);
+	assert_int_equal(bo.rate_bytes, 1u << 20);
+	assert_int_equal(bo.rate_usec, 50000);
 	/* every length but the right one */
 	for (int l = 0; l < n + 8; l++)
 		if (l != n)
-			assert_int_equal(vif_saved_decode(buf, (size_t)l, &lim, &out, p2), -EINVAL);
+			assert_int_equal(vif_saved_decode(buf, (size_t)l, &lim, &out, &bo, p2), -EINVAL);
 	const struct {
 		int at;
 		uint8_t v;
-	} flips[] = { { 0, 2 }, { 4, 0 }, { 4, 5 }, { 8, 64 }, { 12, 1 }, { 32, 6 }, { 40, 10 } };
+	} flips[] = { { 0, 2 }, { 4, 0 }, { 4, 5 }, { 8, 64 }, { 12, 1 }, { 24, 0 }, { 48, 6 }, { 56, 10 } };
 	for (size_t i = 0; i < sizeof(flips) / sizeof(flips[0]); i++) {
 		memcpy(bad, buf, (size_t)n);
 		bad[flips[i].at] = flips[i].v;
-		assert_int_equal(vif_saved_decode(bad, (size_t)n, &lim, &out, p2), -EINVAL);
+		if (flips[i].at == 24) /* bytes without a period */
+			bad[25] = bad[26] = bad[27] = 0;
+		assert_int_equal(vif_saved_decode(bad, (size_t)n, &lim, &out, &bo, p2), -EINVAL);
 	}
+	/* unlimited: zeros */
+	assert_int_equal(vif_saved_encode(&f, NULL, pos, buf, sizeof(buf)), 64);
+	assert_int_equal(vif_saved_decode(buf, 64, &lim, &out, &bo, p2), 0);
+	assert_false(bo.rate);
 }
 
 int main(void)

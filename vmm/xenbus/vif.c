@@ -319,7 +319,7 @@ static int vif_resume(void *dev, const struct xb_writer *be, char *why, size_t w
 		snprintf(why, wl, "no saved connection to resume");
 		return -EINVAL;
 	}
-	rc = vif_datapath_connect(v->host, v->tap, &v->cfg, &v->front, NULL, v->pos, &v->dp, why, wl);
+	rc = vif_datapath_connect(v->host, v->tap, &v->cfg, &v->front, &v->back, v->pos, &v->dp, why, wl);
 	if (rc == 0)
 		v->loaded = false;
 	return rc;
@@ -332,9 +332,9 @@ static int vif_save(void *dev, uint8_t *buf, size_t len)
 	int rc;
 
 	if (!v->dp)
-		return v->loaded ? vif_saved_encode(&v->front, v->pos, buf, len) : 0;
+		return v->loaded ? vif_saved_encode(&v->front, &v->back, v->pos, buf, len) : 0;
 	rc = vif_datapath_save(v->dp, pos);
-	return rc < 0 ? rc : vif_saved_encode(&v->front, pos, buf, len);
+	return rc < 0 ? rc : vif_saved_encode(&v->front, &v->back, pos, buf, len);
 }
 
 static int vif_load(void *dev, const uint8_t *buf, size_t len)
@@ -342,12 +342,14 @@ static int vif_load(void *dev, const uint8_t *buf, size_t len)
 	struct vif *v = dev;
 	struct vif_limits lim;
 	struct vif_front f;
+	struct vif_back b;
 	struct vif_pos pos[VIF_MAX_QUEUES];
 
 	vif_datapath_limits(&lim);
-	if (v->dp || vif_saved_decode(buf, len, &lim, &f, pos) < 0)
+	if (v->dp || vif_saved_decode(buf, len, &lim, &f, &b, pos) < 0)
 		return -EINVAL;
 	v->front = f;
+	v->back = b;
 	memcpy(v->pos, pos, sizeof(pos));
 	v->loaded = true;
 	return 0;
@@ -368,10 +370,10 @@ const struct xb_dev_ops vif_xb_ops = {
 };
 
 /* ---- the saved connection ----
- * u32 version 1, u32 nr_queues, u32 flags (VIF_SAVED_*), u32 0, then per
- * queue u32 x 8: tx-ring-ref, rx-ring-ref, event-channel-tx,
- * event-channel-rx, tx req_cons, tx rsp_prod_pvt, rx req_cons, rx
- * rsp_prod_pvt.  Little-endian. */
+ * u32 version 1, u32 nr_queues, u32 flags (VIF_SAVED_*), u32 0, u64 rate
+ * bytes, u64 rate usec (0: unlimited), then per queue u32 x 8: tx-ring-ref,
+ * rx-ring-ref, event-channel-tx, event-channel-rx, tx req_cons, tx
+ * rsp_prod_pvt, rx req_cons, rx rsp_prod_pvt.  Little-endian. */
 #define VIF_SAVED_VERSION 1u
 #define VIF_SAVED_SG 1u
 #define VIF_SAVED_GSO4 2u
@@ -380,6 +382,7 @@ const struct xb_dev_ops vif_xb_ops = {
 #define VIF_SAVED_CSUM6 16u
 #define VIF_SAVED_RX_NOTIFY 32u
 #define VIF_SAVED_ALL 63u
+#define VIF_SAVED_HDR 32u
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -392,15 +395,28 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static size_t saved_len(unsigned nq)
+static void put64(uint8_t *p, uint64_t v)
 {
-	return 16 + (size_t)nq * 32;
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
 }
 
-int vif_saved_encode(const struct vif_front *f, const struct vif_pos *pos, uint8_t *buf, size_t len)
+static uint64_t get64(const uint8_t *p)
+{
+	return get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static size_t saved_len(unsigned nq)
+{
+	return VIF_SAVED_HDR + (size_t)nq * 32;
+}
+
+int vif_saved_encode(const struct vif_front *f, const struct vif_back *b, const struct vif_pos *pos, uint8_t *buf,
+		     size_t len)
 {
 	size_t n = saved_len(f->nr_queues);
-	uint8_t *p = buf + 16;
+	uint8_t *p = buf + VIF_SAVED_HDR;
+	bool rate = b && b->rate && b->rate_usec;
 
 	if (n > len)
 		return -ENOSPC;
@@ -410,6 +426,8 @@ int vif_saved_encode(const struct vif_front *f, const struct vif_pos *pos, uint8
 			       (f->gso_tcpv6 ? VIF_SAVED_GSO6 : 0) | (f->ip_csum ? VIF_SAVED_CSUM : 0) |
 			       (f->ipv6_csum ? VIF_SAVED_CSUM6 : 0) | (f->rx_notify ? VIF_SAVED_RX_NOTIFY : 0));
 	put32(buf + 12, 0);
+	put64(buf + 16, rate ? b->rate_bytes : 0);
+	put64(buf + 24, rate ? b->rate_usec : 0);
 	for (unsigned q = 0; q < f->nr_queues; q++, p += 32) {
 		const uint32_t w[8] = { f->q[q].tx_ref, f->q[q].rx_ref, f->q[q].evtchn_tx, f->q[q].evtchn_rx,
 					pos[q].tx_req_cons, pos[q].tx_rsp_prod_pvt, pos[q].rx_req_cons,
@@ -422,18 +440,24 @@ int vif_saved_encode(const struct vif_front *f, const struct vif_pos *pos, uint8
 }
 
 int vif_saved_decode(const uint8_t *buf, size_t len, const struct vif_limits *lim, struct vif_front *out,
-		     struct vif_pos pos[VIF_MAX_QUEUES])
+		     struct vif_back *bout, struct vif_pos pos[VIF_MAX_QUEUES])
 {
 	struct vif_front f = { 0 };
+	struct vif_back b = { 0 };
 	uint32_t nq, flags;
-	const uint8_t *p = buf + 16;
+	const uint8_t *p = buf + VIF_SAVED_HDR;
 
-	if (len < 16 || get32(buf) != VIF_SAVED_VERSION)
+	if (len < VIF_SAVED_HDR || get32(buf) != VIF_SAVED_VERSION)
 		return -EINVAL;
 	nq = get32(buf + 4);
 	flags = get32(buf + 8);
 	if (nq == 0 || nq > lim->max_queues || nq > VIF_MAX_QUEUES || (flags & ~VIF_SAVED_ALL) ||
 	    get32(buf + 12) != 0 || len != saved_len(nq))
+		return -EINVAL;
+	b.rate_bytes = get64(buf + 16);
+	b.rate_usec = get64(buf + 24);
+	b.rate = b.rate_usec != 0;
+	if (!b.rate && b.rate_bytes)
 		return -EINVAL;
 	f.nr_queues = nq;
 	f.sg = flags & VIF_SAVED_SG;
@@ -449,6 +473,7 @@ int vif_saved_decode(const uint8_t *buf, size_t len, const struct vif_limits *li
 			return -EINVAL;
 	}
 	*out = f;
+	*bout = b;
 	return 0;
 }
 

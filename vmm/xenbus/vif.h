@@ -80,8 +80,8 @@ int vif_datapath_open(void *host, const struct vif_cfg *cfg, void **tap, char *w
 /* The TAP device goes. */
 void vif_datapath_close(void *tap);
 /* Binds the event channels, maps the rings, attaches the TAP queues and
- * serves.  back: the backend keys read when the hotplug script was done
- * (the rate); NULL after a restore (unlimited).  pos: NULL for a frontend
+ * serves.  back: the backend keys read when the hotplug script was done,
+ * or after a restore the saved ones (the rate); NULL: unlimited.  pos: NULL for a frontend
  * that connects, else nr_queues saved positions (a restore). */
 int vif_datapath_connect(void *host, void *tap, const struct vif_cfg *cfg, const struct vif_front *fe,
 			 const struct vif_back *back, const struct vif_pos *pos, void **dp, char *why, size_t wl);
@@ -91,9 +91,11 @@ int vif_datapath_save(void *dp, struct vif_pos pos[VIF_MAX_QUEUES]);
 void vif_datapath_disconnect(void *dp);
 
 /* The vif's part of its XENBUS record (docs/netback.md). */
-int vif_saved_encode(const struct vif_front *f, const struct vif_pos *pos, uint8_t *buf, size_t len);
+int vif_saved_encode(const struct vif_front *f, const struct vif_back *b, const struct vif_pos *pos, uint8_t *buf,
+		     size_t len);
+/* b: only the rate comes back. */
 int vif_saved_decode(const uint8_t *buf, size_t len, const struct vif_limits *lim, struct vif_front *f,
-		     struct vif_pos pos[VIF_MAX_QUEUES]);
+		     struct vif_back *b, struct vif_pos pos[VIF_MAX_QUEUES]);
 
 struct vif;
 extern const struct xb_dev_ops vif_xb_ops;
