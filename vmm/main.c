@@ -17,6 +17,7 @@
 #include "domus/vmm_exit.h"
 #include "monitor.h"
 #include "xenbus/vbd.h"
+#include "xenbus/vif.h"
 #include "xen/xen_abi.h"
 
 static void usage(FILE *f)
@@ -25,9 +26,11 @@ static void usage(FILE *f)
 		   "                 [--vcpus N] [--name NAME] [--domid N] [--uuid UUID] [--console-log FILE]\n"
 		   "                 [--run-dir DIR] [--xenstore-socket PATH|none] [--console-stdio]\n"
 		   "                 [--paused] [--ready-fd FD] [--restore-fd FD] [-v]\n"
-		   "                 [--disk DEVID,KIND,FORMAT,MODE,DEVTYPE,PATH]...\n"
+		   "                 [--disk DEVID,KIND,FORMAT,MODE,DEVTYPE,PATH]... [--nic DEVID,IFNAME]...\n"
 		   "       (--disk: a xenbus block back end; KIND vbd or qdisk, FORMAT raw, qcow2, vhd or\n"
 		   "        empty, MODE r or w, DEVTYPE disk or cdrom, PATH the rest: docs/xenbus.md)\n"
+		   "       (--nic: a xenbus network back end on a TAP device IFNAME that domus-vmm\n"
+		   "        creates: docs/netback.md)\n"
 		   "       (--restore-fd: load the saved state from FD, at its first monitor record,\n"
 		   "        instead of booting --kernel)\n"
 		   "exit status: 0 powered off, 2 rebooted, 3 crashed, 4 destroyed, 1 failed\n");
@@ -60,7 +63,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "xenstore-socket", required_argument, NULL, 'x' }, { "uuid", required_argument, NULL, 'u' },
 		{ "paused", no_argument, NULL, 'p' },           { "ready-fd", required_argument, NULL, 'R' },
 		{ "console-stdio", no_argument, NULL, 'S' },    { "restore-fd", required_argument, NULL, 'F' },    { "verbose", no_argument, NULL, 'v' },
-		{ "disk", required_argument, NULL, 'D' },
+		{ "disk", required_argument, NULL, 'D' },       { "nic", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },             { 0 },
 	};
 	uint64_t v;
@@ -108,6 +111,30 @@ static int parse_options(int argc, char **argv, struct options *o)
 				}
 			}
 			o->n_disks++;
+			break;
+		}
+		case 'I': {
+			char why[512];
+			struct vif_cfg *n = realloc(o->nics, (o->n_nics + 1) * sizeof(*n));
+
+			if (!n)
+				return -ENOMEM;
+			o->nics = n;
+			if (vif_parse_arg(optarg, &n[o->n_nics], why, sizeof(why)) < 0) {
+				log_err(NULL, "%s", why);
+				return -EINVAL;
+			}
+			for (size_t i = 0; i < o->n_nics; i++) {
+				if (n[i].devid == n[o->n_nics].devid) {
+					log_err(NULL, "--nic %s: device %u given twice", optarg, n[i].devid);
+					return -EINVAL;
+				}
+				if (!strcmp(n[i].ifname, n[o->n_nics].ifname)) {
+					log_err(NULL, "--nic %s: interface %s given twice", optarg, n[i].ifname);
+					return -EINVAL;
+				}
+			}
+			o->n_nics++;
 			break;
 		}
 		case 'v': log_set_level(LOG_DEBUG); break;
@@ -167,6 +194,7 @@ int main(int argc, char **argv)
 	}
 	parts_stop(&p);
 	free(m.opt.disks);
+	free(m.opt.nics);
 	monitor_free_xb_saved(&m);
 	return status;
 }

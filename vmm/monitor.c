@@ -3,6 +3,7 @@
 #include "monitor.h"
 #include "vbd_dev.h"
 #include "xenbus/vbd.h"
+#include "xenbus/vif.h"
 #include "xenbus/xb_xs.h"
 
 #include <errno.h>
@@ -160,6 +161,60 @@ static void backend_xenstore_env(struct monitor *m)
 	}
 }
 
+/* The network interfaces' back ends (docs/netback.md): one xenbus
+ * instance each, whose TAP device exists from here on (the hotplug script
+ * puts it on its bridge after InitWait) and whose connect goes through
+ * the vif data-path seam (xenbus/vif.h) to vmm/net/. */
+static const struct dev_ops vif_dev_ops = XB_XS_DEV_OPS("vif");
+
+static void vif_release(void *dev)
+{
+	vif_free(dev);
+}
+
+static int nics_init(struct monitor *m, char *why, size_t wl)
+{
+	int rc = 0;
+
+	if (m->opt.n_nics && m->opt.xenstore_socket && strcmp(m->opt.xenstore_socket, "none") == 0) {
+		snprintf(why, wl, "--nic needs xenstore (not --xenstore-socket none)");
+		return -EINVAL;
+	}
+	vif_host_vm(&m->vif_host, &m->vm, m->loop);
+	for (size_t i = 0; rc == 0 && i < m->opt.n_nics; i++) {
+		const struct vif_cfg *c = &m->opt.nics[i];
+		uint32_t id = xb_xs_rec_id("vif", c->devid);
+		char vwhy[256] = "";
+		struct vif *v;
+		struct xb_xs *x;
+
+		/* The TAP device first: a failure is one line naming it. */
+		rc = vif_new(&m->vif_host, c, &v, vwhy, sizeof(vwhy));
+		if (rc < 0) {
+			snprintf(why, wl, "network interface %u: %s", c->devid, vwhy);
+			return rc;
+		}
+		rc = xb_xs_create(m->loop, "vif", m->opt.domid, c->devid, &vif_xb_ops, v, vif_release, &x);
+		for (size_t j = 0; rc == 0 && j < m->n_xb_saved; j++) {
+			struct xb_saved_rec *sr = &m->xb_saved[j];
+
+			if (!sr->data || xb_xs_rec_devid(sr->data) != id)
+				continue;
+			rc = xb_xs_load_rec(x, sr->data, sr->len);
+			free(sr->data);
+			sr->data = NULL;
+			if (rc < 0)
+				xb_xs_free(x);
+		}
+		if (rc == 0)
+			rc = dev_add(&m->devs, &vif_dev_ops, c->devid, x);
+		if (rc < 0)
+			snprintf(why, wl, "network interface %u (%s): cannot set up its back end%s: %s", c->devid,
+				 c->ifname, rc == -EINVAL ? " from the save file" : "", strerror(-rc));
+	}
+	return rc;
+}
+
 static int disks_init(struct monitor *m, char *why, size_t wl)
 {
 	struct vbd_dev_env env;
@@ -196,11 +251,16 @@ static int disks_init(struct monitor *m, char *why, size_t wl)
 					 strerror(-rc));
 		}
 	}
-	/* A saved back end whose disk the configuration lost. */
+	if (rc == 0)
+		rc = nics_init(m, why, wl);
+	/* A saved back end whose device the configuration lost. */
 	for (size_t j = 0; rc == 0 && j < m->n_xb_saved; j++) {
 		if (m->xb_saved[j].data) {
-			snprintf(why, wl, "the save file has the back end of disk %u, the configuration has no such disk",
-				 xb_xs_rec_devid(m->xb_saved[j].data));
+			uint32_t id = xb_xs_rec_devid(m->xb_saved[j].data);
+
+			snprintf(why, wl, "the save file has the back end of %s %u, the configuration has no such %s",
+				 id & XB_XS_REC_VIF ? "network interface" : "disk", id & ~XB_XS_REC_VIF,
+				 id & XB_XS_REC_VIF ? "interface" : "disk");
 			rc = -ENOENT;
 		}
 	}

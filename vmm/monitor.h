@@ -13,6 +13,7 @@
 #include "part.h"
 #include "vm.h"
 #include "xenbus/vbd_datapath.h"
+#include "xenbus/vif_datapath.h"
 #include "xs_link.h"
 
 struct options {
@@ -24,11 +25,14 @@ struct options {
 	uint32_t domid;
 	struct vbd_cfg *disks; /* --disk, docs/xenbus.md */
 	size_t n_disks;
+	struct vif_cfg *nics; /* --nic, docs/netback.md */
+	size_t n_nics;
 };
 
 struct evl;
 struct vcpu_thread_arg;
 struct vbd_cfg;
+struct vif_cfg;
 
 struct monitor {
 	struct options opt;
@@ -40,6 +44,7 @@ struct monitor {
 	struct control ctl;
 	struct vcpu_thread_arg *targs;
 	struct vbd_host vbd_host; /* the disks' data paths: vm's grants and ports, the loop */
+	struct vif_host vif_host; /* the network interfaces': the same and TAP devices */
 	/* A restore's XENBUS records, until the devices part gives them to
 	 * the disks' back ends (docs/xenbus.md). */
 	struct xb_saved_rec {

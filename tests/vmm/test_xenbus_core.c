@@ -19,6 +19,7 @@ struct fake {
 	/* the frontend's keys: "key=value" lines */
 	const char *fe;
 	int connect_rc, features_rc, end_rc, eagain_left;
+	int ready; /* what d_ready answers */
 	int connects, disconnects, quiesces, resumes, resume_rc;
 	bool in_tx;
 };
@@ -502,6 +503,68 @@ static void test_keep_connection(void **state)
 	assert_int_equal(xb_load_dev(&u.b, dev, (size_t)n), -EINVAL);
 }
 
+/* A device that is not ready when the frontend asks (the vif before its
+ * hotplug script ran): nothing, until a backend change finds it ready; a
+ * failure to tell is fatal. */
+static int d_ready(void *dev, const struct xb_reader *be, char *why, size_t wl)
+{
+	struct fake *f = dev;
+	char v[16];
+
+	/* it reads the backend's own keys */
+	assert_int_equal(be->read(be->ctx, "ring-ref", v, sizeof(v)), 0);
+	if (f->ready < 0)
+		snprintf(why, wl, "parsing mac");
+	return f->ready;
+}
+
+static const struct xb_dev_ops ready_ops = {
+	.type = "vif", .features = d_features, .connect = d_connect, .disconnect = d_disconnect,
+	.ready = d_ready,
+};
+
+static void test_ready(void **state)
+{
+	struct t t;
+
+	(void)state;
+	setup(&t);
+	t.io.be_read = (struct xb_reader){ &t.f, f_read };
+	xb_init(&t.b, &ready_ops, &t.f, &t.io);
+	xb_created(&t.b);
+	LOG_IS(&t, "begin feature-flush-cache=1 commit state=2");
+	assert_int_equal(xb_frontend_changed(&t.b, XenbusStateConnected), 0);
+	LOG_IS(&t, "");
+	assert_int_equal(t.f.connects, 0);
+	/* a backend change while still not ready */
+	assert_int_equal(xb_backend_changed(&t.b, true, XenbusStateInitWait), 0);
+	LOG_IS(&t, "");
+	t.f.ready = 1;
+	assert_int_equal(xb_backend_changed(&t.b, true, XenbusStateInitWait), 0);
+	LOG_IS(&t, "begin sectors=2048 commit state=4");
+	assert_int_equal(t.f.connects, 1);
+	/* connected: further changes do nothing */
+	assert_int_equal(xb_backend_changed(&t.b, true, XenbusStateConnected), 0);
+	assert_int_equal(t.f.connects, 1);
+	/* reset, then a failure to tell is fatal */
+	xb_frontend_changed(&t.b, XenbusStateClosed);
+	xb_frontend_changed(&t.b, XenbusStateInitialising);
+	LOG_IS(&t, "state=6 state=2");
+	t.f.ready = -EINVAL;
+	assert_int_equal(xb_frontend_changed(&t.b, XenbusStateInitialised), -EINVAL);
+	LOG_IS(&t, "error=\"22 parsing mac\" state=5");
+	/* ready and offline: nothing */
+	setup(&t);
+	t.io.be_read = (struct xb_reader){ &t.f, f_read };
+	xb_init(&t.b, &ready_ops, &t.f, &t.io);
+	xb_created(&t.b);
+	xb_frontend_changed(&t.b, XenbusStateConnected);
+	t.f.ready = 1;
+	t.f.log[0] = '\0';
+	xb_backend_changed(&t.b, false, XenbusStateInitWait);
+	assert_int_equal(t.f.connects, 0);
+}
+
 static void test_parse_state(void **state)
 {
 	(void)state;
@@ -526,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_unplug),
 		cmocka_unit_test(test_save_load),
 		cmocka_unit_test(test_keep_connection),
+		cmocka_unit_test(test_ready),
 		cmocka_unit_test(test_parse_state),
 	};
 

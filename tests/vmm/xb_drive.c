@@ -1,12 +1,13 @@
-/* One vbd back end (vmm/xenbus/xb_xs.c) on a real xenstored, driven line by
- * line from stdin by xenbus-xs.sh, with a data path that maps nothing:
+/* One vbd or vif back end (vmm/xenbus/xb_xs.c) on a real xenstored, driven
+ * line by line from stdin by xenbus-xs.sh and xenbus-vif-xs.sh, with a data
+ * path that maps nothing:
  *   wait <state>     until the backend's own state is <state> (10 s)
  *   save             quiesce, save the XENBUS record, free the instance
  *   load             a new instance loads it and starts (a restore)
  *   removed          until the state machine removed the device (10 s)
  *   quit
  * Each command answers one line: "ok ..." or "fail ...".
- * Usage: xb-drive DOMID DEVID */
+ * Usage: xb-drive DOMID DEVID [vif] */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "domus/stream.h"
 #include "evloop.h"
 #include "xenbus/vbd.h"
+#include "xenbus/vif.h"
 #include "xenbus/xb_xs.h"
 
 /* The data path: refuses ring-ref 0 (as a grant that does not map). */
@@ -69,12 +71,83 @@ void vbd_datapath_disconnect(void *dp)
 	(void)dp;
 }
 
-static const struct dev_ops ops = XB_XS_DEV_OPS("vbd");
+/* The vif's: no TAP device; refuses tx-ring-ref 0. */
+void vif_datapath_limits(struct vif_limits *lim)
+{
+	*lim = (struct vif_limits){ .max_queues = 2 };
+}
+
+int vif_datapath_open(void *host, const struct vif_cfg *cfg, void **tap, char *why, size_t wl)
+{
+	static int token;
+
+	(void)host;
+	(void)cfg;
+	(void)why;
+	(void)wl;
+	*tap = &token;
+	return 0;
+}
+
+void vif_datapath_close(void *tap)
+{
+	(void)tap;
+}
+
+int vif_datapath_connect(void *host, void *tap, const struct vif_cfg *cfg, const struct vif_front *fe,
+			 const struct vif_back *back, const struct vif_pos *pos, void **dp, char *why, size_t wl)
+{
+	static int token;
+
+	(void)host;
+	(void)tap;
+	(void)cfg;
+	(void)back;
+	if (fe->q[0].tx_ref == 0) {
+		snprintf(why, wl, "mapping shared-frames 0/%u port tx %u rx %u", fe->q[0].rx_ref, fe->q[0].evtchn_tx,
+			 fe->q[0].evtchn_rx);
+		return -EINVAL;
+	}
+	fprintf(stderr, "xb-drive: connect tx-ring-ref %u rx-ring-ref %u evtchn %u/%u%s\n", fe->q[0].tx_ref,
+		fe->q[0].rx_ref, fe->q[0].evtchn_tx, fe->q[0].evtchn_rx, pos ? " resumed" : "");
+	*dp = &token;
+	return 0;
+}
+
+int vif_datapath_quiesce(void *dp)
+{
+	(void)dp;
+	return 0;
+}
+
+int vif_datapath_resume(void *dp, char *why, size_t wl)
+{
+	(void)dp;
+	(void)why;
+	(void)wl;
+	return 0;
+}
+
+int vif_datapath_save(void *dp, struct vif_pos pos[VIF_MAX_QUEUES])
+{
+	(void)dp;
+	pos[0] = (struct vif_pos){ 42, 42, 77, 77 };
+	return 0;
+}
+
+void vif_datapath_disconnect(void *dp)
+{
+	(void)dp;
+}
+
+static const struct dev_ops vbd_ops = XB_XS_DEV_OPS("vbd");
+static const struct dev_ops vif_ops = XB_XS_DEV_OPS("vif");
 
 struct drive {
 	struct evl *loop;
 	struct devices devs;
 	uint32_t domid, devid;
+	bool vif;
 	struct stream_writer w;
 };
 
@@ -106,10 +179,29 @@ static int stop_here(void *arg)
 static int state_here(void *arg)
 {
 	struct drive *d = arg;
-	struct xb_xs *x = dev_find(&d->devs, "vbd", d->devid);
+	struct xb_xs *x = dev_find(&d->devs, d->vif ? "vif" : "vbd", d->devid);
 	const struct xb_backend *b = x ? xb_xs_core(x) : NULL;
 
 	return !b ? -ENOENT : b->removed ? 100 : (int)b->state;
+}
+
+static int add_vif(struct drive *d)
+{
+	char arg[64], why[256];
+	struct vif_cfg c;
+	struct vif *v;
+	struct xb_xs *x;
+	int rc;
+
+	snprintf(arg, sizeof(arg), "%u,vif%u.%u", d->devid, d->domid, d->devid);
+	rc = vif_parse_arg(arg, &c, why, sizeof(why));
+	if (rc == 0)
+		rc = vif_new(NULL, &c, &v, why, sizeof(why));
+	if (rc == 0)
+		rc = xb_xs_create(d->loop, "vif", d->domid, d->devid, &vif_xb_ops, v, (void (*)(void *))vif_free, &x);
+	if (rc == 0)
+		rc = dev_add(&d->devs, &vif_ops, d->devid, x);
+	return rc;
 }
 
 static int add(struct drive *d)
@@ -120,6 +212,8 @@ static int add(struct drive *d)
 	struct xb_xs *x;
 	int rc;
 
+	if (d->vif)
+		return add_vif(d);
 	snprintf(arg, sizeof(arg), "%u,vbd,raw,w,disk,/dev/null", d->devid);
 	rc = vbd_parse_arg(arg, &c, why, sizeof(why));
 	if (rc == 0)
@@ -127,7 +221,7 @@ static int add(struct drive *d)
 	if (rc == 0)
 		rc = xb_xs_create(d->loop, "vbd", d->domid, d->devid, &vbd_xb_ops, v, (void (*)(void *))vbd_free, &x);
 	if (rc == 0)
-		rc = dev_add(&d->devs, &ops, d->devid, x);
+		rc = dev_add(&d->devs, &vbd_ops, d->devid, x);
 	return rc;
 }
 
@@ -148,8 +242,9 @@ int main(int argc, char **argv)
 	char line[128];
 	int rc;
 
-	if (argc != 3)
+	if (argc != 3 && !(argc == 4 && strcmp(argv[3], "vif") == 0))
 		return 2;
+	d.vif = argc == 4;
 	log_init("xb-drive", LOG_INFO, stderr);
 	d.domid = (uint32_t)atoi(argv[1]);
 	d.devid = (uint32_t)atoi(argv[2]);

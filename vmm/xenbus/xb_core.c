@@ -139,6 +139,24 @@ static int do_connect(struct xb_backend *b)
 	return 0;
 }
 
+/* The frontend asked to connect: connect once the device is ready. */
+static int try_connect(struct xb_backend *b)
+{
+	char why[256] = "";
+	int rc;
+
+	if (b->ops->ready) {
+		rc = b->io->be_read.read ? b->ops->ready(b->dev, &b->io->be_read, why, sizeof(why)) : -ENOSYS;
+		if (rc < 0)
+			return fatal(b, rc, why[0] ? why : "reading the backend's keys");
+		if (rc == 0)
+			return 0; /* asked again at the next backend event */
+	}
+	disconnect(b);
+	rc = do_connect(b);
+	return rc < 0 ? rc : set_state(b, XenbusStateConnected);
+}
+
 int xb_frontend_changed(struct xb_backend *b, enum xenbus_state fe)
 {
 	char why[64];
@@ -163,9 +181,7 @@ int xb_frontend_changed(struct xb_backend *b, enum xenbus_state fe)
 		 * blkback would retry, but it is told by no one to stop. */
 		if (b->state == XenbusStateConnected || b->state == XenbusStateClosing || !b->online)
 			return 0;
-		disconnect(b);
-		rc = do_connect(b);
-		return rc < 0 ? rc : set_state(b, XenbusStateConnected);
+		return try_connect(b);
 	case XenbusStateClosing:
 		return set_state(b, XenbusStateClosing);
 	case XenbusStateClosed:
@@ -204,8 +220,16 @@ int xb_backend_changed(struct xb_backend *b, bool online, enum xenbus_state stat
 		rc = set_state(b, XenbusStateClosed);
 	}
 	if (!b->online && (b->state == XenbusStateClosed || b->state == XenbusStateInitialising ||
-			   b->state == XenbusStateInitWait || b->state == XenbusStateUnknown))
+			   b->state == XenbusStateInitWait || b->state == XenbusStateUnknown)) {
 		remove_dev(b);
+		return rc;
+	}
+	/* A device that was not ready when the frontend asked (the vif's
+	 * hotplug script had not run): the change may be the one it waited
+	 * for. */
+	if (b->ops->ready && b->online && !b->connected && b->state == XenbusStateInitWait &&
+	    (b->fe_state == XenbusStateInitialised || b->fe_state == XenbusStateConnected))
+		rc = try_connect(b);
 	return rc;
 }
 

@@ -48,6 +48,12 @@ struct xb_dev_ops {
 	int (*connect)(void *dev, const struct xb_reader *fe, const struct xb_writer *be, char *why, size_t wl);
 	/* Unmaps and unbinds; idempotent, also when connect never ran. */
 	void (*disconnect)(void *dev);
+	/* Optional: whether the device may connect yet, from its own backend
+	 * keys (the vif waits for its hotplug script's hotplug-status, as
+	 * netback's hotplug_status_changed watch does): 1 yes, 0 not yet (the
+	 * next change in the backend directory asks again), or a -errno that
+	 * is fatal.  Asked before every connect, never before a resume. */
+	int (*ready)(void *dev, const struct xb_reader *be, char *why, size_t wl);
 	/* Optional, both or neither: a connection kept across a save
 	 * (docs/xenbus.md "Save and restore").  quiesce lets go of the
 	 * guest's pages (in-flight work done, every grant unmapped) but keeps
@@ -81,6 +87,8 @@ struct xb_io {
 	int (*end)(void *ctx, bool abort);
 	struct xb_reader fe_keys;
 	struct xb_writer be_keys;
+	/* The backend's own keys, for ops->ready (may be unset otherwise). */
+	struct xb_reader be_read;
 };
 
 struct xb_backend {

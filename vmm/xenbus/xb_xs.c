@@ -22,6 +22,7 @@ struct xb_xs {
 	struct xs_handle *xs;
 	xs_transaction_t t; /* of the op running, XBT_NULL between ops */
 	uint32_t devid;
+	uint32_t rec_id; /* the XENBUS record's first word: xb_xs_rec_id() */
 	bool loaded, watching;
 	bool probed;        /* the backend directory was seen; fe is read and watched */
 	char name[48];      /* for the log: "vbd-7-51712" */
@@ -68,6 +69,13 @@ static int fe_read(void *ctx, const char *key, char *buf, size_t len)
 	struct xb_xs *x = ctx;
 
 	return read_at(x, x->fe, key, buf, len);
+}
+
+static int be_read(void *ctx, const char *key, char *buf, size_t len)
+{
+	struct xb_xs *x = ctx;
+
+	return read_at(x, x->be, key, buf, len);
 }
 
 static int be_write(void *ctx, const char *key, const char *value)
@@ -222,14 +230,16 @@ int xb_xs_create(struct evl *loop, const char *kind, uint32_t domid, uint32_t de
 
 	if (!x)
 		goto fail;
-	*x = (struct xb_xs){ .dev = dev, .dev_free = dev_free, .loop = loop, .devid = devid, .t = XBT_NULL };
+	*x = (struct xb_xs){ .dev = dev, .dev_free = dev_free, .loop = loop, .devid = devid,
+			     .rec_id = xb_xs_rec_id(kind, devid), .t = XBT_NULL };
 	snprintf(x->name, sizeof(x->name), "%s-%u-%u", kind, domid, devid);
 	snprintf(x->be, sizeof(x->be), "/local/domain/0/backend/%s/%u/%u", kind, domid, devid);
 	snprintf(x->err, sizeof(x->err), "/local/domain/0/error/backend/%s/%u/%u", kind, domid, devid);
 	snprintf(x->tok_be, sizeof(x->tok_be), "domus-be-%s", x->name);
 	snprintf(x->tok_fe, sizeof(x->tok_fe), "domus-fe-%s", x->name);
 	x->io = (struct xb_io){ .ctx = x, .set_state = set_state, .set_error = set_error, .removed = removed,
-				.begin = tx_begin, .end = tx_end, .fe_keys = { x, fe_read }, .be_keys = { x, be_write } };
+				.begin = tx_begin, .end = tx_end, .fe_keys = { x, fe_read }, .be_keys = { x, be_write },
+				.be_read = { x, be_read } };
 	xb_init(&x->core, ops, dev, &x->io);
 	x->xs = xs_open(0);
 	if (!x->xs) {
@@ -344,10 +354,17 @@ int xb_xs_save(void *inst, struct stream_writer *w)
 
 	if (n < 0)
 		return n;
-	put32(rec, x->devid);
+	put32(rec, x->rec_id);
 	put32(rec + 4, (uint32_t)n);
 	xb_save(&x->core, rec + 8);
 	return stream_write_record(w, STREAM_REC_XENBUS, rec, XB_XS_REC_HDR + (uint32_t)n);
+}
+
+uint32_t xb_xs_rec_id(const char *kind, uint32_t devid)
+{
+	/* Disks keep the plain devid (save files written before vifs
+	 * existed); devids are below 2^31 (--disk, --nic). */
+	return strcmp(kind, "vif") == 0 ? devid | XB_XS_REC_VIF : devid;
 }
 
 uint32_t xb_xs_rec_devid(const uint8_t *rec)
@@ -365,7 +382,7 @@ int xb_xs_load_rec(struct xb_xs *x, const uint8_t *rec, size_t len)
 	struct xb_backend saved = x->core;
 	int rc;
 
-	if (!xb_xs_rec_ok(rec, len) || xb_xs_rec_devid(rec) != x->devid)
+	if (!xb_xs_rec_ok(rec, len) || xb_xs_rec_devid(rec) != x->rec_id)
 		return -EINVAL;
 	rc = xb_load(&x->core, rec + 8);
 	if (rc == 0 && len > XB_XS_REC_HDR)

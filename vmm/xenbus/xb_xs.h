@@ -34,7 +34,7 @@ int xb_xs_create(struct evl *loop, const char *kind, uint32_t domid, uint32_t de
 int xb_xs_start(void *inst);
 /* Stops watching; the device lets go of the guest's pages. */
 void xb_xs_quiesce(void *inst);
-/* Record XENBUS: u32 devid, u32 the length of the device's part, then
+/* Record XENBUS: u32 devid (xb_xs_rec_id), u32 the length of the device's part, then
  * xb_save()'s 16 bytes, then the device's part (xb_save_dev). */
 int xb_xs_save(void *inst, struct stream_writer *w);
 int xb_xs_load(void *inst, struct stream_reader *r);
@@ -45,6 +45,10 @@ void xb_xs_free(void *inst);
  * instance (-EINVAL: another device's, a state out of range, or a device
  * part the device refuses). */
 #define XB_XS_REC_HDR (8u + XB_SAVED_LEN)
+/* The record's first word: the devid, with bit 31 set for a vif so that
+ * a vif and a disk of the same number keep apart. */
+#define XB_XS_REC_VIF 0x80000000u
+uint32_t xb_xs_rec_id(const char *kind, uint32_t devid);
 #define XB_XS_REC_MAX (XB_XS_REC_HDR + XB_DEV_SAVED_MAX)
 uint32_t xb_xs_rec_devid(const uint8_t *rec);
 bool xb_xs_rec_ok(const uint8_t *rec, size_t len);
