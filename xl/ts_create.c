@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 #include <sys/stat.h>
@@ -83,10 +85,27 @@ static void rm_run_dir(uint32_t domid)
 
 	if (ts_dom_dir(domid, dir, sizeof(dir)) < 0)
 		return;
+	DIR *d;
+	struct dirent *e;
+
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
 		unlink(p);
 	}
+	/* qcow2/vhd exports (qsd-<devid>) a monitor killed outright left,
+	 * possibly still mounted by a daemon killed with it (vmm/blk/qsd.h) */
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, "qsd-", 4) != 0)
+			continue;
+		if (strlen(e->d_name) > 32)
+			continue;
+		snprintf(p, sizeof(p), "%s/%.32s", dir, e->d_name);
+		(void)umount2(p, MNT_DETACH);
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
 	rmdir(dir);
 }
 
@@ -556,13 +575,15 @@ static int check_host(const struct domain_config *c, bool restore, const char *c
 	rc = ts_disk_check(c, cfg_file);
 	if (rc < 0)
 		return rc;
-	/* Raw files and block devices are served (docs/xenbus.md); other
-	 * formats get their xenstore nodes but their back end refuses to
-	 * connect: say so rather than boot a guest that silently lacks what
-	 * its config promised.  Until the vif back end lands, likewise. */
+	/* Raw files, block devices, qcow2 and vhd images are served
+	 * (docs/xenbus.md); an empty cdrom drive gets its xenstore nodes but
+	 * its back end refuses to connect: say so rather than boot a guest
+	 * that silently lacks what its config promised.  Until the vif back
+	 * end lands, likewise. */
 	for (size_t i = 0; i < c->n_disks; i++)
-		if (c->disks[i].format != DISK_FORMAT_RAW)
-			fprintf(stderr, "xl: warning: disk %s: only raw files and block devices are supported by domus yet, "
+		if (c->disks[i].format != DISK_FORMAT_RAW && c->disks[i].format != DISK_FORMAT_QCOW2 &&
+		    c->disks[i].format != DISK_FORMAT_VHD)
+			fprintf(stderr, "xl: warning: disk %s: only raw, qcow2 and vhd images and block devices are supported by domus yet, "
 				"the guest will not see it\n", c->disks[i].vdev);
 	if (c->n_nics)
 		fprintf(stderr, "xl: warning: %zu vif(s) in the config: network interfaces are not supported by domus yet, booting without them\n",
