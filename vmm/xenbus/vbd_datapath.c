@@ -120,7 +120,11 @@ static int open_backing(const struct vbd_cfg *cfg, struct blk_backend *be, unsig
 			 cfg->path[0] ? cfg->path : "(empty drive)", cfg->format);
 		return -EOPNOTSUPP;
 	}
-	fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	/* The view with O_DIRECT: FUSE then sends each request to the daemon
+	 * as it comes, concurrently, instead of through the view's page cache
+	 * (buffered writes to one inode are serialised, and the image's own
+	 * page cache would hold the data twice): docs/blkback.md. */
+	fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | (view ? O_DIRECT : 0));
 	if (fd < 0) {
 		rc = -errno;
 		snprintf(why, wl, "%s: %s", cfg->path, strerror(-rc));
