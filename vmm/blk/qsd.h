@@ -7,7 +7,9 @@
  * The daemon is the caller's child and dies with it: PR_SET_PDEATHSIG
  * (SIGTERM: the daemon then flushes, closes the image and unmounts) fires
  * when the thread that started it ends, so start it from a thread that
- * lives as long as the process (the monitor's main thread). */
+ * lives as long as the disk is served: the monitor's main thread (a disk
+ * plugged later from the event loop thread would see its daemon end with
+ * the loop, after the back ends quiesced: harmless, but early). */
 #ifndef DOMUS_VMM_BLK_QSD_H
 #define DOMUS_VMM_BLK_QSD_H
 
