@@ -268,7 +268,7 @@ static void test_failed_start_leaves_nothing(void **state)
 	struct t *t = *state;
 	struct qsd_cfg c = { .image = t->img, .format = "qcow2", .dir = t->dir, .name = "qsd-1" };
 	struct qsd *q = NULL;
-	char why[256], path[256];
+	char why[256], path[256], bin[128];
 
 	if (!have_tools()) {
 		skip();
@@ -303,6 +303,17 @@ static void test_failed_start_leaves_nothing(void **state)
 	assert_true(qsd_start(&c, &q, why, sizeof(why)) < 0);
 	assert_non_null(strstr(why, "cannot run"));
 	assert_int_equal(access(path, F_OK), -1);
+
+	/* a daemon that never exports: killed and reaped at the timeout */
+	snprintf(bin, sizeof(bin), "%s/hang", t->dir);
+	assert_int_equal(sh("printf '#!/bin/sh\nexec sleep 60\n' > %s && chmod +x %s", bin, bin), 0);
+	c.binary = bin;
+	c.timeout_ms = 300;
+	assert_int_equal(qsd_start(&c, &q, why, sizeof(why)), -ETIMEDOUT);
+	assert_non_null(strstr(why, "did not export the image within 300 ms"));
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
 }
 
 /* The monitor killed with SIGKILL: its daemon goes too (PDEATHSIG), having

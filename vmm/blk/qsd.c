@@ -162,7 +162,7 @@ int qsd_start(const struct qsd_cfg *c, struct qsd **out, char *why, size_t wl)
 {
 	char args[3][QSD_ARGLEN];
 	const char *bin = c->binary ? c->binary : getenv("DOMUS_QSD");
-	unsigned timeout = c->timeout_ms ? c->timeout_ms : 10000;
+	unsigned timeout = c->timeout_ms ? c->timeout_ms : 30000;
 	struct qsd *q = NULL;
 	int log_fd = -1, fd, rc;
 	pid_t pid, self = getpid();

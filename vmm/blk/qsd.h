@@ -24,7 +24,7 @@ struct qsd_cfg {
 	const char *dir;    /* where the export file goes (the domain's run dir) */
 	const char *name;   /* its name in dir, e.g. "qsd-51712" */
 	const char *binary; /* NULL: $DOMUS_QSD, else "qemu-storage-daemon" */
-	unsigned timeout_ms; /* 0: 10 s for the daemon to open and mount */
+	unsigned timeout_ms; /* 0: 30 s for the daemon to open and mount (QEMU loads slowly in the TCG lab) */
 };
 
 struct qsd;
