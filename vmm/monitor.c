@@ -5,6 +5,7 @@
 #include "xenbus/vbd.h"
 #include "xenbus/vif.h"
 #include "xenbus/xb_xs.h"
+#include "blk/qsd.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -145,6 +146,53 @@ static void vbd_env(struct monitor *m, struct vbd_dev_env *e)
 				   .no_xenstore = m->opt.xenstore_socket && strcmp(m->opt.xenstore_socket, "none") == 0 };
 }
 
+static void disks_stores_stop(struct monitor *m)
+{
+	for (size_t i = 0; m->qsd && i < m->opt.n_disks; i++)
+		qsd_stop(m->qsd[i]);
+	free(m->qsd);
+	m->qsd = NULL;
+}
+
+/* qcow2 and vhd disks: QEMU's block layer exports each as a raw file in
+ * the run dir, which the vbd's data path serves as any raw image
+ * (docs/blkback.md "qcow2 and vhd").  Started here, before any back end
+ * runs, so that a corrupt image fails the create with QEMU's own words.
+ * They run as long as the monitor: across a save that goes on; a restored
+ * domain's new monitor starts its own. */
+static int disks_stores_start(struct monitor *m, char *why, size_t wl)
+{
+	char name[32], qwhy[200];
+	int rc = 0;
+
+	m->qsd = calloc(m->opt.n_disks ? m->opt.n_disks : 1, sizeof(*m->qsd));
+	if (!m->qsd)
+		return -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < m->opt.n_disks; i++) {
+		struct vbd_cfg *c = &m->opt.disks[i];
+		struct qsd_cfg qc = { .image = c->path, .format = c->format, .readonly = !c->readwrite || c->cdrom,
+				      .dir = m->opt.run_dir, .name = name };
+
+		if (strcmp(c->format, "qcow2") != 0 && strcmp(c->format, "vhd") != 0)
+			continue;
+		if (!m->opt.run_dir) {
+			snprintf(why, wl, "disk %u (%s): a %s image needs a run directory (--run-dir)", c->devid, c->path,
+				 c->format);
+			rc = -EINVAL;
+			break;
+		}
+		snprintf(name, sizeof(name), "qsd-%u", c->devid);
+		rc = qsd_start(&qc, &m->qsd[i], qwhy, sizeof(qwhy));
+		if (rc < 0)
+			snprintf(why, wl, "disk %u (%s): %s", c->devid, c->path, qwhy);
+		else
+			snprintf(c->store, sizeof(c->store), "%s", qsd_path(m->qsd[i]));
+	}
+	if (rc < 0)
+		disks_stores_stop(m);
+	return rc;
+}
+
 /* libxenstore's socket for the back ends: XENSTORED_PATH, or the one
  * beside the guest socket we were given (xenstored's layout), as xl's is.
  * Set before any thread but main runs, for the disks given now and those
@@ -221,6 +269,9 @@ static int disks_init(struct monitor *m, char *why, size_t wl)
 	int rc = 0;
 
 	backend_xenstore_env(m);
+	rc = disks_stores_start(m, why, wl);
+	if (rc < 0)
+		return rc;
 	vbd_host_vm(&m->vbd_host, &m->vm, m->loop);
 	vbd_env(m, &env);
 	for (size_t i = 0; rc == 0 && i < m->opt.n_disks; i++) {
@@ -265,6 +316,8 @@ static int disks_init(struct monitor *m, char *why, size_t wl)
 		}
 	}
 	monitor_free_xb_saved(m);
+	if (rc < 0)
+		disks_stores_stop(m);
 	return rc;
 }
 
@@ -332,6 +385,8 @@ static void devices_stop(void *ctx)
 	struct monitor *m = ctx;
 
 	devs_stop(&m->devs);
+	/* after the back ends closed their views */
+	disks_stores_stop(m);
 }
 
 /* The xenstored guest socket: beside the daemon's own socket (xenstored's

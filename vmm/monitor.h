@@ -45,6 +45,10 @@ struct monitor {
 	struct vcpu_thread_arg *targs;
 	struct vbd_host vbd_host; /* the disks' data paths: vm's grants and ports, the loop */
 	struct vif_host vif_host; /* the network interfaces': the same and TAP devices */
+	/* One qemu-storage-daemon per qcow2/vhd disk (opt.disks' order, NULL
+	 * for the others): started by the devices part's init on the main
+	 * thread, whose end they die with (vmm/blk/qsd.h), ended by its stop. */
+	struct qsd **qsd;
 	/* A restore's XENBUS records, until the devices part gives them to
 	 * the disks' back ends (docs/xenbus.md). */
 	struct xb_saved_rec {

@@ -647,13 +647,15 @@ static int check_host(const struct domain_config *c, bool restore, const char *c
 	rc = ts_disk_check(c, cfg_file);
 	if (rc < 0)
 		return rc;
-	/* Raw files and block devices are served (docs/xenbus.md); other
-	 * formats get their xenstore nodes but their back end refuses to
-	 * connect: say so rather than boot a guest that silently lacks what
-	 * its config promised.  Until the vif back end lands, likewise. */
+	/* Raw files, block devices, qcow2 and vhd images are served
+	 * (docs/xenbus.md); an empty cdrom drive gets its xenstore nodes but
+	 * its back end refuses to connect: say so rather than boot a guest
+	 * that silently lacks what its config promised.  Until the vif back
+	 * end lands, likewise. */
 	for (size_t i = 0; i < c->n_disks; i++)
-		if (c->disks[i].format != DISK_FORMAT_RAW)
-			fprintf(stderr, "xl: warning: disk %s: only raw files and block devices are supported by domus yet, "
+		if (c->disks[i].format != DISK_FORMAT_RAW && c->disks[i].format != DISK_FORMAT_QCOW2 &&
+		    c->disks[i].format != DISK_FORMAT_VHD)
+			fprintf(stderr, "xl: warning: disk %s: only raw, qcow2 and vhd images and block devices are supported by domus yet, "
 				"the guest will not see it\n", c->disks[i].vdev);
 	/* A missing bridge or script fails here too. */
 	rc = ts_vif_check(c, cfg_file);

@@ -16,6 +16,7 @@
 #include "ts.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,40 @@ static int choose_backend(const struct dom_disk *k, enum disk_backend *out, char
 	}
 }
 
+/* An image named qcow2 or vhd must be one: the header QEMU's drivers read
+ * (qcow2: "QFI\xfb" and version 2 or 3, block/qcow2.h; vhd: the "conectix"
+ * footer, at the start of a dynamic image or in its last 512 bytes, where
+ * block/vpc.c's vpc_open looks for it). */
+static int check_format(const struct dom_disk *k, char *why, size_t wl)
+{
+	unsigned char h[8];
+	const char *want = k->format == DISK_FORMAT_QCOW2 ? "qcow2" : "vhd";
+	int fd, rc = -EINVAL;
+	bool ok = false;
+	off_t end;
+
+	if (k->format != DISK_FORMAT_QCOW2 && k->format != DISK_FORMAT_VHD)
+		return 0;
+	fd = open(k->pdev_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h)) {
+		if (k->format == DISK_FORMAT_QCOW2)
+			ok = memcmp(h, "QFI\xfb", 4) == 0 && !h[4] && !h[5] && !h[6] && (h[7] == 2 || h[7] == 3);
+		else
+			ok = memcmp(h, "conectix", 8) == 0;
+	}
+	if (!ok && k->format == DISK_FORMAT_VHD && (end = lseek(fd, 0, SEEK_END)) >= 512)
+		ok = pread(fd, h, sizeof(h), end - 512) == (ssize_t)sizeof(h) && memcmp(h, "conectix", 8) == 0;
+	close(fd);
+	if (ok)
+		return 0;
+	snprintf(why, wl, "not a %s image (%s; `qemu-img info %s` tells what it is: a raw image is format=raw)", want,
+		 k->format == DISK_FORMAT_QCOW2 ? "no QFI\\xfb header of version 2 or 3" : "no conectix footer",
+		 k->pdev_path);
+	return rc;
+}
+
 const char *ts_disk_kind(const struct dom_disk *k)
 {
 	enum disk_backend b;
@@ -97,6 +132,8 @@ int ts_disk_check(const struct domain_config *c, const char *cfg_file)
 				r = -EINVAL, snprintf(why, sizeof(why), "not a regular file or block device");
 			else if (access(k->pdev_path, k->readwrite ? R_OK | W_OK : R_OK) < 0)
 				r = -errno;
+			else
+				r = check_format(k, why, sizeof(why));
 		}
 		if (r == 0)
 			r = choose_backend(k, &b, why, sizeof(why));

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -50,6 +51,11 @@ void ts_dom_rm_run_dir(uint32_t domid)
 		while ((e = readdir(d)))
 			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
 				snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+				/* a qcow2/vhd export (qsd-<devid>) that a monitor
+				 * killed outright left, possibly still mounted by a
+				 * daemon killed with it (vmm/blk/qsd.h) */
+				if (strncmp(e->d_name, "qsd-", 4) == 0)
+					(void)umount2(p, MNT_DETACH);
 				unlink(p);
 			}
 		closedir(d);

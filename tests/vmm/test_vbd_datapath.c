@@ -18,10 +18,12 @@
 #include <linux/loop.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "blk/qsd.h"
 #include "blk_fake.h"
 #include "evloop.h"
 #include "xenbus/vbd.h"
@@ -325,6 +327,130 @@ static void test_blockdev(void **state)
 	assert_int_equal(t->f.core.holds, 0);
 }
 
+static uint64_t used(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return (uint64_t)st.st_blocks * 512;
+}
+
+/* A qcow2 disk (qemu-storage-daemon's raw view, vmm/blk/qsd.h) served as
+ * the monitor serves it: size, flush and discard offered, writes read
+ * back through the ring, a discard frees the cluster in the image, which
+ * checks clean once the daemon is gone.  Skipped without the daemon,
+ * qemu-img, /dev/fuse or root. */
+static void test_qcow2(void **state)
+{
+	struct t *t = *state;
+	char dir[] = "/tmp/vbd-qcow2-XXXXXX", img[64], cmd[256];
+	struct blkif_request_discard d = { .operation = BLKIF_OP_DISCARD, .id = 0x200, .sector_number = 2048,
+					   .nr_sectors = 128 };
+	struct qsd_cfg qc = { .format = "qcow2", .name = "qsd-51712" };
+	blkif_response_t rsp;
+	uint64_t one = 1, full, trimmed;
+	struct qsd *q = NULL;
+	RING_IDX i = 0;
+	pid_t pid;
+
+	if (geteuid() != 0 || access("/dev/fuse", W_OK) < 0 ||
+	    system("command -v qemu-storage-daemon >/dev/null && command -v qemu-img >/dev/null") != 0) {
+		skip();
+		return;
+	}
+	assert_non_null(mkdtemp(dir));
+	snprintf(img, sizeof(img), "%s/d.qcow2", dir);
+	snprintf(cmd, sizeof(cmd), "qemu-img create -q -f qcow2 %s %u", img, FAKE_DISK_SECTORS * 512);
+	assert_int_equal(system(cmd), 0);
+	qc.image = img;
+	qc.dir = dir;
+	assert_int_equal(qsd_start(&qc, &q, t->why, sizeof(t->why)), 0);
+	pid = qsd_pid(q);
+	cfg(t, "qcow2", "w", img);
+	snprintf(t->cfg.store, sizeof(t->cfg.store), "%s", qsd_path(q));
+	assert_int_equal(do_connect(t), 0);
+	assert_int_equal(t->info.sectors, FAKE_DISK_SECTORS);
+	assert_true(t->info.flush_cache);
+	assert_true(t->info.discard);
+
+	/* one 64 KiB cluster at 1 MiB, page by page, then a flush */
+	for (unsigned p = 0; p < 16; p++, i++) {
+		fill(t, 20 + p, (uint8_t)p);
+		assert_int_equal(rw(t, i, BLKIF_OP_WRITE, 2048 + p * 8, 20 + p).status, BLKIF_RSP_OKAY);
+	}
+	assert_int_equal(rw(t, i, BLKIF_OP_FLUSH_DISKCACHE, 0, 40).status, BLKIF_RSP_OKAY);
+	i++;
+	assert_int_equal(rw(t, i, BLKIF_OP_READ, 2048 + 5 * 8, 41).status, BLKIF_RSP_OKAY);
+	i++;
+	assert_memory_equal(fake_page(&t->f, 41), fake_page(&t->f, 25), BLK_PAGE);
+	/* xl save -c: quiesced, nothing held, the daemon untouched; it goes on */
+	assert_int_equal(evl_sync(t->loop, quiesce_here, t), 0);
+	assert_int_equal(evl_sync(t->loop, holds_here, t), 0);
+	assert_int_equal(evl_sync(t->loop, resume_here, t), 0);
+	full = used(img);
+
+	fake_put_req(&t->f, i, &d);
+	fake_push(&t->f, i + 1);
+	assert_int_equal(write(t->ev.fd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	wait_rsp(t, i + 1);
+	fake_get_rsp(&t->f, i, &rsp);
+	assert_int_equal(rsp.status, BLKIF_RSP_OKAY);
+	i++;
+	assert_int_equal(rw(t, i, BLKIF_OP_FLUSH_DISKCACHE, 0, 40).status, BLKIF_RSP_OKAY);
+	i++;
+	trimmed = used(img);
+	assert_true(full - trimmed >= 64 * 1024);
+	assert_int_equal(rw(t, i, BLKIF_OP_READ, 2048, 42).status, BLKIF_RSP_OKAY);
+	for (unsigned b = 0; b < BLK_PAGE; b++)
+		assert_int_equal(fake_page(&t->f, 42)[b], 0);
+
+	assert_int_equal(evl_sync(t->loop, disconnect_here, t), 0);
+	assert_int_equal(t->f.core.holds, 0);
+	qsd_stop(q);
+	assert_int_equal(kill(pid, 0), -1);
+	snprintf(cmd, sizeof(cmd), "qemu-img check -q %s && rm -rf %s", img, dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A read-only qcow2 (the daemon and the view read-only): no flush or
+ * discard offered, writes refused, reads served, the image unchanged. */
+static void test_qcow2_readonly(void **state)
+{
+	struct t *t = *state;
+	char dir[] = "/tmp/vbd-qcow2-XXXXXX", img[64], cmd[256];
+	struct qsd_cfg qc = { .format = "qcow2", .readonly = true, .name = "qsd-51712" };
+	struct qsd *q = NULL;
+
+	if (geteuid() != 0 || access("/dev/fuse", W_OK) < 0 ||
+	    system("command -v qemu-storage-daemon >/dev/null && command -v qemu-img >/dev/null") != 0) {
+		skip();
+		return;
+	}
+	assert_non_null(mkdtemp(dir));
+	snprintf(img, sizeof(img), "%s/d.qcow2", dir);
+	snprintf(cmd, sizeof(cmd), "qemu-img create -q -f qcow2 %s %u && cp %s %s.orig", img,
+		 FAKE_DISK_SECTORS * 512, img, img);
+	assert_int_equal(system(cmd), 0);
+	qc.image = img;
+	qc.dir = dir;
+	assert_int_equal(qsd_start(&qc, &q, t->why, sizeof(t->why)), 0);
+	cfg(t, "qcow2", "r", img);
+	snprintf(t->cfg.store, sizeof(t->cfg.store), "%s", qsd_path(q));
+	assert_int_equal(do_connect(t), 0);
+	assert_int_equal(t->info.sectors, FAKE_DISK_SECTORS);
+	assert_false(t->info.flush_cache);
+	assert_false(t->info.discard);
+	fill(t, 30, 1);
+	assert_int_equal(rw(t, 0, BLKIF_OP_WRITE, 0, 30).status, BLKIF_RSP_ERROR);
+	assert_int_equal(rw(t, 1, BLKIF_OP_READ, 0, 31).status, BLKIF_RSP_OKAY);
+	for (unsigned b = 0; b < BLK_PAGE; b++)
+		assert_int_equal(fake_page(&t->f, 31)[b], 0);
+	assert_int_equal(evl_sync(t->loop, disconnect_here, t), 0);
+	qsd_stop(q);
+	snprintf(cmd, sizeof(cmd), "cmp -s %s %s.orig && rm -rf %s", img, img, dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* Each refusal says why and leaves nothing mapped, bound or open. */
 static void test_refusals(void **state)
 {
@@ -371,6 +497,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restored_connect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blockdev, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qcow2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qcow2_readonly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 	};
 

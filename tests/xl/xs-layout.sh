@@ -18,6 +18,11 @@ IMG=$XS_TMP/img
 mkdir -p "$IMG"
 for f in domU.img data.img cd.iso ro.img; do truncate -s 1M "$IMG/$f"; done
 chmod 0444 "$IMG/ro.img"
+# qcow2 and vhd by their headers (what xl checks): a qcow2 v3 header, a
+# dynamic vhd's leading footer, a fixed vhd's trailing one
+{ printf 'QFI\373\0\0\0\3'; head -c 1016 /dev/zero; } >"$IMG/d.qcow2"
+{ printf 'conectix'; head -c 1016 /dev/zero; } >"$IMG/d.vhd"
+{ head -c 4096 /dev/zero; printf 'conectix'; head -c 504 /dev/zero; } >"$IMG/fixed.vhd"
 
 # The vifs' scripts and bridges are this host's business: a script
 # directory and a /sys/class/net of our own, printed as libxl's.
@@ -139,6 +144,19 @@ if "$VMM" --help 2>&1 | grep -q -- --nic; then
 else
 	echo "skip: this domus-vmm has no --nic yet (its netback is not merged)"
 fi
+# qcow2 and vhd: qdisk nodes with libxl's params, the formats to domus-vmm.
+sed "s#@IMG@#$IMG#g" "$DIR/formats.cfg" >"$XS_TMP/f.cfg"
+"$LAYOUT" write "$XS_TMP/f.cfg" 14 >"$XS_TMP/out" 2>&1 || fail "formats: $(cat "$XS_TMP/out")"
+[ "$(xenstore-read /local/domain/0/backend/qdisk/14/51712/params)" = "qcow2:$IMG/d.qcow2" ] || fail "formats: qcow2 params"
+[ "$(xenstore-read /local/domain/0/backend/qdisk/14/51728/params)" = "vhd:$IMG/d.vhd" ] || fail "formats: vhd params"
+[ "$(xenstore-read /local/domain/0/backend/qdisk/14/51728/mode)" = r ] || fail "formats: vhd mode"
+"$LAYOUT" remove 14
+got=$("$LAYOUT" vmm-args "$XS_TMP/f.cfg" | sed "s#$IMG#@IMG@#g")
+want='51712,qdisk,qcow2,w,disk,@IMG@/d.qcow2
+51728,qdisk,vhd,r,disk,@IMG@/d.vhd
+51744,qdisk,vhd,w,disk,@IMG@/fixed.vhd'
+[ "$got" = "$want" ] || fail "formats vmm-args: got [$got] want [$want]"
+echo "ok qcow2 and vhd"
 
 # Refusals: before anything is written, naming the entry, file and line.
 refuse() { # refuse <name> <text the message must hold>
@@ -154,6 +172,8 @@ refuse missing "disk 1 (vdev xvdb, $XS_TMP/missing.cfg line 5): $IMG/nothere.img
 if [ "$(id -u)" != 0 ]; then
 	refuse readonly "disk 0 (vdev xvda, $XS_TMP/readonly.cfg line 4): $IMG/ro.img: Permission denied"
 fi
+refuse notqcow2 "disk 0 (vdev xvda, $XS_TMP/notqcow2.cfg line 4): $IMG/domU.img: not a qcow2 image"
+refuse notvhd "disk 0 (vdev xvda, $XS_TMP/notvhd.cfg line 4): $IMG/d.qcow2: not a vhd image"
 refuse directory "disk 0 (vdev xvda, $XS_TMP/directory.cfg line 4): $IMG: not a regular file or block device"
 "$LAYOUT" write "$XS_TMP/missing.cfg" 20 2>&1 | sed "s#$XS_TMP#TMP#g"
 

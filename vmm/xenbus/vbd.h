@@ -27,6 +27,10 @@ struct vbd_cfg {
 	bool readwrite;
 	bool cdrom;          /* device-type cdrom */
 	char path[4096];     /* "" for an empty cdrom drive */
+	/* qcow2 and vhd: the image as a raw file, which the data path opens
+	 * instead of path (qemu-storage-daemon's export, vmm/blk/qsd.h; the
+	 * monitor sets it); "": no such view, the format is refused. */
+	char store[512];
 };
 
 /* 0, or -EINVAL with the reason in why. */

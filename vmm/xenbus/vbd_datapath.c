@@ -109,15 +109,22 @@ static int blockdev_geometry(int fd, struct blk_backend *be, unsigned *phys)
 static int open_backing(const struct vbd_cfg *cfg, struct blk_backend *be, unsigned *phys, char *why, size_t wl)
 {
 	bool ro = !cfg->readwrite || cfg->cdrom;
+	/* qcow2, vhd: the raw view qemu-storage-daemon exports (vbd.h). */
+	const bool view = strcmp(cfg->format, "qcow2") == 0 || strcmp(cfg->format, "vhd") == 0;
+	const char *path = view ? cfg->store : cfg->path;
 	struct stat st;
 	int fd, rc = 0;
 
-	if (strcmp(cfg->format, "raw") != 0) {
+	if (strcmp(cfg->format, "raw") != 0 && !(view && cfg->store[0])) {
 		snprintf(why, wl, "%s: the %s format is not supported (raw files and block devices only)",
 			 cfg->path[0] ? cfg->path : "(empty drive)", cfg->format);
 		return -EOPNOTSUPP;
 	}
-	fd = open(cfg->path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	/* The view with O_DIRECT: FUSE then sends each request to the daemon
+	 * as it comes, concurrently, instead of through the view's page cache
+	 * (buffered writes to one inode are serialised, and the image's own
+	 * page cache would hold the data twice): docs/blkback.md. */
+	fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | (view ? O_DIRECT : 0));
 	if (fd < 0) {
 		rc = -errno;
 		snprintf(why, wl, "%s: %s", cfg->path, strerror(-rc));
