@@ -78,5 +78,9 @@ run randread1 randread 4k 1
 run randwrite1 randwrite 4k 1
 run randread32 randread 4k 32
 run randwrite32 randwrite 4k 32
+# A guest's disk drivers' complaints: errors fio's totals would not show.
+if [ -z "${FIO_DEV:-}" ]; then
+	dmesg | grep -iE 'I/O error|blkfront.*(fail|error)|virtio_blk.*(fail|error)' | sed 's/^/GUEST-FIO-DMESG /'
+fi
 echo "GUEST-FIO-DONE rc=$rc"
 exit "$rc"
