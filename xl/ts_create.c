@@ -140,8 +140,13 @@ static int claim_run_dir(uint32_t id, char *dir, size_t len)
 
 /* Under the run directory's lock: refuse a name in use, then take the next
  * domain id (ids only grow, as Xen's do, so a restarted domain gets a new
- * one) and claim its run directory. */
-static int allocate_domid(const char *name, uint32_t *domid, char *err, size_t errlen)
+ * one) and claim its run directory.  A restore asks for the id it was
+ * saved with (want, else 0) and gets it when it is free: domus's guest is
+ * not told of the save (no suspend and resume, which under Xen makes every
+ * frontend read its back end's path again), and its frontends go on
+ * watching back-end paths that name that id
+ * (/local/domain/0/backend/vbd/<domid>/<devid>/state). */
+static int allocate_domid(const char *name, uint32_t want, uint32_t *domid, char *err, size_t errlen)
 {
 	char lock[256], dir[256], next_path[256];
 	struct ts_dom *v = NULL;
@@ -179,9 +184,24 @@ static int allocate_domid(const char *name, uint32_t *domid, char *err, size_t e
 			next = 1;
 		fclose(f);
 	}
+	rc = -EEXIST;
+	if (want && want < DOMID_FIRST_RESERVED) {
+		rc = claim_run_dir(want, dir, sizeof(dir));
+		if (rc == 0) {
+			rc = write_file(dir, "name", "%s\n", name);
+			if (rc == 0)
+				rc = write_file(dir, "supervisor.pid", "%ld\n", (long)getpid());
+			if (rc < 0) {
+				snprintf(err, errlen, "cannot write to %s: %s", dir, strerror(-rc));
+				ts_dom_rm_run_dir(want);
+			} else
+				*domid = want;
+			goto out;
+		}
+		rc = -EEXIST;
+	}
 	/* Every id once at most; an error other than "taken" is the same for
 	 * every id. */
-	rc = -EEXIST;
 	for (tries = 1; rc == -EEXIST && tries < DOMID_FIRST_RESERVED; tries++) {
 		rc = claim_run_dir((uint32_t)next, dir, sizeof(dir));
 		if (rc == -EEXIST)
@@ -470,7 +490,7 @@ static int boot_once(struct sup *s, struct xs_handle *xs)
 	const bool restore = s->st && s->st->restore_fd >= 0;
 	bool vifs_written = false;
 
-	if (allocate_domid(s->c->name, &domid, err, sizeof(err)) < 0) {
+	if (allocate_domid(s->c->name, restore && s->st->xs_export ? s->st->xs_domid : 0, &domid, err, sizeof(err)) < 0) {
 		report(s, "error %s", err);
 		return -1;
 	}
