@@ -371,6 +371,14 @@ int vbd_datapath_quiesce(void *p)
 			rc = r;
 		}
 	}
+	/* What the guest was told is written must be in the image before the
+	 * save ends, flushed or not: the guest goes on believing it, maybe from
+	 * another monitor (a restore) or another host, and a qcow2/vhd
+	 * daemon's metadata cache dies with this monitor (vmm/blk/qsd.h). */
+	if (rc == 0 && dp->fd >= 0 && fdatasync(dp->fd) < 0 && errno != EINVAL) {
+		rc = -errno;
+		log_err(dp->name, "flushing the image for the save: %s", strerror(-rc));
+	}
 	dp->quiesced = true;
 	return rc;
 }
