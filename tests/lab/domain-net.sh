@@ -38,10 +38,11 @@ case $mac2 in 00:16:3e:*) ;; *) fail "net2's eth0 has MAC $mac2, not 00:16:3e:xx
 ok "vif$id1.0 and vif$id2.0 on $BR, hotplug connected; eth0 MACs $mac1 and $mac2"
 
 # 2. DHCP and ping
-ip_of() { gexec "$1" "udhcpc -i eth0 -n -q -t 10 -T 2 -s /tests/udhcpc.sh >/dev/null 2>&1; ip -4 -o addr show eth0" 120 |
+ip_of() { gexec "$1" "timeout 60 udhcpc -i eth0 -n -q -t 10 -T 2 -s /tests/udhcpc.sh >/tmp/udhcpc.log 2>&1; cat /tmp/udhcpc.log; ip -4 -o addr show eth0" 120 |
+	tee -a "$T/$1.dhcp" |
 	grep -o "inet [0-9.]*" | cut -d' ' -f2; }
 ip1=$(ip_of net1) ip2=$(ip_of net2)
-[ -n "$ip1" ] && [ -n "$ip2" ] || { cat "$T/dnsmasq.log"; fail "DHCP: net1 got '$ip1', net2 got '$ip2'"; }
+[ -n "$ip1" ] && [ -n "$ip2" ] || { cat "$T/dnsmasq.log" "$T/net1.dhcp" "$T/net2.dhcp"; fail "DHCP: net1 got '$ip1', net2 got '$ip2'"; }
 grep -q "$mac1 $ip1" "$T/leases" || fail "dnsmasq's leases have no $mac1 $ip1"
 gexec net1 "ping -c 3 -W 5 $NET.1" >/dev/null || fail "net1 cannot ping the bridge $NET.1"
 gexec net1 "ping -c 3 -W 5 $ip2" >/dev/null || fail "net1 cannot ping net2 ($ip2)"
