@@ -113,9 +113,44 @@ static int monitor_save(uint32_t domid, int fd, char *err, size_t errlen)
 	return rc;
 }
 
+/* A qcow2 or vhd disk (a qdisk back end whose params name the format):
+ * two lab runs of tests/lab/domain-qcow2.sh lost the file the guest was
+ * writing at the save, which raw images never did (docs/blkback.md).  Until
+ * that is understood such a save is refused, losing nothing: 0, or -ENOTSUP
+ * with the disk named in err. */
+static int check_saveable_disks(struct xs_handle *xs, uint32_t domid, char *err, size_t errlen)
+{
+	char dir[96], path[160];
+	unsigned n = 0, len;
+	char **ids;
+	int rc = 0;
+
+	snprintf(dir, sizeof(dir), "/local/domain/0/backend/qdisk/%u", domid);
+	ids = xs_directory(xs, XBT_NULL, dir, &n);
+	for (unsigned i = 0; ids && rc == 0 && i < n; i++) {
+		char *params, *dev;
+
+		snprintf(path, sizeof(path), "%s/%s/params", dir, ids[i]);
+		params = xs_read(xs, XBT_NULL, path, &len);
+		snprintf(path, sizeof(path), "%s/%s/dev", dir, ids[i]);
+		dev = xs_read(xs, XBT_NULL, path, &len);
+		if (params && (strncmp(params, "qcow2:", 6) == 0 || strncmp(params, "vhd:", 4) == 0)) {
+			snprintf(err, errlen,
+				 "disk %s (%s) is a %.*s image: saving a domain with a qcow2 or vhd disk is not supported "
+				 "yet (it lost writes in flight in the lab; docs/blkback.md); raw images save",
+				 dev ? dev : ids[i], strchr(params, ':') + 1, (int)(strchr(params, ':') - params), params);
+			rc = -ENOTSUP;
+		}
+		free(params);
+		free(dev);
+	}
+	free(ids);
+	return rc;
+}
+
 int ts_save(uint32_t domid, const char *file, const char *cfg_file, bool checkpoint, bool leave_paused)
 {
-	char err[PATH_MAX + 512] = "", dirbuf[PATH_MAX], absdir[PATH_MAX], tmp[PATH_MAX + 64], xsf[PATH_MAX + 64],
+	char err[PATH_MAX + 512] = "", dirbuf[PATH_MAX], absdir[PATH_MAX], tmp[PATH_MAX + 64], xsf[PATH_MAX + 64] = "",
 		args[PATH_MAX + 80];
 	char *cfg = NULL, *xsbuf = NULL;
 	uint8_t uuid[16];
@@ -131,6 +166,15 @@ int ts_save(uint32_t domid, const char *file, const char *cfg_file, bool checkpo
 		goto out;
 	}
 	was_paused = d.state == 'p';
+	xs = ts_xs_open();
+	if (!xs) {
+		rc = -ECONNREFUSED;
+		snprintf(err, sizeof(err), "cannot connect to xenstored");
+		goto out;
+	}
+	rc = check_saveable_disks(xs, domid, err, sizeof(err));
+	if (rc < 0)
+		goto out;
 	rc = save_config(domid, cfg_file, &cfg, &cfg_len, err, sizeof(err));
 	if (rc < 0)
 		goto out;
@@ -148,12 +192,6 @@ int ts_save(uint32_t domid, const char *file, const char *cfg_file, bool checkpo
 	if (fd < 0) {
 		rc = -errno;
 		snprintf(err, sizeof(err), "cannot create %s: %s", tmp, strerror(-rc));
-		goto out;
-	}
-	xs = ts_xs_open();
-	if (!xs) {
-		rc = -ECONNREFUSED;
-		snprintf(err, sizeof(err), "cannot connect to xenstored");
 		goto out;
 	}
 	rc = ts_control(domid, CTL_PAUSE);
@@ -186,7 +224,8 @@ int ts_save(uint32_t domid, const char *file, const char *cfg_file, bool checkpo
 out:
 	if (fd >= 0)
 		close(fd);
-	unlink(xsf);
+	if (xsf[0])
+		unlink(xsf);
 	if (rc < 0 && fd >= 0)
 		unlink(tmp);
 	if (rc == 0 && !checkpoint && !leave_paused) {

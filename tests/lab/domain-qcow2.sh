@@ -12,10 +12,11 @@
 #   3. a dynamic vhd: the same as 1 through QEMU's vpc driver.
 #   4. a corrupt qcow2: xl create fails with one line naming the disk and
 #      QEMU's reason, nothing left.
-#   5. xl save / xl restore of a guest writing a file a second on a qcow2:
-#      it writes on after the restore, every file reads back, check clean.
-# Not yet run in the lab: registered under suite lab-pending.  Needs the
-# fixture rebuilt with tests/guest/diskq.sh (lab/fixture).
+#   5. xl save of a guest writing a file a second on a qcow2 is refused,
+#      naming the disk, and the guest writes on, nothing left: two lab runs
+#      of the full case lost the file in flight at the save
+#      (docs/blkback.md).  DOMUS_QCOW2_SAVE=1 runs that full case: xl save /
+#      xl restore, it writes on after the restore, every file reads back.
 BUILD=$1; . "$(dirname "$0")/domlib.sh"
 MIB=$((1 << 20))
 for c in e2fsck debugfs qemu-img qemu-storage-daemon; do
@@ -123,6 +124,25 @@ NAME=dqsv
 "$XL" create "$(mkcfg $NAME disksave "disk = [ 'format=qcow2,vdev=xvda,target=$IMG3' ]")" || fail "xl create (save test) failed"
 wait_log $NAME "GUEST-DISKSAVE 3 " 300 || fail "the guest does not write its files"
 id=$(domid_of $NAME)
+if [ "${DOMUS_QCOW2_SAVE:-}" != 1 ]; then
+	out=$("$XL" save $NAME "$T/d.save" 2>&1) && fail "xl save of a domain with a qcow2 disk succeeded (it is refused for now)"
+	echo "$out" | grep -q "disk xvda ($IMG3) is a qcow2 image: saving a domain with a qcow2 or vhd disk is not supported" ||
+		fail "the refused save does not say why: $out"
+	[ -e "$T/d.save" ] && fail "a refused save left $T/d.save"
+	ls "$T"/.xl-save-* >/dev/null 2>&1 && fail "a refused save left its temporary files"
+	at=$(grep -c "GUEST-DISKSAVE" "$(conlog $NAME)")
+	wait_log $NAME "GUEST-DISKSAVE $((at + 2)) " 120 || fail "the guest stopped writing after the refused save"
+	xenstore-write "/local/domain/$id/data/stop" 1 || fail "cannot tell the guest to stop"
+	wait_log $NAME "DOMUS-TEST-RESULT disksave rc=" 120 || fail "disksave: no result"
+	grep -q "DOMUS-TEST-RESULT disksave rc=0" "$(conlog $NAME)" ||
+		{ grep -E "GUEST-DISK |GUEST-DMESG" "$(conlog $NAME)"; fail "disksave failed in the guest"; }
+	wait_gone $NAME 60 || fail "$NAME did not power off"
+	leftovers "$id"
+	no_daemons "after the domain ended"
+	qemu-img check -q "$IMG3" || fail "qemu-img check found problems"
+	ok "xl save with a qcow2 disk refused: $(echo "$out" | tail -n 1 | cut -c1-100)...; the guest wrote on, check clean"
+	exit 0
+fi
 "$XL" save $NAME "$T/d.save" || fail "xl save with a qcow2 disk failed"
 leftovers "$id"
 no_daemons "after xl save"
