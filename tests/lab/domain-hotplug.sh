@@ -10,7 +10,6 @@
 #   4. a disk mounted in the guest: block-detach either removes it (Linux
 #      6.1's blkfront closes a disk in use) or fails naming it after 10 s,
 #      and then -f removes it; the guest sees it go in both cases.
-# Not yet run in the lab: registered under suite lab-pending.
 BUILD=$1; . "$(dirname "$0")/domlib.sh"
 MIB=$((1 << 20))
 NAME=hotplug

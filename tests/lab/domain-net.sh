@@ -37,7 +37,7 @@ case $mac2 in 00:16:3e:*) ;; *) fail "net2's eth0 has MAC $mac2, not 00:16:3e:xx
 [ "$(xenstore-read /local/domain/0/backend/vif/$id2/0/mac)" = "$mac2" ] || fail "net2's generated MAC is not in its backend's mac"
 ok "vif$id1.0 and vif$id2.0 on $BR, hotplug connected; eth0 MACs $mac1 and $mac2"
 
-# 2. DHCP and ping
+# 2. DHCP and ping (the host's ping: busybox's, Debian's iputils-ping is not a dependency)
 ip_of() { gexec "$1" "timeout 60 udhcpc -i eth0 -n -q -t 10 -T 2 -s /tests/udhcpc.sh >/tmp/udhcpc.log 2>&1; cat /tmp/udhcpc.log; ip -4 -o addr show eth0" 120 |
 	tee -a "$T/$1.dhcp" |
 	grep -o "inet [0-9.]*" | cut -d' ' -f2; }
@@ -47,7 +47,7 @@ grep -q "$mac1 $ip1" "$T/leases" || fail "dnsmasq's leases have no $mac1 $ip1"
 gexec net1 "ping -c 3 -W 5 $NET.1" >/dev/null || fail "net1 cannot ping the bridge $NET.1"
 gexec net1 "ping -c 3 -W 5 $ip2" >/dev/null || fail "net1 cannot ping net2 ($ip2)"
 gexec net2 "ping -c 3 -W 5 $ip1" >/dev/null || fail "net2 cannot ping net1 ($ip1)"
-ping -c 3 -W 5 "$ip1" >/dev/null && ping -c 3 -W 5 "$ip2" >/dev/null || fail "the host cannot ping the guests"
+busybox ping -c 3 -W 5 "$ip1" >/dev/null && busybox ping -c 3 -W 5 "$ip2" >/dev/null || fail "the host cannot ping the guests"
 ok "DHCP from dnsmasq on $BR: net1 $ip1, net2 $ip2; pings between them and the host"
 
 # 3. 1 GiB over TCP

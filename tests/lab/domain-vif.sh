@@ -7,7 +7,6 @@
 #      poweroff the interface, the nodes and the backend are gone.
 #   2. no mac=: 00:16:3e:xx:xx:xx, the same after xl reboot (a new id).
 #   3. a bridge that does not exist: one line naming it, nothing started.
-# Needs domus-vmm's netback (--nic): registered under suite lab-pending.
 BUILD=$1; . "$(dirname "$0")/domlib.sh"
 guest_val() { tr -d '\r' <"$(conlog "$1")" | grep "GUEST-NET " | grep -o " $2=[^ ]*" | tail -n 1 | cut -d= -f2; }
 ip link show xenbr0 >/dev/null 2>&1 && fail "xenbr0 exists already: this test makes its own"
