@@ -184,22 +184,26 @@ diff -u <("$XL" -N create "$XS_TMP/guest5.cfg" 2>/dev/null) <("$XL" -N create "$
 	fail "the kept configuration changed: $(cat "$KEPT")"
 echo "ok detached (forced)"
 
-# Plugged again with its own MAC and name: devid 1 again (the last entry
-# is 0); the guest lets go when asked, so detaching by MAC is quick.
+# Plugged again with its own MAC: devid 1 again (the last entry is 0);
+# one more is devid 2.  The guest lets go when asked, so detaching vif 1
+# by MAC is quick; vif 2 keeps its devid in the kept configuration.
 MAC=
 {
 	run network-attach guest5 mac=00:16:3E:00:00:51 bridge=xenbr0
+	run network-attach guest5 mac=00:16:3e:00:00:52,bridge=xenbr0
 	run network-list guest5
 } >>"$XS_TMP/out"
 is $BE/1/mac 00:16:3e:00:00:51
-tap vif5.1 || fail "no TAP vif5.1 the second time"
+is $BE/2/mac 00:16:3e:00:00:52
+tap vif5.1 && tap vif5.2 || fail "no TAP vif5.1 or vif5.2"
 netfront_connect 1
-( # netfront_closing: the guest closes once its back end is Closing
+netfront_closing() { # <devid>: the guest closes once its back end is Closing
 	for _ in $(seq 200); do
-		[ "$(xenstore-read $BE/1/state 2>/dev/null)" = 5 ] && { xenstore-write $FE/1/state 6; exit 0; }
+		[ "$(xenstore-read $BE/$1/state 2>/dev/null)" = 5 ] && { xenstore-write $FE/$1/state 6; return 0; }
 		sleep 0.05
 	done
-) &
+}
+netfront_closing 1 &
 closer=$!
 t0=$(date +%s)
 run network-detach guest5 00:16:3e:00:00:51 >>"$XS_TMP/out"
@@ -207,6 +211,18 @@ run network-detach guest5 00:16:3e:00:00:51 >>"$XS_TMP/out"
 wait "$closer"
 gone $FE/1 $BE/1 $LX/1
 tap vif5.1 && fail "vif5.1 is still there after the second detach"
+tap vif5.2 || fail "vif5.2 went with vif5.1"
+"$XL" -N create "$KEPT" 2>/dev/null | grep -E '"devid"|"mac"' | tr -d ' \n' |
+	grep -qx '"devid":0,"mac":"00:16:3e:00:00:50","devid":2,"mac":"00:16:3e:00:00:52",' ||
+	fail "the kept configuration renumbered a vif: $(cat "$KEPT")"
+run network-list guest5 >>"$XS_TMP/out"
+netfront_closing 2 &
+closer=$!
+run network-detach guest5 2 >>"$XS_TMP/out"
+wait "$closer"
+gone $FE/2 $BE/2 $LX/2
+tap vif5.2 && fail "vif5.2 is still there"
+echo "ok attached again, detached by MAC and by devid"
 
 # Errors as Xen's xl prints them; the first vif is listed to the end.
 {
