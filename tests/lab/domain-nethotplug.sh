@@ -6,11 +6,14 @@
 #   2. network-attach with no MAC: vif<id>.1 joins xenbr0 (hotplug-status
 #      connected), the guest's netfront probes eth1 with the MAC xl chose,
 #      eth1 pings the bridge; network-list shows both, vif 1 Connected.
-#   3. a missing bridge: one line naming it, no vif<id>.2, no node.
-#   4. network-detach by devid: eth1 leaves the guest, vif<id>.1 the host,
+#   3. xl save and xl restore carry the attached vif (the kept
+#      configuration): the restored domain's vif<id>.1 is on xenbr0,
+#      Connected, and eth1 still pings the bridge.
+#   4. a missing bridge: one line naming it, no vif<id>.2, no node.
+#   5. network-detach by devid: eth1 leaves the guest, vif<id>.1 the host,
 #      every node of vif 1 goes; network-list is back to one row; attached
 #      again and detached by MAC.
-#   5. after xl destroy nothing remains.
+#   6. after xl destroy nothing remains.
 BUILD=$1; . "$(dirname "$0")/domlib.sh"
 BR=xenbr0 NET=10.98.0
 ip link show $BR >/dev/null 2>&1 && fail "$BR exists already in the lab"
@@ -61,14 +64,27 @@ echo "$list" | awk -v m="$mac" 'NR == 3 { exit !($1 == 1 && $3 == m && $5 == 4) 
 	fail "vif 1 is not listed Connected with $mac: $list"
 ok "network-attach: vif$id.1 on $BR, eth1 in the guest with $mac pings $NET.1; network-list shows it Connected"
 
-# 3. a missing bridge
+# 3. save and restore with the attached vif
+"$XL" save nh1 "$T/nh.save" || fail "xl save after network-attach failed"
+leftovers "$id"
+"$XL" restore "$T/nh.save" || fail "xl restore of a domain with an attached vif failed"
+id=$(domid_of nh1)
+be=/local/domain/0/backend/vif/$id/1
+for _ in $(seq 60); do [ "$(xenstore-read $be/state 2>/dev/null)" = 4 ] && break; sleep 0.5; done
+[ "$(xenstore-read $be/state 2>/dev/null)" = 4 ] || fail "after restore, vif 1 is not Connected: $("$XL" network-list nh1)"
+[ "$(xenstore-read $be/mac)" = "$mac" ] || fail "after restore, vif 1 has MAC $(xenstore-read $be/mac), not $mac"
+[ "$(basename "$(readlink /sys/class/net/vif$id.1/master)")" = $BR ] || fail "after restore, vif$id.1 is not a port of $BR"
+gexec nh1 "ping -c 3 -W 5 -I eth1 $NET.1" >/dev/null || fail "after restore, eth1 cannot ping the bridge"
+ok "save/restore: the restored domain has vif 1 ($mac) Connected on $BR, eth1 pings $NET.1"
+
+# 4. a missing bridge
 err=$("$XL" network-attach nh1 bridge=nosuchbr0 2>&1) && fail "network-attach with a missing bridge succeeded"
 echo "$err" | grep -q "nosuchbr0" || fail "the error does not name the bridge: $err"
 [ -e /sys/class/net/vif$id.2 ] && fail "a refused attach left vif$id.2"
 xenstore-exists /local/domain/0/backend/vif/$id/2 2>/dev/null && fail "a refused attach left nodes"
 ok "a missing bridge: $(echo "$err" | head -n 1)"
 
-# 4. detach
+# 5. detach
 "$XL" network-detach nh1 1 || fail "network-detach failed"
 gwait nh1 "test ! -e /sys/class/net/eth1" 30 || fail "eth1 is still in the guest"
 [ -e /sys/class/net/vif$id.1 ] && fail "vif$id.1 remains on the host"
@@ -86,7 +102,7 @@ gwait nh1 "test ! -e /sys/class/net/eth1" 30 || fail "eth1 is still in the guest
 [ -e /sys/class/net/vif$id.1 ] && fail "vif$id.1 remains after the detach by MAC"
 ok "attached again with 00:16:3e:12:34:61 and detached by MAC"
 
-# 5. destroy
+# 6. destroy
 "$XL" destroy nh1 || fail "xl destroy failed"
 leftovers "$id"
 [ -e /sys/class/net/vif$id.0 ] && fail "vif$id.0 remains after xl destroy"
