@@ -96,15 +96,28 @@ static void mac_text(const uint8_t m[6], char *buf, size_t len)
 	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
+/* The kept vif= entry: spec with the devid and MAC chosen for it (NULL:
+ * the spec gave it), as libxl stores the device with them; NULL on ENOMEM. */
+static char *kept_spec(const char *spec, const char *devid, const char *mac)
+{
+	char *out;
+
+	if (asprintf(&out, "%s%s%s%s%s", spec, devid ? (*spec ? ",devid=" : "devid=") : "", devid ? devid : "",
+		     mac ? (*spec || devid ? ",mac=" : "mac=") : "", mac ? mac : "") < 0)
+		return NULL;
+	return out;
+}
+
 int ts_net_attach(struct xl_ctx *x, const char *dom, struct dom_nic *n, const char *spec)
 {
 	struct domain_config c, one;
 	struct xs_handle *xs = NULL;
 	struct ts_dom d;
-	char arg[64], id[16], mac[24], err[CTL_ERROR_TEXT_MAX + 600] = "", why[CTL_ERROR_TEXT_MAX + 64], *kept = NULL;
+	char arg[64], id[16], mac[24], err[CTL_ERROR_TEXT_MAX + 600] = "", why[CTL_ERROR_TEXT_MAX + 64];
+	char *kept = NULL, *old;
 	const bool given_devid = n->devid >= 0, given_mac = n->mac_set;
 	bool added = false, written = false, online = false;
-	int lock = -1, rc, clash;
+	int lock = -1, rc, clash, next;
 
 	domcfg_init(&c);
 	if (ts_dom_lookup(dom, &d) < 0)
@@ -132,13 +145,13 @@ int ts_net_attach(struct xl_ctx *x, const char *dom, struct dom_nic *n, const ch
 		snprintf(err, sizeof(err), "cannot get random bytes for the vif's MAC");
 		goto out;
 	}
-	rc = next_devid(xs, d.domid, n, &clash);
+	next = next_devid(xs, d.domid, n, &clash);
 	if (!given_devid)
-		n->devid = rc;
+		n->devid = next;
 	mac_text(n->mac, mac, sizeof(mac));
 	snprintf(id, sizeof(id), "%d", n->devid);
-	rc = 0;
-	if (given_devid && (kept = vif_key(xs, d.domid, id, "backend"))) {
+	old = given_devid ? vif_key(xs, d.domid, id, "backend") : NULL;
+	if (old) {
 		snprintf(err, sizeof(err), "domain %s has a vif %d already", d.name, n->devid);
 		rc = -EEXIST;
 	} else if (clash >= 0) {
@@ -149,8 +162,7 @@ int ts_net_attach(struct xl_ctx *x, const char *dom, struct dom_nic *n, const ch
 		snprintf(err, sizeof(err), "domain %s: no devid left for a vif (the last is 65535)", d.name);
 		rc = -ENOSPC;
 	}
-	free(kept);
-	kept = NULL;
+	free(old);
 	if (rc < 0)
 		goto out;
 	/* The checks create makes (script, bridge, vifname): one line each,
@@ -185,18 +197,7 @@ int ts_net_attach(struct xl_ctx *x, const char *dom, struct dom_nic *n, const ch
 	}
 	if (rc < 0)
 		goto out;
-	/* The kept entry names what libxl stores of it: devid and MAC. */
-	{
-		char extra[64] = "";
-		int el = 0;
-
-		if (!given_devid)
-			el = snprintf(extra, sizeof(extra), "%sdevid=%s", *spec ? "," : "", id);
-		if (!given_mac)
-			snprintf(extra + el, sizeof(extra) - (size_t)el, "%smac=%s", el || *spec ? "," : "", mac);
-		if (asprintf(&kept, "%s%s", spec, extra) < 0)
-			kept = NULL;
-	}
+	kept = kept_spec(spec, given_devid ? NULL : id, given_mac ? NULL : mac);
 	if (kept)
 		ts_domcfg_add_vif(d.domid, kept);
 	else
