@@ -127,7 +127,7 @@ static int write_atomic(const char *path, const char *text, size_t len)
 
 /* The key= (disk or vif) items of the kept text (strings, as the
  * configuration gave them), and the rest of it parsed. */
-static int load(uint32_t domid, char *path, size_t plen, struct cfg_file *cf, const char *key, char ***disks,
+static int load(uint32_t domid, char *path, size_t plen, struct cfg_file *cf, const char *key, char ***items,
 		size_t *n)
 {
 	struct cfg_diag d;
@@ -136,7 +136,7 @@ static int load(uint32_t domid, char *path, size_t plen, struct cfg_file *cf, co
 	size_t len = 0;
 	int rc = config_path(domid, path, plen);
 
-	*disks = NULL;
+	*items = NULL;
 	*n = 0;
 	if (rc == 0)
 		rc = xl_read_file(path, &text, &len);
@@ -151,14 +151,14 @@ static int load(uint32_t domid, char *path, size_t plen, struct cfg_file *cf, co
 	e = cfg_find(cf, key);
 	if (e && e->val.kind != CFG_LIST)
 		return -EINVAL;
-	/* one slot more, for a disk added */
-	*disks = calloc((e ? e->val.n : 0) + 1, sizeof(**disks));
-	if (!*disks)
+	/* one slot more, for a device added */
+	*items = calloc((e ? e->val.n : 0) + 1, sizeof(**items));
+	if (!*items)
 		return -ENOMEM;
 	for (size_t i = 0; e && i < e->val.n; i++) {
 		if (e->val.items[i].kind != CFG_STRING)
 			return -EINVAL;
-		(*disks)[(*n)++] = e->val.items[i].str;
+		(*items)[(*n)++] = e->val.items[i].str;
 	}
 	return 0;
 }
