@@ -224,6 +224,23 @@ gone $FE/2 $BE/2 $LX/2
 tap vif5.2 && fail "vif5.2 is still there"
 echo "ok attached again, detached by MAC and by devid"
 
+# run_hotplug_scripts=0 in xl.conf: no script either way; the attach
+# waits for InitWait only (devid 1 once more: the last entry is 0).
+echo 'run_hotplug_scripts = 0' >"$XS_TMP/xl.conf"
+: >"$REC"
+DOMUS_XL_CONF=$XS_TMP/xl.conf run network-attach guest5 mac=00:16:3e:00:00:53 >>"$XS_TMP/out"
+is $BE/1/state 2
+is $BE/1/hotplug-status ""
+tap vif5.1 || fail "no TAP vif5.1 without scripts"
+netfront_closing 1 &
+closer=$!
+DOMUS_XL_CONF=$XS_TMP/xl.conf run network-detach guest5 1 >>"$XS_TMP/out"
+wait "$closer"
+gone $FE/1 $BE/1 $LX/1
+tap vif5.1 && fail "vif5.1 is still there"
+[ -s "$REC" ] && fail "a script ran with run_hotplug_scripts=0: $(cat "$REC")"
+echo "ok run_hotplug_scripts=0"
+
 # Errors as Xen's xl prints them; the first vif is listed to the end.
 {
 	run network-detach guest5 7
