@@ -20,18 +20,16 @@
  * releases the back end (device_remove) and the nodes go
  * (libxl__device_destroy), and the kept configuration loses the disk.
  *
- * One hot-plug at a time per domain: the run directory is flock()ed. */
+ * One hot-plug at a time per domain: the run directory is flock()ed
+ * (ts_device.c, shared with network-attach and -detach). */
 #include "ts.h"
 #include "xl.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 #include <xenstore.h>
 #include <xen/io/xenbus.h>
