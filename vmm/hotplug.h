@@ -4,7 +4,8 @@
  * of its argument (the value of the monitor's command-line option for that
  * kind, e.g. --disk's) and how to build an instance from it; the device
  * table (dev.h) then owns and starts it, exactly as for the devices given
- * at start.  A network kind ("vif", --nic) is one more row.
+ * at start.  The monitor's rows: "vbd" (--disk, vbd_dev.c) and "vif"
+ * (--nic, vif_dev.c).
  *
  * Threading: the calls run where the device table runs (dev.h): on the
  * event loop thread while it runs; the monitor's control requests do. */

@@ -2,6 +2,7 @@
  * a device that comes and goes is a dev_add() (dev.h) instead. */
 #include "monitor.h"
 #include "vbd_dev.h"
+#include "vif_dev.h"
 #include "xenbus/vbd.h"
 #include "xenbus/vif.h"
 #include "xenbus/xb_xs.h"
@@ -210,39 +211,30 @@ static void backend_xenstore_env(struct monitor *m)
 }
 
 /* The network interfaces' back ends (docs/netback.md): one xenbus
- * instance each, whose TAP device exists from here on (the hotplug script
- * puts it on its bridge after InitWait) and whose connect goes through
- * the vif data-path seam (xenbus/vif.h) to vmm/net/. */
-static const struct dev_ops vif_dev_ops = XB_XS_DEV_OPS("vif");
-
-static void vif_release(void *dev)
+ * instance each (vif_dev.c), whose TAP device exists from here on (the
+ * hotplug script puts it on its bridge after InitWait) and whose connect
+ * goes through the vif data-path seam (xenbus/vif.h) to vmm/net/. */
+static void vif_env(struct monitor *m, struct vif_dev_env *e)
 {
-	vif_free(dev);
+	*e = (struct vif_dev_env){ .loop = m->loop, .domid = m->opt.domid, .host = &m->vif_host,
+				   .no_xenstore = m->opt.xenstore_socket && strcmp(m->opt.xenstore_socket, "none") == 0 };
 }
 
 static int nics_init(struct monitor *m, char *why, size_t wl)
 {
+	struct vif_dev_env env;
 	int rc = 0;
 
-	if (m->opt.n_nics && m->opt.xenstore_socket && strcmp(m->opt.xenstore_socket, "none") == 0) {
-		snprintf(why, wl, "--nic needs xenstore (not --xenstore-socket none)");
-		return -EINVAL;
-	}
 	vif_host_vm(&m->vif_host, &m->vm, m->loop);
+	vif_env(m, &env);
 	for (size_t i = 0; rc == 0 && i < m->opt.n_nics; i++) {
 		const struct vif_cfg *c = &m->opt.nics[i];
 		uint32_t id = xb_xs_rec_id("vif", c->devid);
-		char vwhy[256] = "";
-		struct vif *v;
 		struct xb_xs *x;
 
-		/* The TAP device first: a failure is one line naming it. */
-		rc = vif_new(&m->vif_host, c, &v, vwhy, sizeof(vwhy));
-		if (rc < 0) {
-			snprintf(why, wl, "network interface %u: %s", c->devid, vwhy);
+		rc = vif_dev_create(&env, c, &x, why, wl);
+		if (rc < 0)
 			return rc;
-		}
-		rc = xb_xs_create(m->loop, "vif", m->opt.domid, c->devid, &vif_xb_ops, v, vif_release, &x);
 		for (size_t j = 0; rc == 0 && j < m->n_xb_saved; j++) {
 			struct xb_saved_rec *sr = &m->xb_saved[j];
 
@@ -331,8 +323,17 @@ static int hp_vbd_create(void *ctx, const char *arg, const struct dev_ops **ops,
 	return vbd_dev_create_arg(&env, arg, ops, inst, why, wl);
 }
 
+static int hp_vif_create(void *ctx, const char *arg, const struct dev_ops **ops, void **inst, char *why, size_t wl)
+{
+	struct vif_dev_env env;
+
+	vif_env(ctx, &env);
+	return vif_dev_create_arg(&env, arg, ops, inst, why, wl);
+}
+
 static const struct hotplug_kind hotplug_kinds[] = {
 	{ .kind = "vbd", .option = "--disk", .parse_id = vbd_dev_parse_id, .create = hp_vbd_create },
+	{ .kind = "vif", .option = "--nic", .parse_id = vif_dev_parse_id, .create = hp_vif_create },
 };
 
 void monitor_free_xb_saved(struct monitor *m)

@@ -1,7 +1,7 @@
 /* Device hotplug commands: block-attach and network-attach.  Their dry
  * run (-N) prints the parsed device as Xen's xl does ("disk: {...}",
- * "vif: {...}"); block-attach plugs the disk into the running domain
- * (ts_block.c); network-attach comes with the vif back end. */
+ * "vif: {...}"); otherwise block-attach plugs the disk into the running
+ * domain (ts_block.c), network-attach the vif (ts_net.c). */
 #include "ts.h"
 #include "xl.h"
 
@@ -10,18 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Without -N, the domain would be looked up and the device added; neither
- * exists yet.  With -N, Xen's xl still needs a domain id argument. */
-static int print_or_refuse(struct xl_ctx *x, const char *what, char *json)
+/* -N: the parsed device, as Xen's xl prints it. */
+static int print_dry(struct xl_ctx *x, const char *what, char *json)
 {
 	if (!json) {
 		fprintf(stderr, "xl %s: out of memory\n", x->cmd->name);
-		return 1;
-	}
-	if (!x->dryrun) {
-		free(json);
-		fprintf(stderr, "xl %s: attaching devices is not implemented yet in domus (xl -N %s prints the parsed device)\n",
-			x->cmd->name, x->cmd->name);
 		return 1;
 	}
 	/* Xen's xl prints libxl's JSON, which ends in a newline, with "%s\n":
@@ -66,7 +59,7 @@ int xl_cmd_block_attach(struct xl_ctx *x, int argc, char **argv)
 			   &d, "command line", 0, "disk") < 0)
 		goto out;
 	if (x->dryrun) {
-		rc = print_or_refuse(x, "disk", dom_disk_to_json(&k));
+		rc = print_dry(x, "disk", dom_disk_to_json(&k));
 	} else {
 		/* the components as one disk= entry, for the kept configuration */
 		char *spec = join_spec((const char *const *)argv + optind + 1, (size_t)(argc - optind - 1));
@@ -94,7 +87,15 @@ int xl_cmd_network_attach(struct xl_ctx *x, int argc, char **argv)
 	for (int i = optind + 1; i < argc; i++)
 		if (dom_nic_parse(&n, argv[i], &d, "command line", 0, "vif") < 0)
 			goto out;
-	rc = print_or_refuse(x, "vif", dom_nic_to_json(&n));
+	if (x->dryrun) {
+		rc = print_dry(x, "vif", dom_nic_to_json(&n));
+	} else {
+		/* the settings as one vif= entry, for the kept configuration */
+		char *spec = join_spec((const char *const *)argv + optind + 1, (size_t)(argc - optind - 1));
+
+		rc = spec ? ts_net_attach(x, argv[optind], &n, spec) : 1;
+		free(spec);
+	}
 out:
 	dom_nic_dispose(&n);
 	return rc;

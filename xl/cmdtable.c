@@ -127,9 +127,9 @@ const struct xl_cmd xl_cmd_table[] = {
 	  "<Domain> [type=<type>] [mac=<mac>] [bridge=<bridge>] [ip=<ip>] [script=<script>] "
 	  "[backend=<BackDomain>] [vifname=<name>] [rate=<rate>] [model=<model>] [accel=<accel>]",
 	  NULL },
-	{ "network-list", NI, false, false, false, "List virtual network interfaces for a domain",
+	{ "network-list", xl_cmd_network_list, false, false, true, "List virtual network interfaces for a domain",
 	  "<Domain(s)>", NULL },
-	{ "network-detach", NI, false, true, false, "Destroy a domain's virtual network device",
+	{ "network-detach", xl_cmd_network_detach, false, true, true, "Destroy a domain's virtual network device",
 	  "<Domain> <DevId|mac>", NULL },
 	{ "block-attach", xl_cmd_block_attach, true, true, true,
 	  "Create a new virtual block device",

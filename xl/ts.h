@@ -93,11 +93,46 @@ int ts_block_attach(struct xl_ctx *x, const char *dom, const struct dom_disk *k,
 int ts_block_detach(const char *dom, const char *vdev, bool force);
 int ts_block_list(int argc, char **argv);
 
+/* What the hot-plug commands share (ts_device.c), after libxl_device.c.
+ * The domain's hot-plug lock (flock on its run directory): a descriptor
+ * or -errno. */
+int ts_dev_lock(uint32_t domid);
+void ts_dev_unlock(int fd);
+long ts_now_ms(void);
+/* A node as an int; -1 when absent or not a number (as libxl's getinfo). */
+int ts_xs_read_int(struct xs_handle *xs, const char *path);
+/* device_add KIND ARG / device_remove KIND DEVID to the domain's monitor;
+ * option names arg's option in a message (--disk, --nic). */
+int ts_dev_add(uint32_t domid, const char *kind, const char *option, const char *arg, char *err, size_t el);
+int ts_dev_remove(uint32_t domid, const char *kind, int devid, int timeout_ms, char *err, size_t el);
+/* libxl__initiate_device_generic_remove: online 0 and the backend's state
+ * 5 unless it is 6, in one transaction (force: the frontend removed
+ * first): 1 when the backend is gone already, 0, or -errno. */
+int ts_dev_start_remove(struct xs_handle *xs, const char *fe, const char *be, bool force);
+/* The backend's state 6 or its directory gone within timeout_ms:
+ * 0 or -ETIMEDOUT, the last state seen in *state. */
+int ts_dev_wait_closed(struct xs_handle *xs, const char *be, int timeout_ms, int *state);
+#define TS_DESTROY_TIMEOUT_MS (10 * 1000) /* LIBXL_DESTROY_TIMEOUT */
+/* libxl_domain_qualifier_to_domid(): a number as it is, Domain-0, or a
+ * running domain's name; -ENOENT. */
+int ts_dom_qualifier(const char *q, uint32_t *domid);
+
+/* Hot-plug of network interfaces (ts_net.c, docs/vif.md "Hot-plug"), as
+ * Xen 4.17's xl_nic.c over libxl_nic.c: errors printed; the exit status. */
+int ts_net_attach(struct xl_ctx *x, const char *dom, struct dom_nic *n, const char *spec);
+int ts_net_detach(struct xl_ctx *x, const char *dom, const char *which);
+int ts_net_list(int argc, char **argv);
+
 /* The domain's kept configuration (ts_domcfg.c): its text with one disk
  * more (spec: one disk= entry) or without the disk of devid; written
  * atomically.  Errors printed. */
 int ts_domcfg_add_disk(uint32_t domid, const char *spec);
 int ts_domcfg_remove_disk(uint32_t domid, int devid);
+/* Likewise one vif= entry (spec naming its devid and MAC), or the vif of
+ * devid; every vif written back names its devid (devid=), so that none is
+ * renumbered. */
+int ts_domcfg_add_vif(uint32_t domid, const char *spec);
+int ts_domcfg_remove_vif(uint32_t domid, int devid);
 /* Reads and parses the kept configuration. */
 int ts_domcfg_read(struct xl_ctx *x, uint32_t domid, struct domain_config *c);
 
@@ -118,6 +153,9 @@ int ts_vif_setdefault(struct domain_config *c);
  * wrong with each, naming cfg_file (NULL: the command line), the line and
  * what would be valid. */
 int ts_vif_check(const struct domain_config *c, const char *cfg_file);
+/* The same for one vif n plugged into a domain of c's type
+ * (network-attach), the message naming it by devid. */
+int ts_vif_check_nic(const struct domain_config *c, const struct dom_nic *n);
 /* The interface domus-vmm creates: vif<domid>.<devid>, as netback names it. */
 int ts_vif_ifname(const struct dom_nic *n, uint32_t domid, char *buf, size_t len);
 /* domus-vmm's --nic value: DEVID,IFNAME (docs/vif.md). */
@@ -137,6 +175,17 @@ int ts_vif_online(struct xs_handle *xs, const struct domain_config *c, uint32_t 
 /* Every vif's script `offline` (after the monitor is gone, before the
  * nodes are removed); the first failure in err, the others still run. */
 int ts_vif_offline(struct xs_handle *xs, const struct domain_config *c, uint32_t domid, char *err, size_t errlen);
+
+/* One vif (network-attach, -detach): its nodes in transaction t (-EEXIST
+ * when the domain has a vif of that devid); its frontend, /libxl, backend
+ * and error nodes removed; its back end's InitWait awaited; its script
+ * run online (then hotplug-status connected checked) or offline, as
+ * ts_vif_online/offline do, the message naming it by devid. */
+int ts_xs_write_vif(struct xs_handle *xs, uint32_t t, uint32_t domid, const struct dom_nic *n);
+void ts_xs_remove_vif(struct xs_handle *xs, uint32_t domid, int devid);
+int ts_vif_wait_initwait(struct xs_handle *xs, const struct dom_nic *n, uint32_t domid, char *err, size_t errlen);
+int ts_vif_online_nic(struct xs_handle *xs, const struct dom_nic *n, uint32_t domid, char *err, size_t errlen);
+int ts_vif_offline_nic(struct xs_handle *xs, const struct dom_nic *n, uint32_t domid, char *err, size_t errlen);
 
 /* c has libxl's build defaults (domcfg_set_build_defaults): vcpus and
  * max_vcpus >= 1, max_memkb set. */

@@ -20,94 +20,28 @@
  * releases the back end (device_remove) and the nodes go
  * (libxl__device_destroy), and the kept configuration loses the disk.
  *
- * One hot-plug at a time per domain: the run directory is flock()ed. */
+ * One hot-plug at a time per domain: the run directory is flock()ed
+ * (ts_device.c, shared with network-attach and -detach). */
 #include "ts.h"
 #include "xl.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 #include <xenstore.h>
 #include <xen/io/xenbus.h>
 
 #define INIT_TIMEOUT_MS (10 * 1000)    /* LIBXL_INIT_TIMEOUT */
-#define DESTROY_TIMEOUT_MS (10 * 1000) /* LIBXL_DESTROY_TIMEOUT */
+#define DESTROY_TIMEOUT_MS TS_DESTROY_TIMEOUT_MS
 #define POLL_MS 50
 
-static int lock_domain(uint32_t domid)
-{
-	char dir[256];
-	int fd;
-
-	if (ts_dom_dir(domid, dir, sizeof(dir)) < 0)
-		return -ENAMETOOLONG;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX) < 0) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
-static void unlock_domain(int fd)
-{
-	if (fd >= 0)
-		close(fd);
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/* A xenstore node as an int; -1 when absent or not a number (as libxl's
- * getinfo reads them). */
-static int read_int(struct xs_handle *xs, const char *path)
-{
-	unsigned len;
-	char *v = xs_read(xs, XBT_NULL, path, &len), *end;
-	long n;
-
-	if (!v)
-		return -1;
-	n = strtol(v, &end, 10);
-	if (end == v || n < INT32_MIN || n > INT32_MAX)
-		n = -1;
-	free(v);
-	return (int)n;
-}
-
-static int device_add(uint32_t domid, const char *arg, char *err, size_t el)
-{
-	struct ctl_msg req, rep;
-	int rc = ctl_device_add_init(&req, (uint32_t)getpid(), "vbd", arg);
-
-	if (rc < 0) {
-		snprintf(err, el, "its --disk value is too long for the control protocol (%zu bytes, at most %d)",
-			 strlen(arg), CTL_DEVICE_ARG_MAX - 1);
-		return rc;
-	}
-	return ts_control_call(domid, &req, &rep, err, el);
-}
-
+/* A disk still connected (-f) first drains its requests in flight. */
 static int device_remove(uint32_t domid, int devid, char *err, size_t el)
 {
-	struct ctl_msg req, rep;
-	int rc = ctl_device_remove_init(&req, (uint32_t)getpid(), "vbd", (uint32_t)devid);
-
-	/* A disk still connected (-f) first drains its requests in flight. */
-	return rc < 0 ? rc : ts_control_call_ms(domid, &req, &rep, 30 * 1000, err, el);
+	return ts_dev_remove(domid, "vbd", devid, 30 * 1000, err, el);
 }
 
 static int write_nodes(struct xs_handle *xs, const struct domain_config *c, uint32_t domid,
@@ -137,16 +71,16 @@ static int write_nodes(struct xs_handle *xs, const struct domain_config *c, uint
 static int wait_initwait(struct xs_handle *xs, const char *be, int *state)
 {
 	char path[300];
-	long end = now_ms() + INIT_TIMEOUT_MS;
+	long end = ts_now_ms() + INIT_TIMEOUT_MS;
 
 	snprintf(path, sizeof(path), "%s/state", be);
 	for (;;) {
-		*state = read_int(xs, path);
+		*state = ts_xs_read_int(xs, path);
 		if (*state >= XenbusStateInitWait && *state <= XenbusStateConnected)
 			return 0;
 		if (*state >= XenbusStateClosing)
 			return -EIO;
-		if (now_ms() >= end)
+		if (ts_now_ms() >= end)
 			return -ETIMEDOUT;
 		usleep(POLL_MS * 1000);
 	}
@@ -165,7 +99,7 @@ int ts_block_attach(struct xl_ctx *x, const char *dom, const struct dom_disk *k,
 	domcfg_init(&c);
 	if (ts_dom_lookup(dom, &d) < 0)
 		return 1;
-	lock = lock_domain(d.domid);
+	lock = ts_dev_lock(d.domid);
 	if (lock < 0) {
 		fprintf(stderr, "xl: block-attach: domain %s: %s\n", dom, strerror(-lock));
 		return 1;
@@ -208,7 +142,7 @@ int ts_block_attach(struct xl_ctx *x, const char *dom, const struct dom_disk *k,
 		rc = -ECONNREFUSED;
 		goto out;
 	}
-	rc = device_add(d.domid, arg, err, sizeof(err));
+	rc = ts_dev_add(d.domid, "vbd", "--disk", arg, err, sizeof(err));
 	if (rc < 0) {
 		char why[CTL_ERROR_TEXT_MAX + 64];
 
@@ -243,7 +177,7 @@ out:
 			d.name);
 	if (xs)
 		xs_close(xs);
-	unlock_domain(lock);
+	ts_dev_unlock(lock);
 	domcfg_dispose(&c);
 	if (rc < 0) {
 		if (err[0])
@@ -271,61 +205,6 @@ static int vdev_devid(const char *vdev)
 	return -EINVAL;
 }
 
-/* Online 0 and Closing, in one transaction (-f: the frontend goes first):
- * 1 when the backend is gone already, 0, or -errno. */
-static int start_remove(struct xs_handle *xs, const char *fe, const char *be, bool force)
-{
-	char state_path[300], online_path[300], five[4];
-
-	snprintf(state_path, sizeof(state_path), "%s/state", be);
-	snprintf(online_path, sizeof(online_path), "%s/online", be);
-	snprintf(five, sizeof(five), "%d", XenbusStateClosing);
-	for (int tries = 0; tries < 5; tries++) {
-		xs_transaction_t t = xs_transaction_start(xs);
-		unsigned len;
-		char *state;
-
-		if (t == XBT_NULL)
-			return -errno;
-		if (force)
-			xs_rm(xs, t, fe);
-		state = xs_read(xs, t, state_path, &len);
-		if (!state) {
-			/* backend gone: clean up the frontend only */
-			xs_transaction_end(xs, t, !force);
-			return 1;
-		}
-		if (!xs_write(xs, t, online_path, "0", 1) ||
-		    (atoi(state) != XenbusStateClosed && !xs_write(xs, t, state_path, five, (unsigned)strlen(five)))) {
-			free(state);
-			xs_transaction_end(xs, t, true);
-			return -errno;
-		}
-		free(state);
-		if (xs_transaction_end(xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -errno;
-	}
-	return -EAGAIN;
-}
-
-static int wait_closed(struct xs_handle *xs, const char *be, int *state)
-{
-	char path[300];
-	long end = now_ms() + DESTROY_TIMEOUT_MS;
-
-	snprintf(path, sizeof(path), "%s/state", be);
-	for (;;) {
-		*state = read_int(xs, path);
-		if (*state == XenbusStateClosed || *state < 0)
-			return 0; /* closed, or the backend directory is gone */
-		if (now_ms() >= end)
-			return -ETIMEDOUT;
-		usleep(POLL_MS * 1000);
-	}
-}
-
 int ts_block_detach(const char *dom, const char *vdev, bool force)
 {
 	struct xs_handle *xs = NULL;
@@ -341,7 +220,7 @@ int ts_block_detach(const char *dom, const char *vdev, bool force)
 		fprintf(stderr, "Error: Device %s not connected.\n", vdev);
 		return 1;
 	}
-	lock = lock_domain(d.domid);
+	lock = ts_dev_lock(d.domid);
 	if (lock < 0) {
 		fprintf(stderr, "xl: block-detach: domain %s: %s\n", dom, strerror(-lock));
 		return 1;
@@ -358,18 +237,18 @@ int ts_block_detach(const char *dom, const char *vdev, bool force)
 		fprintf(stderr, "Error: Device %s not connected.\n", vdev);
 		free(be);
 		xs_close(xs);
-		unlock_domain(lock);
+		ts_dev_unlock(lock);
 		return 1;
 	}
 	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%d", d.domid, devid);
-	rc = start_remove(xs, fe, be, force);
+	rc = ts_dev_start_remove(xs, fe, be, force);
 	if (rc == 0)
-		rc = wait_closed(xs, be, &state);
+		rc = ts_dev_wait_closed(xs, be, DESTROY_TIMEOUT_MS, &state);
 	if (rc == -ETIMEDOUT && !force) {
 		snprintf(path, sizeof(path), "%s/state", fe);
 		fprintf(stderr, "xl: block-detach: domain %s: disk %s (%d) did not close within %d s (backend state %d, "
 				"frontend state %d): the guest still uses it; xl block-detach -f removes it anyway\n",
-			d.name, vdev, devid, DESTROY_TIMEOUT_MS / 1000, state, read_int(xs, path));
+			d.name, vdev, devid, DESTROY_TIMEOUT_MS / 1000, state, ts_xs_read_int(xs, path));
 		goto out;
 	}
 	if (rc < 0 && rc != -ETIMEDOUT) {
@@ -387,45 +266,12 @@ out:
 	free(be);
 	if (xs)
 		xs_close(xs);
-	unlock_domain(lock);
+	ts_dev_unlock(lock);
 	if (rc < 0) {
 		fprintf(stderr, "libxl_device_disk_%s failed.\n", force ? "destroy" : "safe_remove");
 		return 1;
 	}
 	return 0;
-}
-
-/* libxl_domain_qualifier_to_domid(): a number is taken as it is, a name
- * must be a running domain's. */
-static int qualifier(const char *q, uint32_t *domid)
-{
-	struct ts_dom *v;
-	size_t n;
-	char *end;
-	unsigned long id = strtoul(q, &end, 10);
-	int rc = -ENOENT;
-
-	if (*q >= '0' && *q <= '9' && !*end) {
-		if (id > UINT32_MAX)
-			return -EINVAL;
-		*domid = (uint32_t)id;
-		return 0;
-	}
-	if (strcmp(q, "Domain-0") == 0) {
-		*domid = 0;
-		return 0;
-	}
-	if (ts_dom_list(&v, &n) < 0)
-		return -ENOENT;
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(v[i].name, q) == 0) {
-			*domid = v[i].domid;
-			rc = 0;
-			break;
-		}
-	}
-	free(v);
-	return rc;
 }
 
 int ts_block_list(int argc, char **argv)
@@ -439,7 +285,7 @@ int ts_block_list(int argc, char **argv)
 		unsigned n = 0;
 		uint32_t domid;
 
-		if (qualifier(argv[a], &domid) < 0) {
+		if (ts_dom_qualifier(argv[a], &domid) < 0) {
 			fprintf(stderr, "%s is an invalid domain identifier\n", argv[a]);
 			continue;
 		}
@@ -469,11 +315,11 @@ int ts_block_list(int argc, char **argv)
 			}
 			snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%ld", domid, devid);
 			snprintf(path, sizeof(path), "%s/state", fe);
-			int st = read_int(xs, path);
+			int st = ts_xs_read_int(xs, path);
 			snprintf(path, sizeof(path), "%s/event-channel", fe);
-			int evt = read_int(xs, path);
+			int evt = ts_xs_read_int(xs, path);
 			snprintf(path, sizeof(path), "%s/ring-ref", fe);
-			int rref = read_int(xs, path);
+			int rref = ts_xs_read_int(xs, path);
 			printf("%-5ld %-3lu %-6u %-5d %-6d %-8d %-30s\n", devid, beid, domid, st, evt, rref, be);
 			free(be);
 		}

@@ -480,6 +480,23 @@ static void restart_config(struct sup *s, struct domain_config *next, struct ts_
 	st->cfg_len = s->kept_len;
 }
 
+/* Every vif the domain has at its end: those of the kept configuration,
+ * which network-attach and -detach changed (read by keep_config), else
+ * the boot's. */
+static void offline_vifs(struct sup *s, struct xs_handle *xs, uint32_t domid)
+{
+	struct domain_config now;
+	const struct domain_config *c = s->c;
+	char err[600];
+
+	domcfg_init(&now);
+	if (s->kept && xl_parse_domain_config(s->x, "the kept configuration", s->kept, s->kept_len, NULL, 0, &now) == 0)
+		c = &now;
+	if (c->n_nics && ts_vif_offline(xs, c, domid, err, sizeof(err)) < 0)
+		slog(s, "warning: %s", err);
+	domcfg_dispose(&now);
+}
+
 static int boot_once(struct sup *s, struct xs_handle *xs)
 {
 	char err[600] = "", why[128];
@@ -558,9 +575,8 @@ kill:
 cleanup:
 	/* After the monitor (and so its TAP interfaces) is gone, before the
 	 * nodes the scripts read are. */
-	if (vifs_written && s->c->n_nics && s->c->run_hotplug_scripts &&
-	    ts_vif_offline(xs, s->c, domid, err, sizeof(err)) < 0)
-		slog(s, "warning: %s", err);
+	if (vifs_written && s->c->run_hotplug_scripts)
+		offline_vifs(s, xs, domid);
 	ts_xs_remove_domain(xs, domid, s->uuid);
 	ts_dom_rm_run_dir(domid);
 	return status;

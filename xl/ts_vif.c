@@ -180,58 +180,72 @@ static bool script_is(const char *path, const char *base)
 	return strcmp(slash ? slash + 1 : path, base) == 0;
 }
 
+/* vif i of c; label: what the message calls it (its index at create, its
+ * devid at network-attach). */
+static int check_nic(const struct domain_config *c, size_t i, const char *where, size_t label)
+{
+	char script[512], why[1400];
+	const struct dom_nic *n = &c->nics[i];
+	const char *br = nic_bridge(n);
+	int r = 0;
+
+	why[0] = '\0';
+	if (n->nictype == NIC_TYPE_VIF_IOEMU) {
+		/* libxl__device_nic_setdefault() refuses it too */
+		r = -EINVAL;
+		snprintf(why, sizeof(why), "type=ioemu is an HVM guest's emulated card; a %s guest takes type=vif",
+			 c->type == DOM_TYPE_PV ? "PV" : "PVH");
+	} else if (n->ifname && !valid_ifname(n->ifname)) {
+		r = -EINVAL;
+		snprintf(why, sizeof(why), "vifname=%s is not an interface name (1 to %d characters, no '/', ':' or blanks)",
+			 n->ifname, IFNAMSIZ - 1);
+	} else if (n->ifname && host_has(n->ifname)) {
+		/* vif-common.sh rename_vif would refuse it at online */
+		r = -EEXIST;
+		snprintf(why, sizeof(why), "vifname=%s: this host has an interface of that name already (choose another, or leave vifname= out for vif<domid>.%d)",
+			 n->ifname, n->devid);
+	} else if (n->ifname && ifname_twice(c, i)) {
+		r = -EEXIST;
+		snprintf(why, sizeof(why), "vifname=%s is also an earlier vif's; each needs its own", n->ifname);
+	} else if (nic_script(n, script, sizeof(script)) < 0) {
+		r = -ENAMETOOLONG;
+		snprintf(why, sizeof(why), "script=%s: name too long", n->script);
+	} else if (access(script, X_OK) < 0) {
+		r = -errno;
+		snprintf(why, sizeof(why), "script %s: %s (script= names an executable; relative names are under %s, e.g. vif-bridge, vif-route, vif-nat)",
+			 script, strerror(-r), ts_hotplug_script_dir());
+	} else if (script_is(script, "vif-bridge") && !bridge_exists(br)) {
+		char list[256];
+
+		r = -ENODEV;
+		list_bridges(list, sizeof(list));
+		snprintf(why, sizeof(why), "bridge %s does not exist (no %s/%s/bridge); %s%s%s",
+			 br, sys_class_net(), br, list[0] ? "bridges on this host: " : "this host has no bridge",
+			 list, list[0] ? " (name one with bridge=)" : ": create it (README.md, \"A bridge for the guests\")");
+	}
+	if (r < 0)
+		fprintf(stderr, "xl: vif %zu (%s line %u): %s\n", label, where, n->line, why);
+	return r;
+}
+
 int ts_vif_check(const struct domain_config *c, const char *cfg_file)
 {
-	const char *where = cfg_file ? cfg_file : "command line";
-	char script[512], why[1400];
 	int rc = 0;
 
 	for (size_t i = 0; i < c->n_nics; i++) {
-		const struct dom_nic *n = &c->nics[i];
-		const char *br = nic_bridge(n);
-		int r = 0;
+		int r = check_nic(c, i, cfg_file ? cfg_file : "command line", i);
 
-		why[0] = '\0';
-		if (n->nictype == NIC_TYPE_VIF_IOEMU) {
-			/* libxl__device_nic_setdefault() refuses it too */
-			r = -EINVAL;
-			snprintf(why, sizeof(why), "type=ioemu is an HVM guest's emulated card; a %s guest takes type=vif",
-				 c->type == DOM_TYPE_PV ? "PV" : "PVH");
-		} else if (n->ifname && !valid_ifname(n->ifname)) {
-			r = -EINVAL;
-			snprintf(why, sizeof(why), "vifname=%s is not an interface name (1 to %d characters, no '/', ':' or blanks)",
-				 n->ifname, IFNAMSIZ - 1);
-		} else if (n->ifname && host_has(n->ifname)) {
-			/* vif-common.sh rename_vif would refuse it at online */
-			r = -EEXIST;
-			snprintf(why, sizeof(why), "vifname=%s: this host has an interface of that name already (choose another, or leave vifname= out for vif<domid>.%d)",
-				 n->ifname, n->devid);
-		} else if (n->ifname && ifname_twice(c, i)) {
-			r = -EEXIST;
-			snprintf(why, sizeof(why), "vifname=%s is also an earlier vif's; each needs its own", n->ifname);
-		} else if (nic_script(n, script, sizeof(script)) < 0) {
-			r = -ENAMETOOLONG;
-			snprintf(why, sizeof(why), "script=%s: name too long", n->script);
-		} else if (access(script, X_OK) < 0) {
-			r = -errno;
-			snprintf(why, sizeof(why), "script %s: %s (script= names an executable; relative names are under %s, e.g. vif-bridge, vif-route, vif-nat)",
-				 script, strerror(-r), ts_hotplug_script_dir());
-		} else if (script_is(script, "vif-bridge") && !bridge_exists(br)) {
-			char list[256];
-
-			r = -ENODEV;
-			list_bridges(list, sizeof(list));
-			snprintf(why, sizeof(why), "bridge %s does not exist (no %s/%s/bridge); %s%s%s",
-				 br, sys_class_net(), br, list[0] ? "bridges on this host: " : "this host has no bridge",
-				 list, list[0] ? " (name one with bridge=)" : ": create it (README.md, \"A bridge for the guests\")");
-		}
-		if (r < 0) {
-			fprintf(stderr, "xl: vif %zu (%s line %u): %s\n", i, where, n->line, why);
-			if (rc == 0)
-				rc = r;
-		}
+		if (r < 0 && rc == 0)
+			rc = r;
 	}
 	return rc;
+}
+
+int ts_vif_check_nic(const struct domain_config *c, const struct dom_nic *n)
+{
+	const struct domain_config one = { .type = c->type, .nics = (struct dom_nic *)n, .n_nics = 1 };
+
+	return check_nic(&one, 0, "command line", (size_t)n->devid);
 }
 
 struct kv {
@@ -400,6 +414,30 @@ void ts_xs_remove_vifs(struct xs_handle *xs, uint32_t domid)
 	ts_xs_path_cleanup(xs, path, "/local/domain/0");
 }
 
+/* ---- hot-plug (xl network-attach / network-detach, ts_net.c) ---- */
+
+int ts_xs_write_vif(struct xs_handle *xs, uint32_t t, uint32_t domid, const struct dom_nic *n)
+{
+	return write_vif(xs, t, domid, n);
+}
+
+/* libxl__device_destroy(): as ts_xs_remove_disk() for a vif. */
+void ts_xs_remove_vif(struct xs_handle *xs, uint32_t domid, int devid)
+{
+	char path[256], stop[64];
+
+	snprintf(stop, sizeof(stop), "/local/domain/%u", domid);
+	snprintf(path, sizeof(path), "/local/domain/%u/device/vif/%d", domid, devid);
+	ts_xs_path_cleanup(xs, path, stop);
+	snprintf(stop, sizeof(stop), "/libxl/%u", domid);
+	snprintf(path, sizeof(path), "/libxl/%u/device/vif/%d", domid, devid);
+	ts_xs_path_cleanup(xs, path, stop);
+	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/%d", domid, devid);
+	ts_xs_path_cleanup(xs, path, "/local/domain/0");
+	snprintf(path, sizeof(path), "/local/domain/0/error/backend/vif/%u/%d", domid, devid);
+	ts_xs_path_cleanup(xs, path, "/local/domain/0");
+}
+
 /* ---- hotplug ---- */
 
 static const char *xs_default_sockets[] = { "/run/xenstored/socket", "/var/run/xenstored/socket" };
@@ -533,24 +571,59 @@ static int online_one(struct xs_handle *xs, const struct dom_nic *n, uint32_t do
 	return rc;
 }
 
-int ts_vif_online(struct xs_handle *xs, const struct domain_config *c, uint32_t domid, char *err, size_t errlen)
+/* label: what the message calls the vif ("vif 0": its index at create,
+ * its devid at network-attach). */
+static int online_labelled(struct xs_handle *xs, const struct dom_nic *n, uint32_t domid, size_t label, char *err,
+			   size_t errlen)
 {
 	char why[512], script[512], ifname[32];
+	int rc = online_one(xs, n, domid, why, sizeof(why));
 
+	if (rc < 0) {
+		if (nic_script(n, script, sizeof(script)) < 0)
+			snprintf(script, sizeof(script), "?");
+		ts_vif_ifname(n, domid, ifname, sizeof(ifname));
+		snprintf(err, errlen, "vif %zu (%s, %s online): %s", label, n->ifname ? n->ifname : ifname, script, why);
+	}
+	return rc;
+}
+
+int ts_vif_online(struct xs_handle *xs, const struct domain_config *c, uint32_t domid, char *err, size_t errlen)
+{
 	for (size_t i = 0; i < c->n_nics; i++) {
-		const struct dom_nic *n = &c->nics[i];
-		int rc = online_one(xs, n, domid, why, sizeof(why));
+		int rc = online_labelled(xs, &c->nics[i], domid, i, err, errlen);
 
-		if (rc < 0) {
-			if (nic_script(n, script, sizeof(script)) < 0)
-				snprintf(script, sizeof(script), "?");
-			ts_vif_ifname(n, domid, ifname, sizeof(ifname));
-			snprintf(err, errlen, "vif %zu (%s, %s online): %s", i, n->ifname ? n->ifname : ifname, script,
-				 why);
+		if (rc < 0)
 			return rc;
-		}
 	}
 	return 0;
+}
+
+int ts_vif_online_nic(struct xs_handle *xs, const struct dom_nic *n, uint32_t domid, char *err, size_t errlen)
+{
+	return online_labelled(xs, n, domid, (size_t)n->devid, err, errlen);
+}
+
+int ts_vif_wait_initwait(struct xs_handle *xs, const struct dom_nic *n, uint32_t domid, char *err, size_t errlen)
+{
+	char be[128], why[512];
+	int rc;
+
+	snprintf(be, sizeof(be), "/local/domain/0/backend/vif/%u/%d", domid, n->devid);
+	rc = wait_initwait(xs, be, domid, n->devid, why, sizeof(why));
+	if (rc < 0)
+		snprintf(err, errlen, "vif %d: %s", n->devid, why);
+	return rc;
+}
+
+int ts_vif_offline_nic(struct xs_handle *xs, const struct dom_nic *n, uint32_t domid, char *err, size_t errlen)
+{
+	char why[512];
+	int rc = run_script(xs, n, domid, "offline", why, sizeof(why));
+
+	if (rc < 0)
+		snprintf(err, errlen, "vif %d offline: %s", n->devid, why);
+	return rc;
 }
 
 int ts_vif_offline(struct xs_handle *xs, const struct domain_config *c, uint32_t domid, char *err, size_t errlen)

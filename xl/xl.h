@@ -75,6 +75,8 @@ int xl_cmd_block_attach(struct xl_ctx *x, int argc, char **argv);
 int xl_cmd_network_attach(struct xl_ctx *x, int argc, char **argv);
 /* ts_block.c */
 int xl_cmd_block_list(struct xl_ctx *x, int argc, char **argv);
+int xl_cmd_network_list(struct xl_ctx *x, int argc, char **argv);
+int xl_cmd_network_detach(struct xl_ctx *x, int argc, char **argv);
 int xl_cmd_block_detach(struct xl_ctx *x, int argc, char **argv);
 /* ts_cmds.c: the commands that act on domains */
 int xl_cmd_list(struct xl_ctx *x, int argc, char **argv);

@@ -1,10 +1,12 @@
 /* hotplug-monitor RUN_DIR DOMID NAME START: fake-monitor's fake domain
  * (info, pause, unpause, destroy) plus the monitor's real hot-plug of
- * disks: vmm/hotplug.c's table with the vbd row of vmm/vbd_dev.c, each
- * disk a xenbus back end (vmm/xenbus/xb_xs.c) on xenstored
- * (XENSTORED_PATH) run on an event loop, as domus-vmm runs them.  Only the
- * blkif data path is fake: it maps nothing and reports a 2 MiB disk.  So
- * that xl block-attach/-detach/-list can be run without KVM.
+ * disks and network interfaces: vmm/hotplug.c's table with the vbd row of
+ * vmm/vbd_dev.c and the vif row of vmm/vif_dev.c, each device a xenbus
+ * back end (vmm/xenbus/xb_xs.c) on xenstored (XENSTORED_PATH) run on an
+ * event loop, as domus-vmm runs them.  Only the data paths are fake: the
+ * blkif one maps nothing and reports a 2 MiB disk; the netif one makes
+ * the vif's TAP device for real (vmm/net/tap.c: CAP_NET_ADMIN) and maps
+ * nothing.  So that xl block-* and network-* can be run without KVM.
  * HOTPLUG_REFUSE=DEVID makes the vbd row refuse that disk, as a monitor
  * that cannot open it would; HOTPLUG_MUTE=DEVID gives that disk a back
  * end that never answers (no InitWait). */
@@ -21,8 +23,11 @@
 #include "evloop.h"
 #include "fake_domain.h"
 #include "hotplug.h"
+#include "net/tap.h"
 #include "vbd_dev.h"
+#include "vif_dev.h"
 #include "xenbus/vbd.h"
+#include "xenbus/vif.h"
 
 void vbd_datapath_limits(struct vbd_limits *lim)
 {
@@ -60,12 +65,70 @@ void vbd_datapath_disconnect(void *dp)
 {
 }
 
+/* The vif's data path: the TAP for real, the rings not. */
+void vif_datapath_limits(struct vif_limits *lim)
+{
+	*lim = (struct vif_limits){ .max_queues = 1 };
+}
+
+int vif_datapath_open(void *host, const struct vif_cfg *cfg, void **tap, char *why, size_t wl)
+{
+	int *fd = malloc(sizeof(*fd));
+	int rc = fd ? tap_open(cfg->ifname, 0, fd, why, wl) : -ENOMEM;
+
+	if (rc < 0) {
+		free(fd);
+		return rc;
+	}
+	*tap = fd;
+	return 0;
+}
+
+void vif_datapath_close(void *tap)
+{
+	int *fd = tap;
+
+	if (fd)
+		close(*fd);
+	free(fd);
+}
+
+int vif_datapath_connect(void *host, void *tap, const struct vif_cfg *cfg, const struct vif_front *fe,
+			 const struct vif_back *back, const struct vif_pos *pos, void **dp, char *why, size_t wl)
+{
+	static int token;
+
+	*dp = &token;
+	return 0;
+}
+
+int vif_datapath_quiesce(void *dp)
+{
+	return 0;
+}
+
+int vif_datapath_resume(void *dp, char *why, size_t wl)
+{
+	return 0;
+}
+
+int vif_datapath_save(void *dp, struct vif_pos pos[VIF_MAX_QUEUES])
+{
+	pos[0] = (struct vif_pos){ 0 };
+	return 0;
+}
+
+void vif_datapath_disconnect(void *dp)
+{
+}
+
 struct hp_monitor {
 	struct fake_domain dom;
 	struct evl *loop;
 	struct devices devs;
 	struct hotplug hp;
 	struct vbd_dev_env env;
+	struct vif_dev_env vif_env;
 	long refuse, mute;
 };
 
@@ -93,8 +156,16 @@ static int hp_vbd_create(void *ctx, const char *arg, const struct dev_ops **ops,
 	return vbd_dev_create_arg(&m->env, arg, ops, inst, why, wl);
 }
 
+static int hp_vif_create(void *ctx, const char *arg, const struct dev_ops **ops, void **inst, char *why, size_t wl)
+{
+	struct hp_monitor *m = ctx;
+
+	return vif_dev_create_arg(&m->vif_env, arg, ops, inst, why, wl);
+}
+
 static const struct hotplug_kind kinds[] = {
 	{ .kind = "vbd", .option = "--disk", .parse_id = vbd_dev_parse_id, .create = hp_vbd_create },
+	{ .kind = "vif", .option = "--nic", .parse_id = vif_dev_parse_id, .create = hp_vif_create },
 };
 
 /* The control server runs on main; the device table on the loop, as in
@@ -177,7 +248,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	m.env = (struct vbd_dev_env){ .loop = m.loop, .domid = m.dom.info.domid };
-	m.hp = (struct hotplug){ .devs = &m.devs, .kinds = kinds, .n = 1, .ctx = &m };
+	m.vif_env = (struct vif_dev_env){ .loop = m.loop, .domid = m.dom.info.domid };
+	m.hp = (struct hotplug){ .devs = &m.devs, .kinds = kinds, .n = sizeof(kinds) / sizeof(kinds[0]), .ctx = &m };
 	evl_sync(m.loop, start_here, &m.devs);
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", argv[1], argv[2]) >= sizeof(dir)) {
 		log_err(NULL, "%s: run directory path too long", argv[1]);
