@@ -172,7 +172,10 @@ int ts_save(uint32_t domid, const char *file, const char *cfg_file, bool checkpo
 		snprintf(err, sizeof(err), "cannot connect to xenstored");
 		goto out;
 	}
-	rc = check_saveable_disks(xs, domid, err, sizeof(err));
+	/* DOMUS_QCOW2_SAVE=1: the case under study (tests/lab/domain-qcow2.sh) */
+	rc = getenv("DOMUS_QCOW2_SAVE") && strcmp(getenv("DOMUS_QCOW2_SAVE"), "1") == 0
+		     ? 0
+		     : check_saveable_disks(xs, domid, err, sizeof(err));
 	if (rc < 0)
 		goto out;
 	rc = save_config(domid, cfg_file, &cfg, &cfg_len, err, sizeof(err));

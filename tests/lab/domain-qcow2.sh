@@ -12,6 +12,8 @@
 #   3. a dynamic vhd: the same as 1 through QEMU's vpc driver.
 #   4. a corrupt qcow2: xl create fails with one line naming the disk and
 #      QEMU's reason, nothing left.
+# qcow2 and vhd are served only with DOMUS_QCOW2=1 for now (one run of 1
+# read back a wrong checksum, docs/blkback.md); 0 checks the refusal.
 #   5. xl save of a guest writing a file a second on a qcow2 is refused,
 #      naming the disk, and the guest writes on, nothing left: two lab runs
 #      of the full case lost the file in flight at the save
@@ -33,6 +35,18 @@ no_daemons() {
 	grep -q "/run/domus/.*/qsd-" /proc/mounts && fail "$1: an export is still mounted: $(grep qsd- /proc/mounts)"
 	return 0
 }
+
+# 0. not served by default (xl/ts_disk.c check_format): refused in one
+#    entry naming the disk, nothing started; the rest runs with DOMUS_QCOW2=1.
+IMG0=$T/off.qcow2
+qemu-img create -q -f qcow2 "$IMG0" 64M
+out=$(env -u DOMUS_QCOW2 "$XL" create "$(mkcfg dqoff idle "disk = [ 'format=qcow2,vdev=xvda,target=$IMG0' ]")" 2>&1) &&
+	fail "a qcow2 disk was served without DOMUS_QCOW2=1"
+echo "$out" | grep -q "qcow2 images are not served yet" || fail "the refusal does not say why: $out"
+[ -z "$(domid_of dqoff)" ] || fail "dqoff started"
+no_daemons "after the refused create"
+ok "qcow2 refused by default: $(echo "$out" | grep -m1 'not served yet' | cut -c1-110)..."
+export DOMUS_QCOW2=1
 
 run_guest() { # NAME TEST DISK-SPEC
 	local name=$1 test=$2 disk=$3 id
