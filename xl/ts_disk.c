@@ -93,17 +93,6 @@ static int check_format(const struct dom_disk *k, char *why, size_t wl)
 	if (!ok && k->format == DISK_FORMAT_VHD && (end = lseek(fd, 0, SEEK_END)) >= 512)
 		ok = pread(fd, h, sizeof(h), end - 512) == (ssize_t)sizeof(h) && memcmp(h, "conectix", 8) == 0;
 	close(fd);
-	/* Not yet by default: a lab run read back a write wrong from a qcow2
-	 * (docs/blkback.md "qcow2 and vhd"); DOMUS_QCOW2=1 serves them for
-	 * whoever works on that. */
-	if (ok && !(getenv("DOMUS_QCOW2") && strcmp(getenv("DOMUS_QCOW2"), "1") == 0)) {
-		snprintf(why, wl,
-			 "%s images are not served yet: a lab run of domus's qemu-storage-daemon path read a write "
-			 "back wrong (docs/blkback.md); convert it to raw (qemu-img convert -O raw %s IMG.raw) and "
-			 "use format=raw, or set DOMUS_QCOW2=1 to try",
-			 want, k->pdev_path);
-		return -ENOTSUP;
-	}
 	if (ok)
 		return 0;
 	snprintf(why, wl, "not a %s image (%s; `qemu-img info %s` tells what it is: a raw image is format=raw)", want,

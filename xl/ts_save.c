@@ -113,41 +113,6 @@ static int monitor_save(uint32_t domid, int fd, char *err, size_t errlen)
 	return rc;
 }
 
-/* A qcow2 or vhd disk (a qdisk back end whose params name the format):
- * two lab runs of tests/lab/domain-qcow2.sh lost the file the guest was
- * writing at the save, which raw images never did (docs/blkback.md).  Until
- * that is understood such a save is refused, losing nothing: 0, or -ENOTSUP
- * with the disk named in err. */
-static int check_saveable_disks(struct xs_handle *xs, uint32_t domid, char *err, size_t errlen)
-{
-	char dir[96], path[160];
-	unsigned n = 0, len;
-	char **ids;
-	int rc = 0;
-
-	snprintf(dir, sizeof(dir), "/local/domain/0/backend/qdisk/%u", domid);
-	ids = xs_directory(xs, XBT_NULL, dir, &n);
-	for (unsigned i = 0; ids && rc == 0 && i < n; i++) {
-		char *params, *dev;
-
-		snprintf(path, sizeof(path), "%s/%s/params", dir, ids[i]);
-		params = xs_read(xs, XBT_NULL, path, &len);
-		snprintf(path, sizeof(path), "%s/%s/dev", dir, ids[i]);
-		dev = xs_read(xs, XBT_NULL, path, &len);
-		if (params && (strncmp(params, "qcow2:", 6) == 0 || strncmp(params, "vhd:", 4) == 0)) {
-			snprintf(err, errlen,
-				 "disk %s (%s) is a %.*s image: saving a domain with a qcow2 or vhd disk is not supported "
-				 "yet (it lost writes in flight in the lab; docs/blkback.md); raw images save",
-				 dev ? dev : ids[i], strchr(params, ':') + 1, (int)(strchr(params, ':') - params), params);
-			rc = -ENOTSUP;
-		}
-		free(params);
-		free(dev);
-	}
-	free(ids);
-	return rc;
-}
-
 int ts_save(uint32_t domid, const char *file, const char *cfg_file, bool checkpoint, bool leave_paused)
 {
 	char err[PATH_MAX + 512] = "", dirbuf[PATH_MAX], absdir[PATH_MAX], tmp[PATH_MAX + 64], xsf[PATH_MAX + 64] = "",
@@ -172,12 +137,6 @@ int ts_save(uint32_t domid, const char *file, const char *cfg_file, bool checkpo
 		snprintf(err, sizeof(err), "cannot connect to xenstored");
 		goto out;
 	}
-	/* DOMUS_QCOW2_SAVE=1: the case under study (tests/lab/domain-qcow2.sh) */
-	rc = getenv("DOMUS_QCOW2_SAVE") && strcmp(getenv("DOMUS_QCOW2_SAVE"), "1") == 0
-		     ? 0
-		     : check_saveable_disks(xs, domid, err, sizeof(err));
-	if (rc < 0)
-		goto out;
 	rc = save_config(domid, cfg_file, &cfg, &cfg_len, err, sizeof(err));
 	if (rc < 0)
 		goto out;

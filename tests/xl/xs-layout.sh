@@ -144,14 +144,8 @@ if "$VMM" --help 2>&1 | grep -q -- --nic; then
 else
 	echo "skip: this domus-vmm has no --nic yet (its netback is not merged)"
 fi
-# qcow2 and vhd: refused by default (not served yet: docs/blkback.md);
-# with DOMUS_QCOW2=1, qdisk nodes with libxl's params, the formats to
-# domus-vmm.
+# qcow2 and vhd: qdisk nodes with libxl's params, the formats to domus-vmm.
 sed "s#@IMG@#$IMG#g" "$DIR/formats.cfg" >"$XS_TMP/f.cfg"
-env -u DOMUS_QCOW2 "$LAYOUT" write "$XS_TMP/f.cfg" 14 >"$XS_TMP/out" 2>&1 && fail "formats: qcow2 served without DOMUS_QCOW2=1"
-grep -q "qcow2 images are not served yet" "$XS_TMP/out" || fail "formats: the refusal: $(cat "$XS_TMP/out")"
-xenstore-exists /local/domain/0/backend/qdisk/14 2>/dev/null && fail "formats: a refused create wrote nodes"
-export DOMUS_QCOW2=1
 "$LAYOUT" write "$XS_TMP/f.cfg" 14 >"$XS_TMP/out" 2>&1 || fail "formats: $(cat "$XS_TMP/out")"
 [ "$(xenstore-read /local/domain/0/backend/qdisk/14/51712/params)" = "qcow2:$IMG/d.qcow2" ] || fail "formats: qcow2 params"
 [ "$(xenstore-read /local/domain/0/backend/qdisk/14/51728/params)" = "vhd:$IMG/d.vhd" ] || fail "formats: vhd params"
