@@ -139,6 +139,15 @@ int ts_domcfg_read(struct xl_ctx *x, uint32_t domid, struct domain_config *c);
 /* libxl__xs_path_cleanup(): path, then each parent it leaves empty, up to
  * (not including) stop. */
 void ts_xs_path_cleanup(struct xs_handle *xs, const char *path, const char *stop);
+/* One directory as libxl__device_generic_add() writes it: perms on the
+ * directory (if given), each key with a value, perms on each key (if
+ * each); 0 or -errno. */
+struct ts_kv {
+	const char *key, *value;
+};
+struct xs_permissions;
+int ts_xs_write_dir(struct xs_handle *xs, uint32_t t, const char *dir, const struct xs_permissions *perms,
+		    const struct ts_kv *kv, size_t n, const struct xs_permissions *each);
 /* The socket xl reaches xenstored at (XENSTORED_PATH, XENSTORED_RUNDIR, or
  * /run/xenstored/socket), in buf. */
 const char *ts_xs_socket_path(char *buf, size_t len);

@@ -176,30 +176,6 @@ int ts_disk_vmm_arg(const struct dom_disk *k, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-struct kv {
-	const char *key, *value;
-};
-
-static int write_dir(struct xs_handle *xs, xs_transaction_t t, const char *dir, const struct xs_permissions *perms,
-		     const struct kv *kv, size_t n, bool perms_each)
-{
-	char path[512];
-
-	if (perms && (!xs_mkdir(xs, t, dir) || !xs_set_permissions(xs, t, dir, (struct xs_permissions *)perms, 2)))
-		return -errno;
-	for (size_t i = 0; i < n; i++) {
-		if (!kv[i].value)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, kv[i].key);
-		if (!xs_write(xs, t, path, kv[i].value, (unsigned)strlen(kv[i].value)))
-			return -errno;
-		/* libxl__xs_writev_perms() for the frontend's keys */
-		if (perms_each && !xs_set_permissions(xs, t, path, (struct xs_permissions *)perms, 2))
-			return -errno;
-	}
-	return 0;
-}
-
 static int write_disk(struct xs_handle *xs, xs_transaction_t t, const struct domain_config *c, uint32_t domid,
 		      const struct dom_disk *k)
 {
@@ -231,7 +207,7 @@ static int write_disk(struct xs_handle *xs, xs_transaction_t t, const struct dom
 		snprintf(params, sizeof(params), "%s:%s", params_format(k->format), k->pdev_path ? k->pdev_path : "");
 
 	/* In device_disk_add()'s order. */
-	const struct kv back[] = {
+	const struct ts_kv back[] = {
 		{ "params", params },
 		{ "script", phy ? script : NULL },
 		{ "frontend-id", feid },
@@ -246,7 +222,7 @@ static int write_disk(struct xs_handle *xs, xs_transaction_t t, const struct dom
 		{ "direct-io-safe", k->direct_io_safe ? "1" : NULL },
 		{ "discard-enable", discard ? "1" : "0" },
 	};
-	const struct kv front[] = {
+	const struct ts_kv front[] = {
 		{ "backend-id", "0" },
 		{ "state", state },
 		{ "virtual-device", devid },
@@ -255,8 +231,8 @@ static int write_disk(struct xs_handle *xs, xs_transaction_t t, const struct dom
 		 * (xc_domain_get_native_protocol: x86_64 here). */
 		{ "protocol", c->type == DOM_TYPE_PV ? "x86_64-abi" : NULL },
 	};
-	const struct kv lxpaths[] = { { "frontend", fe }, { "backend", be } };
-	const struct kv fe_be[] = { { "backend", be } }, be_fe[] = { { "frontend", fe } };
+	const struct ts_kv lxpaths[] = { { "frontend", fe }, { "backend", be } };
+	const struct ts_kv fe_be[] = { { "backend", be } }, be_fe[] = { { "frontend", fe } };
 	const struct xs_permissions fe_perms[2] = { { .id = domid, .perms = XS_PERM_NONE },
 						    { .id = 0, .perms = XS_PERM_READ } };
 	const struct xs_permissions be_perms[2] = { { .id = 0, .perms = XS_PERM_NONE },
@@ -276,19 +252,19 @@ static int write_disk(struct xs_handle *xs, xs_transaction_t t, const struct dom
 	old = xs_read(xs, t, path, NULL);
 	restored = old != NULL;
 	free(old);
-	rc = write_dir(xs, t, lx, NULL, lxpaths, 2, false);
+	rc = ts_xs_write_dir(xs, t, lx, NULL, lxpaths, 2, NULL);
 	if (rc == 0)
-		rc = write_dir(xs, t, fe, restored ? NULL : fe_perms, fe_be, 1, false);
+		rc = ts_xs_write_dir(xs, t, fe, restored ? NULL : fe_perms, fe_be, 1, NULL);
 	/* Values naming the old id are the toolstack's to rewrite
 	 * (docs/xenstored.md "A new id"): backend above; backend-id is 0. */
 	if (rc == 0 && !restored)
-		rc = write_dir(xs, t, fe, fe_perms, front, sizeof(front) / sizeof(front[0]), true);
+		rc = ts_xs_write_dir(xs, t, fe, fe_perms, front, sizeof(front) / sizeof(front[0]), fe_perms);
 	if (rc == 0)
-		rc = write_dir(xs, t, be, be_perms, be_fe, 1, false);
+		rc = ts_xs_write_dir(xs, t, be, be_perms, be_fe, 1, NULL);
 	if (rc == 0)
-		rc = write_dir(xs, t, be, NULL, back, sizeof(back) / sizeof(back[0]), false);
+		rc = ts_xs_write_dir(xs, t, be, NULL, back, sizeof(back) / sizeof(back[0]), NULL);
 	if (rc == 0)
-		rc = write_dir(xs, t, lx, NULL, back, sizeof(back) / sizeof(back[0]), false);
+		rc = ts_xs_write_dir(xs, t, lx, NULL, back, sizeof(back) / sizeof(back[0]), NULL);
 	return rc;
 }
 

@@ -248,31 +248,6 @@ int ts_vif_check_nic(const struct domain_config *c, const struct dom_nic *n)
 	return check_nic(&one, 0, "command line", (size_t)n->devid);
 }
 
-struct kv {
-	const char *key, *value;
-};
-
-/* libxl__device_generic_add()'s writes of one directory: perms on the
- * directory (if given), each key, and perms on each key (if each). */
-static int write_dir(struct xs_handle *xs, xs_transaction_t t, const char *dir, const struct xs_permissions *perms,
-		     const struct kv *kv, size_t n, const struct xs_permissions *each)
-{
-	char path[512];
-
-	if (perms && (!xs_mkdir(xs, t, dir) || !xs_set_permissions(xs, t, dir, (struct xs_permissions *)perms, 2)))
-		return -errno;
-	for (size_t i = 0; i < n; i++) {
-		if (!kv[i].value)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, kv[i].key);
-		if (!xs_write(xs, t, path, kv[i].value, (unsigned)strlen(kv[i].value)))
-			return -errno;
-		if (each && !xs_set_permissions(xs, t, path, (struct xs_permissions *)each, 2))
-			return -errno;
-	}
-	return 0;
-}
-
 static void mac_str(const uint8_t m[6], char *buf, size_t len)
 {
 	/* LIBXL_MAC_FMT */
@@ -327,7 +302,7 @@ static int write_vif(struct xs_handle *xs, xs_transaction_t t, uint32_t domid, c
 
 	/* libxl__device_add_async()'s keys, then libxl__set_xenstore_nic()'s,
 	 * in their order. */
-	const struct kv back[] = {
+	const struct ts_kv back[] = {
 		{ "frontend-id", feid },
 		{ "online", "1" },
 		{ "state", "1" }, /* XenbusStateInitialising */
@@ -345,34 +320,34 @@ static int write_vif(struct xs_handle *xs, xs_transaction_t t, uint32_t domid, c
 		 * switching to connected state." */
 		{ "hotplug-status", "" },
 	};
-	const struct kv front[] = {
+	const struct ts_kv front[] = {
 		{ "backend-id", "0" },
 		{ "state", "1" },
 		{ "handle", handle },
 		{ "mac", mac },
 		{ "trusted", n->trusted == 0 ? "0" : "1" }, /* libxl's default: trusted */
 	};
-	const struct kv ro_front[] = { { "mtu", mtu } };
-	const struct kv lxpaths[] = { { "frontend", fe }, { "backend", be } };
-	const struct kv fe_be[] = { { "backend", be } }, be_fe[] = { { "frontend", fe } };
+	const struct ts_kv ro_front[] = { { "mtu", mtu } };
+	const struct ts_kv lxpaths[] = { { "frontend", fe }, { "backend", be } };
+	const struct ts_kv fe_be[] = { { "backend", be } }, be_fe[] = { { "frontend", fe } };
 	const struct xs_permissions fe_perms[2] = { { .id = domid, .perms = XS_PERM_NONE },
 						    { .id = 0, .perms = XS_PERM_READ } };
 	const struct xs_permissions be_perms[2] = { { .id = 0, .perms = XS_PERM_NONE },
 						    { .id = domid, .perms = XS_PERM_READ } };
 
-	rc = write_dir(xs, t, lx, NULL, lxpaths, 2, NULL);
+	rc = ts_xs_write_dir(xs, t, lx, NULL, lxpaths, 2, NULL);
 	if (rc == 0)
-		rc = write_dir(xs, t, fe, restored ? NULL : fe_perms, fe_be, 1, NULL);
+		rc = ts_xs_write_dir(xs, t, fe, restored ? NULL : fe_perms, fe_be, 1, NULL);
 	if (rc == 0 && !restored)
-		rc = write_dir(xs, t, fe, NULL, front, sizeof(front) / sizeof(front[0]), fe_perms);
+		rc = ts_xs_write_dir(xs, t, fe, NULL, front, sizeof(front) / sizeof(front[0]), fe_perms);
 	if (rc == 0 && !restored)
-		rc = write_dir(xs, t, fe, NULL, ro_front, 1, be_perms);
+		rc = ts_xs_write_dir(xs, t, fe, NULL, ro_front, 1, be_perms);
 	if (rc == 0)
-		rc = write_dir(xs, t, be, be_perms, be_fe, 1, NULL);
+		rc = ts_xs_write_dir(xs, t, be, be_perms, be_fe, 1, NULL);
 	if (rc == 0)
-		rc = write_dir(xs, t, be, NULL, back, sizeof(back) / sizeof(back[0]), NULL);
+		rc = ts_xs_write_dir(xs, t, be, NULL, back, sizeof(back) / sizeof(back[0]), NULL);
 	if (rc == 0)
-		rc = write_dir(xs, t, lx, NULL, back, sizeof(back) / sizeof(back[0]), NULL);
+		rc = ts_xs_write_dir(xs, t, lx, NULL, back, sizeof(back) / sizeof(back[0]), NULL);
 	return rc;
 }
 

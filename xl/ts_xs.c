@@ -263,3 +263,24 @@ void ts_xs_remove_domain(struct xs_handle *xs, uint32_t domid, const char *uuid)
 	/* Fires @releaseDomain for everyone watching (xenstore.txt). */
 	xs_release_domain(xs, domid);
 }
+
+/* libxl__device_generic_add()'s writes of one directory: perms on the
+ * directory (if given), each key, and perms on each key (if each). */
+int ts_xs_write_dir(struct xs_handle *xs, uint32_t t, const char *dir, const struct xs_permissions *perms,
+		     const struct ts_kv *kv, size_t n, const struct xs_permissions *each)
+{
+	char path[512];
+
+	if (perms && (!xs_mkdir(xs, t, dir) || !xs_set_permissions(xs, t, dir, (struct xs_permissions *)perms, 2)))
+		return -errno;
+	for (size_t i = 0; i < n; i++) {
+		if (!kv[i].value)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, kv[i].key);
+		if (!xs_write(xs, t, path, kv[i].value, (unsigned)strlen(kv[i].value)))
+			return -errno;
+		if (each && !xs_set_permissions(xs, t, path, (struct xs_permissions *)each, 2))
+			return -errno;
+	}
+	return 0;
+}
