@@ -259,13 +259,23 @@ static int sockopt(int fd, int opt)
 	return getsockopt(fd, SOL_SOCKET, opt, &v, &l) < 0 ? -1 : v;
 }
 
-/* The descriptor names an AF_UNIX stream socket of ours: the listening
- * one, or a client's (an inherited descriptor is only trusted that far). */
+/* The descriptor names an AF_UNIX stream socket the old daemon handed
+ * over: the listening one, or a client's (an inherited descriptor is only
+ * trusted that far).  Handed over means inherited across exec with
+ * FD_CLOEXEC cleared (upgrade_save clears it); every descriptor this
+ * process opened itself is close-on-exec, so a hand-over file naming one of
+ * those (the journal, epoll, a socket's peer) is refused rather than
+ * adopted.  Standard streams are never a connection. */
 static bool is_our_socket(uint32_t fd, bool listening)
 {
 	struct stat st;
+	int fl;
 
-	if (fd > INT32_MAX || fstat((int)fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+	if (fd > INT32_MAX || fd <= STDERR_FILENO || fstat((int)fd, &st) < 0 ||
+	    !S_ISSOCK(st.st_mode))
+		return false;
+	fl = fcntl((int)fd, F_GETFD);
+	if (fl < 0 || (fl & FD_CLOEXEC))
 		return false;
 	return sockopt((int)fd, SO_DOMAIN) == AF_UNIX && sockopt((int)fd, SO_TYPE) == SOCK_STREAM &&
 	       sockopt((int)fd, SO_ACCEPTCONN) == (listening ? 1 : 0);

@@ -509,6 +509,66 @@ static void test_handover_bad_header_refuses_that_connection(void **state)
 	g->up = false;
 }
 
+/* A hand-over file naming a descriptor the new process opened itself (a
+ * socket's peer end, close-on-exec) is refused for that connection: the
+ * new daemon adopts only what the old one handed over across exec.  The
+ * fuzz target found this (restore-seeds/handover-foreign-fd). */
+static void test_handover_refuses_foreign_descriptor(void **state)
+{
+	struct rig *g = *state;
+	struct xsd_opts o = { 0 };
+	struct xsd a, b;
+	char sock[128], file[128], err[512];
+	uint32_t want = FD_CLIENT + 1, got;
+	int pa, pb;
+	size_t n, hits = 0;
+	char *bytes;
+	FILE *f;
+
+	daemon_kill(g);
+	snprintf(sock, sizeof(sock), "%s/sock", g->dir);
+	o.socket_path = sock;
+	assert_int_equal(xsd_init_core(&a, &o), 0);
+	listen_at(g->dir, FD_LISTEN);
+	a.listen_fd = FD_LISTEN;
+	pa = client_at(FD_CLIENT);
+	pb = client_at(FD_CLIENT + 1);
+	conn_new(&a, CONN_SOCKET, FD_CLIENT, 0);
+	conn_new(&a, CONN_SOCKET, FD_CLIENT + 1, 0);
+	snprintf(file, sizeof(file), "%s/xenstored.handover", g->dir);
+	assert_int_equal(upgrade_save(&a, file), 0);
+	exec_away(&a);
+	/* The second client's descriptor number becomes pb's: a live AF_UNIX
+	 * stream socket of this process, but not one handed over. */
+	bytes = slurp(file, &n);
+	got = (uint32_t)pb;
+	for (size_t i = 0; i + 4 <= n; i++)
+		if (memcmp(bytes + i, &want, 4) == 0) {
+			memcpy(bytes + i, &got, 4);
+			hits++;
+		}
+	assert_int_equal(hits, 1);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fwrite(bytes, 1, n, f);
+	fclose(f);
+	copy_seed("handover-foreign-fd", 3, bytes, n, NULL, 0);
+	free(bytes);
+
+	assert_int_equal(xsd_init_core(&b, &o), 0);
+	assert_int_equal(upgrade_restore(&b, file, err, sizeof(err)), 0);
+	fprintf(stderr, "hand-over: %s\n", err);
+	assert_non_null(strstr(err, "not a client socket"));
+	assert_int_equal(b.nconns, 1);
+	assert_int_equal(b.conns->fd, FD_CLIENT);
+	assert_true(fcntl(pb, F_GETFD) >= 0); /* not adopted, not closed */
+	xsd_dispose(&b);
+	close(FD_CLIENT + 1);
+	close(pa);
+	close(pb);
+	g->up = false;
+}
+
 /* Real snapshot and journal files for the fuzz target's seeds (written
  * where $XS_RESTORE_SEEDS says; nothing otherwise): a guest with watches,
  * a transaction id, a partial request and output queued, across a snapshot
@@ -575,6 +635,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queued_output_journal_cost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handover_bad_header_refuses_that_connection,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handover_refuses_foreign_descriptor, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_state_files_for_seeds, setup, teardown),
 	};
 
