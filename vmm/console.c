@@ -353,7 +353,7 @@ static int console_start(void *inst)
 /* After the vCPUs have stopped: nothing more comes.  What the guest left in
  * the ring without a notification (or wrote before it knew the port) and
  * what vCPU threads queued is written out now. */
-static void console_quiesce(void *inst)
+static int console_quiesce(void *inst)
 {
 	struct console *c = inst;
 
@@ -366,6 +366,7 @@ static void console_quiesce(void *inst)
 	drain_output(c);
 	if (c->client_fd >= 0)
 		drop_client(c);
+	return 0;
 }
 
 const struct dev_ops console_dev_ops = {

@@ -2,6 +2,7 @@
 #include "dev.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,11 +22,14 @@ void *dev_find(const struct devices *d, const char *kind, unsigned id)
 	return *pp ? (*pp)->inst : NULL;
 }
 
-static void quiesce_one(struct dev *v)
+static int quiesce_one(struct dev *v)
 {
+	int rc = 0;
+
 	if (v->started && v->ops->quiesce)
-		v->ops->quiesce(v->inst);
+		rc = v->ops->quiesce(v->inst);
 	v->started = false;
+	return rc;
 }
 
 int dev_add(struct devices *d, const struct dev_ops *ops, unsigned id, void *inst)
@@ -63,7 +67,7 @@ int dev_remove(struct devices *d, const char *kind, unsigned id)
 	if (!v)
 		return -ENOENT;
 	*pp = v->next;
-	quiesce_one(v);
+	(void)quiesce_one(v); /* it goes whatever its quiesce says */
 	if (v->ops->stop)
 		v->ops->stop(v->inst);
 	free(v);
@@ -90,18 +94,28 @@ int devs_start(struct devices *d)
 	int rc = start_from(d->list);
 
 	if (rc < 0) {
-		devs_quiesce(d);
+		(void)devs_quiesce(d, NULL, 0);
 		return rc;
 	}
 	d->running = true;
 	return 0;
 }
 
-void devs_quiesce(struct devices *d)
+int devs_quiesce(struct devices *d, char *why, size_t wl)
 {
+	int rc = 0;
+
 	d->running = false;
-	for (struct dev *v = d->list; v; v = v->next)
-		quiesce_one(v);
+	for (struct dev *v = d->list; v; v = v->next) {
+		int r = quiesce_one(v);
+
+		if (r < 0 && rc == 0) {
+			rc = r;
+			if (why && wl)
+				snprintf(why, wl, "%s %u: %s", v->ops->kind, v->id, strerror(-r));
+		}
+	}
+	return rc;
 }
 
 int devs_save(struct devices *d, struct stream_writer *w)
@@ -128,7 +142,7 @@ int devs_load(struct devices *d, struct stream_reader *r)
 
 void devs_stop(struct devices *d)
 {
-	devs_quiesce(d);
+	(void)devs_quiesce(d, NULL, 0); /* stopping anyway; each logs its own */
 	while (d->list) {
 		struct dev *v = d->list;
 

@@ -14,6 +14,7 @@
 #define DOMUS_VMM_DEV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct stream_writer;
 struct stream_reader;
@@ -21,7 +22,7 @@ struct stream_reader;
 struct dev_ops {
 	const char *kind; /* "console", "vbd", "vif": with the id, names the instance */
 	int (*start)(void *inst);
-	void (*quiesce)(void *inst);
+	int (*quiesce)(void *inst); /* 0, or -errno: see devs_quiesce */
 	int (*save)(void *inst, struct stream_writer *w);
 	int (*load)(void *inst, struct stream_reader *r);
 	void (*stop)(void *inst); /* releases inst */
@@ -50,7 +51,11 @@ void *dev_find(const struct devices *d, const char *kind, unsigned id);
 /* Starts the instances added before, oldest first; on failure the started
  * ones are quiesced again and the error returned (all stay in the table). */
 int devs_start(struct devices *d);
-void devs_quiesce(struct devices *d);
+/* Quiesces every started instance, newest first, even after one fails:
+ * 0, or the first failure's -errno with "KIND ID: reason" in why (why may
+ * be NULL).  A failed instance is quiesced as far as it could be; a save
+ * must not go on after a failure (it would lose in-flight work). */
+int devs_quiesce(struct devices *d, char *why, size_t wl);
 int devs_save(struct devices *d, struct stream_writer *w);
 int devs_load(struct devices *d, struct stream_reader *r);
 /* Quiesces what runs, then stops and releases every instance. */

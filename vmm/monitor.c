@@ -134,8 +134,13 @@ static int devs_start_here(void *arg)
 
 static int devs_quiesce_here(void *arg)
 {
-	devs_quiesce(arg);
-	return 0;
+	struct monitor *m = arg;
+	char why[256] = "";
+	int rc = devs_quiesce(&m->devs, why, sizeof(why));
+
+	if (rc < 0)
+		log_err(m->opt.name, "quiescing the devices: %s", why);
+	return 0; /* stopping anyway */
 }
 
 /* The disks' back ends (docs/xenbus.md): one xenbus instance each
@@ -378,7 +383,7 @@ static void devices_quiesce(void *ctx)
 {
 	struct monitor *m = ctx;
 
-	evl_sync(m->loop, devs_quiesce_here, &m->devs);
+	evl_sync(m->loop, devs_quiesce_here, m);
 }
 
 static void devices_stop(void *ctx)

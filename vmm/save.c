@@ -102,9 +102,12 @@ int monitor_save(struct monitor *m, int fd, char *why, size_t wl)
 		goto out;
 	}
 	/* No back end runs meanwhile: this is the loop thread.  Quiescing lets
-	 * the console drain what the guest left in its ring. */
-	devs_quiesce(&m->devs);
-	rc = write_stream(m, fd, why, wl);
+	 * the console drain what the guest left in its ring, and the disks
+	 * finish and flush what the guest was told is written: if that fails
+	 * the save stops, naming the device, and the domain runs on. */
+	rc = devs_quiesce(&m->devs, why, wl);
+	if (rc == 0)
+		rc = write_stream(m, fd, why, wl);
 	if (devs_start(&m->devs) < 0)
 		log_err(m->opt.name, "save: the devices did not start again");
 out:

@@ -38,11 +38,12 @@ static int fk_start(void *inst)
 	return 0;
 }
 
-static void fk_quiesce(void *inst)
+static int fk_quiesce(void *inst)
 {
 	struct fake_inst *f = inst;
 
 	(*f->quiesced)++;
+	return 0;
 }
 
 static void fk_stop(void *inst)

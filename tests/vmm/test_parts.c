@@ -135,7 +135,7 @@ static void test_start_fails(void **state)
 struct fake_dev {
 	struct rec *r;
 	char name[16];
-	bool fail_start;
+	bool fail_start, fail_quiesce;
 };
 
 static int dev_start(void *inst)
@@ -146,11 +146,12 @@ static int dev_start(void *inst)
 	return d->fail_start ? -EIO : 0;
 }
 
-static void dev_quiesce(void *inst)
+static int dev_quiesce(void *inst)
 {
 	struct fake_dev *d = inst;
 
 	note(d->r, "quiesce", d->name);
+	return d->fail_quiesce ? -EIO : 0;
 }
 
 static void dev_stop(void *inst)
@@ -193,12 +194,42 @@ static void test_devices(void **state)
 	assert_null(dev_find(&devs, "vif", 0));
 	assert_string_equal(r.log, "quiesce vif0,stop vif0");
 	r.log[0] = '\0';
-	devs_quiesce(&devs);
+	assert_int_equal(devs_quiesce(&devs, NULL, 0), 0);
 	/* Added while quiesced: not started, and stopped with the rest. */
 	assert_int_equal(dev_add(&devs, &vif_ops, 1, &d[5]), 0);
 	devs_stop(&devs);
 	assert_null(devs.list);
 	assert_string_equal(r.log, "quiesce vbd1,quiesce vbd0,stop vif1,stop vbd1,stop vbd0");
+}
+
+/* A device whose quiesce fails (a disk whose I/O did not finish): every
+ * other one is still quiesced, and the first failure is returned naming
+ * its kind and id, so that a save stops. */
+static void test_device_quiesce_fails(void **state)
+{
+	struct rec r = { .log = "" };
+	struct fake_dev d[3] = {
+		{ .r = &r, .name = "vbd0" },
+		{ .r = &r, .name = "vbd1", .fail_quiesce = true },
+		{ .r = &r, .name = "vif0" },
+	};
+	struct devices devs = { 0 };
+	char why[128] = "";
+
+	(void)state;
+	assert_int_equal(dev_add(&devs, &vbd_ops, 51712, &d[0]), 0);
+	assert_int_equal(dev_add(&devs, &vbd_ops, 51728, &d[1]), 0);
+	assert_int_equal(dev_add(&devs, &vif_ops, 0, &d[2]), 0);
+	assert_int_equal(devs_start(&devs), 0);
+	r.log[0] = '\0';
+	assert_int_equal(devs_quiesce(&devs, why, sizeof(why)), -EIO);
+	assert_string_equal(r.log, "quiesce vif0,quiesce vbd1,quiesce vbd0");
+	assert_non_null(strstr(why, "vbd 51728"));
+	/* The table starts again (the save failed, the domain runs on). */
+	r.log[0] = '\0';
+	assert_int_equal(devs_start(&devs), 0);
+	assert_string_equal(r.log, "start vbd0,start vbd1,start vif0");
+	devs_stop(&devs);
 }
 
 int main(void)
@@ -209,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_init_fails_first_explains),
 		cmocka_unit_test(test_start_fails),
 		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_device_quiesce_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

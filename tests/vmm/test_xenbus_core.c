@@ -134,9 +134,10 @@ static const struct xb_dev_ops dev_ops = {
 
 /* A device that keeps its connection across a save (vbd): quiesce,
  * resume, and a part of its own in the record. */
-static void d_quiesce(void *dev)
+static int d_quiesce(void *dev)
 {
 	((struct fake *)dev)->quiesces++;
+	return 0;
 }
 
 static int d_resume(void *dev, const struct xb_writer *be, char *why, size_t wl)

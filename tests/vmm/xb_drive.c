@@ -158,8 +158,7 @@ static int start_here(void *arg)
 
 static int quiesce_here(void *arg)
 {
-	devs_quiesce(&((struct drive *)arg)->devs);
-	return 0;
+	return devs_quiesce(&((struct drive *)arg)->devs, NULL, 0);
 }
 
 static int save_here(void *arg)

@@ -267,14 +267,13 @@ static int vbd_connect(void *dev, const struct xb_reader *fe, const struct xb_wr
 
 /* Before a save: the data path lets go of the guest's pages, keeps its
  * ports and positions. */
-static void vbd_quiesce(void *dev)
+static int vbd_quiesce(void *dev)
 {
 	struct vbd *v = dev;
 
-	/* An engine failure leaves mappings held: the save then refuses
-	 * (a back end holds a grant mapping), which is what it must do. */
-	if (v->dp)
-		(void)vbd_datapath_quiesce(v->dp);
+	/* I/O that did not finish, or an image flush that failed: the save
+	 * stops (monitor_save), naming this disk. */
+	return v->dp ? vbd_datapath_quiesce(v->dp) : 0;
 }
 
 /* After a save that goes on, the same data path serves again; after a

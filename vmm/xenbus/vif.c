@@ -299,12 +299,11 @@ static int vif_connect(void *dev, const struct xb_reader *fe, const struct xb_wr
 	return rc < 0 ? rc : vif_datapath_connect(v->host, v->tap, &v->cfg, &v->front, &v->back, NULL, &v->dp, why, wl);
 }
 
-static void vif_quiesce(void *dev)
+static int vif_quiesce(void *dev)
 {
 	struct vif *v = dev;
 
-	if (v->dp)
-		(void)vif_datapath_quiesce(v->dp);
+	return v->dp ? vif_datapath_quiesce(v->dp) : 0;
 }
 
 static int vif_resume(void *dev, const struct xb_writer *be, char *why, size_t wl)

@@ -238,16 +238,19 @@ static bool keeps_connection(const struct xb_backend *b)
 	return b->ops->quiesce && b->ops->resume;
 }
 
-void xb_quiesce(struct xb_backend *b)
+int xb_quiesce(struct xb_backend *b)
 {
+	int rc = 0;
+
 	if (!b->connected || b->quiesced)
-		return;
+		return 0;
 	if (keeps_connection(b)) {
-		b->ops->quiesce(b->dev);
+		rc = b->ops->quiesce(b->dev);
 		b->quiesced = true;
 	} else {
 		disconnect(b);
 	}
+	return rc;
 }
 
 /* The device serves again from where it stopped, its connect-time keys in

@@ -60,8 +60,11 @@ struct xb_dev_ops {
 	 * what resume needs; resume serves again, after quiesce or after load
 	 * gave the device a saved connection, and may write the connect-time
 	 * keys again through be.  Without them a quiesce disconnects and a
-	 * resume connects from the frontend's keys. */
-	void (*quiesce)(void *dev);
+	 * resume connects from the frontend's keys.  quiesce returns 0, or
+	 * -errno when in-flight work did not finish or did not reach the
+	 * medium: a save must not go on (it would lose what the guest was
+	 * told is done). */
+	int (*quiesce)(void *dev);
 	int (*resume)(void *dev, const struct xb_writer *be, char *why, size_t wl);
 	/* Optional: the device's part of the saved state, written only for a
 	 * quiesced connection: its length (<= len), or -errno.  load takes it
@@ -120,8 +123,9 @@ int xb_frontend_changed(struct xb_backend *b, enum xenbus_state fe);
 int xb_backend_changed(struct xb_backend *b, bool online, enum xenbus_state state);
 
 /* The monitor quiesces (save, stop): the device lets go of the guest's
- * pages; xenstore is left as it is, so the frontend sees nothing. */
-void xb_quiesce(struct xb_backend *b);
+ * pages; xenstore is left as it is, so the frontend sees nothing.  0, or
+ * the device's quiesce error (it is quiesced all the same). */
+int xb_quiesce(struct xb_backend *b);
 /* After a load (or a quiesce): a backend that was Connected connects its
  * device again without a state change; a failure is fatal (Closing). */
 int xb_resume(struct xb_backend *b);

@@ -325,14 +325,14 @@ int xb_xs_start(void *inst)
 	return 0;
 }
 
-void xb_xs_quiesce(void *inst)
+int xb_xs_quiesce(void *inst)
 {
 	struct xb_xs *x = inst;
 
 	unwatch(x);
 	evl_del(x->loop, x->src);
 	x->src = NULL;
-	xb_quiesce(&x->core);
+	return xb_quiesce(&x->core);
 }
 
 static void put32(uint8_t *p, uint32_t v)

@@ -32,8 +32,9 @@ int xb_xs_create(struct evl *loop, const char *kind, uint32_t domid, uint32_t de
  * machine: a fresh backend writes its features and goes to InitWait; a
  * loaded one reconnects its device and keeps its state. */
 int xb_xs_start(void *inst);
-/* Stops watching; the device lets go of the guest's pages. */
-void xb_xs_quiesce(void *inst);
+/* Stops watching; the device lets go of the guest's pages: 0 or its
+ * quiesce error (xb_quiesce). */
+int xb_xs_quiesce(void *inst);
 /* Record XENBUS: u32 devid (xb_xs_rec_id), u32 the length of the device's part, then
  * xb_save()'s 16 bytes, then the device's part (xb_save_dev). */
 int xb_xs_save(void *inst, struct stream_writer *w);
