@@ -267,6 +267,52 @@ static void test_connect_tx_rx(void **state)
 	assert_int_equal(evl_sync(t->loop, holds_here, t), 0);
 }
 
+/* Frames from the host before the guest posted rx buffers wait (none is
+ * dropped) and reach the guest in order once it posts them and kicks its
+ * rx channel; with one channel for both rings, its one kick. */
+static void rx_waits(struct t *t, int rx_port)
+{
+	size_t len = frame(t->buf + 10, 120);
+	struct virtio_net_hdr h = { 0 };
+
+	assert_int_equal(evl_sync(t->loop, connect_here, t), 0);
+	for (int i = 0; i < 3; i++) {
+		t->buf[10 + 20] = (uint8_t)i;
+		assert_int_equal(nf_host_send(&t->f, &h, t->buf + 10, len), 0);
+	}
+	usleep(100 * 1000); /* the loop sees the TAP, finds no buffers */
+	assert_int_equal(nf_rxs(&t->f)->rsp_prod, 0);
+	assert_int_equal(nf_rxs(&t->f)->req_event, 1); /* asks for a notify */
+	for (int i = 0; i < 3; i++)
+		nf_rx_post(&t->f, (uint16_t)(40 + i), DATA_REF + 5 + i);
+	nf_rx_push(&t->f);
+	kick(t->ev.fd[rx_port]);
+	wait_rsp_prod(&nf_rxs(&t->f)->rsp_prod, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(nf_rx_rsp(&t->f, (RING_IDX)i).id, 40 + i);
+		assert_int_equal(nf_page(&t->f, 15 + i)[20], i);
+	}
+	/* polling the TAP again: a later frame comes without a kick */
+	nf_rx_post(&t->f, 50, DATA_REF + 9);
+	nf_rx_push(&t->f);
+	assert_int_equal(nf_host_send(&t->f, &h, t->buf + 10, len), 0);
+	wait_rsp_prod(&nf_rxs(&t->f)->rsp_prod, 4);
+	evl_sync(t->loop, disconnect_here, t);
+}
+
+static void test_rx_waits_for_buffers(void **state)
+{
+	rx_waits(*state, 6);
+}
+
+static void test_rx_waits_one_channel(void **state)
+{
+	struct t *t = *state;
+
+	t->fe.q[0].evtchn_rx = 5;
+	rx_waits(t, 5);
+}
+
 /* More than one turn's budget from one kick: the queue kicks itself. */
 static void test_budget_self_kick(void **state)
 {
@@ -445,6 +491,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_connect_tx_rx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rx_waits_for_buffers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rx_waits_one_channel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_self_kick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiesce_resume_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_queues, setup, teardown),

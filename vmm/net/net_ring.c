@@ -69,6 +69,13 @@ static bool unconsumed(const struct net_ring *r)
 	return p != r->req_cons;
 }
 
+bool net_ring_arm_after(struct net_ring *r, RING_IDX prod)
+{
+	__atomic_store_n(&sring(r)->req_event, prod + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return __atomic_load_n(&sring(r)->req_prod, __ATOMIC_ACQUIRE) != prod;
+}
+
 bool net_ring_final_check(struct net_ring *r)
 {
 	if (unconsumed(r))

@@ -37,5 +37,9 @@ void net_ring_write(struct net_ring *r, RING_IDX i, const void *in, size_t len);
 bool net_ring_push(struct net_ring *r);
 /* No request waits (with req_event armed first): false; else true. */
 bool net_ring_final_check(struct net_ring *r);
+/* Ask to hear of the guest's next push after prod (req_event = prod + 1,
+ * netback's xenvif_rx_ring_slots_available); true when req_prod moved
+ * meanwhile (look again rather than wait). */
+bool net_ring_arm_after(struct net_ring *r, RING_IDX prod);
 
 #endif

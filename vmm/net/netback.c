@@ -26,6 +26,10 @@ struct netback {
 	netif_tx_request_t frag[NET_TX_RING_SIZE];
 	uint8_t txbuf[NETBACK_MAX_FRAME];
 	uint8_t rxbuf[NETBACK_MAX_FRAME + 1]; /* one more: a longer frame is seen */
+	/* A frame read from the TAP that waits for rx buffers (in rxbuf). */
+	bool rx_kept;
+	struct virtio_net_hdr rx_hdr;
+	size_t rx_len;
 };
 
 /* ---- rings ---- */
@@ -87,6 +91,7 @@ void netback_quiesce(struct netback *nb)
 	g->ops->unmap(g->ctx, &nb->rx_map);
 	nb->tx.page = nb->rx.page = NULL;
 	nb->mapped = false;
+	nb->rx_kept = false; /* a network may drop a frame; the save has no place for it */
 }
 
 int netback_resume(struct netback *nb)
@@ -419,7 +424,10 @@ static int rx_offload(struct netback *nb, const struct virtio_net_hdr *h, size_t
 	return 0;
 }
 
-static void rx_packet(struct netback *nb, const struct virtio_net_hdr *h, size_t len)
+/* One frame in rxbuf to the guest: false when its rx buffers are not
+ * posted yet (the frame stays in rxbuf, the ring armed); true when it was
+ * delivered, or dropped and counted. */
+static bool rx_packet(struct netback *nb, const struct virtio_net_hdr *h, size_t len)
 {
 	const struct net_gnt *g = &nb->cfg.gnt;
 	unsigned slots = (unsigned)((len + NET_PAGE - 1) / NET_PAGE), need;
@@ -432,28 +440,30 @@ static void rx_packet(struct netback *nb, const struct virtio_net_hdr *h, size_t
 
 	if (len < ETH_HLEN || len > NETBACK_MAX_FRAME) {
 		nb->st.rx_errors++;
-		return;
+		return true;
 	}
 	rc = rx_offload(nb, h, len, &flags, &gso);
 	/* More slots than a frontend without feature-sg takes. */
 	if (rc == -1 || (slots > 1 && !(nb->cfg.features & NETBACK_F_SG))) {
 		nb->st.rx_dropped++;
-		return;
+		return true;
 	}
 	if (rc < 0) {
 		nb->st.rx_errors++;
-		return;
+		return true;
 	}
 	need = slots + (gso != XEN_NETIF_GSO_TYPE_NONE);
-	if (net_ring_prod(&nb->rx, &prod) < 0) {
-		nb->st.bad_index++;
-		nb->st.rx_dropped++;
-		return;
-	}
-	/* No rx buffers for it: dropped, never queued. */
-	if (prod - nb->rx.req_cons < need) {
-		nb->st.rx_dropped++;
-		return;
+	for (;;) {
+		if (net_ring_prod(&nb->rx, &prod) < 0) {
+			nb->st.bad_index++;
+			nb->st.rx_dropped++;
+			return true;
+		}
+		if (prod - nb->rx.req_cons >= need)
+			break;
+		/* Too few rx buffers: wait for the guest's next push. */
+		if (!net_ring_arm_after(&nb->rx, prod))
+			return false;
 	}
 	for (unsigned s = 0; s < slots; s++) {
 		netif_rx_request_t req;
@@ -484,37 +494,45 @@ static void rx_packet(struct netback *nb, const struct virtio_net_hdr *h, size_t
 	nb->rx.rsp_prod_pvt = nb->rx.req_cons;
 	if (err) {
 		nb->st.rx_errors++;
-		return;
+		return true;
 	}
 	nb->st.rx_packets++;
 	nb->st.rx_bytes += len;
+	return true;
 }
 
-bool netback_rx(struct netback *nb, unsigned budget)
+enum netback_rx_result netback_rx(struct netback *nb, unsigned budget)
 {
+	enum netback_rx_result res = NETBACK_RX_MORE;
 	unsigned n;
-	bool more = true;
 
 	if (!nb->mapped)
-		return false;
+		return NETBACK_RX_IDLE;
 	for (n = 0; n < budget; n++) {
-		struct virtio_net_hdr h;
-		struct iovec iov[2] = { { &h, sizeof(h) }, { nb->rxbuf, sizeof(nb->rxbuf) } };
-		ssize_t r = readv(nb->cfg.tap_fd, iov, 2);
+		struct iovec iov[2] = { { &nb->rx_hdr, sizeof(nb->rx_hdr) }, { nb->rxbuf, sizeof(nb->rxbuf) } };
+		ssize_t r;
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			more = false;
+		if (!nb->rx_kept) {
+			r = readv(nb->cfg.tap_fd, iov, 2);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				res = NETBACK_RX_IDLE;
+				break;
+			}
+			if ((size_t)r < sizeof(nb->rx_hdr)) {
+				nb->st.rx_errors++;
+				continue;
+			}
+			nb->rx_len = (size_t)r - sizeof(nb->rx_hdr);
+		}
+		nb->rx_kept = !rx_packet(nb, &nb->rx_hdr, nb->rx_len);
+		if (nb->rx_kept) {
+			res = NETBACK_RX_NO_BUFFERS;
 			break;
 		}
-		if ((size_t)r < sizeof(h)) {
-			nb->st.rx_errors++;
-			continue;
-		}
-		rx_packet(nb, &h, (size_t)r - sizeof(h));
 	}
 	if (net_ring_push(&nb->rx))
 		nb->cfg.notify(nb->cfg.notify_ctx, NETBACK_RX);
-	return more && n == budget;
+	return res;
 }

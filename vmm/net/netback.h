@@ -84,9 +84,19 @@ bool netback_tx(struct netback *nb, unsigned budget);
  * next packet (call netback_tx again then; a kick before changes
  * nothing). */
 uint64_t netback_tx_wait_us(const struct netback *nb);
-/* The TAP is readable: up to budget packets to the guest.  true when the
- * budget ran out (more may wait). */
-bool netback_rx(struct netback *nb, unsigned budget);
+enum netback_rx_result {
+	NETBACK_RX_IDLE,       /* the TAP is empty */
+	NETBACK_RX_MORE,       /* the budget ran out: more may wait */
+	NETBACK_RX_NO_BUFFERS, /* a frame waits for rx buffers the guest has not posted */
+};
+/* The TAP is readable, or the guest posted rx buffers: up to budget
+ * packets to the guest.  A frame that finds too few buffers is kept (one,
+ * as netback's rx_queue keeps skbs) and NO_BUFFERS returned, with the
+ * ring armed so the guest's next push of rx requests notifies: stop
+ * reading the TAP until then (frames wait in its queue, and the host's
+ * queue limit drops what a guest that never posts buffers would be sent;
+ * it costs no CPU here).  A kept frame is lost on quiesce. */
+enum netback_rx_result netback_rx(struct netback *nb, unsigned budget);
 
 /* Unmap both rings (nothing is ever in flight between calls).  Then save
  * gives the positions; resume maps the rings again. */

@@ -43,6 +43,7 @@ struct vif_dpq {
 	struct netback *nb;
 	struct evl_src *tx_src, *rx_src, *tap_src;
 	struct evl_src *credit_src; /* rate-limited queues: the next window */
+	bool rx_waiting; /* a frame waits for rx buffers: the TAP is not polled */
 	struct netback_stats told; /* what the log has said */
 };
 
@@ -137,11 +138,18 @@ static void serve_tx(struct vif_dpq *q)
 	report(q);
 }
 
+static void serve_rx(struct vif_dpq *q);
+
 static void on_tx(void *ctx, int fd, uint32_t events)
 {
+	struct vif_dpq *q = ctx;
+
 	(void)events;
 	drain(fd);
-	serve_tx(ctx);
+	serve_tx(q);
+	/* one channel for both rings: this kick may be rx buffers */
+	if (!q->split && q->rx_waiting)
+		serve_rx(q);
 }
 
 static void on_credit(void *ctx)
@@ -149,13 +157,41 @@ static void on_credit(void *ctx)
 	serve_tx(ctx);
 }
 
-/* The guest posted rx buffers: nothing waits for them (a frame without
- * buffers is dropped, never queued). */
+static void on_tap(void *ctx, int fd, uint32_t events);
+
+/* Frames to the guest.  While one waits for rx buffers the TAP is not
+ * polled (its queue holds the rest, and drops past its length: a guest
+ * that posts no buffers costs nothing here); the guest's push of buffers
+ * notifies (netback_rx armed the ring) and brings us back. */
+static void serve_rx(struct vif_dpq *q)
+{
+	struct evl *l = q->dp->h.loop;
+
+	if (netback_rx(q->nb, NETBACK_BUDGET) == NETBACK_RX_NO_BUFFERS) {
+		if (!q->rx_waiting) {
+			evl_del(l, q->tap_src);
+			q->tap_src = NULL;
+			q->rx_waiting = true;
+		}
+	} else if (q->rx_waiting) {
+		/* Level-triggered: what is left in the TAP brings the loop back. */
+		if (evl_add_fd(l, q->tap_fd, EPOLLIN, on_tap, q, &q->tap_src) < 0)
+			log_err(q->dp->name, "queue %u: event loop full: no more frames to the guest", q->q);
+		else
+			q->rx_waiting = false;
+	}
+	report(q);
+}
+
+/* The guest posted rx buffers (split channels). */
 static void on_rx_kick(void *ctx, int fd, uint32_t events)
 {
-	(void)ctx;
+	struct vif_dpq *q = ctx;
+
 	(void)events;
 	drain(fd);
+	if (q->rx_waiting)
+		serve_rx(q);
 }
 
 static void on_tap(void *ctx, int fd, uint32_t events)
@@ -172,9 +208,7 @@ static void on_tap(void *ctx, int fd, uint32_t events)
 		q->tap_src = NULL;
 		return;
 	}
-	/* Level-triggered: what is left brings the loop back. */
-	(void)netback_rx(q->nb, NETBACK_BUDGET);
-	report(q);
+	serve_rx(q);
 }
 
 static void notify(void *ctx, enum netback_ring_id which)
@@ -193,6 +227,7 @@ static void unlisten(struct vif_dpq *q)
 	evl_del(l, q->tap_src);
 	evl_del(l, q->credit_src);
 	q->tx_src = q->rx_src = q->tap_src = q->credit_src = NULL;
+	q->rx_waiting = false; /* netback_quiesce drops the waiting frame */
 }
 
 static int listen_q(struct vif_dpq *q)
