@@ -40,12 +40,12 @@ void be_port_close(struct be_port *p, const struct be_evtchn_ops *ops, void *ctx
 	p->kick_fd = -1;
 }
 
-int be_queues_quiesce(const struct be_queue_ops *ops, void *dp, unsigned nq)
+int be_queues_quiesce(const struct be_queue_ops *ops, void *q0, size_t size, unsigned nq)
 {
 	int rc = 0;
 
 	for (unsigned i = 0; i < nq; i++) {
-		void *q = ops->q(dp, i);
+		void *q = (char *)q0 + i * size;
 		int r;
 
 		ops->unlisten(q);
@@ -65,12 +65,13 @@ int be_queue_listen(const struct be_queue_ops *ops, void *q, char *why, size_t w
 	return rc;
 }
 
-int be_queues_resume(const struct be_queue_ops *ops, void *dp, unsigned nq, char *why, size_t wl)
+int be_queues_resume(const struct be_queue_ops *ops, void *q0, size_t size, unsigned nq, char *why,
+		     size_t wl)
 {
 	int rc = 0;
 
 	for (unsigned i = 0; rc == 0 && i < nq; i++) {
-		void *q = ops->q(dp, i);
+		void *q = (char *)q0 + i * size;
 
 		rc = ops->resume(q);
 		if (rc < 0)

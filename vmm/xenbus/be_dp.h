@@ -42,14 +42,13 @@ int be_port_open(struct be_port *p, const struct be_evtchn_ops *ops, void *ctx, 
 /* Unbinds and closes what be_port_open() did; the port stays named. */
 void be_port_close(struct be_port *p, const struct be_evtchn_ops *ops, void *ctx);
 
-/* A data path's queues as the walks below see them: q(dp, i) is queue
- * i.  quiesce lets go of the queue's ring pages (0, or -errno when its
+/* A data path's queues as the walks below see them (an array of nq, each
+ * size bytes, from q0).  quiesce lets go of the queue's ring pages (0, or -errno when its
  * in-flight work did not finish: it says so itself); resume maps them
  * again; listening, listen and unlisten put its descriptors on the event
  * loop and take them off. */
 struct be_queue_ops {
 	const char *rings; /* "ring", "rings": for why */
-	void *(*q)(void *dp, unsigned i);
 	int (*quiesce)(void *q);
 	int (*resume)(void *q);
 	bool (*listening)(const void *q);
@@ -59,10 +58,11 @@ struct be_queue_ops {
 
 /* Every queue off the loop and quiesced, even after one failed: 0 or the
  * last queue's error. */
-int be_queues_quiesce(const struct be_queue_ops *ops, void *dp, unsigned nq);
+int be_queues_quiesce(const struct be_queue_ops *ops, void *q0, size_t size, unsigned nq);
 /* Queue by queue, each mapped again and back on the loop, until one fails:
  * 0, or -errno with why. */
-int be_queues_resume(const struct be_queue_ops *ops, void *dp, unsigned nq, char *why, size_t wl);
+int be_queues_resume(const struct be_queue_ops *ops, void *q0, size_t size, unsigned nq, char *why,
+		     size_t wl);
 /* One queue on the loop: 0, or -errno with why ("event loop: ..."). */
 int be_queue_listen(const struct be_queue_ops *ops, void *q, char *why, size_t wl);
 

@@ -242,13 +242,8 @@ static int resume_q(void *p)
 	return blkback_resume(((struct vbd_dpq *)p)->bb);
 }
 
-static void *queue_at(void *dp, unsigned i)
-{
-	return &((struct vbd_dp *)dp)->q[i];
-}
-
 static const struct be_queue_ops queue_ops = {
-	.rings = "ring", .q = queue_at, .quiesce = quiesce_q, .resume = resume_q,
+	.rings = "ring", .quiesce = quiesce_q, .resume = resume_q,
 	.listening = listening, .listen = listen_q, .unlisten = unlisten,
 };
 
@@ -373,7 +368,7 @@ int vbd_datapath_connect(void *host, const struct vbd_cfg *cfg, const struct vbd
 int vbd_datapath_quiesce(void *p)
 {
 	struct vbd_dp *dp = p;
-	int rc = be_queues_quiesce(&queue_ops, dp, dp->nq);
+	int rc = be_queues_quiesce(&queue_ops, dp->q, sizeof(dp->q[0]), dp->nq);
 
 	/* What the guest was told is written must be in the image before the
 	 * save ends, flushed or not: the guest goes on believing it, maybe from
@@ -390,7 +385,7 @@ int vbd_datapath_quiesce(void *p)
 int vbd_datapath_resume(void *p, char *why, size_t wl)
 {
 	struct vbd_dp *dp = p;
-	int rc = be_queues_resume(&queue_ops, dp, dp->nq, why, wl);
+	int rc = be_queues_resume(&queue_ops, dp->q, sizeof(dp->q[0]), dp->nq, why, wl);
 
 	if (rc == 0)
 		dp->quiesced = false;

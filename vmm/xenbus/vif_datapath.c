@@ -230,13 +230,8 @@ static int resume_q(void *p)
 	return netback_resume(((struct vif_dpq *)p)->nb);
 }
 
-static void *queue_at(void *dp, unsigned i)
-{
-	return &((struct vif_dp *)dp)->q[i];
-}
-
 static const struct be_queue_ops queue_ops = {
-	.rings = "rings", .q = queue_at, .quiesce = quiesce_q, .resume = resume_q,
+	.rings = "rings", .quiesce = quiesce_q, .resume = resume_q,
 	.listening = listening, .listen = listen_q, .unlisten = unlisten,
 };
 
@@ -381,13 +376,13 @@ int vif_datapath_quiesce(void *p)
 {
 	struct vif_dp *dp = p;
 
-	return be_queues_quiesce(&queue_ops, dp, dp->nq);
+	return be_queues_quiesce(&queue_ops, dp->q, sizeof(dp->q[0]), dp->nq);
 }
 
 int vif_datapath_resume(void *p, char *why, size_t wl)
 {
 	struct vif_dp *dp = p;
-	int rc = be_queues_resume(&queue_ops, dp, dp->nq, why, wl);
+	int rc = be_queues_resume(&queue_ops, dp->q, sizeof(dp->q[0]), dp->nq, why, wl);
 
 	if (rc == 0)
 		kick_all(dp);
