@@ -186,6 +186,11 @@ void ts_xs_path_cleanup(struct xs_handle *xs, const char *path, const char *stop
 struct ts_kv {
 	const char *key, *value;
 };
+/* write(xs, t, arg) in one transaction, again while xenstored says EAGAIN
+ * (5 tries): 0, or write's -errno (the transaction aborted) or the
+ * commit's. */
+int ts_xs_transact(struct xs_handle *xs, int (*write)(struct xs_handle *xs, uint32_t t, const void *arg),
+		   const void *arg);
 struct xs_permissions;
 int ts_xs_write_dir(struct xs_handle *xs, uint32_t t, const char *dir, const struct xs_permissions *perms,
 		    const struct ts_kv *kv, size_t n, const struct xs_permissions *each);

@@ -184,32 +184,10 @@ int ts_dev_plug(struct ts_dev_op *op, const char *arg)
 	return rc;
 }
 
-static int write_once(struct xs_handle *xs, int (*write)(struct xs_handle *xs, uint32_t t, const void *arg),
-		      const void *arg)
-{
-	for (int tries = 0; tries < 5; tries++) {
-		xs_transaction_t t = xs_transaction_start(xs);
-		int rc;
-
-		if (t == XBT_NULL)
-			return -errno;
-		rc = write(xs, t, arg);
-		if (rc < 0) {
-			xs_transaction_end(xs, t, true);
-			return rc;
-		}
-		if (xs_transaction_end(xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -errno;
-	}
-	return -EAGAIN;
-}
-
 int ts_dev_write_nodes(struct ts_dev_op *op, int (*write)(struct xs_handle *xs, uint32_t t, const void *arg),
 		       const void *arg)
 {
-	int rc = write_once(op->xs, write, arg);
+	int rc = ts_xs_transact(op->xs, write, arg);
 
 	if (rc < 0)
 		snprintf(op->err, sizeof(op->err), "writing the xenstore nodes of %s: %s", op->name, strerror(-rc));
