@@ -113,6 +113,47 @@ int ts_dev_start_remove(struct xs_handle *xs, const char *fe, const char *be, bo
  * 0 or -ETIMEDOUT, the last state seen in *state. */
 int ts_dev_wait_closed(struct xs_handle *xs, const char *be, int timeout_ms, int *state);
 #define TS_DESTROY_TIMEOUT_MS (10 * 1000) /* LIBXL_DESTROY_TIMEOUT */
+/* The steps block-attach/-detach and network-attach/-detach share: one
+ * hot-plug command on one running domain, the device's kind as the
+ * monitor knows it, what an attach did so far (undone on failure) and the
+ * message printed at the end. */
+struct ts_dev_kind {
+	const char *kind;   /* the monitor's device kind: "vbd", "vif" */
+	const char *option; /* domus-vmm's option for its argument: "--disk", "--nic" */
+	int remove_ms;      /* device_remove's wait for the monitor */
+};
+struct ts_dev_op {
+	const char *cmd; /* "block-attach": printed as "xl: block-attach: ..." */
+	const struct ts_dev_kind *k;
+	char name[300]; /* the device in messages: "disk xvdb", "vif 1" */
+	struct ts_dom d;
+	int lock;
+	struct xs_handle *xs;
+	bool added, written; /* the monitor told, the nodes written */
+	char err[CTL_ERROR_TEXT_MAX + 600]; /* printed by ts_dev_end() on failure */
+};
+/* The domain dom and its hot-plug lock: 0, or -errno, said. */
+int ts_dev_begin(struct ts_dev_op *op, const char *cmd, const struct ts_dev_kind *k, const char *dom);
+/* op->xs: 0, or -ECONNREFUSED in op->err. */
+int ts_dev_open_xs(struct ts_dev_op *op);
+/* device_add of op's kind with arg (op->added): 0, or -errno with
+ * ts_dev_refused()'s message. */
+int ts_dev_plug(struct ts_dev_op *op, const char *arg);
+/* op->err, the monitor's reason, as its refusal of the device. */
+void ts_dev_refused(struct ts_dev_op *op);
+/* The device's nodes by write in one transaction, again while xenstored
+ * says EAGAIN (op->written): 0, or -errno in op->err (write's -EEXIST
+ * included: the caller may say it better). */
+int ts_dev_write_nodes(struct ts_dev_op *op, int (*write)(struct xs_handle *xs, uint32_t t, const void *arg),
+		       const void *arg);
+/* An attach that failed: device_remove of what ts_dev_plug() added, a
+ * warning when the monitor does not confirm it. */
+void ts_dev_unplug(struct ts_dev_op *op, int devid);
+/* A detach: device_remove, a warning unless done or not there. */
+void ts_dev_release(struct ts_dev_op *op, int devid);
+/* xenstore closed, the lock released; rc < 0: op->err (if any) and the
+ * line failed (if any) printed.  The exit status. */
+int ts_dev_end(struct ts_dev_op *op, int rc, const char *failed);
 /* libxl_domain_qualifier_to_domid(): a number as it is, Domain-0, or a
  * running domain's name; -ENOENT. */
 int ts_dom_qualifier(const char *q, uint32_t *domid);
@@ -145,6 +186,11 @@ void ts_xs_path_cleanup(struct xs_handle *xs, const char *path, const char *stop
 struct ts_kv {
 	const char *key, *value;
 };
+/* write(xs, t, arg) in one transaction, again while xenstored says EAGAIN
+ * (5 tries): 0, or write's -errno (the transaction aborted) or the
+ * commit's. */
+int ts_xs_transact(struct xs_handle *xs, int (*write)(struct xs_handle *xs, uint32_t t, const void *arg),
+		   const void *arg);
 struct xs_permissions;
 int ts_xs_write_dir(struct xs_handle *xs, uint32_t t, const char *dir, const struct xs_permissions *perms,
 		    const struct ts_kv *kv, size_t n, const struct xs_permissions *each);

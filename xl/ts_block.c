@@ -38,32 +38,21 @@
 #define DESTROY_TIMEOUT_MS TS_DESTROY_TIMEOUT_MS
 #define POLL_MS 50
 
-/* A disk still connected (-f) first drains its requests in flight. */
-static int device_remove(uint32_t domid, int devid, char *err, size_t el)
-{
-	return ts_dev_remove(domid, "vbd", devid, 30 * 1000, err, el);
-}
+/* A disk still connected (-f) first drains its requests in flight:
+ * device_remove waits 30 s. */
+static const struct ts_dev_kind vbd_kind = { "vbd", "--disk", 30 * 1000 };
 
-static int write_nodes(struct xs_handle *xs, const struct domain_config *c, uint32_t domid,
-		       const struct dom_disk *k)
-{
-	for (int tries = 0; tries < 5; tries++) {
-		xs_transaction_t t = xs_transaction_start(xs);
-		int rc;
+struct disk_nodes {
+	const struct domain_config *c;
+	uint32_t domid;
+	const struct dom_disk *k;
+};
 
-		if (t == XBT_NULL)
-			return -errno;
-		rc = ts_xs_write_disk(xs, t, c, domid, k);
-		if (rc < 0) {
-			xs_transaction_end(xs, t, true);
-			return rc;
-		}
-		if (xs_transaction_end(xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -errno;
-	}
-	return -EAGAIN;
+static int write_disk(struct xs_handle *xs, uint32_t t, const void *arg)
+{
+	const struct disk_nodes *n = arg;
+
+	return ts_xs_write_disk(xs, t, n->c, n->domid, n->k);
 }
 
 /* libxl__wait_device_connection: the back end says InitWait (or went on
@@ -89,33 +78,27 @@ static int wait_initwait(struct xs_handle *xs, const char *be, int *state)
 int ts_block_attach(struct xl_ctx *x, const char *dom, const struct dom_disk *k, const char *spec)
 {
 	struct domain_config c, one;
-	struct xs_handle *xs = NULL;
-	struct ts_dom d;
-	char arg[4400], be[160], err[CTL_ERROR_TEXT_MAX + 400] = "";
+	struct ts_dev_op op;
+	char arg[4400], be[160];
 	const char *kind;
-	bool added = false, written = false;
-	int lock = -1, rc, state = -1;
+	int rc, state = -1;
 
 	domcfg_init(&c);
-	if (ts_dom_lookup(dom, &d) < 0)
+	if (ts_dev_begin(&op, "block-attach", &vbd_kind, dom) < 0)
 		return 1;
-	lock = ts_dev_lock(d.domid);
-	if (lock < 0) {
-		fprintf(stderr, "xl: block-attach: domain %s: %s\n", dom, strerror(-lock));
-		return 1;
-	}
+	snprintf(op.name, sizeof(op.name), "disk %s", k->vdev);
 	/* The domain's type (a pv guest's frontend gets `protocol`) and its
 	 * disks, from what xl keeps of it. */
-	rc = ts_domcfg_read(x, d.domid, &c);
+	rc = ts_domcfg_read(x, op.d.domid, &c);
 	if (rc < 0) {
-		snprintf(err, sizeof(err), "cannot read the configuration xl keeps of domain %u: %s", d.domid,
+		snprintf(op.err, sizeof(op.err), "cannot read the configuration xl keeps of domain %u: %s", op.d.domid,
 			 strerror(-rc));
 		goto out;
 	}
 	for (size_t i = 0; i < c.n_disks; i++) {
 		if (c.disks[i].devid == k->devid) {
-			snprintf(err, sizeof(err), "domain %s has a disk %s (%d) already", d.name, c.disks[i].vdev,
-				 k->devid);
+			snprintf(op.err, sizeof(op.err), "domain %s has a disk %s (%d) already", op.d.name,
+				 c.disks[i].vdev, k->devid);
 			rc = -EEXIST;
 			goto out;
 		}
@@ -131,61 +114,36 @@ int ts_block_attach(struct xl_ctx *x, const char *dom, const struct dom_disk *k,
 				"the guest will not see it\n", k->vdev);
 	rc = ts_disk_vmm_arg(k, arg, sizeof(arg));
 	if (rc < 0 || !kind) {
-		snprintf(err, sizeof(err), "disk %s: no back end fits it", k->vdev);
+		snprintf(op.err, sizeof(op.err), "disk %s: no back end fits it", k->vdev);
 		rc = -EINVAL;
 		goto out;
 	}
-	snprintf(be, sizeof(be), "/local/domain/0/backend/%s/%u/%d", kind, d.domid, k->devid);
-	xs = ts_xs_open();
-	if (!xs) {
-		snprintf(err, sizeof(err), "cannot connect to xenstored");
-		rc = -ECONNREFUSED;
+	snprintf(be, sizeof(be), "/local/domain/0/backend/%s/%u/%d", kind, op.d.domid, k->devid);
+	rc = ts_dev_open_xs(&op);
+	if (rc == 0)
+		rc = ts_dev_plug(&op, arg);
+	if (rc < 0)
 		goto out;
-	}
-	rc = ts_dev_add(d.domid, "vbd", "--disk", arg, err, sizeof(err));
-	if (rc < 0) {
-		char why[CTL_ERROR_TEXT_MAX + 64];
-
-		snprintf(why, sizeof(why), "%.*s", CTL_ERROR_TEXT_MAX, err);
-		snprintf(err, sizeof(err), "the monitor of domain %s refused disk %s: %s", d.name, k->vdev, why);
-		goto out;
-	}
-	added = true;
-	rc = write_nodes(xs, &c, d.domid, k);
-	if (rc == -EEXIST) {
-		snprintf(err, sizeof(err), "domain %s has a disk %s (%d) in xenstore already", d.name, k->vdev,
+	rc = ts_dev_write_nodes(&op, write_disk, &(struct disk_nodes){ &c, op.d.domid, k });
+	if (rc == -EEXIST)
+		snprintf(op.err, sizeof(op.err), "domain %s has a disk %s (%d) in xenstore already", op.d.name, k->vdev,
 			 k->devid);
+	if (rc < 0)
 		goto out;
-	}
+	rc = wait_initwait(op.xs, be, &state);
 	if (rc < 0) {
-		snprintf(err, sizeof(err), "writing the xenstore nodes of disk %s: %s", k->vdev, strerror(-rc));
-		goto out;
-	}
-	written = true;
-	rc = wait_initwait(xs, be, &state);
-	if (rc < 0) {
-		snprintf(err, sizeof(err), "the back end of disk %s %s (%s/state %d)", k->vdev,
+		snprintf(op.err, sizeof(op.err), "the back end of disk %s %s (%s/state %d)", k->vdev,
 			 rc == -ETIMEDOUT ? "did not reach InitWait within 10 s" : "failed", be, state);
 		goto out;
 	}
-	ts_domcfg_add_disk(d.domid, spec);
+	ts_domcfg_add_disk(op.d.domid, spec);
 out:
-	if (rc < 0 && written)
-		ts_xs_remove_disk(xs, d.domid, k->devid, be);
-	if (rc < 0 && added && device_remove(d.domid, k->devid, NULL, 0) < 0)
-		fprintf(stderr, "xl: warning: the back end of disk %s may remain in domain %s's monitor\n", k->vdev,
-			d.name);
-	if (xs)
-		xs_close(xs);
-	ts_dev_unlock(lock);
+	if (rc < 0 && op.written)
+		ts_xs_remove_disk(op.xs, op.d.domid, k->devid, be);
+	if (rc < 0)
+		ts_dev_unplug(&op, k->devid);
 	domcfg_dispose(&c);
-	if (rc < 0) {
-		if (err[0])
-			fprintf(stderr, "xl: block-attach: %s\n", err);
-		fprintf(stderr, "libxl_device_disk_add failed.\n");
-		return 1;
-	}
-	return 0;
+	return ts_dev_end(&op, rc, "libxl_device_disk_add failed.");
 }
 
 /* libxl_vdev_to_device_disk(): the names libxl numbers, and a plain number
@@ -207,71 +165,52 @@ static int vdev_devid(const char *vdev)
 
 int ts_block_detach(const char *dom, const char *vdev, bool force)
 {
-	struct xs_handle *xs = NULL;
-	struct ts_dom d;
-	char path[200], fe[160], err[CTL_ERROR_TEXT_MAX + 64] = "", *be = NULL;
-	int devid = vdev_devid(vdev), lock = -1, rc = 0, state = -1;
+	struct ts_dev_op op;
+	char path[200], fe[160], *be = NULL;
+	int devid = vdev_devid(vdev), rc = 0, state = -1;
 	unsigned len;
 
-	if (ts_dom_lookup(dom, &d) < 0)
+	if (ts_dev_begin(&op, "block-detach", &vbd_kind, dom) < 0)
 		return 1;
+	snprintf(op.name, sizeof(op.name), "disk %s", vdev);
 	/* xl_block.c main_blockdetach: this line and no other */
 	if (devid < 0) {
 		fprintf(stderr, "Error: Device %s not connected.\n", vdev);
-		return 1;
+		return ts_dev_end(&op, -ENODEV, NULL);
 	}
-	lock = ts_dev_lock(d.domid);
-	if (lock < 0) {
-		fprintf(stderr, "xl: block-detach: domain %s: %s\n", dom, strerror(-lock));
-		return 1;
-	}
-	xs = ts_xs_open();
-	if (!xs) {
-		fprintf(stderr, "xl: block-detach: cannot connect to xenstored\n");
-		rc = -ECONNREFUSED;
+	rc = ts_dev_open_xs(&op);
+	if (rc < 0)
 		goto out;
-	}
-	snprintf(path, sizeof(path), "/libxl/%u/device/vbd/%d/backend", d.domid, devid);
-	be = xs_read(xs, XBT_NULL, path, &len);
+	snprintf(path, sizeof(path), "/libxl/%u/device/vbd/%d/backend", op.d.domid, devid);
+	be = xs_read(op.xs, XBT_NULL, path, &len);
 	if (!be || strncmp(be, "/local/domain/", 14) != 0) {
 		fprintf(stderr, "Error: Device %s not connected.\n", vdev);
 		free(be);
-		xs_close(xs);
-		ts_dev_unlock(lock);
-		return 1;
+		return ts_dev_end(&op, -ENODEV, NULL);
 	}
-	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%d", d.domid, devid);
-	rc = ts_dev_start_remove(xs, fe, be, force);
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%d", op.d.domid, devid);
+	rc = ts_dev_start_remove(op.xs, fe, be, force);
 	if (rc == 0)
-		rc = ts_dev_wait_closed(xs, be, DESTROY_TIMEOUT_MS, &state);
+		rc = ts_dev_wait_closed(op.xs, be, DESTROY_TIMEOUT_MS, &state);
 	if (rc == -ETIMEDOUT && !force) {
 		snprintf(path, sizeof(path), "%s/state", fe);
 		fprintf(stderr, "xl: block-detach: domain %s: disk %s (%d) did not close within %d s (backend state %d, "
 				"frontend state %d): the guest still uses it; xl block-detach -f removes it anyway\n",
-			d.name, vdev, devid, DESTROY_TIMEOUT_MS / 1000, state, ts_xs_read_int(xs, path));
+			op.d.name, vdev, devid, DESTROY_TIMEOUT_MS / 1000, state, ts_xs_read_int(op.xs, path));
 		goto out;
 	}
 	if (rc < 0 && rc != -ETIMEDOUT) {
-		fprintf(stderr, "xl: block-detach: domain %s: disk %s: %s\n", d.name, vdev, strerror(-rc));
+		fprintf(stderr, "xl: block-detach: domain %s: disk %s: %s\n", op.d.name, vdev, strerror(-rc));
 		goto out;
 	}
 	/* Closed (or forced): the back end lets go, the nodes go. */
-	rc = device_remove(d.domid, devid, err, sizeof(err));
-	if (rc < 0 && rc != -ENOENT)
-		fprintf(stderr, "xl: warning: domain %s: the monitor did not release disk %s: %s\n", d.name, vdev, err);
-	ts_xs_remove_disk(xs, d.domid, devid, be);
-	ts_domcfg_remove_disk(d.domid, devid);
+	ts_dev_release(&op, devid);
+	ts_xs_remove_disk(op.xs, op.d.domid, devid, be);
+	ts_domcfg_remove_disk(op.d.domid, devid);
 	rc = 0;
 out:
 	free(be);
-	if (xs)
-		xs_close(xs);
-	ts_dev_unlock(lock);
-	if (rc < 0) {
-		fprintf(stderr, "libxl_device_disk_%s failed.\n", force ? "destroy" : "safe_remove");
-		return 1;
-	}
-	return 0;
+	return ts_dev_end(&op, rc, force ? "libxl_device_disk_destroy failed." : "libxl_device_disk_safe_remove failed.");
 }
 
 int ts_block_list(int argc, char **argv)

@@ -138,6 +138,22 @@ static int claim_run_dir(uint32_t id, char *dir, size_t len)
 	return rc;
 }
 
+/* Marks a claimed run directory as domain name's: its name, and
+ * supervisor.pid, which tells other allocators that it is live.  On
+ * failure the directory goes again. */
+static int mark_run_dir(uint32_t id, const char *dir, const char *name, char *err, size_t errlen)
+{
+	int rc = write_file(dir, "name", "%s\n", name);
+
+	if (rc == 0)
+		rc = write_file(dir, "supervisor.pid", "%ld\n", (long)getpid());
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot write to %s: %s", dir, strerror(-rc));
+		ts_dom_rm_run_dir(id);
+	}
+	return rc;
+}
+
 /* Under the run directory's lock: refuse a name in use, then take the next
  * domain id (ids only grow, as Xen's do, so a restarted domain gets a new
  * one) and claim its run directory.  A restore asks for the id it was
@@ -152,6 +168,8 @@ static int allocate_domid(const char *name, uint32_t want, uint32_t *domid, char
 	struct ts_dom *v = NULL;
 	size_t n = 0;
 	unsigned long next = 1, tries;
+	uint32_t id;
+	bool wanted;
 	int fd, rc;
 	FILE *f;
 
@@ -184,22 +202,10 @@ static int allocate_domid(const char *name, uint32_t want, uint32_t *domid, char
 			next = 1;
 		fclose(f);
 	}
-	rc = -EEXIST;
-	if (want && want < DOMID_FIRST_RESERVED) {
-		rc = claim_run_dir(want, dir, sizeof(dir));
-		if (rc == 0) {
-			rc = write_file(dir, "name", "%s\n", name);
-			if (rc == 0)
-				rc = write_file(dir, "supervisor.pid", "%ld\n", (long)getpid());
-			if (rc < 0) {
-				snprintf(err, errlen, "cannot write to %s: %s", dir, strerror(-rc));
-				ts_dom_rm_run_dir(want);
-			} else
-				*domid = want;
-			goto out;
-		}
-		rc = -EEXIST;
-	}
+	/* The id asked for when it is free (any failure to claim it: the
+	 * next free one instead). */
+	wanted = want && want < DOMID_FIRST_RESERVED && claim_run_dir(want, dir, sizeof(dir)) == 0;
+	rc = wanted ? 0 : -EEXIST;
 	/* Every id once at most; an error other than "taken" is the same for
 	 * every id. */
 	for (tries = 1; rc == -EEXIST && tries < DOMID_FIRST_RESERVED; tries++) {
@@ -215,17 +221,13 @@ static int allocate_domid(const char *name, uint32_t want, uint32_t *domid, char
 				 strerror(-rc));
 		goto out;
 	}
-	/* supervisor.pid tells other allocators that this directory is live. */
-	rc = write_file(dir, "name", "%s\n", name);
-	if (rc == 0)
-		rc = write_file(dir, "supervisor.pid", "%ld\n", (long)getpid());
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot write to %s: %s", dir, strerror(-rc));
-		ts_dom_rm_run_dir((uint32_t)next);
+	id = wanted ? want : (uint32_t)next;
+	rc = mark_run_dir(id, dir, name, err, errlen);
+	if (rc < 0)
 		goto out;
-	}
-	*domid = (uint32_t)next;
-	f = fopen(next_path, "we");
+	*domid = id;
+	/* A restore's own id leaves the sequence of new ids as it was. */
+	f = wanted ? NULL : fopen(next_path, "we");
 	if (f) {
 		fprintf(f, "%lu\n", next_domid(next));
 		fclose(f);

@@ -1,7 +1,8 @@
 /* What the hot-plug commands share (block-attach/-detach/-list in
  * ts_block.c, network-attach/-detach/-list in ts_net.c), after libxl's
  * libxl_device.c: the per-domain lock, the monitor told of a device
- * (device_add, device_remove), and the unplug of
+ * (device_add, device_remove), the steps of an attach and their undo
+ * (struct ts_dev_op), and the unplug of
  * libxl__initiate_device_generic_remove (online 0 and Closing in one
  * transaction, then the wait for Closed). */
 #include "ts.h"
@@ -138,6 +139,93 @@ int ts_dev_wait_closed(struct xs_handle *xs, const char *be, int timeout_ms, int
 			return -ETIMEDOUT;
 		usleep(POLL_MS * 1000);
 	}
+}
+
+int ts_dev_begin(struct ts_dev_op *op, const char *cmd, const struct ts_dev_kind *k, const char *dom)
+{
+	int rc;
+
+	*op = (struct ts_dev_op){ .cmd = cmd, .k = k, .lock = -1 };
+	rc = ts_dom_lookup(dom, &op->d);
+	if (rc < 0)
+		return rc; /* said */
+	op->lock = ts_dev_lock(op->d.domid);
+	if (op->lock < 0) {
+		fprintf(stderr, "xl: %s: domain %s: %s\n", cmd, dom, strerror(-op->lock));
+		return op->lock;
+	}
+	return 0;
+}
+
+int ts_dev_open_xs(struct ts_dev_op *op)
+{
+	op->xs = ts_xs_open();
+	if (op->xs)
+		return 0;
+	snprintf(op->err, sizeof(op->err), "cannot connect to xenstored");
+	return -ECONNREFUSED;
+}
+
+void ts_dev_refused(struct ts_dev_op *op)
+{
+	char why[CTL_ERROR_TEXT_MAX + 64];
+
+	snprintf(why, sizeof(why), "%.*s", CTL_ERROR_TEXT_MAX, op->err);
+	snprintf(op->err, sizeof(op->err), "the monitor of domain %s refused %s: %s", op->d.name, op->name, why);
+}
+
+int ts_dev_plug(struct ts_dev_op *op, const char *arg)
+{
+	int rc = ts_dev_add(op->d.domid, op->k->kind, op->k->option, arg, op->err, sizeof(op->err));
+
+	if (rc < 0)
+		ts_dev_refused(op);
+	op->added = rc == 0;
+	return rc;
+}
+
+int ts_dev_write_nodes(struct ts_dev_op *op, int (*write)(struct xs_handle *xs, uint32_t t, const void *arg),
+		       const void *arg)
+{
+	int rc = ts_xs_transact(op->xs, write, arg);
+
+	if (rc < 0)
+		snprintf(op->err, sizeof(op->err), "writing the xenstore nodes of %s: %s", op->name, strerror(-rc));
+	op->written = rc == 0;
+	return rc;
+}
+
+void ts_dev_unplug(struct ts_dev_op *op, int devid)
+{
+	if (op->added && ts_dev_remove(op->d.domid, op->k->kind, devid, op->k->remove_ms, NULL, 0) < 0)
+		fprintf(stderr, "xl: warning: the back end of %s may remain in domain %s's monitor\n", op->name,
+			op->d.name);
+	op->added = false;
+}
+
+void ts_dev_release(struct ts_dev_op *op, int devid)
+{
+	int rc = ts_dev_remove(op->d.domid, op->k->kind, devid, op->k->remove_ms, op->err, sizeof(op->err));
+
+	if (rc < 0 && rc != -ENOENT)
+		fprintf(stderr, "xl: warning: domain %s: the monitor did not release %s: %s\n", op->d.name, op->name,
+			op->err);
+}
+
+int ts_dev_end(struct ts_dev_op *op, int rc, const char *failed)
+{
+	if (op->xs)
+		xs_close(op->xs);
+	op->xs = NULL;
+	ts_dev_unlock(op->lock);
+	op->lock = -1;
+	if (rc >= 0)
+		return 0;
+	if (op->err[0])
+		fprintf(stderr, "xl: %s: %s\n", op->cmd, op->err);
+	if (failed)
+		fprintf(stderr, "%s\n", failed);
+	return 1;
 }
 
 int ts_dom_qualifier(const char *q, uint32_t *domid)

@@ -36,25 +36,18 @@
 /* ERROR_INVAL, which find_domain() prints for a name that is no domain */
 #define XL_RC_INVALID_DOMAIN (-6)
 
-static int write_nodes(struct xs_handle *xs, uint32_t domid, const struct dom_nic *n)
-{
-	for (int tries = 0; tries < 5; tries++) {
-		xs_transaction_t t = xs_transaction_start(xs);
-		int rc;
+static const struct ts_dev_kind vif_kind = { "vif", "--nic", 10 * 1000 };
 
-		if (t == XBT_NULL)
-			return -errno;
-		rc = ts_xs_write_vif(xs, t, domid, n);
-		if (rc < 0) {
-			xs_transaction_end(xs, t, true);
-			return rc;
-		}
-		if (xs_transaction_end(xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -errno;
-	}
-	return -EAGAIN;
+struct vif_nodes {
+	uint32_t domid;
+	const struct dom_nic *n;
+};
+
+static int write_vif(struct xs_handle *xs, uint32_t t, const void *arg)
+{
+	const struct vif_nodes *v = arg;
+
+	return ts_xs_write_vif(xs, t, v->domid, v->n);
 }
 
 /* A vif's /libxl key, or NULL. */
@@ -111,55 +104,47 @@ static char *kept_spec(const char *spec, const char *devid, const char *mac)
 int ts_net_attach(struct xl_ctx *x, const char *dom, struct dom_nic *n, const char *spec)
 {
 	struct domain_config c, one;
-	struct xs_handle *xs = NULL;
-	struct ts_dom d;
-	char arg[64], id[16], mac[24], err[CTL_ERROR_TEXT_MAX + 600] = "", why[CTL_ERROR_TEXT_MAX + 64];
+	struct ts_dev_op op;
+	char arg[64], id[16], mac[24], why[CTL_ERROR_TEXT_MAX + 64];
 	char *kept = NULL, *old;
 	const bool given_devid = n->devid >= 0, given_mac = n->mac_set;
-	bool added = false, written = false, online = false;
-	int lock = -1, rc, clash, next;
+	bool online = false;
+	int rc, clash, next;
 
 	domcfg_init(&c);
-	if (ts_dom_lookup(dom, &d) < 0)
+	if (ts_dev_begin(&op, "network-attach", &vif_kind, dom) < 0)
 		return 1;
-	lock = ts_dev_lock(d.domid);
-	if (lock < 0) {
-		fprintf(stderr, "xl: network-attach: domain %s: %s\n", dom, strerror(-lock));
-		return 1;
-	}
 	/* The domain's type and whether scripts run, from what xl keeps. */
-	rc = ts_domcfg_read(x, d.domid, &c);
+	rc = ts_domcfg_read(x, op.d.domid, &c);
 	if (rc < 0) {
-		snprintf(err, sizeof(err), "cannot read the configuration xl keeps of domain %u: %s", d.domid,
+		snprintf(op.err, sizeof(op.err), "cannot read the configuration xl keeps of domain %u: %s", op.d.domid,
 			 strerror(-rc));
 		goto out;
 	}
-	xs = ts_xs_open();
-	if (!xs) {
-		snprintf(err, sizeof(err), "cannot connect to xenstored");
-		rc = -ECONNREFUSED;
+	rc = ts_dev_open_xs(&op);
+	if (rc < 0)
 		goto out;
-	}
 	one = (struct domain_config){ .type = c.type, .nics = n, .n_nics = 1 };
 	if (!given_mac && (rc = ts_vif_setdefault(&one)) < 0) {
-		snprintf(err, sizeof(err), "cannot get random bytes for the vif's MAC");
+		snprintf(op.err, sizeof(op.err), "cannot get random bytes for the vif's MAC");
 		goto out;
 	}
-	next = next_devid(xs, d.domid, n, &clash);
+	next = next_devid(op.xs, op.d.domid, n, &clash);
 	if (!given_devid)
 		n->devid = next;
+	snprintf(op.name, sizeof(op.name), "vif %d", n->devid);
 	mac_text(n->mac, mac, sizeof(mac));
 	snprintf(id, sizeof(id), "%d", n->devid);
-	old = given_devid ? vif_key(xs, d.domid, id, "backend") : NULL;
+	old = given_devid ? vif_key(op.xs, op.d.domid, id, "backend") : NULL;
 	if (old) {
-		snprintf(err, sizeof(err), "domain %s has a vif %d already", d.name, n->devid);
+		snprintf(op.err, sizeof(op.err), "domain %s has a vif %d already", op.d.name, n->devid);
 		rc = -EEXIST;
 	} else if (clash >= 0) {
-		snprintf(err, sizeof(err), "domain %s has a vif with MAC %s already (vif %d); each needs its own", d.name,
-			 mac, clash);
+		snprintf(op.err, sizeof(op.err), "domain %s has a vif with MAC %s already (vif %d); each needs its own",
+			 op.d.name, mac, clash);
 		rc = -EEXIST;
 	} else if (n->devid > 65535) {
-		snprintf(err, sizeof(err), "domain %s: no devid left for a vif (the last is 65535)", d.name);
+		snprintf(op.err, sizeof(op.err), "domain %s: no devid left for a vif (the last is 65535)", op.d.name);
 		rc = -ENOSPC;
 	}
 	free(old);
@@ -170,61 +155,45 @@ int ts_net_attach(struct xl_ctx *x, const char *dom, struct dom_nic *n, const ch
 	rc = ts_vif_check_nic(&c, n);
 	if (rc < 0)
 		goto out;
-	rc = ts_vif_vmm_arg(n, d.domid, arg, sizeof(arg));
-	if (rc == 0)
-		rc = ts_dev_add(d.domid, "vif", "--nic", arg, err, sizeof(err));
-	if (rc < 0) {
-		snprintf(why, sizeof(why), "%.*s", CTL_ERROR_TEXT_MAX, err);
-		snprintf(err, sizeof(err), "the monitor of domain %s refused vif %d: %s", d.name, n->devid, why);
+	rc = ts_vif_vmm_arg(n, op.d.domid, arg, sizeof(arg));
+	if (rc < 0)
+		ts_dev_refused(&op);
+	else
+		rc = ts_dev_plug(&op, arg);
+	if (rc < 0)
 		goto out;
-	}
-	added = true;
-	rc = write_nodes(xs, d.domid, n);
-	if (rc < 0) {
-		if (rc == -EEXIST)
-			snprintf(err, sizeof(err), "domain %s has a vif %d in xenstore already", d.name, n->devid);
-		else
-			snprintf(err, sizeof(err), "writing the xenstore nodes of vif %d: %s", n->devid, strerror(-rc));
+	rc = ts_dev_write_nodes(&op, write_vif, &(struct vif_nodes){ op.d.domid, n });
+	if (rc == -EEXIST)
+		snprintf(op.err, sizeof(op.err), "domain %s has a vif %d in xenstore already", op.d.name, n->devid);
+	if (rc < 0)
 		goto out;
-	}
-	written = true;
 	/* As at create: InitWait, then the script (libxl__hotplug_nic). */
 	if (c.run_hotplug_scripts) {
 		online = true;
-		rc = ts_vif_online_nic(xs, n, d.domid, err, sizeof(err));
+		rc = ts_vif_online_nic(op.xs, n, op.d.domid, op.err, sizeof(op.err));
 	} else {
-		rc = ts_vif_wait_initwait(xs, n, d.domid, err, sizeof(err));
+		rc = ts_vif_wait_initwait(op.xs, n, op.d.domid, op.err, sizeof(op.err));
 	}
 	if (rc < 0)
 		goto out;
 	kept = kept_spec(spec, given_devid ? NULL : id, given_mac ? NULL : mac);
 	if (kept)
-		ts_domcfg_add_vif(d.domid, kept);
+		ts_domcfg_add_vif(op.d.domid, kept);
 	else
 		fprintf(stderr, "xl: warning: out of memory: the kept configuration of domain %s lacks the new vif\n",
-			d.name);
+			op.d.name);
 out:
 	/* Undone in reverse: the script's work, the monitor's TAP and back
 	 * end, then the nodes the script read. */
-	if (rc < 0 && online && ts_vif_offline_nic(xs, n, d.domid, why, sizeof(why)) < 0)
+	if (rc < 0 && online && ts_vif_offline_nic(op.xs, n, op.d.domid, why, sizeof(why)) < 0)
 		fprintf(stderr, "xl: warning: %s\n", why);
-	if (rc < 0 && added && ts_dev_remove(d.domid, "vif", n->devid, 10 * 1000, NULL, 0) < 0)
-		fprintf(stderr, "xl: warning: the back end of vif %d may remain in domain %s's monitor\n", n->devid,
-			d.name);
-	if (rc < 0 && written)
-		ts_xs_remove_vif(xs, d.domid, n->devid);
+	if (rc < 0)
+		ts_dev_unplug(&op, n->devid);
+	if (rc < 0 && op.written)
+		ts_xs_remove_vif(op.xs, op.d.domid, n->devid);
 	free(kept);
-	if (xs)
-		xs_close(xs);
-	ts_dev_unlock(lock);
 	domcfg_dispose(&c);
-	if (rc < 0) {
-		if (err[0])
-			fprintf(stderr, "xl: network-attach: %s\n", err);
-		fprintf(stderr, "libxl_device_nic_add failed.\n");
-		return 1;
-	}
-	return 0;
+	return ts_dev_end(&op, rc, "libxl_device_nic_add failed.");
 }
 
 /* The vif the detach names: a devid (atoi, as xl_nic.c does) or a MAC;
@@ -264,87 +233,67 @@ static int find_vif(struct xs_handle *xs, uint32_t domid, const char *which)
 int ts_net_detach(struct xl_ctx *x, const char *dom, const char *which)
 {
 	struct domain_config c;
-	struct xs_handle *xs = NULL;
 	struct dom_nic n;
-	struct ts_dom d;
-	char id[16], fe[160], path[200], err[CTL_ERROR_TEXT_MAX + 600] = "", *be = NULL;
-	int lock = -1, rc = 0, state = -1;
+	struct ts_dev_op op;
+	char id[16], fe[160], path[200], *be = NULL;
+	int rc = 0, state = -1;
 
 	domcfg_init(&c);
 	dom_nic_init(&n);
-	if (ts_dom_lookup(dom, &d) < 0)
+	if (ts_dev_begin(&op, "network-detach", &vif_kind, dom) < 0)
 		return 1;
-	lock = ts_dev_lock(d.domid);
-	if (lock < 0) {
-		fprintf(stderr, "xl: network-detach: domain %s: %s\n", dom, strerror(-lock));
-		return 1;
-	}
-	xs = ts_xs_open();
-	if (!xs) {
-		fprintf(stderr, "xl: network-detach: cannot connect to xenstored\n");
-		rc = -ECONNREFUSED;
+	rc = ts_dev_open_xs(&op);
+	if (rc < 0)
 		goto out;
-	}
-	n.devid = find_vif(xs, d.domid, which);
+	n.devid = find_vif(op.xs, op.d.domid, which);
 	if (n.devid < 0) {
 		/* xl_nic.c main_networkdetach: this line and no other */
 		fprintf(stderr, "Unknown device %s.\n", which);
-		xs_close(xs);
-		ts_dev_unlock(lock);
-		return 1;
+		return ts_dev_end(&op, -ENOENT, NULL);
 	}
+	snprintf(op.name, sizeof(op.name), "vif %d", n.devid);
 	snprintf(id, sizeof(id), "%d", n.devid);
-	be = vif_key(xs, d.domid, id, "backend");
-	n.script = vif_key(xs, d.domid, id, "script"); /* absolute, as libxl wrote it */
-	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vif/%d", d.domid, n.devid);
+	be = vif_key(op.xs, op.d.domid, id, "backend");
+	n.script = vif_key(op.xs, op.d.domid, id, "script"); /* absolute, as libxl wrote it */
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vif/%d", op.d.domid, n.devid);
 	rc = be && strncmp(be, "/local/domain/0/backend/", 24) == 0 ? 0 : -EINVAL;
 	if (rc < 0) {
-		fprintf(stderr, "xl: network-detach: domain %s: vif %d has no backend path\n", d.name, n.devid);
+		fprintf(stderr, "xl: network-detach: domain %s: vif %d has no backend path\n", op.d.name, n.devid);
 		goto out;
 	}
-	rc = ts_dev_start_remove(xs, fe, be, false);
+	rc = ts_dev_start_remove(op.xs, fe, be, false);
 	if (rc == 0)
-		rc = ts_dev_wait_closed(xs, be, TS_DESTROY_TIMEOUT_MS, &state);
+		rc = ts_dev_wait_closed(op.xs, be, TS_DESTROY_TIMEOUT_MS, &state);
 	if (rc == -ETIMEDOUT) {
 		/* LIBXL__FORCE_AUTO: "Timeout reached, initiating forced remove" */
 		snprintf(path, sizeof(path), "%s/state", fe);
 		fprintf(stderr, "xl: warning: domain %s: vif %d did not close within %d s (backend state %d, frontend "
 				"state %d): removed anyway, as libxl does\n",
-			d.name, n.devid, TS_DESTROY_TIMEOUT_MS / 1000, state, ts_xs_read_int(xs, path));
-		rc = ts_dev_start_remove(xs, fe, be, true);
+			op.d.name, n.devid, TS_DESTROY_TIMEOUT_MS / 1000, state, ts_xs_read_int(op.xs, path));
+		rc = ts_dev_start_remove(op.xs, fe, be, true);
 		if (rc >= 0)
-			(void)ts_dev_wait_closed(xs, be, TS_DESTROY_TIMEOUT_MS, &state);
+			(void)ts_dev_wait_closed(op.xs, be, TS_DESTROY_TIMEOUT_MS, &state);
 	}
 	if (rc < 0 && rc != -ETIMEDOUT) {
-		fprintf(stderr, "xl: network-detach: domain %s: vif %d: %s\n", d.name, n.devid, strerror(-rc));
+		fprintf(stderr, "xl: network-detach: domain %s: vif %d: %s\n", op.d.name, n.devid, strerror(-rc));
 		goto out;
 	}
 	/* The back end closed: the script takes the interface off its
 	 * bridge (libxl runs it before libxl__device_destroy), a failure
 	 * said but not fatal, as in libxl on removal. */
-	if ((ts_domcfg_read(x, d.domid, &c) < 0 || c.run_hotplug_scripts) &&
-	    ts_vif_offline_nic(xs, &n, d.domid, err, sizeof(err)) < 0)
-		fprintf(stderr, "xl: warning: domain %s: %s\n", d.name, err);
+	if ((ts_domcfg_read(x, op.d.domid, &c) < 0 || c.run_hotplug_scripts) &&
+	    ts_vif_offline_nic(op.xs, &n, op.d.domid, op.err, sizeof(op.err)) < 0)
+		fprintf(stderr, "xl: warning: domain %s: %s\n", op.d.name, op.err);
 	/* The monitor lets go of the back end and the TAP, the nodes go. */
-	rc = ts_dev_remove(d.domid, "vif", n.devid, 10 * 1000, err, sizeof(err));
-	if (rc < 0 && rc != -ENOENT)
-		fprintf(stderr, "xl: warning: domain %s: the monitor did not release vif %d: %s\n", d.name, n.devid,
-			err);
-	ts_xs_remove_vif(xs, d.domid, n.devid);
-	ts_domcfg_remove_vif(d.domid, n.devid);
+	ts_dev_release(&op, n.devid);
+	ts_xs_remove_vif(op.xs, op.d.domid, n.devid);
+	ts_domcfg_remove_vif(op.d.domid, n.devid);
 	rc = 0;
 out:
 	free(be);
-	if (xs)
-		xs_close(xs);
-	ts_dev_unlock(lock);
 	dom_nic_dispose(&n);
 	domcfg_dispose(&c);
-	if (rc < 0) {
-		fprintf(stderr, "libxl_device_nic_del failed.\n");
-		return 1;
-	}
-	return 0;
+	return ts_dev_end(&op, rc, "libxl_device_nic_del failed.");
 }
 
 /* One row of xl_nic.c main_networklist from libxl__nic_from_xenstore and

@@ -266,6 +266,28 @@ void ts_xs_remove_domain(struct xs_handle *xs, uint32_t domid, const char *uuid)
 
 /* libxl__device_generic_add()'s writes of one directory: perms on the
  * directory (if given), each key, and perms on each key (if each). */
+int ts_xs_transact(struct xs_handle *xs, int (*write)(struct xs_handle *xs, uint32_t t, const void *arg),
+		   const void *arg)
+{
+	for (int tries = 0; tries < 5; tries++) {
+		xs_transaction_t t = xs_transaction_start(xs);
+		int rc;
+
+		if (t == XBT_NULL)
+			return -errno;
+		rc = write(xs, t, arg);
+		if (rc < 0) {
+			xs_transaction_end(xs, t, true);
+			return rc;
+		}
+		if (xs_transaction_end(xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
 int ts_xs_write_dir(struct xs_handle *xs, uint32_t t, const char *dir, const struct xs_permissions *perms,
 		     const struct ts_kv *kv, size_t n, const struct xs_permissions *each)
 {

@@ -1,6 +1,6 @@
 /* The frontend's xenstore keys as the xenbus tests write them: one
  * "key=value" a line.  kv_text_lookup() is the fake key reader both
- * test_xenbus_core.c and test_xenbus_vbd.c hand to the code under test. */
+ * test_xenbus_core.c and xb_fake_xs.c hand to the code under test. */
 #ifndef DOMUS_TESTS_KV_TEXT_H
 #define DOMUS_TESTS_KV_TEXT_H
 

@@ -67,7 +67,7 @@ static void ev_notify(void *ctx, uint32_t port)
 	__atomic_fetch_add(&e->notifies[port], 1, __ATOMIC_SEQ_CST);
 }
 
-static const struct vif_evtchn_ops ev_ops = { ev_bind, ev_unbind, ev_notify };
+static const struct be_evtchn_ops ev_ops = { ev_bind, ev_unbind, ev_notify };
 
 /* The TAP: queue 0 is the fake guest's socketpair; more queues get new
  * pairs, whose host ends are kept. */

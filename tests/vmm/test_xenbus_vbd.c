@@ -13,53 +13,9 @@
 
 #include <cmocka.h>
 
-#include "kv_text.h"
+#include "xb_fake_xs.h"
 
 #include "xenbus/vbd.h"
-
-struct kv {
-	char log[2048];
-	const char *fe;
-};
-
-static int f_read(void *ctx, const char *key, char *buf, size_t len)
-{
-	return kv_text_lookup(((struct kv *)ctx)->fe, key, buf, len);
-}
-
-static void append(struct kv *f, const char *s)
-{
-	size_t n = strlen(f->log);
-
-	snprintf(f->log + n, sizeof(f->log) - n, "%s%s", n ? " " : "", s);
-}
-
-static int f_write(void *ctx, const char *key, const char *value)
-{
-	char s[256];
-
-	snprintf(s, sizeof(s), "%s=%s", key, value);
-	append(ctx, s);
-	return 0;
-}
-
-static int f_state(void *ctx, enum xenbus_state st)
-{
-	char s[16];
-
-	snprintf(s, sizeof(s), "state=%d", (int)st);
-	append(ctx, s);
-	return 0;
-}
-
-static int f_error(void *ctx, const char *msg)
-{
-	char s[300];
-
-	snprintf(s, sizeof(s), "error=\"%s\"", msg);
-	append(ctx, s);
-	return 0;
-}
 
 /* The fake data path: records what it was asked to connect. */
 static struct vbd_front last_front;
@@ -122,7 +78,7 @@ void vbd_datapath_disconnect(void *dp)
 }
 
 struct t {
-	struct kv f;
+	struct xb_fake_xs f;
 	struct xb_io io;
 	struct xb_backend b;
 	struct vbd *v;
@@ -137,8 +93,7 @@ static void setup(struct t *t, const char *arg, const char *fe)
 	t->f.fe = fe;
 	assert_int_equal(vbd_parse_arg(arg, &c, why, sizeof(why)), 0);
 	assert_int_equal(vbd_new(NULL, &c, &t->v), 0);
-	t->io = (struct xb_io){ .ctx = &t->f, .set_state = f_state, .set_error = f_error,
-				.fe_keys = { &t->f, f_read }, .be_keys = { &t->f, f_write } };
+	xb_fake_xs_io(&t->f, &t->io);
 	xb_init(&t->b, &vbd_xb_ops, t->v, &t->io);
 }
 

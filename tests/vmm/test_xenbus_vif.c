@@ -14,59 +14,9 @@
 
 #include <cmocka.h>
 
-#include "kv_text.h"
+#include "xb_fake_xs.h"
 
 #include "xenbus/vif.h"
-
-struct kv {
-	char log[2048];
-	const char *fe;
-	const char *be;
-};
-
-static int f_read(void *ctx, const char *key, char *buf, size_t len)
-{
-	return kv_text_lookup(((struct kv *)ctx)->fe, key, buf, len);
-}
-
-static int f_be_read(void *ctx, const char *key, char *buf, size_t len)
-{
-	return kv_text_lookup(((struct kv *)ctx)->be, key, buf, len);
-}
-
-static void append(struct kv *f, const char *s)
-{
-	size_t n = strlen(f->log);
-
-	snprintf(f->log + n, sizeof(f->log) - n, "%s%s", n ? " " : "", s);
-}
-
-static int f_write(void *ctx, const char *key, const char *value)
-{
-	char s[256];
-
-	snprintf(s, sizeof(s), "%s=%s", key, value);
-	append(ctx, s);
-	return 0;
-}
-
-static int f_state(void *ctx, enum xenbus_state st)
-{
-	char s[16];
-
-	snprintf(s, sizeof(s), "state=%d", (int)st);
-	append(ctx, s);
-	return 0;
-}
-
-static int f_error(void *ctx, const char *msg)
-{
-	char s[300];
-
-	snprintf(s, sizeof(s), "error=\"%s\"", msg);
-	append(ctx, s);
-	return 0;
-}
 
 /* The fake data path: records what it was asked. */
 static struct vif_front last_front;
@@ -149,7 +99,7 @@ void vif_datapath_disconnect(void *dp)
 }
 
 struct t {
-	struct kv f;
+	struct xb_fake_xs f;
 	struct xb_io io;
 	struct xb_backend b;
 	struct vif *v;
@@ -167,9 +117,7 @@ static void setup(struct t *t, const char *fe, const char *be)
 	t->f.be = be;
 	assert_int_equal(vif_parse_arg("0,vif7.0", &c, why, sizeof(why)), 0);
 	assert_int_equal(vif_new(NULL, &c, &t->v, why, sizeof(why)), 0);
-	t->io = (struct xb_io){ .ctx = &t->f, .set_state = f_state, .set_error = f_error,
-				.fe_keys = { &t->f, f_read }, .be_keys = { &t->f, f_write },
-				.be_read = { &t->f, f_be_read } };
+	xb_fake_xs_io(&t->f, &t->io);
 	xb_init(&t->b, &vif_xb_ops, t->v, &t->io);
 }
 
@@ -288,8 +236,8 @@ static void test_hotplug_first(void **state)
 static void test_back_keys(void **state)
 {
 	struct vif_back b;
-	struct kv k = { .be = HOTPLUG "rate=10000000,50000" };
-	struct xb_reader r = { &k, f_be_read };
+	struct xb_fake_xs k = { .be = HOTPLUG "rate=10000000,50000" };
+	struct xb_reader r = { &k, xb_fake_xs_read_be };
 	char why[128] = "";
 
 	(void)state;

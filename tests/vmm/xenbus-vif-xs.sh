@@ -6,9 +6,8 @@
 # Linux's xen-netfront writes its keys.
 # Usage: xenbus-vif-xs.sh XENSTORED XB-DRIVE
 set -u
-. "$(dirname "$0")/../xenstored/lib.sh"
+. "$(dirname "$0")/xs-lib.sh"
 XSD=$1 DRIVE_BIN=$2
-command -v xenstore-write >/dev/null || { echo "xenstore-utils is not installed"; exit 77; }
 start_xenstored "$XSD"
 
 BE=/local/domain/0/backend/vif/7/0 FE=/local/domain/7/device/vif/0
@@ -22,21 +21,7 @@ nodes() { # libxl's nodes for vif 0 of domain 7
 }
 
 start_drive() {
-	coproc DRIVE { exec "$DRIVE_BIN" 7 0 vif 2>>"$XS_TMP/drive.log"; }
-	read -t 15 -r reply <&"${DRIVE[0]}" || fail "xb-drive did not start: $(cat "$XS_TMP/drive.log")"
-	[ "$reply" = "ok started" ] || fail "xb-drive: $reply: $(cat "$XS_TMP/drive.log")"
-}
-
-cmd() {
-	echo "$1" >&"${DRIVE[1]}"
-	read -t 20 -r reply <&"${DRIVE[0]}" || fail "'$1': no answer: $(tail -5 "$XS_TMP/drive.log")"
-	[[ $reply == ok* ]] || fail "'$1': $reply; backend: $(xenstore-ls -f "$BE" 2>&1); log: $(tail -5 "$XS_TMP/drive.log")"
-}
-
-is() { # is <path> <value>
-	local got
-	got=$(xenstore-read "$1" 2>&1) || fail "$1: $got"
-	[ "$got" = "$2" ] || fail "$1 is [$got], expected [$2]"
+	drive_start 7 0 vif
 }
 
 reset_front() { # the frontend closes and comes back: InitWait again

@@ -4,9 +4,8 @@
 # played with xenstore-write as Linux's blkfront writes its keys.
 # Usage: xenbus-xs.sh XENSTORED XS-LAYOUT XB-DRIVE
 set -u
-. "$(dirname "$0")/../xenstored/lib.sh"
+. "$(dirname "$0")/xs-lib.sh"
 XSD=$1 LAYOUT=$2 DRIVE_BIN=$3
-command -v xenstore-write >/dev/null || { echo "xenstore-utils is not installed"; exit 77; }
 start_xenstored "$XSD"
 truncate -s 1M "$XS_TMP/domU.img"
 
@@ -17,35 +16,13 @@ domain() { # domain <domid>: xl's nodes for one disk xvda
 }
 
 start_drive() { # start_drive <domid>
-	coproc DRIVE { exec "$DRIVE_BIN" "$1" 51712 2>>"$XS_TMP/drive.log"; }
-	read -t 15 -r reply <&"${DRIVE[0]}" || fail "xb-drive did not start: $(cat "$XS_TMP/drive.log")"
-	[ "$reply" = "ok started" ] || fail "xb-drive: $reply: $(cat "$XS_TMP/drive.log")"
-}
-
-cmd() {
-	echo "$1" >&"${DRIVE[1]}"
-	read -t 20 -r reply <&"${DRIVE[0]}" || fail "'$1': no answer: $(tail -5 "$XS_TMP/drive.log")"
-	[[ $reply == ok* ]] || fail "'$1': $reply; backend: $(xenstore-ls -f "$BE" 2>&1); log: $(tail -5 "$XS_TMP/drive.log")"
+	drive_start "$1" 51712
 }
 
 quit_drive() {
 	local pid=$DRIVE_PID
 	echo quit >&"${DRIVE[1]}"
 	wait "$pid" || fail "xb-drive exited $?: $(tail -5 "$XS_TMP/drive.log")"
-}
-
-is() { # is <path> <value>
-	local got
-	got=$(xenstore-read "$1" 2>&1) || fail "$1: $got"
-	[ "$got" = "$2" ] || fail "$1 is [$got], expected [$2]"
-}
-
-eventually() { # eventually <path> <value>: within 5 s
-	for _ in $(seq 100); do
-		[ "$(xenstore-read "$1" 2>/dev/null)" = "$2" ] && return 0
-		sleep 0.05
-	done
-	is "$1" "$2"
 }
 
 BE=/local/domain/0/backend/vbd/7/51712 FE=/local/domain/7/device/vbd/51712

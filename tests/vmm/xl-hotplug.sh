@@ -7,40 +7,15 @@
 # xenstore and the domain's kept configuration are checked on the way.
 # Usage: xl-hotplug.sh XENSTORED XS-LAYOUT XL HOTPLUG-MONITOR
 set -u
-. "$(dirname "$0")/../xenstored/lib.sh"
 XSD=$1 LAYOUT=$2 XL=$3 MON=$4
+. "$(dirname "$0")/xl-hotplug-lib.sh"
 EXPECTED=$(dirname "$0")/xl-hotplug.expected
-command -v xenstore-write >/dev/null || { echo "xenstore-utils is not installed"; exit 77; }
-start_xenstored "$XSD"
-export DOMUS_RUN_DIR=$XS_TMP/run DOMUS_LOG_DIR=$XS_TMP/log
-mkdir -p "$DOMUS_RUN_DIR" "$DOMUS_LOG_DIR"
 IMG=$XS_TMP/img
 mkdir -p "$IMG"
 for f in root.img data.img other.img; do truncate -s 2M "$IMG/$f"; done
-mpid=
-trap '[ -n "$mpid" ] && kill "$mpid" 2>/dev/null; cleanup' EXIT
 
 BE=/local/domain/0/backend/vbd/5/51728 FE=/local/domain/5/device/vbd/51728 LX=/libxl/5/device/vbd/51728
-KEPT=$DOMUS_RUN_DIR/5/config
 
-is() { # is <path> <value>
-	local got
-	got=$(xenstore-read "$1" 2>&1) || fail "$1: $got"
-	[ "$got" = "$2" ] || fail "$1 is [$got], expected [$2]"
-}
-eventually() { # eventually <path> <value>: within 5 s
-	for _ in $(seq 100); do
-		[ "$(xenstore-read "$1" 2>/dev/null)" = "$2" ] && return 0
-		sleep 0.05
-	done
-	is "$1" "$2"
-}
-gone() {
-	for p in "$@"; do
-		xenstore-exists "$p" 2>/dev/null && fail "$p is still there: $(xenstore-ls -f "$p")"
-	done
-	return 0
-}
 run() { # run <xl args...>: what xl prints and its status, into the transcript
 	echo "== xl $*" | sed "s#$IMG#@IMG@#g"
 	"$XL" "$@" 2>&1 | sed "s#$IMG#@IMG@#g"
@@ -66,12 +41,7 @@ cmdline = "root=/dev/xvda console=hvc0 say='it\\'s' \\\\back \\x41"
 disk = [ 'file:$IMG/root.img,xvda,w' ]
 on_reboot = "destroy"
 CFG
-HOTPLUG_REFUSE=51744 HOTPLUG_MUTE=51760 "$MON" "$DOMUS_RUN_DIR" 5 guest5 $(($(date +%s) - 60)) 2>"$XS_TMP/monitor.log" &
-mpid=$!
-for _ in $(seq 100); do [ -S "$DOMUS_RUN_DIR/5/control" ] && break; sleep 0.05; done
-[ -S "$DOMUS_RUN_DIR/5/control" ] || fail "hotplug-monitor did not start: $(cat "$XS_TMP/monitor.log")"
-cp "$XS_TMP/guest5.cfg" "$KEPT"
-"$LAYOUT" write "$XS_TMP/guest5.cfg" 5 || fail "xs-layout write 5"
+start_guest5 HOTPLUG_REFUSE=51744 HOTPLUG_MUTE=51760
 
 {
 	run block-list guest5

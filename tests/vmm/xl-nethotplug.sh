@@ -20,15 +20,9 @@ if [ -z "${XL_NETHOTPLUG_NS:-}" ]; then
 	fi
 	XL_NETHOTPLUG_NS=1 exec unshare -n "$0" "$@"
 fi
-. "$(dirname "$0")/../xenstored/lib.sh"
 XSD=$1 LAYOUT=$2 XL=$3 MON=$4
+. "$(dirname "$0")/xl-hotplug-lib.sh"
 EXPECTED=$(dirname "$0")/xl-nethotplug.expected
-command -v xenstore-write >/dev/null || { echo "xenstore-utils is not installed"; exit 77; }
-start_xenstored "$XSD"
-export DOMUS_RUN_DIR=$XS_TMP/run DOMUS_LOG_DIR=$XS_TMP/log
-mkdir -p "$DOMUS_RUN_DIR" "$DOMUS_LOG_DIR"
-mpid=
-trap '[ -n "$mpid" ] && kill "$mpid" 2>/dev/null; cleanup' EXIT
 
 # The fake vif-bridge, and a /sys/class/net where xenbr0 is a bridge.
 SCRIPTS=$XS_TMP/scripts NET=$XS_TMP/net REC=$XS_TMP/rec
@@ -51,27 +45,8 @@ mode ok
 : >"$REC"
 
 FE=/local/domain/5/device/vif BE=/local/domain/0/backend/vif/5 LX=/libxl/5/device/vif
-KEPT=$DOMUS_RUN_DIR/5/config
 MAC=
 
-is() { # is <path> <value>
-	local got
-	got=$(xenstore-read "$1" 2>&1) || fail "$1: $got"
-	[ "$got" = "$2" ] || fail "$1 is [$got], expected [$2]"
-}
-eventually() { # eventually <path> <value>: within 5 s
-	for _ in $(seq 100); do
-		[ "$(xenstore-read "$1" 2>/dev/null)" = "$2" ] && return 0
-		sleep 0.05
-	done
-	is "$1" "$2"
-}
-gone() {
-	for p in "$@"; do
-		xenstore-exists "$p" 2>/dev/null && fail "$p is still there: $(xenstore-ls -f "$p")"
-	done
-	return 0
-}
 tap() { ip link show "$1" >/dev/null 2>&1; }
 run() { # run <xl args...>: what xl prints and its status, into the transcript
 	echo "== xl $*" | sed "s#$SCRIPTS#@SCRIPTS@#g"
@@ -97,12 +72,7 @@ memory = 512
 vif = [ 'mac=00:16:3e:00:00:50,bridge=xenbr0' ]
 on_reboot = "destroy"
 CFG
-"$MON" "$DOMUS_RUN_DIR" 5 guest5 $(($(date +%s) - 60)) 2>"$XS_TMP/monitor.log" &
-mpid=$!
-for _ in $(seq 100); do [ -S "$DOMUS_RUN_DIR/5/control" ] && break; sleep 0.05; done
-[ -S "$DOMUS_RUN_DIR/5/control" ] || fail "hotplug-monitor did not start: $(cat "$XS_TMP/monitor.log")"
-cp "$XS_TMP/guest5.cfg" "$KEPT"
-"$LAYOUT" write "$XS_TMP/guest5.cfg" 5 || fail "xs-layout write 5"
+start_guest5
 
 {
 	run network-list guest5

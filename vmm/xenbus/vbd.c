@@ -8,6 +8,8 @@
 #include <xen/io/blkif.h>
 #include <xen/io/protocols.h>
 
+#include "xb_keys.h"
+
 struct vbd {
 	struct vbd_cfg cfg;
 	void *host;
@@ -35,31 +37,13 @@ static int field(const char **p, char *out, size_t len)
 	return 0;
 }
 
-/* Strict decimal up to max: the frontend's keys are hostile. */
-static int parse_u32(const char *s, uint32_t max, uint32_t *out)
-{
-	uint64_t v = 0;
-
-	if (!*s || (s[0] == '0' && s[1]))
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > max)
-			return -ERANGE;
-	}
-	*out = (uint32_t)v;
-	return 0;
-}
-
 int vbd_parse_arg(const char *arg, struct vbd_cfg *out, char *why, size_t wl)
 {
 	struct vbd_cfg c = { 0 };
 	char devid[16], mode[4], devtype[8];
 	const char *p = arg;
 
-	if (field(&p, devid, sizeof(devid)) < 0 || parse_u32(devid, INT32_MAX, &c.devid) < 0 ||
+	if (field(&p, devid, sizeof(devid)) < 0 || xb_parse_u32(devid, INT32_MAX, &c.devid) < 0 ||
 	    field(&p, c.kind, sizeof(c.kind)) < 0 || field(&p, c.format, sizeof(c.format)) < 0 ||
 	    field(&p, mode, sizeof(mode)) < 0 || field(&p, devtype, sizeof(devtype)) < 0)
 		goto bad;
@@ -88,37 +72,20 @@ bad:
 
 /* ---- the frontend's keys (blkback connect_ring / read_per_ring_refs) ---- */
 
-static int read_u32(const struct xb_reader *fe, const char *key, uint32_t max, uint32_t *out, bool *present,
-		    char *why, size_t wl)
-{
-	char v[32];
-	int rc = fe->read(fe->ctx, key, v, sizeof(v));
-
-	if (present)
-		*present = rc != -ENOENT;
-	if (rc == -ENOENT && present)
-		return 0;
-	if (rc == 0)
-		rc = parse_u32(v, max, out);
-	if (rc < 0)
-		snprintf(why, wl, "reading %s", key);
-	return rc < 0 ? -EINVAL : 0;
-}
-
 static int read_ring(const struct xb_reader *fe, const char *dir, struct vbd_front *f, struct vbd_ring_refs *r,
 		     char *why, size_t wl)
 {
 	char key[48];
 
 	snprintf(key, sizeof(key), "%s%sevent-channel", dir, *dir ? "/" : "");
-	if (read_u32(fe, key, UINT32_MAX, &r->evtchn, NULL, why, wl) < 0)
+	if (xb_read_u32(fe, key, UINT32_MAX, 0, &r->evtchn, NULL, why, wl) < 0)
 		return -EINVAL;
 	for (unsigned i = 0; i < f->nr_ring_pages; i++) {
 		if (f->multi_ref)
 			snprintf(key, sizeof(key), "%s%sring-ref%u", dir, *dir ? "/" : "", i);
 		else
 			snprintf(key, sizeof(key), "%s%sring-ref", dir, *dir ? "/" : "");
-		if (read_u32(fe, key, UINT32_MAX, &r->ref[i], NULL, why, wl) < 0)
+		if (xb_read_u32(fe, key, UINT32_MAX, 0, &r->ref[i], NULL, why, wl) < 0)
 			return -EINVAL;
 	}
 	return 0;
@@ -134,7 +101,7 @@ int vbd_read_front(const struct xb_reader *fe, const struct vbd_limits *lim, str
 	int rc;
 
 	/* feature-persistent: absent is 0 */
-	if (read_u32(fe, "feature-persistent", UINT32_MAX, &v, &present, why, wl) < 0)
+	if (xb_read_u32(fe, "feature-persistent", UINT32_MAX, 0, &v, &present, why, wl) < 0)
 		return -EINVAL;
 	f.persistent = present && v && lim->persistent;
 	/* protocol: absent is the native one (x86_64 here) */
@@ -147,8 +114,7 @@ int vbd_read_front(const struct xb_reader *fe, const struct vbd_limits *lim, str
 		snprintf(why, wl, "unknown fe protocol %s", rc == 0 ? proto : "(unreadable)");
 		return -ENOSYS;
 	}
-	v = 1;
-	if (read_u32(fe, "multi-queue-num-queues", UINT32_MAX, &v, &present, why, wl) < 0)
+	if (xb_read_u32(fe, "multi-queue-num-queues", UINT32_MAX, 1, &v, &present, why, wl) < 0)
 		return -EINVAL;
 	if (v == 0 || v > lim->max_queues || v > VBD_MAX_QUEUES) {
 		snprintf(why, wl, "guest requested %u queues, exceeding the maximum of %u.", v,
@@ -156,8 +122,7 @@ int vbd_read_front(const struct xb_reader *fe, const struct vbd_limits *lim, str
 		return -ENOSYS;
 	}
 	f.nr_queues = v;
-	v = 0;
-	if (read_u32(fe, "ring-page-order", UINT32_MAX, &v, &present, why, wl) < 0)
+	if (xb_read_u32(fe, "ring-page-order", UINT32_MAX, 0, &v, &present, why, wl) < 0)
 		return -EINVAL;
 	if (present) {
 		if (v > lim->max_ring_page_order || v > VBD_MAX_RING_ORDER) {
@@ -183,14 +148,6 @@ int vbd_read_front(const struct xb_reader *fe, const struct vbd_limits *lim, str
 
 /* ---- xb_dev_ops ---- */
 
-static int put_u(const struct xb_writer *be, const char *key, unsigned long long v)
-{
-	char s[24];
-
-	snprintf(s, sizeof(s), "%llu", v);
-	return be->write(be->ctx, key, s);
-}
-
 static int vbd_features(void *dev, const struct xb_writer *be, char *why, size_t wl)
 {
 	struct vbd_limits lim;
@@ -199,11 +156,11 @@ static int vbd_features(void *dev, const struct xb_writer *be, char *why, size_t
 	(void)dev;
 	vbd_datapath_limits(&lim);
 	/* xen_blkbk_probe()'s keys */
-	rc = lim.max_indirect_segs ? put_u(be, "feature-max-indirect-segments", lim.max_indirect_segs) : 0;
+	rc = lim.max_indirect_segs ? xb_put_u(be, "feature-max-indirect-segments", lim.max_indirect_segs) : 0;
 	if (rc == 0)
-		rc = put_u(be, "multi-queue-max-queues", lim.max_queues);
+		rc = xb_put_u(be, "multi-queue-max-queues", lim.max_queues);
 	if (rc == 0)
-		rc = put_u(be, "max-ring-page-order", lim.max_ring_page_order);
+		rc = xb_put_u(be, "max-ring-page-order", lim.max_ring_page_order);
 	if (rc < 0)
 		snprintf(why, wl, "writing the backend's features");
 	return rc;
@@ -222,18 +179,18 @@ static int write_connect_keys(struct vbd *v, const struct vbd_disk_info *info, c
 	if (rc == 0)
 		rc = be->write(be->ctx, "feature-persistent", v->front.persistent ? "1" : "0");
 	if (rc == 0)
-		rc = put_u(be, "sectors", info->sectors);
+		rc = xb_put_u(be, "sectors", info->sectors);
 	if (!v->cfg.readwrite)
 		vinfo |= VDISK_READONLY;
 	/* xen_vbd_create(): device-type cdrom is a removable CD */
 	if (v->cfg.cdrom)
 		vinfo |= VDISK_CDROM | VDISK_REMOVABLE;
 	if (rc == 0)
-		rc = put_u(be, "info", vinfo);
+		rc = xb_put_u(be, "info", vinfo);
 	if (rc == 0)
-		rc = put_u(be, "sector-size", info->sector_size ? info->sector_size : 512);
+		rc = xb_put_u(be, "sector-size", info->sector_size ? info->sector_size : 512);
 	if (rc == 0)
-		rc = put_u(be, "physical-sector-size", info->physical_sector_size ? info->physical_sector_size : 512);
+		rc = xb_put_u(be, "physical-sector-size", info->physical_sector_size ? info->physical_sector_size : 512);
 	return rc;
 }
 
@@ -347,17 +304,6 @@ const struct xb_dev_ops vbd_xb_ops = {
 #define VBD_SAVED_PERSISTENT 2u
 #define VBD_SAVED_X86_32 4u
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static size_t saved_len(unsigned nq, unsigned npages)
 {
 	return 16 + (size_t)nq * (16 + 4 * (size_t)npages);
@@ -370,19 +316,19 @@ int vbd_saved_encode(const struct vbd_front *f, const struct vbd_pos *pos, uint8
 
 	if (n > len)
 		return -ENOSPC;
-	put32(buf, VBD_SAVED_VERSION);
-	put32(buf + 4, f->nr_queues);
-	put32(buf + 8, f->nr_ring_pages);
-	put32(buf + 12, (f->multi_ref ? VBD_SAVED_MULTI_REF : 0) | (f->persistent ? VBD_SAVED_PERSISTENT : 0) |
+	xb_put32(buf, VBD_SAVED_VERSION);
+	xb_put32(buf + 4, f->nr_queues);
+	xb_put32(buf + 8, f->nr_ring_pages);
+	xb_put32(buf + 12, (f->multi_ref ? VBD_SAVED_MULTI_REF : 0) | (f->persistent ? VBD_SAVED_PERSISTENT : 0) |
 				(f->protocol == VBD_PROTO_X86_32 ? VBD_SAVED_X86_32 : 0));
 	for (unsigned q = 0; q < f->nr_queues; q++) {
-		put32(p, f->rings[q].evtchn);
-		put32(p + 4, pos[q].req_cons);
-		put32(p + 8, pos[q].rsp_prod_pvt);
-		put32(p + 12, 0);
+		xb_put32(p, f->rings[q].evtchn);
+		xb_put32(p + 4, pos[q].req_cons);
+		xb_put32(p + 8, pos[q].rsp_prod_pvt);
+		xb_put32(p + 12, 0);
 		p += 16;
 		for (unsigned i = 0; i < f->nr_ring_pages; i++, p += 4)
-			put32(p, f->rings[q].ref[i]);
+			xb_put32(p, f->rings[q].ref[i]);
 	}
 	return (int)n;
 }
@@ -394,11 +340,11 @@ int vbd_saved_decode(const uint8_t *buf, size_t len, const struct vbd_limits *li
 	uint32_t nq, np, flags;
 	const uint8_t *p = buf + 16;
 
-	if (len < 16 || get32(buf) != VBD_SAVED_VERSION)
+	if (len < 16 || xb_get32(buf) != VBD_SAVED_VERSION)
 		return -EINVAL;
-	nq = get32(buf + 4);
-	np = get32(buf + 8);
-	flags = get32(buf + 12);
+	nq = xb_get32(buf + 4);
+	np = xb_get32(buf + 8);
+	flags = xb_get32(buf + 12);
 	if (nq == 0 || nq > lim->max_queues || nq > VBD_MAX_QUEUES)
 		return -EINVAL;
 	if (np == 0 || (np & (np - 1)) || np > (1u << lim->max_ring_page_order) || np > (1u << VBD_MAX_RING_ORDER))
@@ -414,15 +360,15 @@ int vbd_saved_decode(const uint8_t *buf, size_t len, const struct vbd_limits *li
 	f.persistent = flags & VBD_SAVED_PERSISTENT;
 	f.protocol = flags & VBD_SAVED_X86_32 ? VBD_PROTO_X86_32 : VBD_PROTO_X86_64;
 	for (unsigned q = 0; q < nq; q++) {
-		f.rings[q].evtchn = get32(p);
-		pos[q].req_cons = get32(p + 4);
-		pos[q].rsp_prod_pvt = get32(p + 8);
+		f.rings[q].evtchn = xb_get32(p);
+		pos[q].req_cons = xb_get32(p + 4);
+		pos[q].rsp_prod_pvt = xb_get32(p + 8);
 		/* a quiesced ring has answered all it took (blkback_save) */
-		if (get32(p + 12) != 0 || pos[q].req_cons != pos[q].rsp_prod_pvt)
+		if (xb_get32(p + 12) != 0 || pos[q].req_cons != pos[q].rsp_prod_pvt)
 			return -EINVAL;
 		p += 16;
 		for (unsigned i = 0; i < np; i++, p += 4)
-			f.rings[q].ref[i] = get32(p);
+			f.rings[q].ref[i] = xb_get32(p);
 	}
 	*out = f;
 	return 0;

@@ -18,13 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <xen/io/protocols.h>
 
+#include "be_dp.h"
 #include "domus/log.h"
 #include "evloop.h"
 
@@ -33,9 +33,7 @@ struct vbd_dp;
 struct vbd_dpq {
 	struct vbd_dp *dp;
 	unsigned q;
-	uint32_t port;
-	int kick_fd;
-	bool bound;
+	struct be_port ev;
 	struct blkback *bb;
 	struct evl_src *kick_src, *io_src;
 	struct blkback_stats told; /* what the log has said */
@@ -196,11 +194,12 @@ static void notify(void *ctx)
 {
 	struct vbd_dpq *q = ctx;
 
-	q->dp->h.evtchn->notify(q->dp->h.evtchn_ctx, q->port);
+	q->dp->h.evtchn->notify(q->dp->h.evtchn_ctx, q->ev.port);
 }
 
-static void unlisten(struct vbd_dpq *q)
+static void unlisten(void *p)
 {
+	struct vbd_dpq *q = p;
 	struct evl *l = q->dp->h.loop;
 
 	evl_del(l, q->kick_src);
@@ -208,10 +207,11 @@ static void unlisten(struct vbd_dpq *q)
 	q->kick_src = q->io_src = NULL;
 }
 
-static int listen_q(struct vbd_dpq *q)
+static int listen_q(void *p)
 {
+	struct vbd_dpq *q = p;
 	struct evl *l = q->dp->h.loop;
-	int rc = evl_add_fd(l, q->kick_fd, EPOLLIN, on_kick, q, &q->kick_src);
+	int rc = evl_add_fd(l, q->ev.kick_fd, EPOLLIN, on_kick, q, &q->kick_src);
 
 	if (rc == 0 && blkback_io_fd(q->bb) >= 0)
 		rc = evl_add_fd(l, blkback_io_fd(q->bb), EPOLLIN, on_io, q, &q->io_src);
@@ -220,23 +220,42 @@ static int listen_q(struct vbd_dpq *q)
 	return rc;
 }
 
+static bool listening(const void *p)
+{
+	const struct vbd_dpq *q = p;
+
+	return q->kick_src != NULL;
+}
+
+static int quiesce_q(void *p)
+{
+	struct vbd_dpq *q = p;
+	int rc = blkback_quiesce(q->bb);
+
+	if (rc < 0)
+		log_err(q->dp->name, "queue %u: I/O did not finish: %s", q->q, strerror(-rc));
+	return rc;
+}
+
+static int resume_q(void *p)
+{
+	return blkback_resume(((struct vbd_dpq *)p)->bb);
+}
+
+static const struct be_queue_ops queue_ops = {
+	.rings = "ring", .quiesce = quiesce_q, .resume = resume_q,
+	.listening = listening, .listen = listen_q, .unlisten = unlisten,
+};
+
 static void close_q(struct vbd_dpq *q)
 {
 	unlisten(q);
 	if (q->bb) {
-		int rc = blkback_quiesce(q->bb);
-
-		if (rc < 0)
-			log_err(q->dp->name, "queue %u: I/O did not finish: %s", q->q, strerror(-rc));
+		(void)quiesce_q(q);
 		blkback_destroy(q->bb);
 		q->bb = NULL;
 	}
-	if (q->bound)
-		q->dp->h.evtchn->unbind(q->dp->h.evtchn_ctx, q->port, q->kick_fd);
-	q->bound = false;
-	if (q->kick_fd >= 0)
-		close(q->kick_fd);
-	q->kick_fd = -1;
+	be_port_close(&q->ev, q->dp->h.evtchn, q->dp->h.evtchn_ctx);
 }
 
 static unsigned order_of(unsigned pages)
@@ -267,20 +286,12 @@ static int open_q(struct vbd_dp *dp, unsigned i, const struct vbd_front *fe, con
 	};
 	int rc;
 
-	*q = (struct vbd_dpq){ .dp = dp, .q = i, .port = fe->rings[i].evtchn, .kick_fd = -1 };
-	q->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (q->kick_fd < 0) {
-		rc = -errno;
-		snprintf(why, wl, "eventfd: %s", strerror(-rc));
-		return rc;
-	}
+	*q = (struct vbd_dpq){ .dp = dp, .q = i };
+	be_port_init(&q->ev, fe->rings[i].evtchn);
 	/* blkback's xen_blkif_map: the event channel, then the ring. */
-	rc = dp->h.evtchn->bind(dp->h.evtchn_ctx, q->port, q->kick_fd, pos != NULL);
-	if (rc < 0) {
-		snprintf(why, wl, "binding event-channel %u", q->port);
+	rc = be_port_open(&q->ev, dp->h.evtchn, dp->h.evtchn_ctx, pos != NULL, why, wl);
+	if (rc < 0)
 		return rc;
-	}
-	q->bound = true;
 	if (pos) {
 		bpos = (struct blkback_pos){ pos[i].req_cons, pos[i].rsp_prod_pvt };
 		c.pos = &bpos;
@@ -291,11 +302,8 @@ static int open_q(struct vbd_dp *dp, unsigned i, const struct vbd_front *fe, con
 	else if (rc < 0)
 		snprintf(why, wl, "mapping the ring of queue %u (ring-ref %u...): %s", i, fe->rings[i].ref[0],
 			 strerror(-rc));
-	if (rc == 0) {
-		rc = listen_q(q);
-		if (rc < 0)
-			snprintf(why, wl, "event loop: %s", strerror(-rc));
-	}
+	if (rc == 0)
+		rc = be_queue_listen(&queue_ops, q, why, wl);
 	return rc;
 }
 
@@ -360,18 +368,8 @@ int vbd_datapath_connect(void *host, const struct vbd_cfg *cfg, const struct vbd
 int vbd_datapath_quiesce(void *p)
 {
 	struct vbd_dp *dp = p;
-	int rc = 0;
+	int rc = be_queues_quiesce(&queue_ops, dp->q, sizeof(dp->q[0]), dp->nq);
 
-	for (unsigned i = 0; i < dp->nq; i++) {
-		int r;
-
-		unlisten(&dp->q[i]);
-		r = blkback_quiesce(dp->q[i].bb);
-		if (r < 0) {
-			log_err(dp->name, "queue %u: I/O did not finish: %s", i, strerror(-r));
-			rc = r;
-		}
-	}
 	/* What the guest was told is written must be in the image before the
 	 * save ends, flushed or not: the guest goes on believing it, maybe from
 	 * another monitor (a restore) or another host, and a qcow2/vhd
@@ -387,18 +385,8 @@ int vbd_datapath_quiesce(void *p)
 int vbd_datapath_resume(void *p, char *why, size_t wl)
 {
 	struct vbd_dp *dp = p;
-	int rc = 0;
+	int rc = be_queues_resume(&queue_ops, dp->q, sizeof(dp->q[0]), dp->nq, why, wl);
 
-	for (unsigned i = 0; rc == 0 && i < dp->nq; i++) {
-		rc = blkback_resume(dp->q[i].bb);
-		if (rc < 0)
-			snprintf(why, wl, "mapping the ring of queue %u again: %s", i, strerror(-rc));
-		if (rc == 0 && !dp->q[i].kick_src) {
-			rc = listen_q(&dp->q[i]);
-			if (rc < 0)
-				snprintf(why, wl, "event loop: %s", strerror(-rc));
-		}
-	}
 	if (rc == 0)
 		dp->quiesced = false;
 	return rc;

@@ -1,6 +1,6 @@
 /* What the vbd's data path (vbd_datapath.c) needs of the monitor: its
  * event loop, the guest's grants and event channels.  The monitor fills it
- * from its struct vm (vmm/vbd_host.c: the locked grant wrappers of
+ * from its struct vm (vmm/be_host.c: the locked grant wrappers of
  * gnttab.h, the back-end ports of evtchn.h); a unit test fills it with a
  * fake guest (tests/vmm/blk_fake.c) and drives a real ring.  It is the
  * `host` of vbd_new() and of the seam in vbd.h.
@@ -12,27 +12,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "be_dp.h"
 #include "blk/blkback.h"
 
 struct evl;
 
-struct vbd_evtchn_ops {
-	/* Bind the frontend's port with kick_fd as the back end's end: a
-	 * port the guest allocated unbound for Domain 0; restored: the
-	 * interdomain port a loaded table has for it (it has no eventfd yet).
-	 * 0 or -errno. */
-	int (*bind)(void *ctx, uint32_t port, int kick_fd, bool restored);
-	/* Let go of a port bound to kick_fd (idempotent, and nothing when the
-	 * guest closed or reused it meanwhile). */
-	void (*unbind)(void *ctx, uint32_t port, int kick_fd);
-	/* Raise the port in the guest. */
-	void (*notify)(void *ctx, uint32_t port);
-};
-
 struct vbd_host {
 	struct evl *loop;
 	struct blk_gnt gnt; /* the monitor's: gnttab_map_ref() & co. on its vm */
-	const struct vbd_evtchn_ops *evtchn;
+	const struct be_evtchn_ops *evtchn; /* be_dp.h */
 	void *evtchn_ctx;
 	blkback_engine_fn *engine; /* NULL: io_uring (blkback_engine_uring) */
 	const char *name;          /* for the log: the domain's */

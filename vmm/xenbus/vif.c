@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xb_keys.h"
+
 struct vif {
 	struct vif_cfg cfg;
 	void *host;
@@ -17,24 +19,6 @@ struct vif {
 	bool loaded; /* front and pos came from a saved stream */
 	struct vif_pos pos[VIF_MAX_QUEUES];
 };
-
-/* Strict decimal up to max: the frontend's keys are hostile. */
-static int parse_u32(const char *s, uint32_t max, uint32_t *out)
-{
-	uint64_t v = 0;
-
-	if (!*s || (s[0] == '0' && s[1]))
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > max)
-			return -ERANGE;
-	}
-	*out = (uint32_t)v;
-	return 0;
-}
 
 /* ---- --nic DEVID,IFNAME ---- */
 
@@ -63,7 +47,7 @@ int vif_parse_arg(const char *arg, struct vif_cfg *out, char *why, size_t wl)
 		goto bad;
 	memcpy(devid, arg, n);
 	devid[n] = '\0';
-	if (parse_u32(devid, INT32_MAX, &c.devid) < 0 || !valid_ifname(comma + 1))
+	if (xb_parse_u32(devid, INT32_MAX, &c.devid) < 0 || !valid_ifname(comma + 1))
 		goto bad;
 	strcpy(c.ifname, comma + 1);
 	*out = c;
@@ -77,31 +61,11 @@ bad:
 /* ---- the frontend's keys (netback connect, connect_data_rings,
  * read_xenbus_vif_flags) ---- */
 
-/* key: absent is dflt; a value that is not a number is refused, naming it. */
-static int read_u32(const struct xb_reader *r, const char *key, uint32_t max, uint32_t dflt, uint32_t *out,
-		    bool *present, char *why, size_t wl)
-{
-	char v[32];
-	int rc = r->read(r->ctx, key, v, sizeof(v));
-
-	if (present)
-		*present = rc != -ENOENT;
-	if (rc == -ENOENT && present) {
-		*out = dflt;
-		return 0;
-	}
-	if (rc == 0)
-		rc = parse_u32(v, max, out);
-	if (rc < 0)
-		snprintf(why, wl, "reading %s", key);
-	return rc < 0 ? -EINVAL : 0;
-}
-
 static int read_flag(const struct xb_reader *fe, const char *key, bool *out, char *why, size_t wl)
 {
 	uint32_t v;
 	bool present;
-	int rc = read_u32(fe, key, UINT32_MAX, 0, &v, &present, why, wl);
+	int rc = xb_read_u32(fe, key, UINT32_MAX, 0, &v, &present, why, wl);
 
 	*out = v != 0;
 	return rc;
@@ -115,21 +79,21 @@ static int read_queue(const struct xb_reader *fe, const char *dir, struct vif_qu
 
 	snprintf(k, sizeof(k), "%s%stx-ring-ref", dir, sep);
 	snprintf(k2, sizeof(k2), "%s%srx-ring-ref", dir, sep);
-	if (read_u32(fe, k, UINT32_MAX, 0, &q->tx_ref, NULL, why, wl) < 0 ||
-	    read_u32(fe, k2, UINT32_MAX, 0, &q->rx_ref, NULL, why, wl) < 0) {
+	if (xb_read_u32(fe, k, UINT32_MAX, 0, &q->tx_ref, NULL, why, wl) < 0 ||
+	    xb_read_u32(fe, k2, UINT32_MAX, 0, &q->rx_ref, NULL, why, wl) < 0) {
 		snprintf(why, wl, "reading %s%sring-ref", *dir ? dir : "", sep);
 		return -EINVAL;
 	}
 	/* Split event channels first, then one (connect_data_rings). */
 	snprintf(k, sizeof(k), "%s%sevent-channel-tx", dir, sep);
 	snprintf(k2, sizeof(k2), "%s%sevent-channel-rx", dir, sep);
-	if (read_u32(fe, k, UINT32_MAX, 0, &q->evtchn_tx, &has_tx, why, wl) < 0 ||
-	    read_u32(fe, k2, UINT32_MAX, 0, &q->evtchn_rx, &has_rx, why, wl) < 0 || has_tx != has_rx)
+	if (xb_read_u32(fe, k, UINT32_MAX, 0, &q->evtchn_tx, &has_tx, why, wl) < 0 ||
+	    xb_read_u32(fe, k2, UINT32_MAX, 0, &q->evtchn_rx, &has_rx, why, wl) < 0 || has_tx != has_rx)
 		goto bad_evtchn;
 	if (has_tx)
 		return 0;
 	snprintf(k, sizeof(k), "%s%sevent-channel", dir, sep);
-	if (read_u32(fe, k, UINT32_MAX, 0, &q->evtchn_tx, NULL, why, wl) < 0)
+	if (xb_read_u32(fe, k, UINT32_MAX, 0, &q->evtchn_tx, NULL, why, wl) < 0)
 		goto bad_evtchn;
 	q->evtchn_rx = q->evtchn_tx;
 	return 0;
@@ -147,7 +111,7 @@ int vif_read_front(const struct xb_reader *fe, const struct vif_limits *lim, str
 	bool no_csum;
 	int rc;
 
-	rc = read_u32(fe, "multi-queue-num-queues", UINT32_MAX, 1, &v, &(bool){ false }, why, wl);
+	rc = xb_read_u32(fe, "multi-queue-num-queues", UINT32_MAX, 1, &v, &(bool){ false }, why, wl);
 	if (rc < 0)
 		return rc;
 	if (v == 0 || v > max) {
@@ -156,7 +120,7 @@ int vif_read_front(const struct xb_reader *fe, const struct vif_limits *lim, str
 	}
 	f.nr_queues = v;
 	/* read_xenbus_vif_flags: only rx-copy is served (feature-rx-flip 0) */
-	rc = read_u32(fe, "request-rx-copy", UINT32_MAX, 0, &v, &(bool){ false }, why, wl);
+	rc = xb_read_u32(fe, "request-rx-copy", UINT32_MAX, 0, &v, &(bool){ false }, why, wl);
 	if (rc < 0)
 		return rc;
 	if (v == 0) {
@@ -244,14 +208,6 @@ int vif_read_back(const struct xb_reader *be, struct vif_back *out, char *why, s
 
 /* ---- xb_dev_ops ---- */
 
-static int put_u(const struct xb_writer *be, const char *key, unsigned long long v)
-{
-	char s[24];
-
-	snprintf(s, sizeof(s), "%llu", v);
-	return be->write(be->ctx, key, s);
-}
-
 /* netback_probe()'s keys, less what is not done here: no XDP headroom,
  * no multicast control, no control ring (docs/netback.md). */
 static int vif_features(void *dev, const struct xb_writer *be, char *why, size_t wl)
@@ -270,11 +226,11 @@ static int vif_features(void *dev, const struct xb_writer *be, char *why, size_t
 	(void)dev;
 	vif_datapath_limits(&lim);
 	for (size_t i = 0; rc == 0 && i < sizeof(keys) / sizeof(keys[0]); i++) {
-		rc = put_u(be, keys[i].key, keys[i].v);
+		rc = xb_put_u(be, keys[i].key, keys[i].v);
 		if (rc < 0)
 			snprintf(why, wl, "writing %s", keys[i].key);
 	}
-	if (rc == 0 && (rc = put_u(be, "multi-queue-max-queues", lim.max_queues)) < 0)
+	if (rc == 0 && (rc = xb_put_u(be, "multi-queue-max-queues", lim.max_queues)) < 0)
 		snprintf(why, wl, "writing multi-queue-max-queues");
 	return rc;
 }
@@ -383,28 +339,6 @@ const struct xb_dev_ops vif_xb_ops = {
 #define VIF_SAVED_ALL 63u
 #define VIF_SAVED_HDR 32u
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 static size_t saved_len(unsigned nq)
 {
 	return VIF_SAVED_HDR + (size_t)nq * 32;
@@ -419,21 +353,21 @@ int vif_saved_encode(const struct vif_front *f, const struct vif_back *b, const 
 
 	if (n > len)
 		return -ENOSPC;
-	put32(buf, VIF_SAVED_VERSION);
-	put32(buf + 4, f->nr_queues);
-	put32(buf + 8, (f->sg ? VIF_SAVED_SG : 0) | (f->gso_tcpv4 ? VIF_SAVED_GSO4 : 0) |
+	xb_put32(buf, VIF_SAVED_VERSION);
+	xb_put32(buf + 4, f->nr_queues);
+	xb_put32(buf + 8, (f->sg ? VIF_SAVED_SG : 0) | (f->gso_tcpv4 ? VIF_SAVED_GSO4 : 0) |
 			       (f->gso_tcpv6 ? VIF_SAVED_GSO6 : 0) | (f->ip_csum ? VIF_SAVED_CSUM : 0) |
 			       (f->ipv6_csum ? VIF_SAVED_CSUM6 : 0) | (f->rx_notify ? VIF_SAVED_RX_NOTIFY : 0));
-	put32(buf + 12, 0);
-	put64(buf + 16, rate ? b->rate_bytes : 0);
-	put64(buf + 24, rate ? b->rate_usec : 0);
+	xb_put32(buf + 12, 0);
+	xb_put64(buf + 16, rate ? b->rate_bytes : 0);
+	xb_put64(buf + 24, rate ? b->rate_usec : 0);
 	for (unsigned q = 0; q < f->nr_queues; q++, p += 32) {
 		const uint32_t w[8] = { f->q[q].tx_ref, f->q[q].rx_ref, f->q[q].evtchn_tx, f->q[q].evtchn_rx,
 					pos[q].tx_req_cons, pos[q].tx_rsp_prod_pvt, pos[q].rx_req_cons,
 					pos[q].rx_rsp_prod_pvt };
 
 		for (int i = 0; i < 8; i++)
-			put32(p + 4 * i, w[i]);
+			xb_put32(p + 4 * i, w[i]);
 	}
 	return (int)n;
 }
@@ -446,15 +380,15 @@ int vif_saved_decode(const uint8_t *buf, size_t len, const struct vif_limits *li
 	uint32_t nq, flags;
 	const uint8_t *p = buf + VIF_SAVED_HDR;
 
-	if (len < VIF_SAVED_HDR || get32(buf) != VIF_SAVED_VERSION)
+	if (len < VIF_SAVED_HDR || xb_get32(buf) != VIF_SAVED_VERSION)
 		return -EINVAL;
-	nq = get32(buf + 4);
-	flags = get32(buf + 8);
+	nq = xb_get32(buf + 4);
+	flags = xb_get32(buf + 8);
 	if (nq == 0 || nq > lim->max_queues || nq > VIF_MAX_QUEUES || (flags & ~VIF_SAVED_ALL) ||
-	    get32(buf + 12) != 0 || len != saved_len(nq))
+	    xb_get32(buf + 12) != 0 || len != saved_len(nq))
 		return -EINVAL;
-	b.rate_bytes = get64(buf + 16);
-	b.rate_usec = get64(buf + 24);
+	b.rate_bytes = xb_get64(buf + 16);
+	b.rate_usec = xb_get64(buf + 24);
 	b.rate = b.rate_usec != 0;
 	if (!b.rate && b.rate_bytes)
 		return -EINVAL;
@@ -466,8 +400,8 @@ int vif_saved_decode(const uint8_t *buf, size_t len, const struct vif_limits *li
 	f.ipv6_csum = flags & VIF_SAVED_CSUM6;
 	f.rx_notify = flags & VIF_SAVED_RX_NOTIFY;
 	for (unsigned q = 0; q < nq; q++, p += 32) {
-		f.q[q] = (struct vif_queue_refs){ get32(p), get32(p + 4), get32(p + 8), get32(p + 12) };
-		pos[q] = (struct vif_pos){ get32(p + 16), get32(p + 20), get32(p + 24), get32(p + 28) };
+		f.q[q] = (struct vif_queue_refs){ xb_get32(p), xb_get32(p + 4), xb_get32(p + 8), xb_get32(p + 12) };
+		pos[q] = (struct vif_pos){ xb_get32(p + 16), xb_get32(p + 20), xb_get32(p + 24), xb_get32(p + 28) };
 		if (pos[q].tx_req_cons != pos[q].tx_rsp_prod_pvt || pos[q].rx_req_cons != pos[q].rx_rsp_prod_pvt)
 			return -EINVAL;
 	}

@@ -20,6 +20,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "be_dp.h"
 #include "domus/log.h"
 #include "evloop.h"
 #include "net/netback.h"
@@ -35,10 +36,8 @@ struct vif_dp;
 struct vif_dpq {
 	struct vif_dp *dp;
 	unsigned q;
-	uint32_t port_tx, port_rx;
+	struct be_port tx, rx; /* rx: split channels only */
 	bool split;
-	int kick_tx, kick_rx; /* kick_rx: split channels only */
-	bool bound_tx, bound_rx;
 	int tap_fd;
 	struct netback *nb;
 	struct evl_src *tx_src, *rx_src, *tap_src;
@@ -130,7 +129,7 @@ static void serve_tx(struct vif_dpq *q)
 
 	/* More than one turn's worth: come back after the others. */
 	if (netback_tx(q->nb, NETBACK_BUDGET))
-		(void)!eventfd_write(q->kick_tx, 1);
+		(void)!eventfd_write(q->tx.kick_fd, 1);
 	/* Out of credit: come back with the next window. */
 	wait = netback_tx_wait_us(q->nb);
 	if (wait && q->credit_src)
@@ -215,11 +214,12 @@ static void notify(void *ctx, enum netback_ring_id which)
 {
 	struct vif_dpq *q = ctx;
 
-	q->dp->h.evtchn->notify(q->dp->h.evtchn_ctx, which == NETBACK_TX ? q->port_tx : q->port_rx);
+	q->dp->h.evtchn->notify(q->dp->h.evtchn_ctx, which == NETBACK_TX ? q->tx.port : q->rx.port);
 }
 
-static void unlisten(struct vif_dpq *q)
+static void unlisten(void *p)
 {
+	struct vif_dpq *q = p;
 	struct evl *l = q->dp->h.loop;
 
 	evl_del(l, q->tx_src);
@@ -230,13 +230,14 @@ static void unlisten(struct vif_dpq *q)
 	q->rx_waiting = false; /* netback_quiesce drops the waiting frame */
 }
 
-static int listen_q(struct vif_dpq *q)
+static int listen_q(void *p)
 {
+	struct vif_dpq *q = p;
 	struct evl *l = q->dp->h.loop;
-	int rc = evl_add_fd(l, q->kick_tx, EPOLLIN, on_tx, q, &q->tx_src);
+	int rc = evl_add_fd(l, q->tx.kick_fd, EPOLLIN, on_tx, q, &q->tx_src);
 
 	if (rc == 0 && q->split)
-		rc = evl_add_fd(l, q->kick_rx, EPOLLIN, on_rx_kick, q, &q->rx_src);
+		rc = evl_add_fd(l, q->rx.kick_fd, EPOLLIN, on_rx_kick, q, &q->rx_src);
 	if (rc == 0)
 		rc = evl_add_fd(l, q->tap_fd, EPOLLIN, on_tap, q, &q->tap_src);
 	if (rc == 0 && q->dp->rate_usec)
@@ -246,6 +247,29 @@ static int listen_q(struct vif_dpq *q)
 	return rc;
 }
 
+static bool listening(const void *p)
+{
+	const struct vif_dpq *q = p;
+
+	return q->tx_src != NULL;
+}
+
+static int quiesce_q(void *p)
+{
+	netback_quiesce(((struct vif_dpq *)p)->nb);
+	return 0;
+}
+
+static int resume_q(void *p)
+{
+	return netback_resume(((struct vif_dpq *)p)->nb);
+}
+
+static const struct be_queue_ops queue_ops = {
+	.rings = "rings", .quiesce = quiesce_q, .resume = resume_q,
+	.listening = listening, .listen = listen_q, .unlisten = unlisten,
+};
+
 static void close_q(struct vif_dpq *q)
 {
 	struct vif_dp *dp = q->dp;
@@ -253,30 +277,12 @@ static void close_q(struct vif_dpq *q)
 	unlisten(q);
 	netback_destroy(q->nb);
 	q->nb = NULL;
-	if (q->bound_tx)
-		dp->h.evtchn->unbind(dp->h.evtchn_ctx, q->port_tx, q->kick_tx);
-	if (q->bound_rx)
-		dp->h.evtchn->unbind(dp->h.evtchn_ctx, q->port_rx, q->kick_rx);
-	q->bound_tx = q->bound_rx = false;
-	if (q->kick_tx >= 0)
-		close(q->kick_tx);
-	if (q->kick_rx >= 0)
-		close(q->kick_rx);
-	q->kick_tx = q->kick_rx = -1;
+	be_port_close(&q->tx, dp->h.evtchn, dp->h.evtchn_ctx);
+	be_port_close(&q->rx, dp->h.evtchn, dp->h.evtchn_ctx);
 	/* queue 0 is the device's own */
 	if (q->q > 0 && q->tap_fd >= 0)
 		close(q->tap_fd);
 	q->tap_fd = -1;
-}
-
-static int bind_port(struct vif_dp *dp, uint32_t port, int fd, bool restored, bool *bound, char *why, size_t wl)
-{
-	int rc = dp->h.evtchn->bind(dp->h.evtchn_ctx, port, fd, restored);
-
-	if (rc < 0)
-		snprintf(why, wl, "binding event-channel %u", port);
-	*bound = rc == 0;
-	return rc;
 }
 
 static unsigned features_of(const struct vif_front *fe)
@@ -307,21 +313,14 @@ static int open_q(struct vif_dp *dp, unsigned i, const struct vif_front *fe, con
 				    .credit_bytes = dp->rate_bytes, .credit_usec = dp->rate_usec };
 	int rc;
 
-	*q = (struct vif_dpq){ .dp = dp, .q = i, .port_tx = r->evtchn_tx, .port_rx = r->evtchn_rx,
-			       .split = r->evtchn_tx != r->evtchn_rx, .kick_tx = -1, .kick_rx = -1, .tap_fd = -1 };
-	q->kick_tx = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (q->split)
-		q->kick_rx = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (q->kick_tx < 0 || (q->split && q->kick_rx < 0)) {
-		rc = -errno;
-		snprintf(why, wl, "eventfd: %s", strerror(-rc));
-		return rc;
-	}
+	*q = (struct vif_dpq){ .dp = dp, .q = i, .split = r->evtchn_tx != r->evtchn_rx, .tap_fd = -1 };
+	be_port_init(&q->tx, r->evtchn_tx);
+	be_port_init(&q->rx, r->evtchn_rx);
 	/* netback's xenvif_connect_data: the rings, then the channels; here
 	 * the channels first, as the vbd, so a refused port maps nothing. */
-	rc = bind_port(dp, q->port_tx, q->kick_tx, pos != NULL, &q->bound_tx, why, wl);
+	rc = be_port_open(&q->tx, dp->h.evtchn, dp->h.evtchn_ctx, pos != NULL, why, wl);
 	if (rc == 0 && q->split)
-		rc = bind_port(dp, q->port_rx, q->kick_rx, pos != NULL, &q->bound_rx, why, wl);
+		rc = be_port_open(&q->rx, dp->h.evtchn, dp->h.evtchn_ctx, pos != NULL, why, wl);
 	if (rc < 0)
 		return rc;
 	if (i == 0)
@@ -340,10 +339,7 @@ static int open_q(struct vif_dp *dp, unsigned i, const struct vif_front *fe, con
 			 r->evtchn_tx, r->evtchn_rx, strerror(-rc));
 		return rc;
 	}
-	rc = listen_q(q);
-	if (rc < 0)
-		snprintf(why, wl, "event loop: %s", strerror(-rc));
-	return rc;
+	return be_queue_listen(&queue_ops, q, why, wl);
 }
 
 static void dp_free(struct vif_dp *dp)
@@ -415,28 +411,14 @@ int vif_datapath_quiesce(void *p)
 {
 	struct vif_dp *dp = p;
 
-	for (unsigned i = 0; i < dp->nq; i++) {
-		unlisten(&dp->q[i]);
-		netback_quiesce(dp->q[i].nb);
-	}
-	return 0;
+	return be_queues_quiesce(&queue_ops, dp->q, sizeof(dp->q[0]), dp->nq);
 }
 
 int vif_datapath_resume(void *p, char *why, size_t wl)
 {
 	struct vif_dp *dp = p;
-	int rc = 0;
+	int rc = be_queues_resume(&queue_ops, dp->q, sizeof(dp->q[0]), dp->nq, why, wl);
 
-	for (unsigned i = 0; rc == 0 && i < dp->nq; i++) {
-		rc = netback_resume(dp->q[i].nb);
-		if (rc < 0)
-			snprintf(why, wl, "mapping the rings of queue %u again: %s", i, strerror(-rc));
-		if (rc == 0 && !dp->q[i].tx_src) {
-			rc = listen_q(&dp->q[i]);
-			if (rc < 0)
-				snprintf(why, wl, "event loop: %s", strerror(-rc));
-		}
-	}
 	if (rc == 0)
 		kick_all(dp);
 	return rc;

@@ -1,6 +1,6 @@
 /* What the vif's data path (vif_datapath.c) needs of the monitor: its
  * event loop, the guest's grants and event channels, and the TAP device.
- * The monitor fills it from its struct vm (vmm/vif_host.c: the locked
+ * The monitor fills it from its struct vm (vmm/be_host.c: the locked
  * grant wrappers of gnttab.h, the back-end ports of evtchn.h, vmm/net/tap.c);
  * a unit test fills it with a fake guest and socketpairs standing in for
  * the TAP queues.  It is the `host` of vif_new() and of the seam in vif.h.
@@ -14,18 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "be_dp.h"
 #include "net/net_gnt.h"
 
 struct evl;
-
-struct vif_evtchn_ops {
-	/* As struct vbd_evtchn_ops (vbd_datapath.h): bind the frontend's
-	 * port with kick_fd as the back end's end (restored: the port the
-	 * loaded table has), unbind, raise it in the guest. */
-	int (*bind)(void *ctx, uint32_t port, int kick_fd, bool restored);
-	void (*unbind)(void *ctx, uint32_t port, int kick_fd);
-	void (*notify)(void *ctx, uint32_t port);
-};
 
 struct vif_tap_ops {
 	/* Create the TAP device ifname (queue 0) or attach one more queue: a
@@ -39,7 +31,7 @@ struct vif_tap_ops {
 struct vif_host {
 	struct evl *loop;
 	struct net_gnt gnt; /* the monitor's: gnttab_map_ref() & co. on its vm */
-	const struct vif_evtchn_ops *evtchn;
+	const struct be_evtchn_ops *evtchn; /* be_dp.h */
 	void *evtchn_ctx;
 	const struct vif_tap_ops *tap;
 	void *tap_ctx;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "xb_keys.h"
+
 static const char *const state_names[] = {
 	[XenbusStateUnknown] = "Unknown",	  [XenbusStateInitialising] = "Initialising",
 	[XenbusStateInitWait] = "InitWait",	  [XenbusStateInitialised] = "Initialised",
@@ -291,33 +293,22 @@ int xb_resume(struct xb_backend *b)
 	return b->connected ? 0 : do_connect(b);
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 #define XB_SAVED_ONLINE 1u
 
 void xb_save(const struct xb_backend *b, uint8_t out[XB_SAVED_LEN])
 {
-	put32(out, (uint32_t)b->state);
-	put32(out + 4, (uint32_t)b->fe_state);
-	put32(out + 8, b->online ? XB_SAVED_ONLINE : 0);
-	put32(out + 12, 0);
+	xb_put32(out, (uint32_t)b->state);
+	xb_put32(out + 4, (uint32_t)b->fe_state);
+	xb_put32(out + 8, b->online ? XB_SAVED_ONLINE : 0);
+	xb_put32(out + 12, 0);
 }
 
 int xb_load(struct xb_backend *b, const uint8_t in[XB_SAVED_LEN])
 {
-	uint32_t st = get32(in), fe = get32(in + 4), flags = get32(in + 8);
+	uint32_t st = xb_get32(in), fe = xb_get32(in + 4), flags = xb_get32(in + 8);
 
 	if (st > XenbusStateReconfigured || fe > XenbusStateReconfigured || (flags & ~XB_SAVED_ONLINE) ||
-	    get32(in + 12) != 0)
+	    xb_get32(in + 12) != 0)
 		return -EINVAL;
 	b->state = (enum xenbus_state)st;
 	b->fe_state = (enum xenbus_state)fe;

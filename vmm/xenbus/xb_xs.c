@@ -11,6 +11,7 @@
 #include "domus/log.h"
 #include "domus/stream.h"
 #include "evloop.h"
+#include "xb_keys.h"
 
 struct xb_xs {
 	struct xb_backend core;
@@ -335,17 +336,6 @@ int xb_xs_quiesce(void *inst)
 	return xb_quiesce(&x->core);
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 int xb_xs_save(void *inst, struct stream_writer *w)
 {
 	struct xb_xs *x = inst;
@@ -354,8 +344,8 @@ int xb_xs_save(void *inst, struct stream_writer *w)
 
 	if (n < 0)
 		return n;
-	put32(rec, x->rec_id);
-	put32(rec + 4, (uint32_t)n);
+	xb_put32(rec, x->rec_id);
+	xb_put32(rec + 4, (uint32_t)n);
 	xb_save(&x->core, rec + 8);
 	return stream_write_record(w, STREAM_REC_XENBUS, rec, XB_XS_REC_HDR + (uint32_t)n);
 }
@@ -369,12 +359,12 @@ uint32_t xb_xs_rec_id(const char *kind, uint32_t devid)
 
 uint32_t xb_xs_rec_devid(const uint8_t *rec)
 {
-	return get32(rec);
+	return xb_get32(rec);
 }
 
 bool xb_xs_rec_ok(const uint8_t *rec, size_t len)
 {
-	return len >= XB_XS_REC_HDR && len <= XB_XS_REC_MAX && get32(rec + 4) == len - XB_XS_REC_HDR;
+	return len >= XB_XS_REC_HDR && len <= XB_XS_REC_MAX && xb_get32(rec + 4) == len - XB_XS_REC_HDR;
 }
 
 int xb_xs_load_rec(struct xb_xs *x, const uint8_t *rec, size_t len)

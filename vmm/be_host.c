@@ -1,7 +1,10 @@
-/* The vif data path's host in the monitor (xenbus/vif_datapath.h): the
- * guest's grants through the locked wrappers of gnttab.h with Domain 0 as
- * the mapper, its event channels as back-end ports of evtchn.h, and real
- * TAP devices (net/tap.c). */
+/* The data paths' host in the monitor (xenbus/vbd_datapath.h,
+ * xenbus/vif_datapath.h): the guest's grants through the locked wrappers
+ * of gnttab.h, with Domain 0 as the mapper (never the bare core: vCPU
+ * threads use it too), its event channels as back-end ports of evtchn.h,
+ * and for a vif real TAP devices (net/tap.c).  One set of adapters for
+ * both kinds: a vbd's grant ops are a vif's without copy_to. */
+#include "xenbus/vbd_datapath.h"
 #include "xenbus/vif_datapath.h"
 
 #include "evtchn.h"
@@ -29,9 +32,11 @@ static int copy_to(void *ctx, uint32_t ref, uint32_t offset, const void *buf, ui
 	return gnttab_copy_to_ref(ctx, ref, offset, buf, len);
 }
 
-static const struct net_gnt_ops gnt_ops = { map, unmap, copy_from, copy_to };
+static const struct blk_gnt_ops blk_gnt_ops = { map, unmap, copy_from };
+static const struct net_gnt_ops net_gnt_ops = { map, unmap, copy_from, copy_to };
 
-/* A restored port is interdomain already (the loaded table). */
+/* A restored port is interdomain already (the loaded table) and has no
+ * eventfd yet (evtchn_post_load dropped them all). */
 static int bind(void *ctx, uint32_t port, int kick_fd, bool restored)
 {
 	return restored ? evtchn_attach_notify(ctx, port, kick_fd) : evtchn_bind_backend(ctx, port, kick_fd);
@@ -44,10 +49,11 @@ static void unbind(void *ctx, uint32_t port, int kick_fd)
 
 static void notify(void *ctx, uint32_t port)
 {
+	/* A guest that closed its port meanwhile misses nothing it wants. */
 	(void)evtchn_notify_guest(ctx, port);
 }
 
-static const struct vif_evtchn_ops evtchn_ops = { bind, unbind, notify };
+static const struct be_evtchn_ops evtchn_ops = { bind, unbind, notify };
 
 static int t_open(void *ctx, const char *ifname, unsigned queue, int *fd, char *why, size_t wl)
 {
@@ -63,8 +69,14 @@ static int t_offload(void *ctx, int fd, unsigned flags)
 
 static const struct vif_tap_ops tap_ops = { t_open, t_offload };
 
+void vbd_host_vm(struct vbd_host *h, struct vm *vm, struct evl *loop)
+{
+	*h = (struct vbd_host){ .loop = loop, .gnt = { &blk_gnt_ops, vm }, .evtchn = &evtchn_ops, .evtchn_ctx = vm,
+				.name = vm->name };
+}
+
 void vif_host_vm(struct vif_host *h, struct vm *vm, struct evl *loop)
 {
-	*h = (struct vif_host){ .loop = loop, .gnt = { &gnt_ops, vm }, .evtchn = &evtchn_ops, .evtchn_ctx = vm,
+	*h = (struct vif_host){ .loop = loop, .gnt = { &net_gnt_ops, vm }, .evtchn = &evtchn_ops, .evtchn_ctx = vm,
 				.tap = &tap_ops, .name = vm->name };
 }
