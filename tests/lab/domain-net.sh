@@ -5,7 +5,10 @@
 #      guest has eth0 with the configured MAC (or 00:16:3e:xx:xx:xx).
 #   2. both get an address by DHCP from dnsmasq on xenbr0, ping the bridge
 #      and each other; the host pings both.
-#   3. 1 GiB over TCP from one domain to the other arrives intact.
+#   3. DOMUS_NET_BYTES (default 32 MiB; make check-slow: 1 GiB) over TCP
+#      from one domain to the other arrive intact.  The lab's nested,
+#      emulated guests move about 0.8 MB/s to each other (a pipe in a
+#      guest: 1.8 MB/s), so 1 GiB takes most of an hour there.
 #   4. a bridge that does not exist: one line naming it, nothing left.
 #   5. after xl destroy no vif device remains.
 BUILD=$1; . "$(dirname "$0")/domlib.sh"
@@ -50,8 +53,8 @@ gexec net2 "ping -c 3 -W 5 $ip1" >/dev/null || fail "net2 cannot ping net1 ($ip1
 busybox ping -c 3 -W 5 "$ip1" >/dev/null && busybox ping -c 3 -W 5 "$ip2" >/dev/null || fail "the host cannot ping the guests"
 ok "DHCP from dnsmasq on $BR: net1 $ip1, net2 $ip2; pings between them and the host"
 
-# 3. 1 GiB over TCP
-GIB=$((1 << 30))
+# 3. many bytes over TCP
+GIB=${DOMUS_NET_BYTES:-$((32 << 20))}
 want=$(yes domus-net-0123456789 | head -c $GIB | sha256sum | cut -d' ' -f1)
 # the receiver counts what came (wc -c) as well as its checksum, so that a
 # cut connection and corrupted data tell apart.  Busybox's nc half-closes
@@ -62,10 +65,10 @@ gexec net2 "mkfifo /tmp/bytes; (wc -c </tmp/bytes >/tmp/count & sleep 3000 | nc 
 	fail "net2 cannot listen"
 sleep 1
 t0=$(date +%s)
-gexec net1 "yes domus-net-0123456789 | head -c $GIB | nc -w 5 $ip2 5001" 1200 >/dev/null
+gexec net1 "yes domus-net-0123456789 | head -c $GIB | nc -w 5 $ip2 5001" 5000 >/dev/null
 got=$(gexec net2 "for i in \$(seq 60); do grep -q done /tmp/sum && break; sleep 1; done; head -n 1 /tmp/sum" 120 | cut -d' ' -f1)
-[ "$got" = "$want" ] || fail "1 GiB net1 -> net2: sha256 $got, expected $want; the receiver counted $(gexec net2 "cat /tmp/count") bytes of $GIB"
-ok "1 GiB over TCP net1 -> net2 intact in $(( $(date +%s) - t0 )) s"
+[ "$got" = "$want" ] || fail "$GIB bytes net1 -> net2: sha256 $got, expected $want; the receiver counted $(gexec net2 "cat /tmp/count") bytes of $GIB"
+ok "$GIB bytes over TCP net1 -> net2 intact in $(( $(date +%s) - t0 )) s"
 
 # 4. a missing bridge
 err=$("$XL" create "$(mkcfg netbad remote "vif = [ 'bridge=nosuchbr0' ]")" 2>&1) && fail "xl create with a missing bridge succeeded"
