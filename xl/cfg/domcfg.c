@@ -356,6 +356,8 @@ static int h_kernel(struct kctx *k, const struct cfg_entry *e)
 	char **slot = !strcmp(e->key, "kernel") ? &k->c->kernel
 		      : !strcmp(e->key, "ramdisk") ? &k->c->ramdisk : &k->c->bootloader;
 
+	if (slot == &k->c->bootloader)
+		k->c->bootloader_line = e->line;
 	return want_string_into(k, e, slot);
 }
 
