@@ -543,27 +543,55 @@ static void child_main(struct sbx *s)
 	child_fail(s, s->prog, errno);
 }
 
-/* Which of the optional namespaces this host gives (the mount namespace is
- * required): each tried in a child of its own. */
-static unsigned long probe_namespaces(struct bl_log *l)
+static const struct {
+	unsigned long flag;
+	const char *name;
+} ns_kinds[] = { { CLONE_NEWUSER, "user" }, { CLONE_NEWPID, "pid" }, { CLONE_NEWNET, "net" },
+		 { CLONE_NEWIPC, "ipc" },   { CLONE_NEWUTS, "uts" } };
+#define NS_ALL (CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+
+/* DOMUS_BOOTLOADER_NAMESPACES="user,pid,...": the optional namespaces to
+ * use (default: all), so that the fallback of a host without some can be
+ * tried on one that has them. */
+static unsigned long wanted_namespaces(void)
 {
-	static const struct {
-		unsigned long flag;
-		const char *name;
-	} opt[] = { { CLONE_NEWUSER, "user" }, { CLONE_NEWPID, "pid" }, { CLONE_NEWNET, "net" },
-		    { CLONE_NEWIPC, "ipc" },   { CLONE_NEWUTS, "uts" } };
+	const char *v = getenv("DOMUS_BOOTLOADER_NAMESPACES");
+	unsigned long f = CLONE_NEWNS;
+
+	if (!v)
+		return NS_ALL;
+	for (size_t i = 0; i < sizeof(ns_kinds) / sizeof(ns_kinds[0]); i++) {
+		const char *p = strstr(v, ns_kinds[i].name);
+		size_t n = strlen(ns_kinds[i].name);
+
+		if (p && (p == v || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+			f |= ns_kinds[i].flag;
+	}
+	return f;
+}
+
+/* Which of the optional namespaces of want this host gives (the mount
+ * namespace is required): each tried in a child of its own. */
+static unsigned long probe_namespaces(struct bl_log *l, unsigned long want)
+{
 	unsigned long have = CLONE_NEWNS;
 
-	for (size_t i = 0; i < sizeof(opt) / sizeof(opt[0]); i++) {
+	for (size_t i = 0; i < sizeof(ns_kinds) / sizeof(ns_kinds[0]); i++) {
 		int st = 0;
-		pid_t pid = fork();
+		pid_t pid;
+
+		if (!(want & ns_kinds[i].flag)) {
+			blog(l, "sandbox: no %s namespace (DOMUS_BOOTLOADER_NAMESPACES)", ns_kinds[i].name);
+			continue;
+		}
+		pid = fork();
 
 		if (pid == 0)
-			_exit(unshare((int)(CLONE_NEWNS | opt[i].flag)) == 0 ? 0 : errno);
+			_exit(unshare((int)(CLONE_NEWNS | ns_kinds[i].flag)) == 0 ? 0 : errno);
 		if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0)
-			have |= opt[i].flag;
+			have |= ns_kinds[i].flag;
 		else
-			blog(l, "sandbox: no %s namespace on this host (%s); going on without it", opt[i].name,
+			blog(l, "sandbox: no %s namespace on this host (%s); going on without it", ns_kinds[i].name,
 			     pid > 0 && WIFEXITED(st) ? strerror(WEXITSTATUS(st)) : "cannot test");
 	}
 	return have;
@@ -588,7 +616,8 @@ static int write_file(const char *path, const char *text)
 }
 
 /* Every process of the sandbox's uid: none is left when xl goes on (the pid
- * namespace sees to that; without one, this does). */
+ * namespace sees to that; without one, this does: xl is their subreaper
+ * while the boot loader runs, so it reaps them too). */
 static void sweep_uid(uid_t id)
 {
 	for (int round = 0; round < 5; round++) {
@@ -606,7 +635,10 @@ static void sweep_uid(uid_t id)
 				continue;
 			snprintf(p, sizeof(p), "/proc/%s", e->d_name);
 			if (stat(p, &st) == 0 && st.st_uid == id) {
-				kill((pid_t)atol(e->d_name), SIGKILL);
+				pid_t pid = (pid_t)atol(e->d_name);
+
+				kill(pid, SIGKILL);
+				waitpid(pid, NULL, 0);
 				found = 1;
 			}
 		}
@@ -1065,6 +1097,7 @@ int ts_bootloader_run(const struct domain_config *c, const struct ts_bl_opts *o,
 	const char *base;
 	struct stat st;
 	bool staged_dir = false;
+	int subreaper = 1;
 
 	ts_boot_init(b);
 	if (!l)
@@ -1103,7 +1136,7 @@ int ts_bootloader_run(const struct domain_config *c, const struct ts_bl_opts *o,
 		goto out;
 	}
 	if (ts_find_program("libdomus-blfd.so", "DOMUS_BL_PRELOAD", s.preload, sizeof(s.preload)) < 0 ||
-	    s.preload[0] != '/' || !realpath(s.preload, path) || strlen(path) >= sizeof(s.preload)) {
+	    !realpath(s.preload, path) || strlen(path) >= sizeof(s.preload)) {
 		blog(l, "warning: libdomus-blfd.so not found: the boot loader opens the disk by /dev/fd/3 itself, "
 			"which its uid may not be allowed to");
 		s.preload[0] = '\0';
@@ -1154,12 +1187,18 @@ int ts_bootloader_run(const struct domain_config *c, const struct ts_bl_opts *o,
 	blog(l, "boot loader for %s: %s on disk %s (%s)", c->name, s.prog, k->vdev, k->pdev_path);
 	for (size_t i = 0; argv[i]; i++)
 		blog(l, "  arg: %s", argv[i]);
-	s.flags = CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
+	s.flags = wanted_namespaces();
+	/* Orphans of the boot loader come to xl, which reaps them (sweep_uid). */
+	if (prctl(PR_GET_CHILD_SUBREAPER, &subreaper) < 0)
+		subreaper = 1;
+	if (!subreaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
 	fflush(NULL);
-	r.pid = sbx_clone(s.flags);
-	if (r.pid < 0 && errno != ENOMEM) {
-		blog(l, "sandbox: clone with every namespace: %s; testing each", strerror(errno));
-		s.flags = probe_namespaces(l);
+	r.pid = s.flags == NS_ALL ? sbx_clone(s.flags) : -1;
+	if (r.pid < 0 && (s.flags != NS_ALL || errno != ENOMEM)) {
+		if (s.flags == NS_ALL)
+			blog(l, "sandbox: clone with every namespace: %s; testing each", strerror(errno));
+		s.flags = probe_namespaces(l, s.flags);
 		r.pid = sbx_clone(s.flags);
 	}
 	if (r.pid < 0) {
@@ -1290,6 +1329,8 @@ out:
 		close(s.out_fd);
 	if (s.disk_fd >= 0)
 		close(s.disk_fd);
+	if (!subreaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 0);
 	free_strv(argv);
 	free_strv(envp);
 	return rc;
