@@ -17,6 +17,7 @@
 set -u
 BLRUN=$1
 export DOMUS_BL_PRELOAD=$2
+ONPTY=$(dirname "$0")/onpty.py
 [ "$(id -u)" = 0 ] || { echo "skipped: needs root (namespaces, setuid)"; exit 77; }
 PYGRUB=/usr/lib/xen-4.17/bin/pygrub
 [ -x "$PYGRUB" ] || { echo "skipped: $PYGRUB missing (xen-utils-4.17)"; exit 77; }
@@ -163,6 +164,23 @@ good gpt "pygrub, GPT-partitioned disk" "$K" "$I" "root=/dev/xvda1 ro console=hv
 cfg entry "file:$T/whole.img,xvda,w" 'bootloader_args = [ "--entry=1" ]'
 good entry "pygrub, bootloader_args = [ \"--entry=1\" ] picks the second entry (no initrd)" \
 	"$R/boot/vmlinuz-other" - "root=/dev/xvda1 single"
+
+# xl create -c: pygrub's menu on the user's terminal (a pty here, through
+# xl's copy to a pty of the sandbox's), Down and Enter pick the second entry.
+rm -rf "$T/whole.out"
+mkdir -p "$T/whole.out"
+if ! BL_INTERACTIVE=1 "$ONPTY" '\x1bOB\r' "$BLRUN" "$T/whole.cfg" "$T/whole.out" >"$T/pty.log" 2>&1; then
+	bad "pygrub's menu on a terminal: $(tail -c 300 "$T/pty.log")"
+elif ! grep -q "menu shown" "$T/pty.log"; then
+	bad "pygrub's menu on a terminal: no menu seen"
+elif ! cmp -s "$T/whole.out/kernel" "$R/boot/vmlinuz-other" || [ -e "$T/whole.out/ramdisk" ] ||
+	[ "$(cat "$T/whole.out/cmdline")" != "root=/dev/xvda1 single quiet" ]; then
+	bad "pygrub's menu on a terminal: Down, Enter did not boot the second entry ($(cat "$T/whole.out/cmdline"))"
+elif ! leftovers; then
+	bad "pygrub's menu on a terminal: left something behind"
+else
+	ok "pygrub's menu on a terminal (xl create -c): Down, Enter boot the second entry"
+fi
 
 R2=$T/tree-lst
 mktree "$R2" boot/grub/menu.lst <<'EOF'
