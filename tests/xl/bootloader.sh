@@ -386,8 +386,8 @@ probe() {
 		bad "$1: runs as uid '$uid', not one of the boot loader's range"
 	elif ! grep -q "^uid=$uid gid=$uid groups=$uid " <<<"$got"; then
 		bad "$1: uid, gid or groups wrong: $got"
-	elif [ "${got#* groups=$uid }" != "$want" ]; then
-		bad "$1: \"${got#* groups=$uid }\", expected \"$want\""
+	elif [ "${got#* groups="$uid" }" != "$want" ]; then
+		bad "$1: \"${got#* groups="$uid" }\", expected \"$want\""
 	elif [ -e "$T/connected" ]; then
 		bad "$1: the host's listener was reached"
 	elif ! leftovers; then
