@@ -63,7 +63,7 @@
 #define CONSOLE_MAX (4u << 20)
 #define LOG_HEAD (64 * 1024)
 #define LOG_TAIL 4096
-#define TIMEOUT_S 60		 /* no menu: pygrub -q takes a second or two */
+#define TIMEOUT_S 120		 /* no menu: pygrub -q takes seconds, more under emulation */
 #define TIMEOUT_INTERACTIVE_S 600 /* a person at the menu */
 #define FSIZE_MB 256		 /* one kernel or initrd */
 #define AS_MB 1024
