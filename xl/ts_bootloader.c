@@ -487,8 +487,16 @@ static void child_main(struct sbx *s)
 	int fd[4];
 	struct pollfd p;
 
+	sigset_t all_clear;
+
 	if (read(s->sock, &go, 1) != 1)
 		_exit(126);
+	/* Dispositions xl set (the supervisor ignores SIGHUP) would survive
+	 * the exec. */
+	for (int i = 1; i < NSIG; i++)
+		signal(i, SIG_DFL);
+	sigemptyset(&all_clear);
+	sigprocmask(SIG_SETMASK, &all_clear, NULL);
 	build_root(s);
 	/* Descriptors: 0 stdin, 1 and 2 the terminal or the pipe to xl, 3
 	 * the disk, 4 the socket to xl (gone at the exec); nothing else. */
@@ -509,7 +517,10 @@ static void child_main(struct sbx *s)
 	 * without a pid namespace, kill(-pid) reaches what it started. */
 	if (setsid() < 0 || (s->interactive && ioctl(0, TIOCSCTTY, 0) < 0))
 		child_fail(s, "session", errno);
-	if (setgroups(0, NULL) < 0 || setresgid(s->id, s->id, s->id) < 0 || setresuid(s->id, s->id, s->id) < 0)
+	/* The raw calls: glibc's would signal the threads xl may have (the
+	 * supervisor's libxenstore reader), which the cloned child has not. */
+	if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, s->id, s->id, s->id) < 0 ||
+	    syscall(SYS_setresuid, s->id, s->id, s->id) < 0)
 		child_fail(s, "drop to the sandbox's uid", errno);
 	/* Dies with xl: the death signal is set after the uid change (which
 	 * clears it); xl's end of the socket tells whether it is gone already. */
@@ -1173,6 +1184,8 @@ int ts_bootloader_run(const struct domain_config *c, const struct ts_bl_opts *o,
 			goto out;
 		}
 		s.out_fd = s.in_fd;
+		/* Keystrokes it does not read are dropped, not waited on. */
+		fcntl(rd, F_SETFL, O_NONBLOCK);
 	} else {
 		int pfd[2];
 
