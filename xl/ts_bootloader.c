@@ -983,6 +983,31 @@ static void explain_failure(const struct bl_log *l, int disk_fd, int status, cha
 	free(out);
 }
 
+/* The staging directories of xl processes that died running a boot loader
+ * (killed, interrupted): empty, named by their pid. */
+static void remove_stale_stages(void)
+{
+	DIR *d = opendir(ts_run_dir());
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char p[PATH_MAX];
+		char *end;
+		long pid;
+
+		if (strncmp(e->d_name, "bootloader.", 11))
+			continue;
+		pid = strtol(e->d_name + 11, &end, 10);
+		if (*end || pid <= 0 || pid > INT_MAX || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if ((size_t)snprintf(p, sizeof(p), "%s/%s", ts_run_dir(), e->d_name) < sizeof(p))
+			rmdir(p);
+	}
+	closedir(d);
+}
+
 /* The argument vector and environment, before the clone. */
 static int build_argv(const struct domain_config *c, const struct sbx *s, bool is_pygrub, char ***argv_out,
 		      char ***envp_out)
@@ -1158,10 +1183,11 @@ int ts_bootloader_run(const struct domain_config *c, const struct ts_bl_opts *o,
 		 (unsigned)s.id, 2 * fsize_mb * 1024 + RESULT_MAX / 1024 + 64);
 
 	/* Where its root is mounted (in its namespace only): an empty
-	 * directory of xl's, removed below. */
+	 * directory of xl's, named by its pid, removed below. */
 	mkdir(ts_run_dir(), 0755);
-	snprintf(s.stage, sizeof(s.stage), "%s/bootloader.XXXXXX", ts_run_dir());
-	if (!mkdtemp(s.stage)) {
+	remove_stale_stages();
+	snprintf(s.stage, sizeof(s.stage), "%s/bootloader.%d", ts_run_dir(), (int)getpid());
+	if (mkdir(s.stage, 0700) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot make a directory under %s for the boot loader: %s", ts_run_dir(),
 			 strerror(-rc));

@@ -219,6 +219,21 @@ else
 	echo "# no loop device here: the phy: case is not run"
 fi
 
+# An xl killed while its boot loader ran left its (empty) staging directory:
+# the next run removes it, and leaves a live xl's alone.
+sleep 1000 &
+live=$!
+mkdir "$DOMUS_RUN_DIR/bootloader.999999999" "$DOMUS_RUN_DIR/bootloader.$live"
+cfg stale "file:$T/whole.img,xvda,w"
+run stale
+if [ -e "$DOMUS_RUN_DIR/bootloader.999999999" ] || [ ! -d "$DOMUS_RUN_DIR/bootloader.$live" ]; then
+	bad "a dead xl's staging directory: $(ls "$DOMUS_RUN_DIR")"
+else
+	ok "a dead xl's staging directory is removed, a live one's kept"
+fi
+kill "$live"
+rmdir "$DOMUS_RUN_DIR/bootloader.$live"
+
 # ---- bad inputs: one line each, nothing left ----
 R4=$T/tree-empty
 mkdir -p "$R4/boot"
