@@ -412,6 +412,8 @@ static int write_file(const char *path, const char *text)
  * while the boot loader runs, so it reaps them too). */
 static void sweep_uid(uid_t id)
 {
+	if (id == 0)
+		return; /* never root's: an id not set yet */
 	for (int round = 0; round < 5; round++) {
 		DIR *d = opendir("/proc");
 		struct dirent *e;
@@ -508,6 +510,10 @@ int ts_sandbox_start(struct ts_sandbox *s, ts_sandbox_note_fn note, void *ctx, c
 	int sock[2], rc;
 	char path[64], map[64], line[160];
 
+	if (s->id == 0 || !s->name || s->prog[0] != '/') {
+		snprintf(err, errlen, "the sandbox needs a uid other than root's, a name and an absolute program");
+		return -EINVAL;
+	}
 	/* Where its root is mounted (in its namespace only): an empty
 	 * directory of xl's, named by its pid, removed by ts_sandbox_end(). */
 	mkdir(ts_run_dir(), 0755);
