@@ -8,6 +8,7 @@
  * applies on_poweroff / on_reboot / on_crash; "restart" starts the same
  * configuration again under a new domain id. */
 #include "ts.h"
+#include "ts_bootloader.h"
 #include "xl.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -46,6 +48,11 @@ struct sup {
 	int report_fd; /* to the waiting `xl create`, -1 once reported */
 	char uuid[40];
 	FILE *log;
+	/* What the boot loader chose for the next boot (xl create runs it
+	 * for the first, with the user's terminal; the supervisor for each
+	 * restart), and the copies of its files the monitor loads. */
+	struct ts_boot boot;
+	char kernel_copy[300], ramdisk_copy[300];
 };
 
 static void slog(struct sup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -250,6 +257,10 @@ void ts_uuid_str(const uint8_t u[16], char *buf, size_t len)
 static pid_t start_vmm(struct sup *s, uint32_t domid, int restore_fd, char *err, size_t errlen)
 {
 	const struct domain_config *c = s->c;
+	const bool bl = s->kernel_copy[0] != '\0';
+	const char *kernel = bl ? s->kernel_copy : c->kernel;
+	const char *ramdisk = bl ? (s->ramdisk_copy[0] ? s->ramdisk_copy : NULL) : c->ramdisk;
+	const char *cmdline = bl ? s->boot.cmdline : c->cmdline;
 	char prog[512], dir[256], dom[16], mem[32], vcpus[16], con_log[512], vmm_log[512], readyfd[16], rstfd[16];
 	char line[600];
 	int ready[2];
@@ -288,7 +299,7 @@ static pid_t start_vmm(struct sup *s, uint32_t domid, int restore_fd, char *err,
 		int rfd = dup(ready[1]);
 		snprintf(readyfd, sizeof(readyfd), "%d", rfd);
 		const char *fixed[] = { prog, "--name", c->name, "--domid", dom, "--uuid", s->uuid, "--memory", mem,
-				       "--vcpus", vcpus, "--kernel", c->kernel, "--cmdline", c->cmdline ? c->cmdline : "",
+				       "--vcpus", vcpus, "--kernel", kernel ? kernel : "", "--cmdline", cmdline ? cmdline : "",
 				       "--run-dir", dir, "--console-log", con_log, "--paused", "--ready-fd", readyfd };
 		const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
 		const char **argv = calloc(nfixed + 3 + 2 * c->n_disks + 2 * c->n_nics, sizeof(*argv));
@@ -297,9 +308,9 @@ static pid_t start_vmm(struct sup *s, uint32_t domid, int restore_fd, char *err,
 		if (!argv)
 			_exit(127);
 		memcpy(argv, fixed, sizeof(fixed));
-		if (c->ramdisk) {
+		if (ramdisk) {
 			argv[argc++] = "--ramdisk";
-			argv[argc++] = c->ramdisk;
+			argv[argc++] = ramdisk;
 		}
 		/* The disks' back ends (docs/xenbus.md); checked by
 		 * ts_disk_check(), so each has a value. */
@@ -499,6 +510,83 @@ static void offline_vifs(struct sup *s, struct xs_handle *xs, uint32_t domid)
 	domcfg_dispose(&now);
 }
 
+/* A file of the boot loader's into the run directory, where the monitor
+ * loads it from. */
+static int copy_out(int from, const char *dir, const char *name, char *path, size_t len)
+{
+	struct stat st;
+	off_t off = 0;
+	int to, rc = 0;
+
+	if ((size_t)snprintf(path, len, "%s/%s", dir, name) >= len) {
+		path[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	to = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (to < 0) {
+		path[0] = '\0';
+		return -errno;
+	}
+	if (fstat(from, &st) < 0)
+		rc = -errno;
+	while (rc == 0 && off < st.st_size) {
+		ssize_t n = sendfile(to, from, &off, (size_t)(st.st_size - off));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			rc = n < 0 ? -errno : -EIO;
+	}
+	if (close(to) < 0 && rc == 0)
+		rc = -errno;
+	if (rc < 0) {
+		unlink(path);
+		path[0] = '\0';
+	}
+	return rc;
+}
+
+/* Once the monitor has loaded them, or failed to: nothing of the boot
+ * loader's stays (libxl unlinks its files once mapped). */
+static void drop_boot_files(struct sup *s)
+{
+	if (s->kernel_copy[0])
+		unlink(s->kernel_copy);
+	if (s->ramdisk_copy[0])
+		unlink(s->ramdisk_copy);
+	s->kernel_copy[0] = s->ramdisk_copy[0] = '\0';
+	ts_boot_dispose(&s->boot);
+}
+
+/* This boot's kernel from the boot loader: xl create chose the first
+ * boot's (on the user's terminal for -c); each restart runs it again,
+ * without a terminal, as libxl does on reboot. */
+static int bootloader_files(struct sup *s, uint32_t domid, char *err, size_t errlen)
+{
+	char dir[256], log[512];
+	int rc = 0;
+
+	if (s->boot.kernel_fd < 0) {
+		struct ts_bl_opts o = { .cfg_file = s->st ? s->st->cfg_file : NULL, .log_path = log };
+
+		snprintf(log, sizeof(log), "%s/bootloader-%s.log", ts_log_dir(), s->c->name);
+		slog(s, "running the boot loader of %s (%s)", s->c->name, log);
+		rc = ts_bootloader_run(s->c, &o, &s->boot, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	rc = ts_dom_dir(domid, dir, sizeof(dir));
+	if (rc == 0)
+		rc = copy_out(s->boot.kernel_fd, dir, "bootloader-kernel", s->kernel_copy, sizeof(s->kernel_copy));
+	if (rc == 0 && s->boot.ramdisk_fd >= 0)
+		rc = copy_out(s->boot.ramdisk_fd, dir, "bootloader-ramdisk", s->ramdisk_copy, sizeof(s->ramdisk_copy));
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot copy the boot loader's kernel and ramdisk into %s: %s", dir, strerror(-rc));
+		drop_boot_files(s);
+	}
+	return rc;
+}
+
 static int boot_once(struct sup *s, struct xs_handle *xs)
 {
 	char err[600] = "", why[128];
@@ -521,7 +609,13 @@ static int boot_once(struct sup *s, struct xs_handle *xs)
 		ts_dom_rm_run_dir(domid);
 		return -1;
 	}
+	if (!restore && s->c->bootloader && bootloader_files(s, domid, err, sizeof(err)) < 0) {
+		report(s, "error %s", err);
+		ts_dom_rm_run_dir(domid);
+		return -1;
+	}
 	pid = start_vmm(s, domid, restore ? s->st->restore_fd : -1, err, sizeof(err));
+	drop_boot_files(s);
 	if (pid < 0) {
 		report(s, "error %s", err);
 		if (restore)
@@ -676,10 +770,16 @@ static int check_host(const struct domain_config *c, bool restore, const char *c
 		fprintf(stderr, "xl: type = \"hvm\" is not supported by domus yet: use type = \"pvh\" (or pv)\n");
 		return -ENOTSUP;
 	}
-	if (!c->kernel && !restore) {
-		fprintf(stderr, "xl: bootloader = \"%s\" is not supported by domus yet: give kernel = and ramdisk =\n",
-			c->bootloader ? c->bootloader : "");
-		return -ENOTSUP;
+	/* The boot loader's program and disk; it runs once the host is
+	 * checked (ts_create). */
+	if (c->bootloader && !restore) {
+		char err[PATH_MAX + 256];
+
+		rc = ts_bootloader_check(c, cfg_file, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "xl: %s\n", err);
+			return rc;
+		}
 	}
 	/* A missing or unreadable disk fails here, before anything starts. */
 	rc = ts_disk_check(c, cfg_file);
@@ -705,8 +805,8 @@ static int check_host(const struct domain_config *c, bool restore, const char *c
 		fprintf(stderr, "xl: warning: run_hotplug_scripts=0 in xl.conf: domus runs no vif script then; "
 				"the vifs connect only when something else writes their hotplug-status connected\n");
 	/* errno is kept before fprintf may change it */
-	if (restore) {
-		/* the kernel is in the saved memory */
+	if (restore || c->bootloader) {
+		/* the kernel is in the saved memory, or on the guest's disk */
 	} else if (access(c->kernel, R_OK) < 0) {
 		rc = -errno;
 		fprintf(stderr, "xl: kernel %s: %s\n", c->kernel, strerror(-rc));
@@ -726,8 +826,9 @@ int ts_create(struct xl_ctx *x, struct domain_config *c, bool console, bool paus
 	pid_t pid;
 	ssize_t n;
 	uint32_t domid = 0;
+	int rc = 1;
 
-	(void)x;
+	ts_boot_init(&s.boot);
 	/* Chosen once, before the supervisor forks: every reboot of the
 	 * domain boots the same configuration, so it keeps its MACs (libxl
 	 * keeps them in the domain's stored configuration). */
@@ -741,12 +842,24 @@ int ts_create(struct xl_ctx *x, struct domain_config *c, bool console, bool paus
 	mkdir(ts_log_dir(), 0755);
 	snprintf(path, sizeof(path), "%s/console", ts_log_dir());
 	mkdir(path, 0755);
+	/* The first boot's boot loader runs here, where the user's terminal
+	 * is (its menu, with -c); the supervisor inherits what it chose. */
+	if (c->bootloader && !(st && st->restore_fd >= 0)) {
+		char err[PATH_MAX + 512];
+		struct ts_bl_opts o = { .cfg_file = st ? st->cfg_file : NULL, .interactive = console, .log_path = path };
+
+		snprintf(path, sizeof(path), "%s/bootloader-%s.log", ts_log_dir(), c->name);
+		if (ts_bootloader_run(c, &o, &s.boot, err, sizeof(err)) < 0) {
+			fprintf(stderr, "xl: %s\n", err);
+			return 1;
+		}
+	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return 1;
+		goto out;
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
-		return 1;
+		goto out;
 	if (pid == 0) {
 		/* Middle process: detach the supervisor from this terminal and
 		 * from whoever waits for `xl create`. */
@@ -769,6 +882,7 @@ int ts_create(struct xl_ctx *x, struct domain_config *c, bool console, bool paus
 			report(&s, "error the supervisor ended before the domain ran");
 		_exit(0);
 	}
+	ts_boot_dispose(&s.boot);
 	close(pipefd[1]);
 	waitpid(pid, NULL, 0);
 	n = read(pipefd[0], line, sizeof(line) - 1);
@@ -787,4 +901,7 @@ int ts_create(struct xl_ctx *x, struct domain_config *c, bool console, bool paus
 	if (console)
 		return ts_console_attach(domid, c->name) < 0 ? 1 : 0;
 	return 0;
+out:
+	ts_boot_dispose(&s.boot);
+	return rc;
 }

@@ -98,8 +98,9 @@ int ts_find_program(const char *name, const char *env, char *buf, size_t len)
 	const char *e = getenv(env);
 	char self[PATH_MAX], *slash;
 	ssize_t n;
-	/* installed side by side, or in the build tree (build/xl, build/vmm ...) */
-	const char *const rel[] = { "", "/../vmm", "/../xenstored" };
+	/* installed side by side (or, for xl's preload library, in
+	 * PREFIX/lib/domus), or in the build tree (build/xl, build/vmm ...) */
+	const char *const rel[] = { "", "/../vmm", "/../xenstored", "/../lib/domus" };
 
 	if (e && *e) {
 		snprintf(buf, len, "%s", e);

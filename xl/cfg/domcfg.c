@@ -356,6 +356,8 @@ static int h_kernel(struct kctx *k, const struct cfg_entry *e)
 	char **slot = !strcmp(e->key, "kernel") ? &k->c->kernel
 		      : !strcmp(e->key, "ramdisk") ? &k->c->ramdisk : &k->c->bootloader;
 
+	if (slot == &k->c->bootloader)
+		k->c->bootloader_line = e->line;
 	return want_string_into(k, e, slot);
 }
 
@@ -581,8 +583,8 @@ static const struct key_handler keys[] = {
 	SUP("cmdline", h_cmdline, "Kernel command line; overrides root= and extra=."),
 	SUP("root", h_cmdline, "Appended to the command line as root=VALUE."),
 	SUP("extra", h_cmdline, "Appended to the command line."),
-	SUP("bootloader", h_kernel, "Program run in Domain-0 to pick the kernel, e.g. pygrub."),
-	SUP("bootloader_args", h_bootloader_args, "List of arguments for the bootloader."),
+	SUP("bootloader", h_kernel, "Program run in Domain-0 to take the kernel, initrd and command line from the first disk (a raw file or block device), e.g. pygrub (a relative name is looked up in /usr/lib/xen-4.17/bin). It runs in a sandbox of its own; xl create -c shows its menu."),
+	SUP("bootloader_args", h_bootloader_args, "List of arguments for the bootloader, after xl's own (e.g. [ \"--entry=1\" ]); a string is split at blanks (deprecated)."),
 	SUP("on_poweroff", h_action, "Action when the guest powers off (destroy)."),
 	SUP("on_reboot", h_action, "Action when the guest reboots (restart)."),
 	SUP("on_watchdog", h_action, "Action when the watchdog fires (destroy)."),

@@ -109,6 +109,7 @@ struct domain_config {
 	int sched_weight, sched_cap; /* -1: default */
 	bool claim_mode;
 	char *kernel, *cmdline, *ramdisk, *bootloader;
+	unsigned bootloader_line; /* where bootloader= was, for later errors; 0: command line */
 	char **bootloader_args;
 	size_t n_bootloader_args;
 	char **serial;		/* serial= (a list or one string) */
