@@ -706,6 +706,45 @@ static void test_tx_rate(void **state)
 		expect_tx_rsp(i, (uint16_t)i, NETIF_RSP_OKAY);
 }
 
+/* A packet bigger than a window's credit (here 2500 bytes, 1000 per
+ * window) waits over several windows; while it waits, netback_tx_wait_us
+ * never says 0 ("nothing waits"), even when asked a little after the wait
+ * it set was over: the caller's timer is all that brings it back. */
+static void test_tx_rate_big_packet(void **state)
+{
+	size_t len = ipv4(T->frame, 17, 2458); /* 2500 bytes */
+	struct netback_config c = nf_config(&T->f, 0);
+	unsigned turns = 0;
+
+	(void)state;
+	netback_destroy(T->nb);
+	c.credit_bytes = 1000, c.credit_usec = 100000, c.now_us = clock_fn;
+	fake_now = 0;
+	assert_int_equal(netback_create(&c, &T->nb), 0);
+	/* The packet comes after a quiet window: the window's refresh still
+	 * leaves it too big (netback's tx_credit_exceeded then times out at
+	 * once, "next_credit" being past). */
+	fake_now = 150000;
+	memcpy(nf_page(&T->f, DATA_PAGE), T->frame, len);
+	nf_tx_req(&T->f, DATA_REF, 0, 0, 7, (uint16_t)len);
+	nf_tx_push(&T->f);
+	netback_tx(T->nb, NETBACK_BUDGET);
+	while (nf_txs(&T->f)->rsp_prod == 0) {
+		uint64_t wait;
+
+		fake_now += 5; /* the caller looks a little later */
+		wait = netback_tx_wait_us(T->nb);
+		assert_true(wait > 0);
+		fake_now += wait;
+		netback_tx(T->nb, NETBACK_BUDGET);
+		assert_true(++turns < 20);
+	}
+	expect_tx_rsp(0, 7, NETIF_RSP_OKAY);
+	/* not at once: it waited for credit */
+	assert_true(turns >= 1);
+	assert_int_equal(netback_tx_wait_us(T->nb), 0);
+}
+
 static void test_bad_config(void **state)
 {
 	struct netback_config c = nf_config(&T->f, 0);
@@ -784,6 +823,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rx_index_jump, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiesce_save_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_rate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tx_rate_big_packet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
 		cmocka_unit_test(test_csum_setup),
 	};

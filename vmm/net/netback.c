@@ -339,8 +339,14 @@ uint64_t netback_tx_wait_us(const struct netback *nb)
 
 	if (!nb->wait_until)
 		return 0;
+	/* A packet waits.  A wait already over is still one (1 us, "now"):
+	 * credit_exceeded may set wait_until = now + 1 (a packet bigger than
+	 * a refreshed window's credit), and 0 here would leave the packet in
+	 * the ring with nothing to come back for it (the guest does not kick
+	 * for requests it pushed already) - a rate-limited vif stalled for
+	 * good in the lab. */
 	now = now_us(nb);
-	return nb->wait_until > now ? nb->wait_until - now : 0;
+	return nb->wait_until > now ? nb->wait_until - now : 1;
 }
 
 bool netback_tx(struct netback *nb, unsigned budget)
