@@ -1,7 +1,8 @@
 #!/bin/bash
 # The Debian guest disk of lab/image: "lab/image check" passes on the cached
 # image and fails on copies broken in one way each (so that it can fail), and
-# Xen's own pygrub finds the kernel, initramfs and command line in it.
+# Xen's own pygrub finds the kernel, initramfs and command line in it; the
+# local mirror made from the build's downloads serves debootstrap.
 #
 #   tests/labtool/image.sh          skips (77) when no image is cached: a build
 #                                   takes minutes (make check-slow builds it)
@@ -68,6 +69,22 @@ if [ "$(id -u)" = 0 ] && [ -x "$PYGRUB" ]; then
 	tr '\0' '\n' <"$T/pg/out" | grep -q "^args $a\$" || fail "pygrub -q gave other args"
 else
 	echo "pygrub not tried (needs root and $PYGRUB)"
+fi
+
+# The local package source: debootstrap finds every package of the image's
+# set in it (downloads only: a file: URL, nothing fetched from the network).
+if [ "$(id -u)" = 0 ] && command -v debootstrap >/dev/null; then
+	mirror=$("$IMAGE_TOOL" mirror) || fail "lab/image mirror failed"
+	[ -s "$mirror/dists/bookworm/Release" ] || fail "the mirror has no Release"
+	include=$(bash -c '. "$1"; echo "$INCLUDE"' _ "$(dirname "$IMAGE_TOOL")/image-recipe.sh")
+	debootstrap --no-check-gpg --download-only --variant=minbase --include="$include" \
+		bookworm "$T/ds" "file://$mirror" >"$T/ds.log" 2>&1 ||
+		{ tail -5 "$T/ds.log"; fail "debootstrap from the local mirror failed"; }
+	n=$(ls "$T/ds/var/cache/apt/archives/"*.deb | wc -l)
+	[ "$n" -ge "$(wc -l <"$(dirname "$img")/packages")" ] ||
+		fail "debootstrap took $n packages from the mirror, the image has $(wc -l <"$(dirname "$img")/packages")"
+	echo "the local mirror gives debootstrap all $n packages"
+	rm -rf "$T/ds"
 fi
 
 # Broken copies, one fault each: the check must say no.
