@@ -1,6 +1,7 @@
-# image-recipe.sh: how lab/image makes the Debian guest disk (sourced by it).
-# The image's cache key is this file's hash (with the mirror): any change
-# here builds a new image; lab/image's checks and commands do not.
+# image-recipe.sh: what lab/image makes, the Debian guest disk (sourced by
+# it; lab/image runs these steps with progress, lock, log and checks).  The
+# image's cache key is this file's hash (with the mirror): any change here
+# builds a new image; changes to lab/image do not.
 # shellcheck shell=bash
 SUITE=bookworm
 SIZE_MIB=2048          # apparent size; sparse on disk
@@ -88,54 +89,27 @@ write_config() {
 	EOF
 }
 
-build_image() {
-	local dir=$1 work log kver fs_blocks img
-	work="$dir.partial"
-	LOG="$dir.log"
-	ROOT="$work/root"
-	img="$work/disk.img"
-	remove_tree "$work"; rm -f "$dir.failed.img"
-	mkdir -p "$work" "$CACHE/debootstrap-cache"
-	: >"$LOG"
-	trap 'remove_tree "$work"' EXIT
-	T0=$(date +%s)
-
-	stage "debootstrap $SUITE (minbase + kernel) from $MIRROR; log: $LOG"
-	# --cache-dir keeps the .debs for the next build (and lab/image mirror).
+# recipe_root ROOT: the system, by debootstrap (its output on stdout).
+# --cache-dir keeps the .debs for the next build (and lab/image mirror).
+recipe_root() {
 	debootstrap --variant=minbase --include="$INCLUDE" \
-		--cache-dir="$CACHE/debootstrap-cache" \
-		"$SUITE" "$ROOT" "$MIRROR" >>"$LOG" 2>&1 ||
-		{ tail -20 "$LOG" >&2; die "debootstrap failed; log: $LOG"; }
-	kver=$(cd "$ROOT/boot" && ls vmlinuz-* 2>/dev/null | sed 's/^vmlinuz-//' | sort -V | tail -1)
-	[ -n "$kver" ] || die "no kernel in the new system's /boot"
+		--cache-dir="$CACHE/debootstrap-cache" "$SUITE" "$1" "$MIRROR"
+}
 
-	stage "configuring: hostname, fstab, getty on hvc0, eth0 by DHCP, initramfs, grub.cfg ($kver)"
-	write_config "$kver"
-	in_root apt-get clean >>"$LOG" 2>&1
+# recipe_tidy: what the image need not carry.
+recipe_tidy() {
+	in_root apt-get clean
 	rm -rf "$ROOT"/var/lib/apt/lists/* "$ROOT"/var/log/*.log "$ROOT"/tmp/* 2>/dev/null || true
+}
 
-	stage "writing ext4 from the tree into partition 1 of a sparse $SIZE_MIB MiB disk"
-	truncate -s "${SIZE_MIB}M" "$img"
-	printf 'label: dos\nstart=%d, type=83\n' $((PART_START_MIB * 2048)) |
-		sfdisk -q "$img" >>"$LOG" 2>&1 || { tail "$LOG" >&2; die "sfdisk failed"; }
+# recipe_disk ROOT IMG: the disk file, the tree in its one partition.
+recipe_disk() {
+	local root=$1 img=$2 fs_blocks
+	truncate -s "${SIZE_MIB}M" "$img" || return 1
+	printf 'label: dos\nstart=%d, type=83\n' $((PART_START_MIB * 2048)) | sfdisk -q "$img" || return 1
 	fs_blocks=$(( (SIZE_MIB - PART_START_MIB) * 256 ))   # 4 KiB blocks
 	# -E offset: mke2fs writes the file system at the partition's offset in
 	# the disk file itself (no copy, holes stay holes).
 	mkfs.ext4 -q -F -L domus-root -b 4096 -E offset=$((PART_START_MIB << 20)) \
-		-d "$ROOT" "$img" "$fs_blocks" >>"$LOG" 2>&1 ||
-		{ tail "$LOG" >&2; die "mkfs.ext4 -d failed"; }
-
-	stage "checking the image"
-	if ! check_image "$img"; then
-		mv "$img" "$dir.failed.img"
-		die "the new image fails its check; it is kept as $dir.failed.img"
-	fi
-	echo "$kver" >"$work/kernel-version"
-	in_root dpkg-query -W >"$work/packages"
-	echo "$CMDLINE" >"$work/cmdline"
-	remove_tree "$ROOT"
-	echo $(( $(date +%s) - T0 )) >"$work/build-seconds"
-	trap - EXIT
-	mv "$work" "$dir"
-	stage "built $dir/disk.img ($(du -h "$dir/disk.img" | cut -f1) on disk of ${SIZE_MIB} MiB)"
+		-d "$root" "$img" "$fs_blocks"
 }
