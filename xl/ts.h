@@ -39,6 +39,12 @@ int ts_dom_find(const char *spec, uint32_t *domid);
 pid_t ts_dom_pid(uint32_t domid, const char *file, const char *comm);
 struct sockaddr_un;
 int ts_dom_socket(uint32_t domid, const char *name, struct sockaddr_un *sa);
+/* A daemon xl starts (a domain's supervisor, xenstored) closes what it
+ * inherited from the user's command line: every descriptor from 3 up that
+ * is not close-on-exec (everything xl opens itself is).  Otherwise it holds
+ * the user's pipes and fifos open for its whole life, and `xl create cfg |
+ * tee log` (or a test feeding a fifo) never sees its end. */
+void ts_close_inherited(void);
 /* A sibling program of xl (domus-vmm, xenstored): next to xl, in the build
  * tree's layout, or on PATH; DOMUS_VMM / DOMUS_XENSTORED override. */
 int ts_find_program(const char *name, const char *env, char *buf, size_t len);

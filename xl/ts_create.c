@@ -867,6 +867,7 @@ int ts_create(struct xl_ctx *x, struct domain_config *c, bool console, bool paus
 		setsid();
 		if (fork() != 0)
 			_exit(0);
+		ts_close_inherited();
 		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 		snprintf(path, sizeof(path), "%s/xl-%s.log", ts_log_dir(), c->name);
 		s.log = fopen(path, "ae");

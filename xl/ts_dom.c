@@ -2,6 +2,7 @@
 #include "ts.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -19,6 +20,25 @@ const char *ts_run_dir(void)
 	const char *d = getenv("DOMUS_RUN_DIR");
 
 	return d && *d ? d : "/run/domus";
+}
+
+void ts_close_inherited(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name), fl;
+
+		if (fd < 3 || fd == dirfd(d))
+			continue;
+		fl = fcntl(fd, F_GETFD);
+		if (fl >= 0 && !(fl & FD_CLOEXEC))
+			close(fd);
+	}
+	closedir(d);
 }
 
 const char *ts_log_dir(void)

@@ -65,6 +65,7 @@ static int start_xenstored(void)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
+		ts_close_inherited();
 		execl(prog, "xenstored", "--socket", path, (char *)NULL);
 		_exit(127);
 	}
