@@ -12,8 +12,10 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "conlog.h"
 #include "domus/log.h"
 #include "evloop.h"
 #include "fds.h"
@@ -26,13 +28,15 @@ struct console {
 	struct evl *loop;
 	uint32_t port;  /* event channel, Domain-0 end */
 	int kick_fd;    /* eventfd KVM signals on the guest's EVTCHNOP_send */
-	int log_fd;     /* -1: no log */
 	int out_fd;     /* mirror to this fd (stdout), -1: none */
 	int in_fd;      /* read input from this fd, -1: none */
 	int listen_fd;  /* Unix socket for "xl console", -1: none */
 	int client_fd;  /* the attached client, -1: none */
 	struct evl_src *kick_src, *in_src, *listen_src, *client_src;
 	struct evl_src *batch_src; /* the end of a batching window (on_batch) */
+	struct evl_src *log_src;   /* the log's rate bound: a note is due (on_log_tick) */
+	struct conlog log;         /* fd -1: no log */
+	bool log_ticking;          /* log_src is armed */
 	bool client_lagged;      /* output to it was dropped (said once) */
 	struct outq q;           /* output from vCPU threads */
 	uint64_t dropped_told;   /* of q.dropped, already logged */
@@ -83,15 +87,43 @@ static void emit_client(struct console *c, const char *buf, size_t len)
 	}
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* An episode of drops is told once the log takes output again, even if the
+ * guest has fallen silent: the timer asks each period until then. */
+static void on_log_tick(void *ctx)
+{
+	struct console *c = ctx;
+
+	c->log_ticking = conlog_tick(&c->log, now_ms()) > 0 &&
+			 evl_timer_set(c->loop, c->log_src, c->log.cfg.period_ms, false) == 0;
+}
+
+static void emit_log(struct console *c, const char *buf, size_t len)
+{
+	if (c->log.fd < 0)
+		return;
+	conlog_write(&c->log, buf, len, now_ms());
+	if (c->log.dropped && !c->log_ticking && c->log_src)
+		c->log_ticking = evl_timer_set(c->loop, c->log_src, c->log.cfg.period_ms, false) == 0;
+}
+
 static void emit(struct console *c, const char *buf, size_t len)
 {
-	write_all(c->log_fd, buf, len);
+	emit_log(c, buf, len);
 	write_all(c->out_fd, buf, len);
 	if (c->client_fd >= 0)
 		emit_client(c, buf, len);
 }
 
-/* Writes out what vCPU threads queued. */
+/* Writes out what vCPU threads queued.  Its drops are not the log's
+ * (conlog.c): these bytes never reached it, so each is counted once. */
 static void flush_queue(struct console *c)
 {
 	char buf[4096];
@@ -276,9 +308,10 @@ static int listen_on(struct console *c, const char *path)
 static void console_release(void *inst)
 {
 	struct console *c = inst;
-	int *const fds[] = { &c->kick_fd, &c->log_fd, &c->listen_fd, &c->client_fd };
+	int *const fds[] = { &c->kick_fd, &c->listen_fd, &c->client_fd };
 
 	evl_del(c->loop, c->batch_src);
+	evl_del(c->loop, c->log_src);
 	evl_del(c->loop, c->kick_src);
 	evl_del(c->loop, c->in_src);
 	evl_del(c->loop, c->listen_src);
@@ -286,6 +319,7 @@ static void console_release(void *inst)
 	if (c->vm->console == c)
 		c->vm->console = NULL;
 	close_fds(fds, sizeof(fds) / sizeof(fds[0]));
+	conlog_close(&c->log);
 	outq_fini(&c->q);
 	free(c);
 }
@@ -298,18 +332,19 @@ int console_create(struct vm *vm, struct evl *loop, const struct console_cfg *cf
 	*out = NULL;
 	if (!c)
 		return -ENOMEM;
-	*c = (struct console){ .vm = vm, .loop = loop, .log_fd = -1, .out_fd = -1, .in_fd = -1, .listen_fd = -1,
+	*c = (struct console){ .vm = vm, .loop = loop, .log.fd = -1, .out_fd = -1, .in_fd = -1, .listen_fd = -1,
 			       .client_fd = -1, .rl = LOG_RATELIMIT_INIT(5, 10) };
 	rc = outq_init(&c->q, CONSOLE_QUEUE_BYTES);
 	c->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (rc == 0 && c->kick_fd < 0)
 		rc = -errno;
 	if (rc == 0 && cfg->log_path) {
-		c->log_fd = open(cfg->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-		if (c->log_fd < 0) {
-			rc = -errno;
+		struct conlog_cfg lc = CONLOG_CFG_DEFAULT;
+
+		lc.max_bytes = cfg->log_max;
+		rc = conlog_open(&c->log, cfg->log_path, &lc, vm->name, now_ms());
+		if (rc < 0)
 			log_err(vm->name, "console log %s: %s", cfg->log_path, strerror(-rc));
-		}
 	}
 	if (rc == 0 && cfg->stdio) {
 		c->out_fd = STDOUT_FILENO;
@@ -338,6 +373,8 @@ static int console_start(void *inst)
 
 	if (rc == 0)
 		rc = evl_add_timer(c->loop, 0, false, on_batch, c, &c->batch_src);
+	if (rc == 0 && c->log.fd >= 0)
+		rc = evl_add_timer(c->loop, 0, false, on_log_tick, c, &c->log_src);
 
 	if (rc == 0 && c->listen_fd >= 0)
 		rc = evl_add_fd(c->loop, c->listen_fd, EPOLLIN, on_accept, c, &c->listen_src);
@@ -358,15 +395,22 @@ static int console_quiesce(void *inst)
 	struct console *c = inst;
 
 	evl_del(c->loop, c->batch_src);
+	evl_del(c->loop, c->log_src);
 	evl_del(c->loop, c->kick_src);
 	evl_del(c->loop, c->in_src);
 	evl_del(c->loop, c->listen_src);
-	c->kick_src = c->in_src = c->listen_src = c->batch_src = NULL;
+	c->kick_src = c->in_src = c->listen_src = c->batch_src = c->log_src = NULL;
+	c->log_ticking = false;
 	flush_queue(c);
 	drain_output(c);
 	if (c->client_fd >= 0)
 		drop_client(c);
 	return 0;
+}
+
+int console_reopen_log(struct console *c)
+{
+	return conlog_reopen(&c->log);
 }
 
 const struct dev_ops console_dev_ops = {

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dev.h"
 
@@ -23,6 +24,7 @@ struct console;
 
 struct console_cfg {
 	const char *log_path;    /* NULL: no log */
+	uint64_t log_max;        /* its cap (conlog.h); 0: none */
 	const char *socket_path; /* for "xl console"; NULL: none */
 	bool stdio;              /* mirror to stdout, read stdin */
 };
@@ -31,6 +33,10 @@ struct console_cfg {
  * the instance then goes to dev_add() with console_dev_ops. */
 int console_create(struct vm *vm, struct evl *loop, const struct console_cfg *cfg, struct console **out);
 extern const struct dev_ops console_dev_ops;
+
+/* On the loop thread (SIGHUP): the log is opened again at its path, for
+ * logrotate's move-and-create. */
+int console_reopen_log(struct console *c);
 
 /* From any thread (vCPU threads: console_io, port 0xE9): never blocks nor
  * writes; the event loop writes it out in order. */

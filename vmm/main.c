@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conlog.h"
 #include "domus/log.h"
 #include "domus/vmm_exit.h"
 #include "monitor.h"
@@ -24,7 +25,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: domus-vmm --kernel FILE [--ramdisk FILE] [--cmdline TEXT] [--memory MiB]\n"
 		   "                 [--vcpus N] [--name NAME] [--domid N] [--uuid UUID] [--console-log FILE]\n"
-		   "                 [--run-dir DIR] [--xenstore-socket PATH|none] [--console-stdio]\n"
+		   "                 [--console-log-max SIZE] [--run-dir DIR] [--xenstore-socket PATH|none] [--console-stdio]\n"
 		   "                 [--paused] [--ready-fd FD] [--restore-fd FD] [-v]\n"
 		   "                 [--disk DEVID,KIND,FORMAT,MODE,DEVTYPE,PATH]... [--nic DEVID,IFNAME]...\n"
 		   "       (--disk: a xenbus block back end; KIND vbd or qdisk, FORMAT raw, qcow2, vhd or\n"
@@ -33,6 +34,9 @@ static void usage(FILE *f)
 		   "        creates: docs/netback.md)\n"
 		   "       (--restore-fd: load the saved state from FD, at its first monitor record,\n"
 		   "        instead of booting --kernel)\n"
+		   "       (--console-log-max: the console log's cap, bytes or with K, M or G; past it\n"
+		   "        the log becomes FILE.1 and a new one starts; 0: none; default 16M or\n"
+		   "        $DOMUS_CONSOLE_LOG_MAX; SIGHUP reopens the log: docs/domains.md)\n"
 		   "exit status: 0 powered off, 2 rebooted, 3 crashed, 4 destroyed, 1 failed\n");
 }
 
@@ -64,13 +68,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "paused", no_argument, NULL, 'p' },           { "ready-fd", required_argument, NULL, 'R' },
 		{ "console-stdio", no_argument, NULL, 'S' },    { "restore-fd", required_argument, NULL, 'F' },    { "verbose", no_argument, NULL, 'v' },
 		{ "disk", required_argument, NULL, 'D' },       { "nic", required_argument, NULL, 'I' },
+		{ "console-log-max", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },             { 0 },
 	};
+	const char *env = getenv("DOMUS_CONSOLE_LOG_MAX");
 	uint64_t v;
 	int c;
 
 	*o = (struct options){ .name = "domU", .memory_mib = 512, .vcpus = 1, .domid = 1, .cmdline = "",
-			       .ready_fd = -1, .restore_fd = -1 };
+			       .ready_fd = -1, .restore_fd = -1, .console_log_max = CONLOG_MAX_DEFAULT };
+	if (env && *env && conlog_parse_size(env, &o->console_log_max) < 0) {
+		log_err(NULL, "DOMUS_CONSOLE_LOG_MAX: \"%s\" is not 0 nor a size from 4096 bytes (K, M, G)", env);
+		return -EINVAL;
+	}
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': o->kernel = optarg; break;
@@ -78,6 +88,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'c': o->cmdline = optarg; break;
 		case 'N': o->name = optarg; break;
 		case 'l': o->console_log = optarg; break;
+		case 'L':
+			if (conlog_parse_size(optarg, &o->console_log_max) < 0) {
+				log_err(NULL, "--console-log-max: \"%s\" is not 0 nor a size from 4096 bytes (K, M, G)",
+					optarg);
+				return -EINVAL;
+			}
+			break;
 		case 's': o->run_dir = optarg; break;
 		case 'x': o->xenstore_socket = optarg; break;
 		case 'u': o->uuid = optarg; break;

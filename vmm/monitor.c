@@ -9,9 +9,13 @@
 #include "blk/qsd.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "boot/kernel.h"
@@ -27,6 +31,64 @@
 
 /* Calls queued at once on the loop: the console's output flush takes one. */
 #define LOOP_CALL_SLOTS 256
+
+/* SIGHUP (logrotate's postrotate, as for xenconsoled) reopens the console
+ * log on the loop thread, which owns it.  The signal is blocked here, the
+ * first part, before any thread exists, so every thread inherits the mask
+ * and only the signalfd takes it (children unblock it: blk/qsd.c).  Before
+ * this part a SIGHUP ended domus-vmm. */
+static int signals_init(void *ctx, char *why, size_t wl)
+{
+	struct monitor *m = ctx;
+	sigset_t set;
+	int rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	rc = -pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (rc == 0) {
+		m->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+		if (m->sig_fd < 0)
+			rc = -errno;
+	}
+	return rc;
+}
+
+static void on_signal(void *ctx, int fd, uint32_t events)
+{
+	struct monitor *m = ctx;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP && m->vm.console && console_reopen_log(m->vm.console) == 0)
+			log_info(m->opt.name, "SIGHUP: console log reopened");
+	}
+}
+
+/* Before the loop's own start: the registration is done on this thread. */
+static int signals_start(void *ctx, char *why, size_t wl)
+{
+	struct monitor *m = ctx;
+
+	return evl_add_fd(m->loop, m->sig_fd, EPOLLIN, on_signal, m, &m->sig_src);
+}
+
+/* After the loop stopped (the part below), so done on this thread. */
+static void signals_quiesce(void *ctx)
+{
+	struct monitor *m = ctx;
+
+	evl_del(m->loop, m->sig_src);
+	m->sig_src = NULL;
+}
+
+static void signals_stop(void *ctx)
+{
+	struct monitor *m = ctx;
+
+	close(m->sig_fd);
+	m->sig_fd = -1;
+}
 
 /* The event loop comes first: every later part may register with it
  * during its whole life, and it stops (running what was queued) only after
@@ -353,7 +415,8 @@ void monitor_free_xb_saved(struct monitor *m)
 static int devices_init(void *ctx, char *why, size_t wl)
 {
 	struct monitor *m = ctx;
-	struct console_cfg cc = { .log_path = m->opt.console_log, .stdio = m->opt.console_stdio };
+	struct console_cfg cc = { .log_path = m->opt.console_log, .log_max = m->opt.console_log_max,
+				  .stdio = m->opt.console_stdio };
 	struct console *con;
 	char path[256];
 	int rc;
@@ -573,6 +636,8 @@ static void vcpus_stop(void *ctx)
 }
 
 const struct part monitor_parts[] = {
+	{ .name = "signals", .init = signals_init, .start = signals_start, .quiesce = signals_quiesce,
+	  .stop = signals_stop },
 	{ .name = "event loop", .init = loop_init, .start = loop_start, .quiesce = loop_quiesce, .stop = loop_stop },
 	{ .name = "vm", .init = vm_init, .stop = vm_stop },
 	{ .name = "restore", .init = restore_init },

@@ -20,6 +20,7 @@ struct options {
 	const char *name, *kernel, *ramdisk, *cmdline, *uuid;
 	const char *console_log, *run_dir, *xenstore_socket;
 	uint64_t memory_mib;
+	uint64_t console_log_max; /* --console-log-max, DOMUS_CONSOLE_LOG_MAX (vmm/conlog.h) */
 	int vcpus, console_stdio, paused, ready_fd;
 	int restore_fd; /* -1: boot the kernel; else load the saved state from it */
 	uint32_t domid;
@@ -30,6 +31,7 @@ struct options {
 };
 
 struct evl;
+struct evl_src;
 struct vcpu_thread_arg;
 struct vbd_cfg;
 struct vif_cfg;
@@ -37,6 +39,8 @@ struct vif_cfg;
 struct monitor {
 	struct options opt;
 	struct evl *loop;
+	int sig_fd;               /* SIGHUP (signals part) */
+	struct evl_src *sig_src;
 	struct vm vm;
 	struct devices devs; /* on the loop thread while it runs */
 	struct hotplug hotplug; /* device_add and device_remove on devs */
