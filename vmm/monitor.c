@@ -36,7 +36,10 @@
  * log on the loop thread, which owns it.  The signal is blocked here, the
  * first part, before any thread exists, so every thread inherits the mask
  * and only the signalfd takes it (children unblock it: blk/qsd.c).  Before
- * this part a SIGHUP ended domus-vmm. */
+ * this part a SIGHUP ended domus-vmm.  xl's supervisor ignores SIGHUP and
+ * that disposition survives the exec; a blocked signal is queued all the
+ * same (kernel/signal.c sig_ignored(): "Blocked signals are never
+ * ignored"), so the signalfd still sees it. */
 static int signals_init(void *ctx, char *why, size_t wl)
 {
 	struct monitor *m = ctx;
