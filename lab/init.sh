@@ -49,11 +49,21 @@ mkdir -p "$JOBS"
 
 run_job() {
 	j=$1
-	chroot /host /bin/bash "$STATE/jobs/$j.run" >"$JOBS/$j.out" 2>"$JOBS/$j.err" &
+	# A process group of its own, so that a kill reaches what the job
+	# started in the background too (a test's socat, its domains' xl).
+	setsid chroot /host /bin/bash "$STATE/jobs/$j.run" >"$JOBS/$j.out" 2>"$JOBS/$j.err" &
 	pid=$!
 	echo "$pid" >"$JOBS/$j.pid"
+	k=0
 	while kill -0 "$pid" 2>/dev/null; do
-		if [ -e "$JOBS/$j.kill" ]; then kill -9 "$pid"; fi
+		# Asked to stop: TERM first, so the job's traps clean up (a test
+		# destroys its domains, deletes its bridge) before the next job
+		# runs; 15 s later, KILL for the whole group.
+		if [ -e "$JOBS/$j.kill" ]; then
+			[ "$k" = 0 ] && kill -TERM -- "-$pid" 2>/dev/null
+			k=$((k + 1))
+			[ "$k" -ge 75 ] && kill -9 -- "-$pid" 2>/dev/null
+		fi
 		sleep 0.2
 	done
 	wait "$pid"
