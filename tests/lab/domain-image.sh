@@ -21,14 +21,7 @@ for c in dnsmasq debugfs e2fsck; do command -v $c >/dev/null || fail "$c missing
 kver=$(cat "$(dirname "$img")/kernel-version") || fail "no kernel-version beside $img"
 args=$(cat "$(dirname "$img")/cmdline") || fail "no cmdline beside $img"
 
-ip link show $BR >/dev/null 2>&1 && fail "$BR exists already in the lab"
-ip link add $BR type bridge || fail "cannot make $BR"
-ip addr add $NET.1/24 dev $BR && ip link set $BR up || fail "cannot configure $BR"
-dnsmasq --conf-file=/dev/null --bind-interfaces --interface=$BR --except-interface=lo \
-	--dhcp-range=$NET.100,$NET.150,1h --dhcp-leasefile="$T/leases" --pid-file="$T/dnsmasq.pid" \
-	--port=0 --log-facility="$T/dnsmasq.log" || fail "dnsmasq did not start"
-img_cleanup() { kill "$(cat "$T/dnsmasq.pid" 2>/dev/null)" 2>/dev/null; ip link del $BR 2>/dev/null; cleanup_all; }
-trap img_cleanup EXIT
+bridge_dhcp $BR $NET
 
 cp --sparse=always "$img" "$T/disk.img" || fail "cannot copy $img"
 fs="$T/disk.img?offset=$((2048 * 512))"

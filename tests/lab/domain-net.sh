@@ -13,15 +13,7 @@
 #   5. after xl destroy no vif device remains.
 BUILD=$1; . "$(dirname "$0")/domlib.sh"
 BR=xenbr0 NET=10.99.0
-command -v dnsmasq >/dev/null || fail "dnsmasq missing on the host (make deps installs dnsmasq-base)"
-ip link show $BR >/dev/null 2>&1 && fail "$BR exists already in the lab"
-ip link add $BR type bridge || fail "cannot make $BR"
-ip addr add $NET.1/24 dev $BR && ip link set $BR up || fail "cannot configure $BR"
-dnsmasq --conf-file=/dev/null --bind-interfaces --interface=$BR --except-interface=lo \
-	--dhcp-range=$NET.100,$NET.150,1h --dhcp-leasefile="$T/leases" --pid-file="$T/dnsmasq.pid" \
-	--port=0 --log-facility="$T/dnsmasq.log" || fail "dnsmasq did not start"
-net_cleanup() { kill "$(cat "$T/dnsmasq.pid" 2>/dev/null)" 2>/dev/null; ip link del $BR 2>/dev/null; cleanup_all; }
-trap net_cleanup EXIT
+bridge_dhcp $BR $NET
 
 # 1. two domains
 "$XL" create "$(mkcfg net1 remote "vif = [ 'mac=00:16:3e:12:34:56,bridge=$BR' ]")" || fail "xl create net1 failed"

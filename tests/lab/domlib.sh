@@ -77,6 +77,22 @@ leftovers() {
 	done
 }
 
+# bridge_dhcp BR NET: the lab's own xenbr0 (NET.1/24) with a dnsmasq
+# serving NET.100-150 on it (leases in $T/leases, its log in
+# $T/dnsmasq.log); removed, with every domain, when the test exits.
+bridge_dhcp() {
+	local br=$1 net=$2
+	command -v dnsmasq >/dev/null || fail "dnsmasq missing on the host (make deps installs dnsmasq-base)"
+	ip link show "$br" >/dev/null 2>&1 && fail "$br exists already in the lab"
+	ip link add "$br" type bridge || fail "cannot make $br"
+	ip addr add "$net.1/24" dev "$br" && ip link set "$br" up || fail "cannot configure $br"
+	dnsmasq --conf-file=/dev/null --bind-interfaces --interface="$br" --except-interface=lo \
+		--dhcp-range="$net.100,$net.150,1h" --dhcp-leasefile="$T/leases" --pid-file="$T/dnsmasq.pid" \
+		--port=0 --log-facility="$T/dnsmasq.log" || fail "dnsmasq did not start"
+	BRIDGE_DHCP=$br
+	trap 'kill "$(cat "$T/dnsmasq.pid" 2>/dev/null)" 2>/dev/null; ip link del "$BRIDGE_DHCP" 2>/dev/null; cleanup_all' EXIT
+}
+
 cleanup_all() { for n in $("$XL" list 2>/dev/null | awk 'NR > 2 { print $1 }'); do "$XL" destroy "$n" >/dev/null 2>&1; done; rm -rf "$T"; }
 trap cleanup_all EXIT
 
