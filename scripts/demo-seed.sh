@@ -50,9 +50,11 @@ say "cat domU.pv"
 cat "$T/domU.pv"
 
 say "xl create domU.pv; xl console domU (root logs in, looks around, and leaves the console)"
-"$XL" create "$T/domU.pv" || exit 1
-# The console as the user sees it; the typed lines come once the getty asks.
+# The console as the user sees it; the typed lines come once the getty asks
+# (its log, which a domain of the same name appended to before, read afresh).
 log=/var/log/xen/console/guest-$NAME.log
+rm -f "$log"
+"$XL" create "$T/domU.pv" || exit 1
 for _ in $(seq 1 900); do grep -q "login:" "$log" 2>/dev/null && break; sleep 1; done
 grep -q "login:" "$log" 2>/dev/null || { echo "demo: no login prompt after 15 minutes"; tail -n 20 "$log"; exit 1; }
 (sleep 1; echo root; sleep 4
@@ -61,9 +63,13 @@ grep -q "login:" "$log" 2>/dev/null || { echo "demo: no login prompt after 15 mi
 	echo 'lsblk /dev/xvda; df -h /'
 	[ -n "$vif" ] && echo "ping -c 2 $NET.1"
 	echo 'echo "DEMO-""DONE"'
-	sleep 300) | "$XL" console "$NAME" 2>&1 | tr -d '\r' | sed -u 's/\x1b\[[0-9;?]*[A-Za-z]//g' &
+	sleep 300) | "$XL" console "$NAME" 2>&1 | sed -u 's/\r//g; s/\x1b\[[0-9;?]*[A-Za-z]//g' &
 con=$!
-for _ in $(seq 1 300); do tr -d '\r' <"$log" | grep -q "^DEMO-DONE" && break; sleep 1; done
+# (bash's prompt wraps each command's output in bracketed-paste escapes)
+for _ in $(seq 1 300); do
+	sed 's/\r//g; s/\x1b\[[0-9;?]*[A-Za-z]//g' "$log" | grep -q "^DEMO-DONE" && break
+	sleep 1
+done
 sleep 1
 kill $con 2>/dev/null; pkill -P $con 2>/dev/null; wait $con 2>/dev/null
 
