@@ -64,14 +64,16 @@ grep -q "login:" "$log" 2>/dev/null || { echo "demo: no login prompt after 15 mi
 	[ -n "$vif" ] && echo "ping -c 2 $NET.1"
 	echo 'echo "DEMO-""DONE"'
 	sleep 300) | "$XL" console "$NAME" 2>&1 | sed -u 's/\r//g; s/\x1b\[[0-9;?]*[A-Za-z]//g' &
-con=$!
 # (bash's prompt wraps each command's output in bracketed-paste escapes)
 for _ in $(seq 1 300); do
 	sed 's/\r//g; s/\x1b\[[0-9;?]*[A-Za-z]//g' "$log" | grep -q "^DEMO-DONE" && break
 	sleep 1
 done
 sleep 1
-kill $con 2>/dev/null; pkill -P $con 2>/dev/null; wait $con 2>/dev/null
+# Leave the console: its feeder (sleep), xl console and the filter are this
+# script's children; `wait` for the last of a pipeline waits for all of it.
+kill $(pgrep -P $$) 2>/dev/null
+wait 2>/dev/null
 
 say "xl list"
 "$XL" list
