@@ -154,12 +154,46 @@ static int write_nodes(struct xs_handle *xs, xs_transaction_t t, uint32_t domid,
 	return 0;
 }
 
+/* One domain's nodes, in one transaction (ts_xs_transact). */
+struct dom_nodes {
+	const struct domain_config *c;
+	uint32_t id;
+	const struct node *nodes;
+	size_t n;
+};
+
+static int write_domain_nodes(struct xs_handle *xs, uint32_t t, const void *arg)
+{
+	const struct dom_nodes *a = arg;
+	const struct domain_config *c = a->c;
+	char cpu[64];
+	int rc = write_nodes(xs, t, a->id, a->nodes, a->n);
+
+	/* cpu/<n>/availability: a PVH guest asks (drivers/xen/cpu_hotplug.c). */
+	for (int i = 0; rc == 0 && i < c->max_vcpus; i++) {
+		struct node n = { cpu, i < c->vcpus ? "online" : "offline", P_INHERIT };
+		snprintf(cpu, sizeof(cpu), "cpu/%d/availability", i);
+		rc = write_nodes(xs, t, a->id, &n, 1);
+	}
+	if (rc == 0) {
+		char path[64];
+		snprintf(path, sizeof(path), "/libxl/%u/type", a->id);
+		struct node l[] = { { path, c->type == DOM_TYPE_HVM ? "hvm" : c->type == DOM_TYPE_PV ? "pv" : "pvh",
+				      P_NONE } };
+		rc = write_nodes(xs, t, a->id, l, 1);
+	}
+	if (rc == 0)
+		rc = ts_xs_write_disks(xs, t, c, a->id);
+	if (rc == 0)
+		rc = ts_xs_write_vifs(xs, t, c, a->id);
+	return rc;
+}
+
 int ts_xs_write_domain(struct xs_handle *xs, const struct domain_config *c, const struct ts_dom *d)
 {
 	char vm[64], vmuuid[80], vmname[80], domid[16], memk[32], sport[16], sref[32], cport[16],
-		cref[32], cpu[64];
+		cref[32];
 	const uint32_t id = d->domid;
-	int rc = 0;
 
 	snprintf(vm, sizeof(vm), "/vm/%s", d->uuid);
 	snprintf(vmuuid, sizeof(vmuuid), "/vm/%s/uuid", d->uuid);
@@ -212,39 +246,9 @@ int ts_xs_write_domain(struct xs_handle *xs, const struct domain_config *c, cons
 		{ vmname, c->name, P_INHERIT },
 	};
 
-	for (int attempt = 0; attempt < 10; attempt++) {
-		xs_transaction_t t = xs_transaction_start(xs);
+	struct dom_nodes a = { c, id, nodes, sizeof(nodes) / sizeof(nodes[0]) };
 
-		if (t == XBT_NULL)
-			return -errno;
-		rc = write_nodes(xs, t, id, nodes, sizeof(nodes) / sizeof(nodes[0]));
-		/* cpu/<n>/availability: a PVH guest asks (drivers/xen/cpu_hotplug.c). */
-		for (int i = 0; rc == 0 && i < c->max_vcpus; i++) {
-			struct node n = { cpu, i < c->vcpus ? "online" : "offline", P_INHERIT };
-			snprintf(cpu, sizeof(cpu), "cpu/%d/availability", i);
-			rc = write_nodes(xs, t, id, &n, 1);
-		}
-		if (rc == 0) {
-			char path[64];
-			snprintf(path, sizeof(path), "/libxl/%u/type", id);
-			struct node l[] = { { path, c->type == DOM_TYPE_HVM ? "hvm" : c->type == DOM_TYPE_PV ? "pv" : "pvh",
-					      P_NONE } };
-			rc = write_nodes(xs, t, id, l, 1);
-		}
-		if (rc == 0)
-			rc = ts_xs_write_disks(xs, t, c, id);
-		if (rc == 0)
-			rc = ts_xs_write_vifs(xs, t, c, id);
-		if (rc < 0) {
-			xs_transaction_end(xs, t, true);
-			return rc;
-		}
-		if (xs_transaction_end(xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -errno;
-	}
-	return -EAGAIN;
+	return ts_xs_transact(xs, write_domain_nodes, &a);
 }
 
 void ts_xs_remove_domain(struct xs_handle *xs, uint32_t domid, const char *uuid)
@@ -265,12 +269,11 @@ void ts_xs_remove_domain(struct xs_handle *xs, uint32_t domid, const char *uuid)
 	xs_release_domain(xs, domid);
 }
 
-/* libxl__device_generic_add()'s writes of one directory: perms on the
- * directory (if given), each key, and perms on each key (if each). */
+/* write() in a transaction, again while the commit meets a conflict. */
 int ts_xs_transact(struct xs_handle *xs, int (*write)(struct xs_handle *xs, uint32_t t, const void *arg),
 		   const void *arg)
 {
-	for (int tries = 0; tries < 5; tries++) {
+	for (int tries = 0; tries < 10; tries++) {
 		xs_transaction_t t = xs_transaction_start(xs);
 		int rc;
 
@@ -289,6 +292,8 @@ int ts_xs_transact(struct xs_handle *xs, int (*write)(struct xs_handle *xs, uint
 	return -EAGAIN;
 }
 
+/* libxl__device_generic_add()'s writes of one directory: perms on the
+ * directory (if given), each key, and perms on each key (if each). */
 int ts_xs_write_dir(struct xs_handle *xs, uint32_t t, const char *dir, const struct xs_permissions *perms,
 		     const struct ts_kv *kv, size_t n, const struct xs_permissions *each)
 {
