@@ -7,9 +7,11 @@
 #ifndef DOMUS_XL_TS_H
 #define DOMUS_XL_TS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "cfg/domcfg.h"
@@ -45,6 +47,10 @@ int ts_dom_socket(uint32_t domid, const char *name, struct sockaddr_un *sa);
  * the user's pipes and fifos open for its whole life, and `xl create cfg |
  * tee log` (or a test feeding a fifo) never sees its end. */
 void ts_close_inherited(void);
+/* One line of a supervisor's or boot loader's log file: local time, the
+ * message, flushed at once (the file is read while the domain runs).
+ * Nothing when f is NULL. */
+void ts_vflog(FILE *f, const char *fmt, va_list ap);
 /* A sibling program of xl (domus-vmm, xenstored): next to xl, in the build
  * tree's layout, or on PATH; DOMUS_VMM / DOMUS_XENSTORED override. */
 int ts_find_program(const char *name, const char *env, char *buf, size_t len);

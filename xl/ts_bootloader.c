@@ -171,19 +171,11 @@ struct bl_log {
 static void blog(struct bl_log *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void blog(struct bl_log *l, const char *fmt, ...)
 {
-	char ts[32];
-	time_t now = time(NULL);
 	va_list ap;
 
-	if (!l->f)
-		return;
-	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", localtime(&now));
-	fprintf(l->f, "%s ", ts);
 	va_start(ap, fmt);
-	vfprintf(l->f, fmt, ap);
+	ts_vflog(l->f, fmt, ap);
 	va_end(ap);
-	fputc('\n', l->f);
-	fflush(l->f);
 }
 
 static void keep_output(struct bl_log *l, const char *buf, size_t n)

@@ -58,19 +58,11 @@ struct sup {
 static void slog(struct sup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void slog(struct sup *s, const char *fmt, ...)
 {
-	char ts[32];
-	time_t now = time(NULL);
 	va_list ap;
 
-	if (!s->log)
-		return;
-	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", localtime(&now));
-	fprintf(s->log, "%s ", ts);
 	va_start(ap, fmt);
-	vfprintf(s->log, fmt, ap);
+	ts_vflog(s->log, fmt, ap);
 	va_end(ap);
-	fputc('\n', s->log);
-	fflush(s->log);
 }
 
 static void report(struct sup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

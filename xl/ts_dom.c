@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <xen/xen.h> /* DOMID_FIRST_RESERVED */
 
@@ -20,6 +21,20 @@ const char *ts_run_dir(void)
 	const char *d = getenv("DOMUS_RUN_DIR");
 
 	return d && *d ? d : "/run/domus";
+}
+
+void ts_vflog(FILE *f, const char *fmt, va_list ap)
+{
+	char ts[32];
+	time_t now = time(NULL);
+
+	if (!f)
+		return;
+	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", localtime(&now));
+	fprintf(f, "%s ", ts);
+	vfprintf(f, fmt, ap);
+	fputc('\n', f);
+	fflush(f);
 }
 
 void ts_close_inherited(void)
