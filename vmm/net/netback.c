@@ -321,12 +321,18 @@ static bool credit_exceeded(struct netback *nb, uint32_t size)
 	}
 	next = nb->credit_window_start + nb->cfg.credit_usec;
 	if (now >= next) {
+		/* A window refreshed now ends a whole window from now: waiting for
+		 * the stale end (already passed) would refill at once, and a packet
+		 * bigger than one window's credit would gather it in microseconds,
+		 * beating the rate (Linux computes next_credit before the refresh,
+		 * so its timer fires at once there). */
 		nb->credit_window_start = now;
 		add_credit(nb);
+		next = now + nb->cfg.credit_usec;
 	}
 	if (size > nb->remaining_credit) {
 		nb->credit_window_start = next;
-		nb->wait_until = next > now ? next : now + 1;
+		nb->wait_until = next;
 		nb->st.rate_limited++;
 		return true;
 	}
@@ -340,11 +346,10 @@ uint64_t netback_tx_wait_us(const struct netback *nb)
 	if (!nb->wait_until)
 		return 0;
 	/* A packet waits.  A wait already over is still one (1 us, "now"):
-	 * credit_exceeded may set wait_until = now + 1 (a packet bigger than
-	 * a refreshed window's credit), and 0 here would leave the packet in
-	 * the ring with nothing to come back for it (the guest does not kick
-	 * for requests it pushed already) - a rate-limited vif stalled for
-	 * good in the lab. */
+	 * the packet is in the ring until credit_exceeded runs again, and 0
+	 * here would leave nothing to come back for it (the guest does not
+	 * kick for requests it pushed already) - a rate-limited vif stalled
+	 * for good in the lab that way. */
 	now = now_us(nb);
 	return nb->wait_until > now ? nb->wait_until - now : 1;
 }
