@@ -69,7 +69,7 @@ gready pyg1 300 || fail "the guest booted by pygrub did not reach /init (remote 
 ok "pygrub booted the disk's kernel as domain $id to the fixture's /init"
 cmdline=$(gexec pyg1 "cat /proc/cmdline") || fail "cannot read the guest's /proc/cmdline"
 case " $cmdline " in
-*" domus.pygrub=grubcfg "*" domus.extra=cfg "*) ok "the guest's command line is grub.cfg's plus extra=: $cmdline" ;;
+*" domus.pygrub=grubcfg "*"domus.extra=cfg "*) ok "the guest's command line is grub.cfg's plus extra=: $cmdline" ;;
 *) fail "the guest's command line is \"$cmdline\", not grub.cfg's plus extra=" ;;
 esac
 grep -q "chose a kernel and a ramdisk" "$LOGDIR/bootloader-pyg1.log" || fail "the boot loader's log does not say what it chose"
