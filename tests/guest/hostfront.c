@@ -37,6 +37,8 @@
 /* A domain id no domain has (below DOMID_FIRST_RESERVED). */
 #define OTHER_DOMID 0x7fe0
 #define ANSWER_MS 5000
+/* Longer than the back end's log window (LOG_RATELIMIT_INIT(5, 10)). */
+#define LOG_PAUSE_MS 6000
 
 /* ---- xenstore over /dev/xen/xenbus (xs_wire.h) ---- */
 
@@ -495,6 +497,9 @@ static int run_vif(struct fe *f, long rx_idle_s)
 		tx_round(f, &n, a);
 		tx_round(f, &n, HF_TX_GOOD);
 	}
+	/* The back end's log is rate-limited (10 lines in 5 s, lib/log.c):
+	 * a pause lets the overflow's line through for the lab test to see. */
+	sleep_ms(LOG_PAUSE_MS);
 	net_overflow(f, &n, true);
 	tx_round(f, &n, HF_TX_GOOD);
 
@@ -512,6 +517,7 @@ static int run_vif(struct fe *f, long rx_idle_s)
 	rx_round(f, &n, "rx-gref-other-domain", f->other.ref, true, 2, 60000);
 	rx_round(f, &n, "rx-gref-read-only", f->ro.ref, true, 2, 60000);
 	rx_round(f, &n, "rx-good", f->data2.ref, false, 2, 60000);
+	sleep_ms(LOG_PAUSE_MS);
 	net_overflow(f, &n, false);
 	tx_round(f, &n, HF_TX_GOOD);
 	return 0;
@@ -595,6 +601,7 @@ static int run_vbd(struct fe *f)
 	}
 	/* Last: req_prod two laps ahead.  The ring is closed (docs/blkback.md):
 	 * not even a good request after it is answered, until a reconnect. */
+	sleep_ms(LOG_PAUSE_MS);
 	{
 		RING_IDX before = r.sring->rsp_prod;
 		struct hf_round rd;
