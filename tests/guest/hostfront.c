@@ -588,7 +588,9 @@ static int run_vbd(struct fe *f)
 		return rc;
 	snprintf(path, sizeof(path), "%s/mode", f->be);
 	(void)xs_read(path, mode, sizeof(mode));
-	d = (struct hf_disk){ .sectors = (uint64_t)xs_num(f->be, "sectors", 0), .readonly = mode[0] == 'r',
+	/* libxl's "mode", and blkback's "info" (VDISK_READONLY) as blkfront reads it */
+	d = (struct hf_disk){ .sectors = (uint64_t)xs_num(f->be, "sectors", 0),
+			      .readonly = mode[0] == 'r' || (xs_num(f->be, "info", 0) & VDISK_READONLY),
 			      .max_indirect = (unsigned)xs_num(f->be, "feature-max-indirect-segments", 0) };
 	printf("HOSTFRONT %s disk sectors=%llu mode=%s max-indirect=%u\n", f->name, (unsigned long long)d.sectors,
 	       mode, d.max_indirect);
