@@ -11,6 +11,7 @@
  *   HOSTFRONT vif1 done rounds=N failed=M
  *
  * Usage: hostfront vif DEVID [RX_IDLE_SECONDS] | hostfront vbd DEVID
+ * (HOSTFRONT_XENBUS: another xenbus device or a xenstored socket.)
  * Exit status: 0 when every round got what a sane back end answers.
  *
  * The attacks and their checks are pure (hostfront_ring.c, unit-tested on
@@ -23,6 +24,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,6 +103,38 @@ static int xs_req(uint32_t type, const void *a, size_t alen, const void *b, size
 		out[n] = '\0';
 	}
 	return 0;
+}
+
+/* The guest kernel's xenbus device, or (the host's test of this file,
+ * tests/guest/hostfront-xs.sh) a xenstored's UNIX socket: the same wire
+ * protocol.  A descriptor or -errno. */
+static int xs_open(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (!path)
+		path = "/dev/xen/xenbus";
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	if (strlen(path) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(a.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	return fd;
 }
 
 static int xs_read(const char *path, char *out, size_t len)
@@ -647,12 +683,9 @@ int main(int argc, char **argv)
 	f.kind = argv[1];
 	snprintf(f.name, sizeof(f.name), "%s%s", f.kind, argv[2]);
 	snprintf(f.dir, sizeof(f.dir), "device/%s/%s", f.kind, argv[2]);
-	xs_fd = open("/dev/xen/xenbus", O_RDWR | O_CLOEXEC);
-	f.gfd = open("/dev/xen/gntalloc", O_RDWR | O_CLOEXEC);
-	f.efd = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
-	if (xs_fd < 0 || f.gfd < 0 || f.efd < 0) {
-		printf("HOSTFRONT %s cannot open /dev/xen/{xenbus,gntalloc,evtchn}: %d %d %d\n", f.name, xs_fd, f.gfd,
-		       f.efd);
+	xs_fd = xs_open(getenv("HOSTFRONT_XENBUS"));
+	if (xs_fd < 0) {
+		printf("HOSTFRONT %s cannot open xenstore: %s\n", f.name, strerror(-xs_fd));
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/backend", f.dir);
@@ -666,6 +699,15 @@ int main(int argc, char **argv)
 		(void)be_wait(&f, XenbusStateClosed, XenbusStateInitWait, 30000);
 	if (!rc)
 		rc = reset(&f);
+	if (!rc) {
+		f.gfd = open("/dev/xen/gntalloc", O_RDWR | O_CLOEXEC);
+		f.efd = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
+		if (f.gfd < 0 || f.efd < 0) {
+			rc = -errno;
+			printf("HOSTFRONT %s cannot open /dev/xen/%s: %s\n", f.name, f.gfd < 0 ? "gntalloc" : "evtchn",
+			       strerror(-rc));
+		}
+	}
 	if (!rc)
 		rc = f.kind[1] == 'i' ? run_vif(&f, argc > 3 ? atol(argv[3]) : 10) : run_vbd(&f);
 	close_be(&f);
