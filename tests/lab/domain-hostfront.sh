@@ -75,15 +75,16 @@ for g in hf hfgood; do
 done
 gexec hf "(sh -c '$DISK') >/dev/null 2>&1 &" >/dev/null || fail "hf: cannot start the disk rounds"
 # Broadcasts for hostfront's rx rounds: the host asks for an address no one
-# has (ARP requests flood every port of the bridge, vif$id.1's too).
-(while :; do busybox ping -c 1 -W 1 $NET.77 >/dev/null 2>&1; done) &
+# has (ARP requests flood every port of the bridge, vif$id.1's too).  The
+# loop ends with $T (cleanup_all removes it), also when the test fails.
+(while [ -d "$T" ] && [ ! -e "$T/arp.stop" ]; do busybox ping -c 1 -W 1 $NET.77 >/dev/null 2>&1; sleep 0.2; done) &
 ARP=$!
 sleep 5
 
 # 1. the attacks
 gexec hf "/tests/hostfront vif 1 10" 900 >"$T/vif.out"; vrc=$?
 gexec hf "/tests/hostfront vbd 51728" 900 >"$T/vbd.out"; brc=$?
-kill $ARP 2>/dev/null; wait $ARP 2>/dev/null
+touch "$T/arp.stop"; wait $ARP 2>/dev/null
 cat "$T/vif.out" "$T/vbd.out"
 [ $vrc = 124 ] || [ $brc = 124 ] && fail "hostfront did not finish (vif $vrc, vbd $brc)"
 grep -q "HOSTFRONT vif1 done rounds=.* failed=0" "$T/vif.out" && [ $vrc = 0 ] ||
