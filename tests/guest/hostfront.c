@@ -106,7 +106,7 @@ static int xs_req(uint32_t type, const void *a, size_t alen, const void *b, size
 }
 
 /* The guest kernel's xenbus device, or (the host's test of this file,
- * tests/guest/hostfront-xs.sh) a xenstored's UNIX socket: the same wire
+ * tests/vmm/hostfront-xs.sh) a xenstored's UNIX socket: the same wire
  * protocol.  A descriptor or -errno. */
 static int xs_open(const char *path)
 {

@@ -8,7 +8,7 @@
 # says so in one line and closes (Closing, Closed) with the back end.  A
 # device without a backend node is one line naming the node.
 # Usage: hostfront-xs.sh XENSTORED HOSTFRONT
-. "$(dirname "$0")/../vmm/xs-lib.sh"
+. "$(dirname "$0")/xs-lib.sh"
 XENSTORED=$1 HOSTFRONT=$2
 [ -e /dev/xen/gntalloc ] && { echo "this host has /dev/xen/gntalloc: hostfront would attack its back ends"; exit 77; }
 start_xenstored "$XENSTORED"
