@@ -233,9 +233,15 @@ static void test_import_under_new_id(void **state)
 	assert_string_equal(w->path, "/local/domain/9/data");
 	assert_string_equal(w->token, "tokA");
 	assert_int_equal(w->rel_skip, strlen("/local/domain/9"));
+	/* The frontend's watch on its back end: served at the new id, given
+	 * back in the old form (the guest's kernel compares event paths with
+	 * the back-end path it read before the save). */
 	w = w->next;
 	assert_string_equal(w->path, "/local/domain/0/backend/vbd/9/51712");
+	assert_int_equal(w->alias_old, 5);
 	assert_string_equal(w->token, "/local/domain/9/device/vbd/51712");
+	assert_int_equal(f->b.eng.doms[9].nalias, 1);
+	assert_int_equal(f->b.eng.doms[9].alias[0], 5);
 	/* Writes after the import fire its watches with the new paths (the
 	 * toolstack made the new backend directory readable to it). */
 	assert_int_equal(xse_write(&f->dom0b, 0, "/local/domain/0/backend/vbd/9/51712", "", 0), 0);
@@ -248,13 +254,17 @@ static void test_import_under_new_id(void **state)
 	assert_int_equal(xse_write(&f->dom0b, 0, "/local/domain/0/backend/vbd/9/51712/state", "5", 1),
 			 0);
 	assert_int_equal(last_msg(c, buf), XS_WATCH_EVENT);
-	assert_string_equal(buf, "/local/domain/0/backend/vbd/9/51712/state");
+	assert_string_equal(buf, "/local/domain/0/backend/vbd/5/51712/state");
 	/* The half-sent request completes once the rest arrives. */
 	assert_int_equal(conn_feed(c, HALF_BODY + HALF_CUT, HALF_LEN - HALF_CUT),
 			 (long)(HALF_LEN - HALF_CUT));
 	assert_int_equal(last_msg(c, buf), XS_WRITE);
 	assert_string_equal(buf, "OK");
 	assert_value(&f->b.eng, "/local/domain/9/data/half", "abc", 4);
+	/* Its reads of the old back-end path reach the new back end. */
+	feed(c, XS_READ, 0, "/local/domain/0/backend/vbd/5/51712/state", 42, 42);
+	assert_int_equal(last_msg(c, buf), XS_READ);
+	assert_memory_equal(buf, "5", 1);
 	/* The open transaction did not travel: it is lost, and its commit
 	 * fails with EAGAIN so the guest redoes it; its write never lands. */
 	assert_int_equal(xse_txn_end(&c->cl, f->txid, true), -EAGAIN);
@@ -272,14 +282,28 @@ static void test_round_trip_same_bytes(void **state)
 	assert_int_equal(import_buf(&f->b, 5, 9, f->first.buf, f->first.len, err, sizeof(err)), 0);
 	stream_writer_init_mem(&second);
 	assert_int_equal(xfer_export(&f->b, 9, &second, err, sizeof(err)), 0);
-	/* Same length (one-digit ids), other bytes where the id is. */
-	assert_int_equal(second.len, f->first.len);
-	assert_memory_not_equal(second.buf, f->first.buf, second.len);
-	assert_int_equal(import_buf(&f->c, 9, 5, second.buf, second.len, err, sizeof(err)), 0);
+	/* One record more (the old id 5: XS_ALIASES, 16 bytes with its
+	 * header), other bytes where the id is. */
+	assert_int_equal(second.len, f->first.len + 16);
+	assert_memory_not_equal(second.buf, f->first.buf, f->first.len);
+	/* Under its own id again: the same bytes. */
+	assert_int_equal(import_buf(&f->c, 9, 9, second.buf, second.len, err, sizeof(err)), 0);
 	stream_writer_init_mem(&third);
-	assert_int_equal(xfer_export(&f->c, 5, &third, err, sizeof(err)), 0);
-	assert_int_equal(third.len, f->first.len);
-	assert_memory_equal(third.buf, f->first.buf, third.len);
+	assert_int_equal(xfer_export(&f->c, 9, &third, err, sizeof(err)), 0);
+	assert_int_equal(third.len, second.len);
+	assert_memory_equal(third.buf, second.buf, third.len);
+	stream_writer_fini(&third);
+	/* Back under 5 (in a, where 5 was released and xl removed its home):
+	 * the domain answers to 9,
+	 * the id it last had, and to nothing else; otherwise the first
+	 * export's bytes. */
+	assert_int_equal(xse_rm(&f->dom0a, 0, "/local/domain/5"), 0);
+	assert_int_equal(import_buf(&f->a, 9, 5, second.buf, second.len, err, sizeof(err)), 0);
+	assert_int_equal(f->a.eng.doms[5].nalias, 1);
+	assert_int_equal(f->a.eng.doms[5].alias[0], 9);
+	stream_writer_init_mem(&third);
+	assert_int_equal(xfer_export(&f->a, 5, &third, err, sizeof(err)), 0);
+	assert_int_equal(third.len, f->first.len + 16);
 	stream_writer_fini(&second);
 	stream_writer_fini(&third);
 }
@@ -315,6 +339,7 @@ static void assert_unchanged(struct xsd *d, const struct snap *s)
 	struct snap now = snap_of(d);
 
 	assert_memory_equal(&now, s, sizeof(now));
+	assert_int_equal(d->eng.doms[9].nalias, 0);
 	assert_null(xse_lookup(&d->eng, "/local/domain/9"));
 	assert_null(ring_conn(d, 9));
 }
