@@ -166,6 +166,9 @@ void vm_wait_unpaused(struct vm *vm, int vcpu)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/* *stuck has a bit per vCPU. */
+_Static_assert(VMM_MAX_VCPUS <= 32, "vm_pause_sync's stuck mask holds 32 vCPUs");
+
 /* Bounded (VM_PAUSE_SYNC_MS in vm.h says why): a vCPU thread blocks only
  * on vm->lock, work_lock and the work of other vCPUs, which every vCPU
  * serves even parked, so each one parks once it is out of KVM_RUN and done
@@ -201,7 +204,7 @@ int vm_pause_sync(struct vm *vm, int timeout_ms, uint32_t *stuck)
 		rc = -ESHUTDOWN;
 	} else if (vm->parked < started) {
 		rc = -ETIMEDOUT;
-		for (int i = 0; stuck && i < vm->nr_vcpus && i < 32; i++)
+		for (int i = 0; stuck && i < vm->nr_vcpus; i++)
 			if (vm->vcpus[i].started && !vm->vcpus[i].parked)
 				*stuck |= 1u << i;
 	}
