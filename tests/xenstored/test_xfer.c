@@ -726,6 +726,30 @@ static void test_aliases_malformed_refused(void **state)
 	stream_writer_fini(&second);
 }
 
+/* An import whose importer leaves before the domain comes is undone, its
+ * old ids with it (a later domain 9 answers to its own id only). */
+static void test_abandoned_import_drops_old_ids(void **state)
+{
+	struct fx *f = *state;
+	struct conn *by, *c;
+	char err[256];
+
+	assert_int_equal(xse_release(&f->a.eng, 5), 0);
+	reap(&f->a);
+	by = conn_new(&f->b, CONN_SOCKET, -1, 0);
+	assert_non_null(by);
+	assert_int_equal(import_buf(&f->b, 5, 9, f->first.buf, f->first.len, err, sizeof(err)), 0);
+	assert_int_equal(f->b.eng.doms[9].nalias, 1);
+	c = ring_conn(&f->b, 9);
+	assert_non_null(c);
+	c->importer = by;
+	xfer_importer_gone(&f->b, by);
+	reap(&f->b);
+	assert_null(ring_conn(&f->b, 9));
+	assert_null(xse_lookup(&f->b.eng, "/local/domain/9"));
+	assert_int_equal(f->b.eng.doms[9].nalias, 0);
+}
+
 static void test_rewrite_rules(void **state)
 {
 	char out[128];
@@ -760,6 +784,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused_when_taken_or_over_quota, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aliases_compose_across_restores, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aliases_malformed_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abandoned_import_drops_old_ids, setup, teardown),
 		cmocka_unit_test(test_rewrite_rules),
 	};
 
