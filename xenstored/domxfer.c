@@ -841,6 +841,24 @@ void xfer_importer_gone(struct xsd *d, struct conn *by)
 	}
 }
 
+/* "import-domain 5 9: done, domain 9 answers to old id(s) 5": the old
+ * ids say why a guest's old back-end paths work (alias.c). */
+static void log_done(struct xsd *d, const char *cmd, const char **v, uint32_t to)
+{
+	uint32_t old[XSE_ALIAS_MAX];
+	unsigned n = to ? xse_alias_get(&d->eng, to, old) : 0;
+	char ids[XSE_ALIAS_MAX * 8 + 1] = "";
+	size_t used = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		used += (size_t)snprintf(ids + used, sizeof(ids) - used, "%s%u", i ? " " : "", old[i]);
+	if (n)
+		log_info("control", "%s %s %s: done, domain %u answers to old id(s) %s", cmd, v[0], v[1],
+			 to, ids);
+	else
+		log_info("control", "%s %s%s%s: done", cmd, v[0], to ? " " : "", to ? v[1] : "");
+}
+
 int xfer_command(struct xsd *d, struct conn *by, const char *cmd, const char **v, unsigned n)
 {
 	char err[STREAM_ERR_MAX + 128] = "";
@@ -870,7 +888,7 @@ int xfer_command(struct xsd *d, struct conn *by, const char *cmd, const char **v
 	 * is an I/O error to the caller, the log says which record. */
 	if (rc == -EBADMSG)
 		rc = -EIO;
-	else
-		log_info("control", "%s %s%s%s: done", cmd, v[0], import ? " " : "", import ? v[1] : "");
+	else if (rc == 0)
+		log_done(d, cmd, v, import ? b : 0);
 	return rc;
 }
