@@ -57,6 +57,9 @@ static const struct {
 	/* 16 bytes, 4 per permission, path and value: a node's path (3072) and
 	 * value (4096) and the permissions that fit one request */
 	[STREAM_REC_XS_NODE] = { "XS_NODE", 16 + 4 * 2048 + 3073 + 4096 },
+	/* u16 version 1, u16 count (1..4), count x u16 old domain id, padding
+	 * to 8: the room of 16 ids for a later version */
+	[STREAM_REC_XS_ALIASES] = { "XS_ALIASES", 4 + 2 * 16 },
 	/* xl's parser takes files of up to 1 MiB (xl/cfg) */
 	[STREAM_REC_CONFIG] = { "CONFIG", 1u << 20 },
 	/* what `xl list -v` shows, as bytes */

@@ -87,16 +87,40 @@ static int write_stream(struct monitor *m, int fd, char *why, size_t wl)
 	return rc;
 }
 
+/* "vcpu1, vcpu3 did not park within 10 s": the save's one line. */
+static void stuck_vcpus(char *why, size_t wl, uint32_t stuck, int ms)
+{
+	size_t used = 0;
+
+	why[0] = '\0';
+	for (int i = 0; i < 32 && used < wl; i++)
+		if (stuck & (1u << i)) {
+			int n = snprintf(why + used, wl - used, "%svcpu%d", used ? ", " : "", i);
+
+			if (n < 0)
+				break;
+			used += (size_t)n;
+		}
+	if (used < wl)
+		snprintf(why + used, wl - used, " did not park within %d s (stuck in an exit); the domain is left as it was",
+			 ms / 1000);
+}
+
 int monitor_save(struct monitor *m, int fd, char *why, size_t wl)
 {
 	struct vm *vm = &m->vm;
+	uint32_t stuck = 0;
 	bool was_paused;
 	int rc;
 
 	pthread_mutex_lock(&vm->lock);
 	was_paused = vm->paused;
 	pthread_mutex_unlock(&vm->lock);
-	rc = vm_pause_sync(vm);
+	rc = vm_pause_sync(vm, VM_PAUSE_SYNC_MS, &stuck);
+	if (rc == -ETIMEDOUT) {
+		stuck_vcpus(why, wl, stuck, VM_PAUSE_SYNC_MS);
+		goto out;
+	}
 	if (rc < 0) {
 		snprintf(why, wl, "the domain is ending");
 		goto out;

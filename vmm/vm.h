@@ -41,6 +41,7 @@ struct vcpu {
 	int tid; /* the thread's kernel id, for /proc */
 	struct vcpu_work *work; /* under vm->work_lock */
 	bool gone;              /* under vm->work_lock: its thread takes no more work */
+	bool parked;            /* under vm->lock: waiting in vm_wait_unpaused() */
 	uint64_t vcpu_info_gpa; /* where KVM's VCPU_INFO attr points, 0 if unset */
 	uint32_t timer_port;    /* VIRQ_TIMER port given to KVM, 0 if none */
 	uint64_t hypercalls, io_exits, mmio_exits; /* exits to us, counted */
@@ -103,11 +104,21 @@ void vm_pause(struct vm *vm, bool pause);
 /* vCPU thread vcpu, before KVM_RUN: while the domain is paused and not
  * ending, park there, serving its work queue. */
 void vm_wait_unpaused(struct vm *vm, int vcpu);
+/* How long a save waits for the vCPUs to park.  A vCPU parks once it is
+ * out of KVM_RUN and done with its exit, which takes microseconds unless
+ * its exit handler is stuck (a back end or host call that never returns):
+ * the save must then fail and the domain run on, not hang its monitor's
+ * control socket and `xl save` with it.  10 s is far above any exit seen
+ * (under TCG in the lab, a pause completes in milliseconds). */
+#define VM_PAUSE_SYNC_MS 10000
 /* Pauses and waits until every started vCPU thread is parked in
  * vm_wait_unpaused(), out of KVM_RUN and done with its last exit, so that
  * its state may be read (through vm_vcpu_run_on(), which it serves parked).
- * -ESHUTDOWN when the domain is ending. */
-int vm_pause_sync(struct vm *vm);
+ * -ESHUTDOWN when the domain is ending.  -ETIMEDOUT when some vCPU has not
+ * parked within timeout_ms: the pause is undone if the domain ran before
+ * (it runs on as it did) and bit n of *stuck (if not NULL) is set for each
+ * vCPU n that did not park. */
+int vm_pause_sync(struct vm *vm, int timeout_ms, uint32_t *stuck);
 int vm_map_slot(struct vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva);
 int vm_set_xen_attr(struct vm *vm, struct kvm_xen_hvm_attr *a);
 int vm_set_vcpu_attr(struct vm *vm, int vcpu, struct kvm_xen_vcpu_attr *a, int self);

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 void vm_sync_init(struct vm *vm)
@@ -147,6 +148,7 @@ void vm_wait_unpaused(struct vm *vm, int vcpu)
 	pthread_mutex_lock(&vm->lock);
 	if (vm->paused) {
 		vm->parked++;
+		v->parked = true;
 		pthread_cond_broadcast(&vm->parked_cond);
 		while (vm->paused && atomic_load(&vm->exit_reason) == VM_RUNNING) {
 			if (has_work(vm, v)) {
@@ -159,26 +161,56 @@ void vm_wait_unpaused(struct vm *vm, int vcpu)
 			pthread_cond_wait(&vm->park_wake, &vm->lock);
 		}
 		vm->parked--;
+		v->parked = false;
 	}
 	pthread_mutex_unlock(&vm->lock);
 }
 
-/* No time bound: a vCPU thread blocks only on vm->lock, work_lock and the
- * work of other vCPUs, which every vCPU serves even parked, so each one
- * parks once it is out of KVM_RUN and done with its exit. */
-int vm_pause_sync(struct vm *vm)
-{
-	int started = 0, rc = 0;
+/* *stuck has a bit per vCPU. */
+_Static_assert(VMM_MAX_VCPUS <= 32, "vm_pause_sync's stuck mask holds 32 vCPUs");
 
+/* Bounded (VM_PAUSE_SYNC_MS in vm.h says why): a vCPU thread blocks only
+ * on vm->lock, work_lock and the work of other vCPUs, which every vCPU
+ * serves even parked, so each one parks once it is out of KVM_RUN and done
+ * with its exit; one that does not is stuck in its exit handler. */
+int vm_pause_sync(struct vm *vm, int timeout_ms, uint32_t *stuck)
+{
+	int started = 0, rc = 0, r = 0;
+	struct timespec until;
+	bool was_paused;
+
+	pthread_mutex_lock(&vm->lock);
+	was_paused = vm->paused;
+	pthread_mutex_unlock(&vm->lock);
 	vm_pause(vm, true);
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		started += vm->vcpus[i].started;
+	/* parked_cond uses the default clock, CLOCK_REALTIME: a jump of the
+	 * wall clock shortens or stretches the wait, which only moves when a
+	 * stuck save gives up. */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	if (stuck)
+		*stuck = 0;
 	pthread_mutex_lock(&vm->lock);
-	while (vm->parked < started && atomic_load(&vm->exit_reason) == VM_RUNNING)
-		pthread_cond_wait(&vm->parked_cond, &vm->lock);
-	if (atomic_load(&vm->exit_reason) != VM_RUNNING)
+	while (vm->parked < started && atomic_load(&vm->exit_reason) == VM_RUNNING && r != ETIMEDOUT)
+		r = pthread_cond_timedwait(&vm->parked_cond, &vm->lock, &until);
+	if (atomic_load(&vm->exit_reason) != VM_RUNNING) {
 		rc = -ESHUTDOWN;
+	} else if (vm->parked < started) {
+		rc = -ETIMEDOUT;
+		for (int i = 0; stuck && i < vm->nr_vcpus; i++)
+			if (vm->vcpus[i].started && !vm->vcpus[i].parked)
+				*stuck |= 1u << i;
+	}
 	pthread_mutex_unlock(&vm->lock);
+	if (rc == -ETIMEDOUT && !was_paused)
+		vm_pause(vm, false);
 	return rc;
 }
 

@@ -236,6 +236,13 @@ int xse_release(struct xse_engine *eng, uint32_t domid)
 	if (domid == 0 || domid >= XSE_DOMID_COUNT)
 		return -EINVAL;
 	d = &eng->doms[domid];
+	/* The toolstack is done with the id: a restore it abandons before
+	 * XS_INTRODUCE releases it too, and must not leave old ids behind for
+	 * the next domain of that id (alias.c). */
+	if (d->nalias && !d->introduced) {
+		d->nalias = 0;
+		xse_meta_changed(eng);
+	}
 	if (!d->introduced)
 		return -ENOENT;
 	if (eng->domain_gone)
@@ -262,6 +269,7 @@ int xse_release(struct xse_engine *eng, uint32_t domid)
 	drop_perm_id(eng->release_perms, &eng->n_release_perms, domid);
 	d->introduced = false;
 	d->has_target = false;
+	d->nalias = 0; /* a domain reusing the id answers to its own only */
 	/* Xen frees the domain's struct, so a domain reusing the id starts
 	 * without quota messages pending.  Its memory is 0 by now: its
 	 * connections, and with them their watches, transactions and queued

@@ -79,15 +79,21 @@ static int put_node(void *arg, const struct xse_node *n)
 	return rc;
 }
 
-/* A watch as the guest gave it: relative ones relative again. */
-static int put_watch(struct stream_writer *w, const struct xse_watch *wa)
+/* A watch as the guest gave it: relative ones relative again, one naming
+ * an old id of the domain with that id (alias.c). */
+static int put_watch(struct stream_writer *w, uint32_t domid, const struct xse_watch *wa)
 {
+	char given[XENSTORE_ABS_PATH_MAX + 64];
 	struct stream_writer rec;
-	const char *path = wa->path;
+	const char *path = given;
 	size_t plen, tlen = strlen(wa->token) + 1;
 	int rc;
 
+	rc = xse_watch_given(domid, wa, given, sizeof(given));
+	if (rc < 0)
+		return rc;
 	if (wa->rel_skip) {
+		path = wa->path;
 		path += wa->rel_skip;
 		path += *path == '/';
 	}
@@ -148,6 +154,30 @@ static int put_conn(struct xsd *d, uint32_t domid, const struct conn *c, struct 
 	return rc;
 }
 
+/* XS_ALIASES (domus's own record): u16 version, u16 count, count x u16
+ * old id.  Only a domain restored under a new id has one. */
+#define ALIASES_VERSION 1
+
+static int put_aliases(struct xsd *d, uint32_t domid, struct stream_writer *w)
+{
+	uint32_t old[XSE_ALIAS_MAX];
+	unsigned n = xse_alias_get(&d->eng, domid, old);
+	struct stream_writer rec;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	stream_writer_init_mem(&rec);
+	stream_put_u16(&rec, ALIASES_VERSION);
+	stream_put_u16(&rec, (uint16_t)n);
+	for (unsigned i = 0; i < n; i++)
+		stream_put_u16(&rec, (uint16_t)old[i]);
+	rc = rec.error ? rec.error
+		       : stream_write_record(w, STREAM_REC_XS_ALIASES, rec.buf, (uint32_t)rec.len);
+	stream_writer_fini(&rec);
+	return rc;
+}
+
 static struct conn *live_ring_conn(struct xsd *d, uint32_t domid)
 {
 	for (struct conn *c = d->conns; c; c = c->next)
@@ -182,8 +212,10 @@ int xfer_export(struct xsd *d, uint32_t domid, struct stream_writer *w, char *er
 	rc = stream_write_header(w);
 	if (rc == 0)
 		rc = put_conn(d, domid, c, w);
+	if (rc == 0)
+		rc = put_aliases(d, domid, w);
 	for (const struct xse_watch *wa = c ? c->cl.watches : NULL; rc == 0 && wa; wa = wa->next)
-		rc = put_watch(w, wa);
+		rc = put_watch(w, domid, wa);
 	nids = c ? xse_txn_ids(&c->cl, ids, 64) : 0;
 	for (unsigned i = 0; rc == 0 && i < nids && i < 64; i++) {
 		struct stream_writer rec;
@@ -221,8 +253,11 @@ struct imp {
 	const struct xse_engine *eng; /* its quotas bound the counts */
 	uint32_t from, to;
 	int last_type;
-	bool have_conn;
+	bool have_conn, have_aliases;
 	uint32_t next_txid;
+	/* The domain's old ids once imported: the file's, and `from` */
+	uint32_t alias[XSE_ALIAS_MAX];
+	unsigned nalias;
 	char *in, *out;
 	uint32_t inlen, outlen, resp;
 	struct imp_watch *w;
@@ -365,18 +400,49 @@ static const char *parse_conn(struct imp *m, struct stream_cursor *cur, uint64_t
 	return NULL;
 }
 
-/* Absolute paths and tokens that name the old domain's home, or one of its
- * devices' backend directories, name the new one's (the guest holds these
- * watches for paths that move with it; relative ones move by themselves). */
+/* Absolute paths and tokens that name the old domain's home name the new
+ * one's (relative ones move by themselves).  Paths of its devices' back-end
+ * directories stay as the guest gave them: the domain answers to its old
+ * ids there (alias.c), and its events must carry what the guest watched. */
 static char *moved_string(const struct imp *m, const char *s)
 {
 	char buf[XENSTORE_PAYLOAD_MAX + 64];
 
 	if (s[0] != '/')
 		return strdup(s);
-	if (xse_rewrite_domid(s, m->from, m->to, true, buf, sizeof(buf)) < 0)
+	if (xse_rewrite_domid(s, m->from, m->to, false, buf, sizeof(buf)) < 0)
 		return NULL;
 	return strdup(buf);
+}
+
+/* XS_ALIASES: the old ids of the exported domain (put_aliases).  Each is a
+ * guest's id, not the exported domain's own, listed once; with the id the
+ * file was taken of they are what the new domain answers to, except its
+ * new id itself. */
+static const char *parse_aliases(struct imp *m, struct stream_cursor *cur, uint64_t at)
+{
+	uint32_t version = stream_get_u16(cur), n = stream_get_u16(cur);
+	uint32_t old[XSE_ALIAS_MAX];
+
+	(void)at;
+	if (cur->short_read)
+		return "truncated";
+	if (m->have_aliases)
+		return "a second XS_ALIASES record";
+	if (version != ALIASES_VERSION)
+		return "unknown version";
+	if (n == 0 || n > XSE_ALIAS_MAX)
+		return "count of old ids not 1 to 4";
+	if (cur->len - cur->off != 2ull * n)
+		return "length differs from its count of old ids";
+	for (uint32_t i = 0; i < n; i++)
+		old[i] = stream_get_u16(cur);
+	if (xse_alias_check(m->from, old, n) < 0)
+		return "old id invalid, the domain's own or listed twice";
+	if (xse_alias_compose(old, n, m->from, m->to, m->alias, &m->nalias) < 0)
+		return "more old ids than a domain keeps (4): restore it under one of them";
+	m->have_aliases = true;
+	return NULL;
 }
 
 static const char *parse_watch(struct imp *m, struct stream_cursor *cur, uint64_t at)
@@ -496,6 +562,7 @@ static const struct {
 	const char *(*parse)(struct imp *m, struct stream_cursor *cur, uint64_t at);
 } recs[] = {
 	{ STREAM_REC_XS_CONNECTION, parse_conn },
+	{ STREAM_REC_XS_ALIASES, parse_aliases },
 	{ STREAM_REC_XS_WATCH, parse_watch },
 	{ STREAM_REC_XS_TRANSACTION, parse_txn },
 	{ STREAM_REC_XS_NODE, parse_node },
@@ -530,7 +597,7 @@ static int parse_all(struct imp *m, struct stream_reader *r)
 		if (k < 0)
 			why = "not a record of a xenstore export";
 		else if (k < m->last_type)
-			why = "out of order (connection, watches, transactions, nodes)";
+			why = "out of order (connection, old ids, watches, transactions, nodes)";
 		else if (k > 0 && !m->have_conn)
 			why = "before the connection record";
 		if (!why) {
@@ -574,9 +641,19 @@ static int apply(struct xsd *d, struct imp *m, char *err, size_t errsz)
 	size_t bad = 0;
 	int rc = 0;
 
+	/* A file without XS_ALIASES: the domain's only old id is `from`. */
+	if (!m->have_aliases && xse_alias_compose(NULL, 0, m->from, m->to, m->alias, &m->nalias) < 0)
+		return -ENOSPC;
 	c = conn_new(d, CONN_RING, -1, m->to);
 	if (!c)
 		return -ENOMEM;
+	/* Before the watches: one naming an old id is translated. */
+	rc = xse_alias_set(&d->eng, m->to, m->alias, m->nalias);
+	if (rc < 0) {
+		snprintf(err, errsz, "record XS_ALIASES: refused: %s", strerror(-rc));
+		conn_free(c);
+		return rc;
+	}
 	/* Ids the guest was given before come back as lost transactions
 	 * when it uses them (txn.c); new ones do not reuse them. */
 	c->cl.next_txid = m->next_txid;
@@ -617,6 +694,7 @@ static int apply(struct xsd *d, struct imp *m, char *err, size_t errsz)
 		if (!err[0])
 			snprintf(err, errsz, "import failed: %s", strerror(-rc));
 		conn_free(c);
+		xse_alias_set(&d->eng, m->to, NULL, 0);
 		return rc;
 	}
 	if (m->resp) {
@@ -754,12 +832,31 @@ void xfer_importer_gone(struct xsd *d, struct conn *by)
 		 * may remove any node; journalled and firing others' watches
 		 * as an XS_RM does. */
 		conn_drop_domain(d, domid);
+		xse_alias_set(&d->eng, domid, NULL, 0);
 		snprintf(home, sizeof(home), "/local/domain/%u", domid);
 		rc = xse_rm(&by->cl, 0, home);
 		log_warn("control", "import-domain of domain %u abandoned (its importer left before the domain came): "
 				    "undone%s%s", domid, rc < 0 && rc != -ENOENT ? ", its home not removed: " : "",
 			 rc < 0 && rc != -ENOENT ? strerror(-rc) : "");
 	}
+}
+
+/* "import-domain 5 9: done, domain 9 answers to old id(s) 5": the old
+ * ids say why a guest's old back-end paths work (alias.c). */
+static void log_done(struct xsd *d, const char *cmd, const char **v, uint32_t to)
+{
+	uint32_t old[XSE_ALIAS_MAX];
+	unsigned n = to ? xse_alias_get(&d->eng, to, old) : 0;
+	char ids[XSE_ALIAS_MAX * 8 + 1] = "";
+	size_t used = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		used += (size_t)snprintf(ids + used, sizeof(ids) - used, "%s%u", i ? " " : "", old[i]);
+	if (n)
+		log_info("control", "%s %s %s: done, domain %u answers to old id(s) %s", cmd, v[0], v[1],
+			 to, ids);
+	else
+		log_info("control", "%s %s%s%s: done", cmd, v[0], to ? " " : "", to ? v[1] : "");
 }
 
 int xfer_command(struct xsd *d, struct conn *by, const char *cmd, const char **v, unsigned n)
@@ -791,7 +888,7 @@ int xfer_command(struct xsd *d, struct conn *by, const char *cmd, const char **v
 	 * is an I/O error to the caller, the log says which record. */
 	if (rc == -EBADMSG)
 		rc = -EIO;
-	else
-		log_info("control", "%s %s%s%s: done", cmd, v[0], import ? " " : "", import ? v[1] : "");
+	else if (rc == 0)
+		log_done(d, cmd, v, import ? b : 0);
 	return rc;
 }

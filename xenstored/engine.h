@@ -84,6 +84,11 @@ struct xse_watch {
 	char *path;	   /* canonical (absolute or @special) */
 	char *token;
 	size_t rel_skip; /* bytes to strip from event paths; 0 if absolute */
+	/* Registered naming an old id of its domain (alias.c): path is the
+	 * real one, alias_old the id the guest named (0: none) at offset
+	 * alias_at, given back in event paths. */
+	uint32_t alias_old;
+	size_t alias_at;
 };
 
 struct xse_txn;
@@ -109,8 +114,16 @@ struct xse_client {
 	void *opaque; /* the transport's connection */
 };
 
+/* Old ids one domain answers to, at most (alias.c): each restore under a
+ * new id adds one, and a guest restored more than this many times under
+ * new ids without a reboot is refused (by then it has been saved as often,
+ * and its file can still be restored under its own id when that is free). */
+#define XSE_ALIAS_MAX 4
+
 struct xse_domain {
 	bool introduced;
+	uint8_t nalias;
+	uint16_t alias[XSE_ALIAS_MAX]; /* old ids, see XSE_ALIAS_MAX */
 	bool has_target;
 	uint32_t target;
 	uint32_t nodes;	  /* nodes owned */
@@ -284,6 +297,29 @@ unsigned xse_txn_ids(const struct xse_client *c, uint32_t *ids, unsigned max);
  * (its commit fails with EAGAIN, see txn.c).  -EINVAL for 0 or an id c
  * holds, -ENOSPC over the transaction quota. */
 int xse_txn_restore(struct xse_client *c, uint32_t id);
+
+/* ---- Old ids of a restored domain (alias.c; docs/xenstored.md, "A new
+ * id"). ---- */
+
+/* Sets domid's old ids (replacing any): each a guest's id (1..0x7fef), not
+ * domid, listed once (-EINVAL), at most XSE_ALIAS_MAX (-ENOSPC).  The
+ * domain's own requests naming /local/domain/<be>/backend/<type>/<old>[/...]
+ * are then served at .../<domid>[/...], and a watch set that way gets its
+ * events in the old form.  Journalled (meta). */
+int xse_alias_set(struct xse_engine *eng, uint32_t domid, const uint32_t *old, unsigned n);
+/* xse_alias_set's checks alone. */
+int xse_alias_check(uint32_t domid, const uint32_t *old, unsigned n);
+/* domid's old ids into old[XSE_ALIAS_MAX]; returns how many. */
+unsigned xse_alias_get(const struct xse_engine *eng, uint32_t domid, uint32_t *old);
+/* The old ids of a domain that had old[0..n) as id `from` and comes back
+ * as `to`: those and `from`, but `to` itself, each once.  -ENOSPC if more
+ * than XSE_ALIAS_MAX. */
+int xse_alias_compose(const uint32_t *old, unsigned n, uint32_t from, uint32_t to,
+		      uint32_t *out, unsigned *nout);
+/* A watch's path as its client gave it (the old id back, if it named
+ * one), absolute. */
+int xse_watch_given(uint32_t domid, const struct xse_watch *w, char *out,
+		    size_t sz);
 
 /* Tell the durable-state hook that meta data changed (quotas set by
  * xenstore-control go through here). */

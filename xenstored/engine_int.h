@@ -96,6 +96,22 @@ void fire_now(struct xse_engine *eng, const char *path, bool exact,
 void watches_free(struct xse_client *c);
 uint32_t watch_charge(const struct xse_watch *w);
 
+/* alias.c */
+struct alias_hit {
+	uint32_t old; /* the old id the path named (0: none) */
+	size_t at;    /* where the frontend's id starts in the path */
+};
+size_t backend_fe_at(const char *s, const char *fe);
+/* A canonical path of c's own request naming one of its domain's old ids
+ * in the back-end layout is rewritten in place to name its id: 1, else 0
+ * (path unchanged), -ENAMETOOLONG. */
+int alias_apply(const struct xse_engine *eng, const struct xse_client *c, char *path,
+		size_t sz, struct alias_hit *hit);
+/* The old form of a real path found by alias_apply (an event path below
+ * the watch's). */
+int alias_back(uint32_t domid, uint32_t old, size_t at, const char *real,
+	       char *out, size_t sz);
+
 /* domain.c */
 bool mem_chk_quota(struct xse_engine *eng, uint32_t domid, int64_t mem);
 

@@ -58,27 +58,6 @@ static size_t starts(const char *s, const char *prefix)
 	return (strncmp(s, prefix, n) == 0 && (s[n] == '/' || s[n] == '\0')) ? n : 0;
 }
 
-/* Where, in a path of libxl's backend layout
- * /local/domain/<be>/backend/<type>/<fe>[/...], the frontend's id <fe>
- * starts, if it is `from` (libxl_device.c libxl__device_backend_path). */
-static size_t backend_fe_at(const char *s, const char *from)
-{
-	static const char pre[] = "/local/domain/";
-	const char *p = s + sizeof(pre) - 1, *slash;
-
-	if (strncmp(s, pre, sizeof(pre) - 1) != 0)
-		return 0;
-	p += strspn(p, "0123456789");
-	if (p == s + sizeof(pre) - 1 || strncmp(p, "/backend/", 9) != 0)
-		return 0;
-	p += 9;
-	slash = strchr(p, '/');
-	if (!slash || slash == p)
-		return 0;
-	p = slash + 1;
-	return starts(p, from) ? (size_t)(p - s) : 0;
-}
-
 int xse_rewrite_domid(const char *in, uint32_t from, uint32_t to, bool backends, char *out,
 		      size_t outsz)
 {

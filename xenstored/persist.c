@@ -250,9 +250,11 @@ static void note_watch(struct persist *p, struct conn *c, const struct xsd_sockm
 		/* xse_watch appends: the newest is the last. */
 		while (w && w->next)
 			w = w->next;
-		if (w)
+		/* As given (an old id kept, see enc_watches); the UNWATCH
+		 * below names it the same way. */
+		if (w && xse_watch_given(c->cl.domid, w, path, sizeof(path)) == 0)
 			enc_watch_one(&p->jbuf, R_WATCH_ADD, c->cl.domid, (uint32_t)w->rel_skip,
-				      w->path, w->token);
+				      path, w->token);
 		return;
 	}
 	/* UNWATCH: its arguments as the engine matched them. */
@@ -343,12 +345,14 @@ void persist_stash_ring(struct persist *p, struct conn *conn)
 	save_txid(p, c->domid, c->next_txid);
 	for (const struct xse_watch *w = c->watches; w; w = w->next) {
 		struct saved_watch *s = calloc(1, sizeof(*s));
+		char given[XENSTORE_ABS_PATH_MAX + 64];
 
 		if (!s)
 			return;
 		s->domid = c->domid;
 		s->rel = (uint32_t)w->rel_skip;
-		s->path = strdup(w->path);
+		s->path = strdup(xse_watch_given(c->domid, w, given, sizeof(given)) == 0 ? given
+											: w->path);
 		s->token = strdup(w->token);
 		*p->saved_tail = s;
 		p->saved_tail = &s->next;

@@ -108,6 +108,22 @@ void enc_meta(struct buf *b, const struct xse_engine *eng)
 	}
 	put_perms(b, eng->intro_perms, eng->n_intro_perms);
 	put_perms(b, eng->release_perms, eng->n_release_perms);
+	/* Appended later (alias.c): the domains with old ids, each u32 domid,
+	 * u32 n, n x u32 old id.  A record that ends before has none. */
+	n = 0;
+	for (uint32_t i = 0; i < XSE_DOMID_COUNT; i++)
+		n += eng->doms[i].nalias != 0;
+	put_u32(b, n);
+	for (uint32_t i = 0; i < XSE_DOMID_COUNT; i++) {
+		const struct xse_domain *d = &eng->doms[i];
+
+		if (!d->nalias)
+			continue;
+		put_u32(b, i);
+		put_u32(b, d->nalias);
+		for (unsigned k = 0; k < d->nalias; k++)
+			put_u32(b, d->alias[k]);
+	}
 	rec_end(b, at);
 }
 
@@ -130,8 +146,15 @@ void enc_watches(struct buf *b, uint32_t domid, const struct xse_watch *w,
 		n += i->domid == domid;
 	put_u32(b, domid);
 	put_u32(b, n);
-	for (; w; w = w->next)
-		put_watch(b, (uint32_t)w->rel_skip, w->path, w->token);
+	for (; w; w = w->next) {
+		char given[XENSTORE_ABS_PATH_MAX + 64];
+
+		/* As the guest gave it: a restart translates an old id again
+		 * (xse_add_watch_raw), so its events keep the old form. */
+		if (xse_watch_given(domid, w, given, sizeof(given)) < 0)
+			snprintf(given, sizeof(given), "%s", w->path);
+		put_watch(b, (uint32_t)w->rel_skip, given, w->token);
+	}
 	for (; s; s = s->next)
 		if (s->domid == domid)
 			put_watch(b, s->rel, s->path, s->token);
@@ -419,6 +442,38 @@ out:
 	return rc;
 }
 
+/* The old ids of restored domains at the end of R_META (enc_meta); none
+ * in a record written before they existed.  Checked as xse_alias_set
+ * checks them; the whole table is replaced. */
+static int apply_aliases(struct xse_engine *eng, struct rd *r)
+{
+	uint32_t nd, ids[XSE_ALIAS_MAX];
+
+	for (uint32_t i = 0; i < XSE_DOMID_COUNT; i++)
+		eng->doms[i].nalias = 0;
+	if (r->left == 0)
+		return 0;
+	nd = get_u32(r);
+	if (!r->bad && nd > XSE_DOMID_COUNT)
+		return fail(r, "bad count of domains with old ids"), -EINVAL;
+	for (uint32_t i = 0; i < nd && !r->bad; i++) {
+		uint32_t id = get_u32(r), n = get_u32(r);
+
+		if (r->bad)
+			break;
+		if (n == 0 || n > XSE_ALIAS_MAX || id >= XSE_DOMID_COUNT)
+			return fail(r, "bad old ids of a domain"), -EINVAL;
+		for (uint32_t k = 0; k < n; k++)
+			ids[k] = get_u32(r);
+		if (!r->bad && xse_alias_check(id, ids, n) < 0)
+			return fail(r, "bad old ids of a domain"), -EINVAL;
+		for (uint32_t k = 0; !r->bad && k < n; k++)
+			eng->doms[id].alias[k] = (uint16_t)ids[k];
+		eng->doms[id].nalias = r->bad ? 0 : (uint8_t)n;
+	}
+	return r->bad ? -EINVAL : 0;
+}
+
 static int apply_meta(struct xse_engine *eng, struct rd *r)
 {
 	uint32_t nq = get_u32(r), nd, soft;
@@ -461,7 +516,7 @@ static int apply_meta(struct xse_engine *eng, struct rd *r)
 	eng->n_intro_perms = nip;
 	eng->release_perms = rp;
 	eng->n_release_perms = nrp;
-	return 0;
+	return apply_aliases(eng, r);
 }
 
 static void free_watch(struct saved_watch *w)

@@ -26,12 +26,27 @@ static bool is_child(const char *child, const char *parent)
 	return child[len] == '/' || child[len] == '\0';
 }
 
-static const char *event_path(const struct xse_watch *w, const char *path)
+/* The path an event of w for `path` carries: relative to the home for a
+ * relative watch, in the old form for a watch naming an old id (alias.c;
+ * Linux's xenbus drops events not below the path it watched). */
+static const char *event_path(const struct xse_client *c, const struct xse_watch *w,
+			      const char *path, char *buf, size_t sz)
 {
+	if (w->alias_old)
+		return alias_back(c->domid, w->alias_old, w->alias_at, path, buf, sz) < 0 ? NULL : buf;
 	if (!w->rel_skip)
 		return path;
 	path += w->rel_skip;
 	return *path == '/' ? path + 1 : path;
+}
+
+static void deliver(struct xse_client *c, const struct xse_watch *w, const char *path)
+{
+	char buf[XENSTORE_ABS_PATH_MAX + 64];
+	const char *p = event_path(c, w, path, buf, sizeof(buf));
+
+	if (p && c->event)
+		c->event(c, p, w->token);
 }
 
 /* xenstored_watch.c watch_permitted: read access on the node (as it was, if
@@ -81,8 +96,8 @@ void fire_now(struct xse_engine *eng, const char *path, bool exact,
 		for (struct xse_watch *w = c->watches; w; w = w->next) {
 			bool hit = exact ? strcmp(path, w->path) == 0 : is_child(path, w->path);
 
-			if (hit && c->event)
-				c->event(c, event_path(w, path), w->token);
+			if (hit)
+				deliver(c, w, path);
 		}
 	}
 }
@@ -121,7 +136,7 @@ uint32_t watch_charge(const struct xse_watch *w)
 /* xenstored_watch.c add_watch; `check`: the memory quota applies (a new
  * watch, not one restored after a restart).  Over it: ENOMEM, as Xen. */
 static int add_watch(struct xse_client *c, const char *path, const char *token,
-		     size_t rel_skip, bool check)
+		     size_t rel_skip, const struct alias_hit *hit, bool check)
 {
 	struct xse_watch *w = calloc(1, sizeof(*w)), **tail;
 	int rc = -ENOMEM;
@@ -141,6 +156,8 @@ static int add_watch(struct xse_client *c, const char *path, const char *token,
 		return rc;
 	}
 	w->rel_skip = rel_skip;
+	w->alias_old = hit ? hit->old : 0;
+	w->alias_at = hit ? hit->at : 0;
 	for (tail = &c->watches; *tail; tail = &(*tail)->next)
 		;
 	*tail = w;
@@ -173,10 +190,30 @@ const char *xse_watch_check(uint32_t domid, const char *path, const char *token,
 	return NULL;
 }
 
+/* path as the client gave it (persist.c keeps that form): an old id of
+ * its domain is translated again. */
 int xse_add_watch_raw(struct xse_client *c, const char *path, const char *token,
 		      size_t rel_skip)
 {
-	return add_watch(c, path, token, rel_skip, false);
+	char real[XENSTORE_ABS_PATH_MAX + 64];
+	struct alias_hit hit = { 0 };
+
+	if (!rel_skip && path[0] == '/' && strlen(path) < sizeof(real)) {
+		memcpy(real, path, strlen(path) + 1);
+		if (alias_apply(c->eng, c, real, sizeof(real), &hit) == 1)
+			return add_watch(c, real, token, 0, &hit, false);
+	}
+	return add_watch(c, path, token, rel_skip, NULL, false);
+}
+
+static struct xse_watch **find(struct xse_client *c, const char *path, const char *token,
+			       const struct alias_hit *hit)
+{
+	for (struct xse_watch **p = &c->watches; *p; p = &(*p)->next)
+		if (strcmp((*p)->path, path) == 0 && strcmp((*p)->token, token) == 0 &&
+		    (*p)->alias_old == hit->old)
+			return p;
+	return NULL;
 }
 
 /* xenstored_watch.c do_watch, without the reply: the caller acks, then
@@ -184,6 +221,7 @@ int xse_add_watch_raw(struct xse_client *c, const char *path, const char *token,
 int xse_watch(struct xse_client *c, const char *in, const char *token)
 {
 	char path[XENSTORE_ABS_PATH_MAX + 64];
+	struct alias_hit hit = { 0 };
 	size_t rel = 0;
 	int rc;
 
@@ -197,15 +235,18 @@ int xse_watch(struct xse_client *c, const char *in, const char *token)
 			return -EINVAL;
 		if (in[0] != '/')
 			rel = strlen(path) - strlen(in) - 1;
+		else if (alias_apply(c->eng, c, path, sizeof(path), &hit) < 0)
+			return -EINVAL;
 	}
-	for (struct xse_watch *w = c->watches; w; w = w->next)
-		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0)
-			return -EEXIST;
+	/* The same watch is the same path as given: an old-form and a
+	 * real-form watch are two (their events differ). */
+	if (find(c, path, token, &hit))
+		return -EEXIST;
 	/* Xen compares with '>' here too (do_watch): quota + 1 watches fit. */
 	if (!xse_privileged(c) &&
 	    c->eng->doms[c->domid].watches > (unsigned)c->eng->quota[XSE_Q_WATCHES])
 		return -E2BIG;
-	return add_watch(c, path, token, rel, true);
+	return add_watch(c, path, token, rel, &hit, true);
 }
 
 void xse_watch_initial(struct xse_client *c)
@@ -216,8 +257,7 @@ void xse_watch_initial(struct xse_client *c)
 		return;
 	while (w->next)
 		w = w->next;
-	if (c->event)
-		c->event(c, event_path(w, w->path), w->token);
+	deliver(c, w, w->path);
 }
 
 static void watch_free(struct xse_client *c, struct xse_watch *w)
@@ -233,19 +273,19 @@ static void watch_free(struct xse_client *c, struct xse_watch *w)
 int xse_unwatch(struct xse_client *c, const char *in, const char *token)
 {
 	char path[XENSTORE_ABS_PATH_MAX + 64];
+	struct alias_hit hit = { 0 };
+	struct xse_watch **p, *w;
 
-	if (xse_canonicalize(c, in, path, sizeof(path)) < 0)
+	if (xse_canonicalize(c, in, path, sizeof(path)) < 0 ||
+	    (in[0] == '/' && alias_apply(c->eng, c, path, sizeof(path), &hit) < 0))
 		return -ENOENT;
-	for (struct xse_watch **p = &c->watches; *p; p = &(*p)->next) {
-		struct xse_watch *w = *p;
-
-		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0) {
-			*p = w->next;
-			watch_free(c, w);
-			return 0;
-		}
-	}
-	return -ENOENT;
+	p = find(c, path, token, &hit);
+	if (!p)
+		return -ENOENT;
+	w = *p;
+	*p = w->next;
+	watch_free(c, w);
+	return 0;
 }
 
 void watches_free(struct xse_client *c)

@@ -11,7 +11,8 @@
 
 static bool is_xs(uint32_t type)
 {
-	return type >= STREAM_REC_XS_CONNECTION && type <= STREAM_REC_XS_NODE;
+	return (type >= STREAM_REC_XS_CONNECTION && type <= STREAM_REC_XS_NODE) ||
+	       type == STREAM_REC_XS_ALIASES;
 }
 
 /* The monitor's first record is guest memory or, for a guest that touched

@@ -4,7 +4,7 @@
  *   header                    DOMUSAV1, version 1            xl
  *   CONFIG                    the domain's xl.cfg text       xl
  *   UUID                      the domain's uuid (16 bytes)   xl (older files lack it)
- *   XS_CONNECTION, XS_WATCH..., XS_TRANSACTION..., XS_NODE...
+ *   XS_CONNECTION, [XS_ALIASES], XS_WATCH..., XS_TRANSACTION..., XS_NODE...
  *                             xenstored's export of the domain, without
  *                             its header and END             xl (copied)
  *   MEMORY ... VCPU, END      the monitor's records          domus-vmm

@@ -160,7 +160,9 @@ static int mark_run_dir(uint32_t id, const char *dir, const char *name, char *er
  * not told of the save (no suspend and resume, which under Xen makes every
  * frontend read its back end's path again), and its frontends go on
  * watching back-end paths that name that id
- * (/local/domain/0/backend/vbd/<domid>/<devid>/state). */
+ * (/local/domain/0/backend/vbd/<domid>/<devid>/state).  Under a new id
+ * xenstored serves those paths at the new one (the import records the old
+ * id, docs/xenstored.md "A new id"), but a domain keeps few old ids. */
 static int allocate_domid(const char *name, uint32_t want, uint32_t *domid, char *err, size_t errlen)
 {
 	char lock[256], dir[256], next_path[256];

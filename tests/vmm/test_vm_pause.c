@@ -4,7 +4,9 @@
  * thread while it stays parked, that a vCPU waiting on a parked one lets
  * the pause complete (before, it never parked and a save gave up after
  * 5 s), that two vCPUs asking each other do not deadlock, and that work
- * for a vCPU whose thread ended runs on the asking thread.  An alarm
+ * for a vCPU whose thread ended runs on the asking thread, and that a
+ * vCPU stuck in its exit makes the pause give up in time, naming it, with
+ * the domain left as it was (before, the pause waited for ever).  An alarm
  * fails a test that hangs. */
 #include <errno.h>
 #include <poll.h>
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -82,7 +85,10 @@ static void *fake_vcpu(void *arg)
 		if (f->hold) {
 			f->hold = false;
 			atomic_store(&f->holding, 1);
-			sem_wait(&f->go);
+			/* A kick (SIGUSR1) interrupts sem_wait: a stuck exit
+			 * handler stays stuck until the test says go. */
+			while (sem_wait(&f->go) < 0 && errno == EINTR)
+				;
 			if (f->ask >= 0) {
 				pthread_t t;
 				f->asked_rc = vm_vcpu_run_on(vm, f->ask, where, &t, 0);
@@ -172,7 +178,7 @@ static void parked_vcpu_serves_work(void **state)
 	pthread_t t;
 
 	start(w);
-	assert_int_equal(vm_pause_sync(w->vm), 0);
+	assert_int_equal(vm_pause_sync(w->vm, VM_PAUSE_SYNC_MS, NULL), 0);
 	assert_int_equal(parked(w->vm), NV);
 	for (int i = 0; i < NV; i++) {
 		assert_int_equal(vm_vcpu_run_on(w->vm, i, where, &t, 0), 40 + i);
@@ -205,7 +211,7 @@ static void pause_with_a_vcpu_waiting_on_a_parked_one(void **state)
 	while (parked(w->vm) < NV - 1)
 		poll(NULL, 0, 1);
 	sem_post(&w->f[0].go);
-	assert_int_equal(vm_pause_sync(w->vm), 0);
+	assert_int_equal(vm_pause_sync(w->vm, VM_PAUSE_SYNC_MS, NULL), 0);
 	assert_int_equal(parked(w->vm), NV);
 	assert_int_equal(w->f[0].asked_rc, 41);
 }
@@ -221,14 +227,14 @@ static void vcpus_asking_each_other(void **state)
 	w->f[2].ask = 0;
 	start(w);
 	for (int round = 0; round < 50; round++) {
-		assert_int_equal(vm_pause_sync(w->vm), 0);
+		assert_int_equal(vm_pause_sync(w->vm, VM_PAUSE_SYNC_MS, NULL), 0);
 		assert_int_equal(vm_vcpu_run_on(w->vm, round % NV, nothing, NULL, 0), 0);
 		vm_pause(w->vm, false);
 		poll(NULL, 0, 1);
 	}
 	for (int i = 0; i < NV; i++)
 		atomic_store(&w->f[i].stop_asking, 1);
-	assert_int_equal(vm_pause_sync(w->vm), 0);
+	assert_int_equal(vm_pause_sync(w->vm, VM_PAUSE_SYNC_MS, NULL), 0);
 	for (int i = 0; i < NV; i++) {
 		assert_int_equal(w->f[i].asked_rc, 0);
 		assert_true(atomic_load(&w->f[i].rounds) > 0);
@@ -244,13 +250,77 @@ static void after_the_end(void **state)
 
 	start(w);
 	vm_request_exit(w->vm, VM_POWEROFF);
-	assert_int_equal(vm_pause_sync(w->vm), -ESHUTDOWN);
+	assert_int_equal(vm_pause_sync(w->vm, VM_PAUSE_SYNC_MS, NULL), -ESHUTDOWN);
 	for (int i = 0; i < NV; i++)
 		pthread_join(w->vm->vcpus[i].thread, NULL);
 	assert_int_equal(vm_vcpu_run_on(w->vm, 2, where, &t, 0), 42);
 	assert_true(pthread_equal(t, pthread_self()));
 	for (int i = 0; i < NV; i++)
 		w->vm->vcpus[i].started = false;
+}
+
+static bool is_paused(struct vm *vm)
+{
+	bool p;
+
+	pthread_mutex_lock(&vm->lock);
+	p = vm->paused;
+	pthread_mutex_unlock(&vm->lock);
+	return p;
+}
+
+/* vCPU 1 is stuck in an exit handler that never returns (until the test
+ * lets it go): the pause gives up after its bound, names vCPU 1 only, and
+ * the domain runs on: the other vCPUs go round again. */
+static void stuck_vcpu_times_out(void **state)
+{
+	struct world *w = *state;
+	struct timespec t0, t1;
+	uint32_t stuck = 0;
+	int before;
+	long ms;
+
+	w->f[1].hold = true;
+	start(w);
+	while (!atomic_load(&w->f[1].holding))
+		poll(NULL, 0, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(vm_pause_sync(w->vm, 300, &stuck), -ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 290 && ms < 5000);
+	assert_int_equal(stuck, 1u << 1);
+	assert_false(is_paused(w->vm));
+	before = atomic_load(&w->f[0].rounds);
+	while (atomic_load(&w->f[0].rounds) == before)
+		poll(NULL, 0, 1);
+	sem_post(&w->f[1].go);
+	/* Unstuck, it parks like the others. */
+	assert_int_equal(vm_pause_sync(w->vm, VM_PAUSE_SYNC_MS, &stuck), 0);
+	assert_int_equal(stuck, 0);
+	assert_int_equal(parked(w->vm), NV);
+}
+
+/* A domain paused before the save stays paused when the pause times out. */
+static void stuck_vcpu_keeps_a_paused_domain_paused(void **state)
+{
+	struct world *w = *state;
+	uint32_t stuck = 0;
+
+	w->f[2].hold = true;
+	start(w);
+	while (!atomic_load(&w->f[2].holding))
+		poll(NULL, 0, 1);
+	vm_pause(w->vm, true);
+	while (parked(w->vm) < NV - 1)
+		poll(NULL, 0, 1);
+	assert_int_equal(vm_pause_sync(w->vm, 100, &stuck), -ETIMEDOUT);
+	assert_int_equal(stuck, 1u << 2);
+	assert_true(is_paused(w->vm));
+	assert_int_equal(parked(w->vm), NV - 1);
+	sem_post(&w->f[2].go);
+	assert_int_equal(vm_pause_sync(w->vm, VM_PAUSE_SYNC_MS, &stuck), 0);
+	assert_int_equal(parked(w->vm), NV);
 }
 
 int main(void)
@@ -260,6 +330,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(pause_with_a_vcpu_waiting_on_a_parked_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(vcpus_asking_each_other, setup, teardown),
 		cmocka_unit_test_setup_teardown(after_the_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(stuck_vcpu_times_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(stuck_vcpu_keeps_a_paused_domain_paused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

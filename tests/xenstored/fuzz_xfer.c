@@ -60,7 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	before = xse_node_count(&d.eng);
 	if (through(&d, 5, data, size, &y) < 0) {
-		if (xse_node_count(&d.eng) != before || d.eng.doms[9].memory || d.nconns)
+		if (xse_node_count(&d.eng) != before || d.eng.doms[9].memory || d.nconns ||
+		    d.eng.doms[9].nalias)
 			abort(); /* a refused import left something */
 		daemon_down(&d, &dom0);
 		return 0;

@@ -1,7 +1,7 @@
 /* Unit tests of xenstored's durable state: what the journal and snapshot
  * hold reads back as the same store (nodes, values, permissions, child
- * order, domains, quotas), and a round cut short by kill -9 is not half
- * applied. */
+ * order, domains, quotas, restored domains' old ids), and a round cut
+ * short by kill -9 is not half applied. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -96,6 +96,9 @@ static void assert_same_store(struct xse_engine *x, struct xse_engine *y)
 	for (uint32_t d = 0; d < XSE_DOMID_COUNT; d++) {
 		assert_int_equal(x->doms[d].introduced, y->doms[d].introduced);
 		assert_int_equal(x->doms[d].nodes, y->doms[d].nodes);
+		assert_int_equal(x->doms[d].nalias, y->doms[d].nalias);
+		assert_memory_equal(x->doms[d].alias, y->doms[d].alias,
+				    x->doms[d].nalias * sizeof(x->doms[d].alias[0]));
 	}
 	assert_memory_equal(x->quota, y->quota, sizeof(x->quota));
 }
@@ -113,6 +116,11 @@ static void make_changes(struct fx *f)
 	assert_int_equal(xse_set_target(&f->a.eng, 5, 0), 0);
 	f->a.eng.quota[XSE_Q_NODES] = 77;
 	xse_meta_changed(&f->a.eng);
+	/* A domain restored under a new id answers to its old ones. */
+	assert_int_equal(xse_alias_set(&f->a.eng, 5, (const uint32_t[]){ 7, 8 }, 2), 0);
+	assert_int_equal(xse_introduce(&f->a.eng, 6), 0);
+	assert_int_equal(xse_alias_set(&f->a.eng, 6, (const uint32_t[]){ 3 }, 1), 0);
+	assert_int_equal(xse_release(&f->a.eng, 6), 0); /* and goes: none left */
 	assert_int_equal(xse_txn_start(&f->ca, 0, &t), 0);
 	assert_int_equal(xse_write(&f->ca, t, "/t/new/deep", "x", 1), 0);
 	assert_int_equal(xse_rm(&f->ca, t, "/a/z"), 0);

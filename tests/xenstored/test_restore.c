@@ -219,6 +219,77 @@ static void test_restored_partial_request_resumes(void **state)
 	assert_non_null(xse_lookup(&g->d.eng, "/local/domain/5/data/a"));
 }
 
+/* The next whole message in the response ring: its type, body in buf
+ * (NUL-terminated); -1 if none. */
+static int guest_next(struct rig *g, char *buf, size_t sz)
+{
+	struct xenstore_domain_interface *i = g->i;
+	struct xsd_sockmsg h;
+
+	if (i->rsp_prod - i->rsp_cons < sizeof(h))
+		return -1;
+	for (size_t k = 0; k < sizeof(h); k++)
+		((char *)&h)[k] = i->rsp[MASK_XENSTORE_IDX(i->rsp_cons + k)];
+	if (i->rsp_prod - i->rsp_cons < sizeof(h) + h.len || h.len >= sz)
+		return -1;
+	for (size_t k = 0; k < h.len; k++)
+		buf[k] = i->rsp[MASK_XENSTORE_IDX(i->rsp_cons + sizeof(h) + k)];
+	buf[h.len] = '\0';
+	i->rsp_cons += (uint32_t)sizeof(h) + h.len;
+	return (int)h.type;
+}
+
+/* Domain 5 was domain 3 before a restore (its old id, alias.c): its watch
+ * set on the old back-end path survives a kill -9 (journal) or a restart
+ * (snapshot) of the daemon, still served at 5's back end and still firing
+ * in the old form. */
+static void old_id_watch_survives(struct rig *g, bool snapshot)
+{
+	static const char w[] = "/local/domain/0/backend/vbd/3/51712/state\0fe";
+	const struct xse_perm be[2] = { { 0, XSE_PERM_NONE }, { DOM, XSE_PERM_READ } };
+	const uint32_t old = 3;
+	char buf[256];
+	int t;
+
+	assert_int_equal(xse_write(&g->dom0, 0, "/local/domain/0/backend/vbd/5/51712/state", "4", 1), 0);
+	assert_int_equal(xse_set_perms(&g->dom0, 0, "/local/domain/0/backend/vbd/5/51712", be, 2), 0);
+	assert_int_equal(xse_set_perms(&g->dom0, 0, "/local/domain/0/backend/vbd/5/51712/state", be, 2), 0);
+	assert_int_equal(xse_alias_set(&g->d.eng, DOM, &old, 1), 0);
+	guest_request(g, XS_WATCH, w, sizeof(w));
+	daemon_round(g);
+	guest_drain(g, XS_WATCH);
+	if (snapshot)
+		assert_int_equal(persist_snapshot(g->d.persist), 0);
+	daemon_kill(g);
+	daemon_up(g);
+	assert_int_equal(g->d.eng.doms[DOM].nalias, 1);
+	assert_int_equal(g->d.eng.doms[DOM].alias[0], 3);
+	attach(g);
+	xsd_round(&g->d);
+	guest_drain(g, XS_WATCH_EVENT); /* anything from the reconnect */
+	assert_int_equal(xse_write(&g->dom0, 0, "/local/domain/0/backend/vbd/5/51712/state", "5", 1), 0);
+	xsd_round(&g->d);
+	t = guest_next(g, buf, sizeof(buf));
+	assert_int_equal(t, XS_WATCH_EVENT);
+	assert_string_equal(buf, "/local/domain/0/backend/vbd/3/51712/state");
+	assert_string_equal(buf + strlen(buf) + 1, "fe");
+	/* UNWATCH in the form it was set removes it, also after the restart. */
+	guest_request(g, XS_UNWATCH, w, sizeof(w));
+	daemon_round(g);
+	assert_int_equal(guest_next(g, buf, sizeof(buf)), XS_UNWATCH);
+	assert_string_equal(buf, "OK");
+}
+
+static void test_old_id_watch_survives_kill(void **state)
+{
+	old_id_watch_survives(*state, false);
+}
+
+static void test_old_id_watch_survives_snapshot(void **state)
+{
+	old_id_watch_survives(*state, true);
+}
+
 /* Journal bytes of one WATCH and the round after it (which records that its
  * replies reached the ring). */
 static size_t watch_cost(struct rig *g, unsigned k, uint32_t *req_bytes)
@@ -629,6 +700,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restored_bad_header_after_upgrade, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_restore_input_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_id_watch_survives_kill, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_id_watch_survives_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_partial_request_resumes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch_journal_cost_is_constant, setup, teardown),

@@ -4,7 +4,8 @@
  * is exported, released and imported under another id; everything comes
  * back rewritten for the new id, export -> import -> export gives the same
  * bytes, and every truncated or corrupted stream is refused without a
- * trace. */
+ * trace.  The old ids a restored domain answers to (XS_ALIASES) travel,
+ * compose across restores and are refused when malformed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -233,9 +234,15 @@ static void test_import_under_new_id(void **state)
 	assert_string_equal(w->path, "/local/domain/9/data");
 	assert_string_equal(w->token, "tokA");
 	assert_int_equal(w->rel_skip, strlen("/local/domain/9"));
+	/* The frontend's watch on its back end: served at the new id, given
+	 * back in the old form (the guest's kernel compares event paths with
+	 * the back-end path it read before the save). */
 	w = w->next;
 	assert_string_equal(w->path, "/local/domain/0/backend/vbd/9/51712");
+	assert_int_equal(w->alias_old, 5);
 	assert_string_equal(w->token, "/local/domain/9/device/vbd/51712");
+	assert_int_equal(f->b.eng.doms[9].nalias, 1);
+	assert_int_equal(f->b.eng.doms[9].alias[0], 5);
 	/* Writes after the import fire its watches with the new paths (the
 	 * toolstack made the new backend directory readable to it). */
 	assert_int_equal(xse_write(&f->dom0b, 0, "/local/domain/0/backend/vbd/9/51712", "", 0), 0);
@@ -248,13 +255,17 @@ static void test_import_under_new_id(void **state)
 	assert_int_equal(xse_write(&f->dom0b, 0, "/local/domain/0/backend/vbd/9/51712/state", "5", 1),
 			 0);
 	assert_int_equal(last_msg(c, buf), XS_WATCH_EVENT);
-	assert_string_equal(buf, "/local/domain/0/backend/vbd/9/51712/state");
+	assert_string_equal(buf, "/local/domain/0/backend/vbd/5/51712/state");
 	/* The half-sent request completes once the rest arrives. */
 	assert_int_equal(conn_feed(c, HALF_BODY + HALF_CUT, HALF_LEN - HALF_CUT),
 			 (long)(HALF_LEN - HALF_CUT));
 	assert_int_equal(last_msg(c, buf), XS_WRITE);
 	assert_string_equal(buf, "OK");
 	assert_value(&f->b.eng, "/local/domain/9/data/half", "abc", 4);
+	/* Its reads of the old back-end path reach the new back end. */
+	feed(c, XS_READ, 0, "/local/domain/0/backend/vbd/5/51712/state", 42, 42);
+	assert_int_equal(last_msg(c, buf), XS_READ);
+	assert_memory_equal(buf, "5", 1);
 	/* The open transaction did not travel: it is lost, and its commit
 	 * fails with EAGAIN so the guest redoes it; its write never lands. */
 	assert_int_equal(xse_txn_end(&c->cl, f->txid, true), -EAGAIN);
@@ -272,14 +283,28 @@ static void test_round_trip_same_bytes(void **state)
 	assert_int_equal(import_buf(&f->b, 5, 9, f->first.buf, f->first.len, err, sizeof(err)), 0);
 	stream_writer_init_mem(&second);
 	assert_int_equal(xfer_export(&f->b, 9, &second, err, sizeof(err)), 0);
-	/* Same length (one-digit ids), other bytes where the id is. */
-	assert_int_equal(second.len, f->first.len);
-	assert_memory_not_equal(second.buf, f->first.buf, second.len);
-	assert_int_equal(import_buf(&f->c, 9, 5, second.buf, second.len, err, sizeof(err)), 0);
+	/* One record more (the old id 5: XS_ALIASES, 16 bytes with its
+	 * header), other bytes where the id is. */
+	assert_int_equal(second.len, f->first.len + 16);
+	assert_memory_not_equal(second.buf, f->first.buf, f->first.len);
+	/* Under its own id again: the same bytes. */
+	assert_int_equal(import_buf(&f->c, 9, 9, second.buf, second.len, err, sizeof(err)), 0);
 	stream_writer_init_mem(&third);
-	assert_int_equal(xfer_export(&f->c, 5, &third, err, sizeof(err)), 0);
-	assert_int_equal(third.len, f->first.len);
-	assert_memory_equal(third.buf, f->first.buf, third.len);
+	assert_int_equal(xfer_export(&f->c, 9, &third, err, sizeof(err)), 0);
+	assert_int_equal(third.len, second.len);
+	assert_memory_equal(third.buf, second.buf, third.len);
+	stream_writer_fini(&third);
+	/* Back under 5 (in a, where 5 was released and xl removed its home):
+	 * the domain answers to 9,
+	 * the id it last had, and to nothing else; otherwise the first
+	 * export's bytes. */
+	assert_int_equal(xse_rm(&f->dom0a, 0, "/local/domain/5"), 0);
+	assert_int_equal(import_buf(&f->a, 9, 5, second.buf, second.len, err, sizeof(err)), 0);
+	assert_int_equal(f->a.eng.doms[5].nalias, 1);
+	assert_int_equal(f->a.eng.doms[5].alias[0], 9);
+	stream_writer_init_mem(&third);
+	assert_int_equal(xfer_export(&f->a, 5, &third, err, sizeof(err)), 0);
+	assert_int_equal(third.len, f->first.len + 16);
 	stream_writer_fini(&second);
 	stream_writer_fini(&third);
 }
@@ -315,6 +340,7 @@ static void assert_unchanged(struct xsd *d, const struct snap *s)
 	struct snap now = snap_of(d);
 
 	assert_memory_equal(&now, s, sizeof(now));
+	assert_int_equal(d->eng.doms[9].nalias, 0);
 	assert_null(xse_lookup(&d->eng, "/local/domain/9"));
 	assert_null(ring_conn(d, 9));
 }
@@ -556,6 +582,174 @@ static void test_refused_when_taken_or_over_quota(void **state)
 	assert_unchanged(&f->b, &s);
 }
 
+/* `src` again with its XS_ALIASES payload replaced by (p, n) (n 0: none
+ * written), and a copy of that record after the first record of type
+ * `dup_after` too (0: none). */
+static void rebuild(const struct stream_writer *src, const void *p, uint32_t n,
+		    uint32_t dup_after, struct stream_writer *out)
+{
+	struct stream_reader r;
+	struct stream_record rec;
+	bool dup_done = false;
+
+	stream_writer_init_mem(out);
+	stream_write_header(out);
+	stream_reader_init_mem(&r, src->buf, src->len);
+	assert_int_equal(stream_read_header(&r), 0);
+	for (;;) {
+		assert_int_equal(stream_read_record(&r, &rec), 0);
+		if (rec.type == STREAM_REC_END)
+			break;
+		if (rec.type != STREAM_REC_XS_ALIASES)
+			stream_write_record(out, rec.type, rec.data, rec.len);
+		if (rec.type == STREAM_REC_XS_CONNECTION && n)
+			stream_write_record(out, STREAM_REC_XS_ALIASES, p, n);
+		if (rec.type == dup_after && !dup_done && n) {
+			stream_write_record(out, STREAM_REC_XS_ALIASES, p, n);
+			dup_done = true;
+		}
+	}
+	stream_write_end(out);
+	assert_int_equal(out->error, 0);
+	stream_reader_fini(&r);
+}
+
+/* The domain as 9 (old id 5) in b, exported into *second. */
+static void restore_as_9(struct fx *f, struct stream_writer *second)
+{
+	char err[256];
+
+	assert_int_equal(xse_release(&f->a.eng, 5), 0);
+	reap(&f->a);
+	assert_int_equal(import_buf(&f->b, 5, 9, f->first.buf, f->first.len, err, sizeof(err)), 0);
+	stream_writer_init_mem(second);
+	assert_int_equal(xfer_export(&f->b, 9, second, err, sizeof(err)), 0);
+}
+
+/* 5 -> 9 -> 12: the guest's watch set while it was 5, and paths naming 9
+ * (read while it was 9), both reach 12's back end; its events keep the
+ * form it watched. */
+static void test_aliases_compose_across_restores(void **state)
+{
+	struct fx *f = *state;
+	struct stream_writer second;
+	struct conn *c;
+	uint32_t old[XSE_ALIAS_MAX];
+	struct xse_perm bperm[2] = { { 0, XSE_PERM_NONE }, { 12, XSE_PERM_READ } };
+	char err[256], buf[XENSTORE_PAYLOAD_MAX + 1];
+
+	restore_as_9(f, &second);
+	assert_int_equal(import_buf(&f->c, 9, 12, second.buf, second.len, err, sizeof(err)), 0);
+	assert_int_equal(xse_alias_get(&f->c.eng, 12, old), 2);
+	assert_int_equal(old[0], 5);
+	assert_int_equal(old[1], 9);
+	c = ring_conn(&f->c, 12);
+	assert_non_null(c);
+	assert_int_equal(xse_write(&f->dom0c, 0, "/local/domain/0/backend/vbd/12/51712/state", "4", 1), 0);
+	assert_int_equal(xse_set_perms(&f->dom0c, 0, "/local/domain/0/backend/vbd/12/51712", bperm, 2), 0);
+	assert_int_equal(xse_set_perms(&f->dom0c, 0, "/local/domain/0/backend/vbd/12/51712/state", bperm, 2),
+			 0);
+	assert_int_equal(last_msg(c, buf), XS_WATCH_EVENT);
+	assert_string_equal(buf, "/local/domain/0/backend/vbd/5/51712/state");
+	/* The half-sent request of the file is still pending: complete it. */
+	assert_int_equal(conn_feed(c, HALF_BODY + HALF_CUT, HALF_LEN - HALF_CUT),
+			 (long)(HALF_LEN - HALF_CUT));
+	feed(c, XS_READ, 0, "/local/domain/0/backend/vbd/9/51712/state", 42, 42);
+	assert_int_equal(last_msg(c, buf), XS_READ);
+	assert_memory_equal(buf, "4", 1);
+	feed(c, XS_READ, 0, "/local/domain/0/backend/vbd/5/51712/state", 42, 42);
+	assert_int_equal(last_msg(c, buf), XS_READ);
+	assert_memory_equal(buf, "4", 1);
+	stream_writer_fini(&second);
+}
+
+/* XS_ALIASES payloads, each refused naming the record, leaving nothing. */
+static void test_aliases_malformed_refused(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		const char *what;
+		uint8_t p[16];
+		uint32_t n, dup_after;
+		const char *why;
+	} bad[] = {
+		{ "version 2", { 2, 0, 1, 0, 5, 0 }, 6, 0, "unknown version" },
+		{ "no id", { 1, 0, 0, 0 }, 4, 0, "count of old ids not 1 to 4" },
+		{ "five ids", { 1, 0, 5, 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0 }, 14, 0,
+		  "count of old ids not 1 to 4" },
+		{ "count over length", { 1, 0, 2, 0, 5, 0 }, 6, 0, "length differs" },
+		{ "length over count", { 1, 0, 1, 0, 5, 0, 6, 0 }, 8, 0, "length differs" },
+		{ "truncated", { 1, 0 }, 2, 0, "truncated" },
+		{ "its own id", { 1, 0, 1, 0, 9, 0 }, 6, 0, "old id invalid" },
+		{ "id 0", { 1, 0, 1, 0, 0, 0 }, 6, 0, "old id invalid" },
+		{ "reserved id", { 1, 0, 1, 0, 0xf0, 0x7f }, 6, 0, "old id invalid" },
+		{ "listed twice", { 1, 0, 2, 0, 5, 0, 5, 0 }, 8, 0, "old id invalid" },
+		{ "second record", { 1, 0, 1, 0, 5, 0 }, 6, STREAM_REC_XS_ALIASES, "a second XS_ALIASES" },
+		{ "after a watch", { 1, 0, 1, 0, 5, 0 }, 6, STREAM_REC_XS_WATCH, "out of order" },
+		/* 1..4 and 9 make five old ids for 12: over the bound. */
+		{ "five once composed", { 1, 0, 4, 0, 1, 0, 2, 0, 3, 0, 4, 0 }, 12, 0, "more old ids" },
+	};
+	struct stream_writer second;
+	char err[256];
+	struct snap s;
+
+	restore_as_9(f, &second);
+	s = snap_of(&f->c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct stream_writer edited;
+		int rc;
+
+		rebuild(&second, bad[i].p, bad[i].n, bad[i].dup_after, &edited);
+		err[0] = '\0';
+		rc = import_buf(&f->c, 9, 12, edited.buf, edited.len, err, sizeof(err));
+		if (rc != -EBADMSG || !strstr(err, "XS_ALIASES") || !strstr(err, bad[i].why))
+			fail_msg("%s: rc %d, %s", bad[i].what, rc, err);
+		assert_unchanged(&f->c, &s);
+		assert_int_equal(f->c.eng.doms[12].nalias, 0);
+		assert_null(ring_conn(&f->c, 12));
+		assert_null(xse_lookup(&f->c.eng, "/local/domain/12"));
+		stream_writer_fini(&edited);
+	}
+	/* Four, once composed with 9 for 12, are five: refused; the same
+	 * four for a restore under 4 are fine (4 is real again). */
+	{
+		static const uint8_t four[] = { 1, 0, 4, 0, 1, 0, 2, 0, 3, 0, 4, 0 };
+		struct stream_writer edited;
+		uint32_t old[XSE_ALIAS_MAX];
+
+		rebuild(&second, four, sizeof(four), 0, &edited);
+		assert_int_equal(import_buf(&f->c, 9, 4, edited.buf, edited.len, err, sizeof(err)), 0);
+		assert_int_equal(xse_alias_get(&f->c.eng, 4, old), 4);
+		assert_int_equal(old[3], 9);
+		stream_writer_fini(&edited);
+	}
+	stream_writer_fini(&second);
+}
+
+/* An import whose importer leaves before the domain comes is undone, its
+ * old ids with it (a later domain 9 answers to its own id only). */
+static void test_abandoned_import_drops_old_ids(void **state)
+{
+	struct fx *f = *state;
+	struct conn *by, *c;
+	char err[256];
+
+	assert_int_equal(xse_release(&f->a.eng, 5), 0);
+	reap(&f->a);
+	by = conn_new(&f->b, CONN_SOCKET, -1, 0);
+	assert_non_null(by);
+	assert_int_equal(import_buf(&f->b, 5, 9, f->first.buf, f->first.len, err, sizeof(err)), 0);
+	assert_int_equal(f->b.eng.doms[9].nalias, 1);
+	c = ring_conn(&f->b, 9);
+	assert_non_null(c);
+	c->importer = by;
+	xfer_importer_gone(&f->b, by);
+	reap(&f->b);
+	assert_null(ring_conn(&f->b, 9));
+	assert_null(xse_lookup(&f->b.eng, "/local/domain/9"));
+	assert_int_equal(f->b.eng.doms[9].nalias, 0);
+}
+
 static void test_rewrite_rules(void **state)
 {
 	char out[128];
@@ -588,6 +782,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_structure_corruption_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_name_the_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_when_taken_or_over_quota, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aliases_compose_across_restores, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aliases_malformed_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abandoned_import_drops_old_ids, setup, teardown),
 		cmocka_unit_test(test_rewrite_rules),
 	};
 

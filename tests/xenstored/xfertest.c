@@ -193,14 +193,26 @@ int main(int argc, char **argv)
 	CHECK(import_dom(h, 5, 9, "dom5.xs"));
 	CHECK(is(h, "/local/domain/9/data/x", "hello"));
 	CHECK(!import_dom(h, 5, 9, "dom5.xs")); /* taken now */
-	/* export -> import -> export: the same bytes (5 and 9: same length). */
+	/* export -> import -> export: the same bytes (5 and 9: same length)
+	 * but for the old id the domain now answers to (XS_ALIASES, 16
+	 * bytes, right after the connection record). */
 	CHECK(export_dom(h, 9, "dom9.xs"));
 	f2 = slurp("dom9.xs", &n2);
-	CHECK(f2 && n2 == n1 && memcmp(f1, f2, n1) != 0);
+	CHECK(f2 && n2 == n1 + 16 && memcmp(f1, f2, n1) != 0);
 	CHECK(import_dom(h, 9, 5, "dom9.xs"));
 	CHECK(export_dom(h, 5, "again5.xs"));
 	f3 = slurp("again5.xs", &n3);
-	CHECK(f3 && n3 == n1 && memcmp(f1, f3, n1) == 0);
+	CHECK(f3 && n3 == n1 + 16);
+	if (f3 && n3 == n1 + 16) {
+		/* header 16, then the connection record (its length at 20) */
+		uint32_t clen;
+		size_t at;
+
+		memcpy(&clen, f1 + 20, 4);
+		at = 16 + 8 + ((clen + 7u) & ~7u);
+		CHECK(memcmp(f1, f3, at) == 0 && memcmp(f1 + at, f3 + at + 16, n1 - at) == 0);
+		CHECK((unsigned char)f3[at] == 0x80 && f3[at + 1] == 0x01 && f3[at + 12] == 9); /* old id 9 */
+	}
 	CHECK(xs_introduce_domain(h, 5, 0, 1) && xs_release_domain(h, 5));
 	CHECK(xs_rm(h, XBT_NULL, "/local/domain/5"));
 
@@ -223,11 +235,17 @@ int main(int argc, char **argv)
 	t = guest_recv(&g, buf, 2000);
 	CHECK(t == XS_WATCH_EVENT && strcmp(buf, "data/y") == 0 &&
 	      strcmp(buf + strlen(buf) + 1, "tokA") == 0);
+	/* The frontend's watch on its back end, set naming the old id: served
+	 * at the new one, its events in the form the guest watched. */
 	CHECK(xs_write(h, XBT_NULL, "/local/domain/0/backend/vbd/9/51712/state", "4", 1));
 	t = guest_recv(&g, buf, 2000);
 	CHECK(t == XS_WATCH_EVENT &&
-	      strcmp(buf, "/local/domain/0/backend/vbd/9/51712/state") == 0 &&
+	      strcmp(buf, "/local/domain/0/backend/vbd/5/51712/state") == 0 &&
 	      strcmp(buf + strlen(buf) + 1, "tokB") == 0);
+	/* And its reads of the old path reach the new back end. */
+	CHECK(guest_send(&g, XS_READ, "/local/domain/0/backend/vbd/5/51712/state", 42) == 0);
+	t = guest_recv(&g, buf, 2000);
+	CHECK(t == XS_READ && buf[0] == '4');
 	/* The open transaction is lost: its commit says EAGAIN. */
 	CHECK(guest_send_tx(&g, XS_TRANSACTION_END, tx, "T", 2) == 0);
 	t = guest_recv(&g, buf, 2000);

@@ -21,7 +21,7 @@
 static const char cfg[] = "name = \"count\"\nkernel = \"/k\"\nmemory = 128\nvcpus = 2\n";
 static const uint8_t uuid[16] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0x4d, 0xef, 0x81, 2, 3, 4, 5, 6, 7, 8 };
 
-/* An export as xenstored writes it: a connection of domain 7, a watch, a
+/* An export as xenstored writes it: a connection of domain 7, its old id, a watch, a
  * node. */
 static void xs_export(struct stream_writer *w)
 {
@@ -39,6 +39,8 @@ static void xs_export(struct stream_writer *w)
 		stream_put_u32(&p, 0);
 	stream_write_record(w, STREAM_REC_XS_CONNECTION, p.buf, (uint32_t)p.len);
 	stream_writer_fini(&p);
+	/* A domain restored under a new id before: its old id 5. */
+	stream_write_record(w, STREAM_REC_XS_ALIASES, "\1\0\1\0\5\0", 6);
 	stream_write_record(w, STREAM_REC_XS_WATCH, "\1\0\0\0\6\0\4\0data\0\0tok\0", 16);
 	stream_write_record(w, STREAM_REC_XS_NODE, "node-bytes", 10);
 	stream_write_end(w);

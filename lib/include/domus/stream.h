@@ -45,6 +45,9 @@ enum stream_rec_type {
 	STREAM_REC_XS_WATCH = 0x103,	  /* Xen's WATCH_DATA */
 	STREAM_REC_XS_TRANSACTION = 0x104, /* Xen's TRANSACTION_DATA */
 	STREAM_REC_XS_NODE = 0x105,	  /* Xen's NODE_DATA */
+	/* domus's own, clear of Xen's types plus 0x100: the old ids of a
+	 * domain restored under new ones (docs/xenstored.md, "A new id"). */
+	STREAM_REC_XS_ALIASES = 0x180,
 	/* xl's part of a save file (docs/save-restore.md). */
 	STREAM_REC_CONFIG = 0x200, /* the domain's xl.cfg text, as xl read it */
 	STREAM_REC_UUID = 0x201,   /* the saved domain's uuid, 16 bytes (RFC 4122 order) */
