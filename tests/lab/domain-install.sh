@@ -45,6 +45,30 @@ for i in $(seq 20); do
 done
 socat "TCP-LISTEN:8080,bind=$NET.1,fork,reuseaddr" "TCP:10.0.2.2:$port" &
 echo $! >"$T/socat.pid"
+# The installer loads most of itself from the mirror as udebs (anna): a
+# package source without them cannot serve an install, whatever domus does.
+# Some package registries carry Debian's .debs but not its udebs (this
+# project's own machines: the .deb of a source is served, its -udeb 404).
+missing=$(python3 - "http://10.0.2.2:$port/debian" <<'PY'
+import lzma, sys, urllib.request, urllib.error
+base = sys.argv[1]
+idx = lzma.decompress(urllib.request.urlopen(base + "/dists/bookworm/main/debian-installer/binary-amd64/Packages.xz", timeout=120).read()).decode()
+files = {}
+for para in idx.split("\n\n"):
+    f = dict(l.split(": ", 1) for l in para.splitlines() if ": " in l and not l.startswith(" "))
+    if "Package" in f:
+        files[f["Package"]] = f.get("Filename")
+for pkg in ("apt-mirror-setup", "base-installer", "partman-ext3", "grub-installer", "finish-install"):
+    try:
+        urllib.request.urlopen(urllib.request.Request(base + "/" + files[pkg], method="HEAD"), timeout=120)
+    except (KeyError, urllib.error.HTTPError) as e:
+        print("%s (%s)" % (files.get(pkg, pkg), getattr(e, "code", "not in the index")))
+PY
+) || fail "cannot read the installer's package index through the package source"
+if [ -n "$missing" ]; then
+	echo "SKIP: the package source has no udebs the installer needs: $(echo $missing)"
+	exit 77
+fi
 
 # The seed's disk and its first config, the installer's answers in its initrd.
 mkdir -p "$DISKDIR" && rm -f "$DISKDIR/domU.img"
@@ -59,7 +83,7 @@ maxvcpus = 1
 kernel = "$nb/linux"
 ramdisk = "$T/initrd.gz"
 extra = "console=hvc0 priority=critical DEBIAN_FRONTEND=text net.ifnames=0"
-memory = 512
+memory = 1024
 disk = [ 'file:$DISKDIR/domU.img,xvda,w' ]
 vif = [ 'mac=00:16:3e:12:34:56,bridge=$BR' ]
 on_reboot = "destroy"
@@ -78,7 +102,11 @@ while [ -n "$(domid_of "$NAME")" ]; do
 		fail "the install did not end in 6000 s"
 	fi
 	sleep 60
-	now=$(console_text "$NAME" | grep -v '^[[:space:]]*$' | tail -n 1 | cut -c1-120)
+	if console_text "$NAME" | grep -q "The installer failed to download a file from the mirror"; then
+		grep -E ' (upstream-[0-9]+|missing) ' "$HOME/.cache/domus/debian-cache/requests.log" 2>/dev/null | tail -5
+		fail "the installer could not download its components from the package source"
+	fi
+	now=$(console_text "$NAME" | grep -v '^[[:space:]]*$' | grep -v '(1\*installer)' | tail -n 1 | cut -c1-120)
 	[ "$now" = "$last" ] || echo "install: $(( $(date +%s) - t0 )) s: $now"
 	last=$now
 done

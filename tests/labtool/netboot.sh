@@ -11,7 +11,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 fail() { echo "FAIL: $*"; exit 1; }
-MIRROR=${DOMUS_IMAGE_MIRROR:-http://deb.debian.org/debian}
+MIRROR=${DOMUS_IMAGE_MIRROR:-$(lab/apt-mirror)} || fail "no Debian mirror in apt's sources"
 d=$(lab/image netboot) || fail "lab/image netboot failed"
 [ "$(lab/image netboot-path)" = "$d" ] || fail "netboot-path does not name $d"
 [ "$(dd if="$d/linux" bs=1 skip=514 count=4 status=none)" = HdrS ] || fail "$d/linux is no x86 boot image"
