@@ -14,12 +14,13 @@ fail() { echo "FAIL: $*"; exit 1; }
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PREFIX/$1" ;; esac; }
 D=$T/dest P=$T/dest$PREFIX
 SB=$T/dest$(abs "$SBINDIR") MAN=$T/dest$(abs "$MANDIR") SHARE=$T/dest$(abs "$DATADIR")
+case $PREFIX in /usr|/usr/local) UNITS=$P/lib/systemd/system ;; *) UNITS=$D/etc/systemd/system ;; esac
 
 meson install -C "$BUILD" --destdir "$D" --no-rebuild >"$T/log" 2>&1 || fail "meson install: $(tail -20 "$T/log")"
 
 # Everything is under DESTDIR: under the prefix, or in /etc.
 ( cd "$D" && find . -type f -o -type l ) | sed 's/^\.//' | while read -r f; do
-	case $f in "$PREFIX"/*|/etc/xen/*|/etc/logrotate.d/*) ;; *) echo "$f" ;; esac
+	case $f in "$PREFIX"/*|/etc/xen/*|/etc/logrotate.d/*|/etc/systemd/system/*.service) ;; *) echo "$f" ;; esac
 done >"$T/stray"
 [ -s "$T/stray" ] && fail "installed outside the prefix and /etc/xen, /etc/logrotate.d: $(cat "$T/stray")"
 
@@ -27,8 +28,8 @@ for f in "$SB/xl" "$SB/xenstored" "$P/lib/domus/domus-vmm" "$P/lib/domus/xendoma
 	[ -f "$f" ] && [ -x "$f" ] || fail "missing or not executable: ${f#"$D"}"
 done
 for f in "$P/lib/domus/libdomus-blfd.so" "$MAN/man1/xl.1" "$MAN/man5/xl.cfg.5" \
-	"$SHARE/bash-completion/completions/xl" "$P/lib/systemd/system/xenstored.service" \
-	"$P/lib/systemd/system/xendomains.service" "$D/etc/logrotate.d/domus" "$D/etc/xen/xlexample.domus" \
+	"$SHARE/bash-completion/completions/xl" "$UNITS/xenstored.service" \
+	"$UNITS/xendomains.service" "$D/etc/logrotate.d/domus" "$D/etc/xen/xlexample.domus" \
 	"$SHARE/doc/domus/install.md"; do
 	[ -f "$f" ] || fail "missing: ${f#"$D"}"
 done
@@ -59,7 +60,7 @@ echo "ok bash completion"
 if command -v systemd-analyze >/dev/null; then
 	mkdir "$T/units"
 	for u in xenstored xendomains; do
-		sed "s|$PREFIX/|$P/|g" "$P/lib/systemd/system/$u.service" >"$T/units/$u.service"
+		sed "s|$PREFIX/|$P/|g" "$UNITS/$u.service" >"$T/units/$u.service"
 	done
 	grep -q "ExecStart=$SB/xenstored " "$T/units/xenstored.service" || fail "xenstored.service runs $(grep ExecStart= "$T/units/xenstored.service")"
 	grep -q "ExecStop=$P/lib/domus/xendomains stop" "$T/units/xendomains.service" || fail "xendomains.service"
