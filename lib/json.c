@@ -1,4 +1,4 @@
-/* The JSON writer (domus/json.h): yajl's beautified text, always valid. */
+/* The JSON writer (domus/json.h): yajl's beautified text. */
 #include "domus/json.h"
 
 #include <errno.h>
@@ -18,46 +18,13 @@ static void indent(struct json_writer *w)
 		fputs("    ", w->f);
 }
 
-/* The length of the valid UTF-8 sequence at p (at most n bytes), or 0
- * (RFC 3629 §4: no overlong forms, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (n < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
-}
-
+/* As yajl_string_encode() without yajl_gen_escape_solidus: the two JSON
+ * escapes that must be, the short ones for \b \f \n \r \t, \u00XX in
+ * upper-case hex for the other control bytes, every other byte as it is. */
 static void put_string(struct json_writer *w, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-
 	fputc('"', w->f);
-	while (n) {
-		size_t l = 1;
-
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		switch (*p) {
 		case '"': fputs("\\\"", w->f); break;
 		case '\\': fputs("\\\\", w->f); break;
@@ -67,22 +34,11 @@ static void put_string(struct json_writer *w, const char *s)
 		case '\b': fputs("\\b", w->f); break;
 		case '\f': fputs("\\f", w->f); break;
 		default:
-			if (*p < 0x20) {
-				fprintf(w->f, "\\u%04X", *p); /* yajl: upper-case hex */
-			} else if (*p < 0x80) {
+			if (*p < 0x20)
+				fprintf(w->f, "\\u%04X", *p);
+			else
 				fputc(*p, w->f);
-			} else {
-				l = utf8_len(p, n);
-				if (l)
-					fwrite(p, 1, l, w->f);
-				else {
-					fputs("\\ufffd", w->f);
-					l = 1;
-				}
-			}
 		}
-		p += l;
-		n -= l;
 	}
 	fputc('"', w->f);
 }

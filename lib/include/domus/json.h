@@ -9,9 +9,10 @@
  *   - an empty object or array still gets its line break: "{\n\n<indent>}";
  *   - "key": value with one space;
  *   - strings escaped as yajl escapes them: \" \\ \b \f \n \r \t, other
- *     bytes below 0x20 as \u00XX (upper-case hex), '/' as it is.
- * Unlike yajl (which passes them on unchecked), bytes that are not valid
- * UTF-8 become U+FFFD, so that the output is always valid JSON.
+ *     bytes below 0x20 as \u00XX (upper-case hex), '/' as it is, and every
+ *     other byte as it is: libxl does not ask yajl to check UTF-8, so
+ *     neither does this (a configuration's non-UTF-8 bytes come out as
+ *     Xen's xl prints them, which a strict JSON reader refuses).
  * Errors (a write error of the stream, nesting deeper than JSON_MAX_DEPTH,
  * a close that does not match) are sticky: json_end() returns the first. */
 #ifndef DOMUS_JSON_H
