@@ -1,5 +1,5 @@
 #!/bin/bash
-# list-long.sh XL FAKE_MONITOR XENSTORED: `xl list -l` and `xl info` as
+# list-long.sh XL FAKE_MONITOR XENSTORED [LIBXL_ROUNDTRIP]: `xl list -l` and `xl info` as
 # Xen's xl prints them, without KVM.  A fake monitor (tests/vmm/fake_monitor.c)
 # answers for domain 5 as domus-vmm would; its kept configuration is put in
 # its run directory as the supervisor would; a private xenstored holds the
@@ -7,13 +7,15 @@
 #  - Domain-0 alone, then Domain-0 and the guest: a JSON array of objects
 #    with "domid" and "config" (c_info, b_info, disks, nics, on_*), the
 #    guest's uuid from its monitor, its vif's MAC from xenstore, strings
-#    with quotes, backslashes, control bytes and UTF-8 intact;
+#    with quotes, backslashes, control bytes and UTF-8 intact; each config
+#    read by Xen's own libxl (tests/xl-cfg/libxl_roundtrip.c) gives the
+#    same values back;
 #  - `xl list -l guest5`, `-l 5`, `-l Domain-0`: that domain alone;
 #  - a domain whose kept configuration is gone is left out, as Xen leaves
 #    out one libxl cannot retrieve; an unknown name fails;
 #  - `xl info`: every field of Xen 4.17, in its order; `xl info FIELD`.
 set -u
-XL=$1 FAKE=$2 XSD=$3
+XL=$1 FAKE=$2 XSD=$3 RT=${4:-}
 . "$(dirname "$0")/../xenstored/lib.sh"
 command -v xenstore-write >/dev/null || { echo "xenstore-utils is not installed"; exit 77; }
 start_xenstored "$XSD"
@@ -85,6 +87,16 @@ assert c["on_crash"] == "preserve" and c["on_reboot"] == "restart", c
 assert "on_poweroff" not in c, c
 '
 grep -q '\\u0001' "$XS_TMP/all" || fail "a control byte not escaped as yajl does: $(grep cmdline "$XS_TMP/all")"
+if [ -n "$RT" ]; then
+	for i in 0 1; do
+		python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))[int(sys.argv[2])]["config"]))' \
+			"$XS_TMP/all" $i >"$XS_TMP/cfg.json" || fail "config $i"
+		"$RT" domain <"$XS_TMP/cfg.json" >"$XS_TMP/back" 2>&1 || fail "libxl refuses config $i: $(cat "$XS_TMP/back")"
+		python3 -c 'import json,sys; a, b = (json.load(open(f)) for f in sys.argv[1:]); assert a == b, (a, b)' \
+			"$XS_TMP/cfg.json" "$XS_TMP/back" || fail "libxl gives config $i back changed"
+	done
+	echo "ok libxl reads each config and gives it back unchanged"
+fi
 echo "ok xl list -l: Domain-0 and the guest, libxl's shape, uuid, MACs, escaping"
 
 for spec in guest5 5; do

@@ -116,6 +116,7 @@ static void emit_cpumask(struct json_writer *w, const struct cpumask *m)
 
 static void emit_c_info(struct json_writer *w, const struct domain_config *c)
 {
+	static const uint8_t nil[16];
 	char uuid[37];
 	const uint8_t *u = c->uuid;
 
@@ -126,7 +127,8 @@ static void emit_c_info(struct json_writer *w, const struct domain_config *c)
 	json_object_open(w, "c_info");
 	json_string(w, "type", dom_type_name(c->type));
 	opt_str(w, "name", c->name);
-	json_string(w, "uuid", uuid);
+	if (memcmp(c->uuid, nil, sizeof(nil)) != 0) /* a nil uuid is libxl's default */
+		json_string(w, "uuid", uuid);
 	defbool(w, "run_hotplug_scripts", c->run_hotplug_scripts);
 	json_close(w);
 }
