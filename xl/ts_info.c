@@ -338,11 +338,13 @@ static void f_xend_config_format(const struct info_ctx *c, char *v, size_t len)
 	snprintf(v, len, "4");
 }
 
-/* Xen 4.17's fields, in its order. */
-static const struct {
+struct info_field {
 	const char *name;
 	info_fn fn;
-} info_fields[] = {
+};
+
+/* Xen 4.17's fields, in its order: output_nodeinfo and output_physinfo, */
+static const struct info_field host_fields[] = {
 	{ "host", f_host },
 	{ "release", f_release },
 	{ "version", f_version },
@@ -361,6 +363,11 @@ static const struct {
 	{ "sharing_used_memory", f_zero },
 	{ "outstanding_claims", f_zero },
 	{ "free_cpus", f_zero },
+	{ NULL, NULL },
+};
+
+/* then (after the topology of -n) output_xeninfo and xend_config_format. */
+static const struct info_field xen_fields[] = {
 	{ "xen_major", f_xen_major },
 	{ "xen_minor", f_xen_minor },
 	{ "xen_extra", f_xen_extra },
@@ -377,16 +384,153 @@ static const struct {
 	{ "cc_compile_date", f_cc_compile_date },
 	{ "build_id", f_build_id },
 	{ "xend_config_format", f_xend_config_format },
+	{ NULL, NULL },
 };
+
+/* A small integer from a sysfs file, or def. */
+static long sysfs_long(const char *path, long def)
+{
+	FILE *f = fopen(path, "re");
+	long v = def;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = def;
+		fclose(f);
+	}
+	return v;
+}
+
+/* The NUMA node of a CPU: the nodeN link in its sysfs directory. */
+static int cpu_node(long cpu)
+{
+	char path[128];
+	struct dirent *e;
+	DIR *d;
+	int node = 0;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%ld", cpu);
+	d = opendir(path);
+	while (d && (e = readdir(d)))
+		if (strncmp(e->d_name, "node", 4) == 0 && e->d_name[4] >= '0' && e->d_name[4] <= '9')
+			node = atoi(e->d_name + 4);
+	if (d)
+		closedir(d);
+	return node;
+}
+
+/* `xl info -n`: Xen's output_topologyinfo and output_numainfo, from sysfs.
+ * PCI devices are listed with the node Linux gives them, when it gives one. */
+static void print_topology(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	char path[320], line[256];
+	struct dirent *e;
+	int valid = 0, nodes = 0;
+	DIR *d;
+
+	printf("cpu_topology           :\n");
+	printf("cpu:    core    socket     node\n");
+	for (long i = 0; i < ncpu; i++) {
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%ld/topology/core_id", i);
+		long core = sysfs_long(path, -1);
+
+		if (core < 0)
+			continue; /* offline: Xen's INVALID_ENTRY */
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%ld/topology/physical_package_id", i);
+		printf("%3ld:    %4ld     %4ld     %4d\n", i, core, sysfs_long(path, 0), cpu_node(i));
+	}
+	printf("device topology        :\n");
+	printf("device           node\n");
+	d = opendir("/sys/bus/pci/devices");
+	while (d && (e = readdir(d))) {
+		unsigned seg, bus, dev, fn;
+		long node;
+
+		if (sscanf(e->d_name, "%x:%x:%x.%x", &seg, &bus, &dev, &fn) != 4)
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/numa_node", e->d_name);
+		node = sysfs_long(path, -1);
+		if (node < 0)
+			continue;
+		printf("%04x:%02x:%02x.%01x      %ld\n", seg, bus, dev, fn, node);
+		valid++;
+	}
+	if (d)
+		closedir(d);
+	if (!valid)
+		printf("No device topology data available\n");
+	printf("numa_info              :\n");
+	printf("node:    memsize    memfree    distances\n");
+	for (int n = 0; n < 1024; n++) {
+		unsigned long long total = 0, nfree = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", n);
+		f = fopen(path, "re");
+		if (!f)
+			continue; /* node ids may have holes */
+		nodes++;
+		while (fgets(line, sizeof(line), f)) {
+			char *p = strstr(line, "MemTotal:");
+			char *q = strstr(line, "MemFree:");
+
+			if (p)
+				total = strtoull(p + 9, NULL, 10);
+			if (q)
+				nfree = strtoull(q + 8, NULL, 10);
+		}
+		fclose(f);
+		printf("%4d:    %6llu     %6llu      ", n, total >> 10, nfree >> 10);
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/distance", n);
+		f = fopen(path, "re");
+		if (f && fgets(line, sizeof(line), f)) {
+			char *tok, *save = NULL;
+			bool first = true;
+
+			for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
+				printf("%s%s", first ? "" : ",", tok);
+				first = false;
+			}
+		}
+		if (f)
+			fclose(f);
+		printf("\n");
+	}
+	if (!nodes) /* a kernel without NUMA: one node, the whole host */
+		printf("%4d:    %6s     %6s      %d\n", 0, "-", "-", 10);
+}
+
+/* The fields of table t: all, or the values of those whose name begins
+ * with only (Xen's maybe_printf). */
+static void print_fields(const struct info_field *t, const struct info_ctx *c, const char *only)
+{
+	char v[INFO_VAL_MAX];
+
+	for (; t->name; t++) {
+		bool caps = strcmp(t->name, "virt_caps") == 0;
+
+		if (only && strncmp(t->name, only, strlen(only)) != 0)
+			continue;
+		t->fn(c, v, sizeof(v));
+		/* Xen prints virt_caps as ":" then " cap" for each; with none the
+		 * line has no ": " and a lookup of it prints nothing. */
+		if (only && !(caps && !v[0]))
+			printf("%s\n", v);
+		else if (caps && !only)
+			printf("%-23s:%s%s\n", t->name, v[0] ? " " : "", v);
+		else if (!only)
+			printf("%-23s: %s\n", t->name, v);
+	}
+}
 
 int xl_cmd_info(struct xl_ctx *x, int argc, char **argv)
 {
 	static const struct option lopts[] = { { "help", 0, NULL, 'h' }, { "numa", 0, NULL, 'n' }, { 0 } };
 	struct info_ctx c;
 	const char *only = NULL;
-	char v[INFO_VAL_MAX];
 	int opt, rc = 0;
-	bool numa = false, caps;
+	bool numa = false;
 
 	while ((opt = xl_getopt(x, argc, argv, "n", lopts, 0, &rc)) != -1) {
 		if (opt == XL_OPT_EXIT)
@@ -402,19 +546,9 @@ int xl_cmd_info(struct xl_ctx *x, int argc, char **argv)
 		perror("xl info");
 		return 1;
 	}
-	for (size_t i = 0; i < sizeof(info_fields) / sizeof(info_fields[0]); i++) {
-		if (only && strncmp(info_fields[i].name, only, strlen(only)) != 0)
-			continue;
-		info_fields[i].fn(&c, v, sizeof(v));
-		/* Xen prints virt_caps as ":" then " cap" for each; with none the
-		 * line has no ": " and a lookup of it prints nothing. */
-		caps = strcmp(info_fields[i].name, "virt_caps") == 0;
-		if (only && !(caps && !v[0]))
-			printf("%s\n", v);
-		else if (caps && !only)
-			printf("%-23s:%s%s\n", info_fields[i].name, v[0] ? " " : "", v);
-		else if (!only)
-			printf("%-23s: %s\n", info_fields[i].name, v);
-	}
+	print_fields(host_fields, &c, only);
+	if (numa)
+		print_topology();
+	print_fields(xen_fields, &c, only);
 	return fflush(stdout) || ferror(stdout) ? 1 : 0;
 }

@@ -144,5 +144,16 @@ grep -Evq '^[a-z_]+ +:( |$)' "$XS_TMP/info" && fail "xl info: a line not 'name :
 "$XL" info hw_caps | grep -Eqx '([0-9a-f]{8}:){7}[0-9a-f]{8}' || fail "xl info hw_caps: $("$XL" info hw_caps)"
 tm=$("$XL" info total_memory) fm=$("$XL" info free_memory)
 [ "$tm" -gt 0 ] && [ "$fm" -le "$tm" ] || fail "xl info memory: total $tm free $fm"
-echo "ok xl info: Xen's fields in Xen's order; xl info FIELD"
+T_INFO=$XS_TMP/info-n
+# -n: Xen's topology between the host's fields and Xen's
+"$XL" info -n >"$T_INFO" 2>&1 || fail "xl info -n: $(cat "$T_INFO")"
+sed -n '/^free_cpus/,/^xen_major/p' "$T_INFO" >"$XS_TMP/topo"
+head -3 "$XS_TMP/topo" | sed -n 2,3p | tr '\n' '|' | grep -qx 'cpu_topology           :|cpu:    core    socket     node|' ||
+	fail "xl info -n: $(cat "$XS_TMP/topo")"
+[ "$(grep -Ec '^ *[0-9]+:    +[0-9]+ +[0-9]+ +[0-9]+$' "$XS_TMP/topo")" -ge "$(getconf _NPROCESSORS_ONLN)" ] ||
+	fail "xl info -n: not a line per CPU: $(cat "$XS_TMP/topo")"
+grep -qx 'numa_info              :' "$XS_TMP/topo" && grep -q '^node:    memsize    memfree    distances$' "$XS_TMP/topo" ||
+	fail "xl info -n: no numa_info: $(cat "$XS_TMP/topo")"
+[ "$(grep -c ' : \| :$' "$T_INFO")" = "$(($(wc -l <"$XS_TMP/info") + 3))" ] || fail "xl info -n: the fields changed"
+echo "ok xl info: Xen's fields in Xen's order; xl info FIELD; -n's topology"
 exit 0
