@@ -4,8 +4,8 @@
 # prefix, and /etc/xen and /etc/logrotate.d; the installed xl runs from
 # there (help, info, -N create of the example config) and finds its
 # domus-vmm and xenstored where it looks for them (xl/ts_dom.c); the units
-# pass systemd-analyze verify; logrotate reads its file; bash loads the
-# completion.
+# pass systemd-analyze verify; xenstored.service's shell lines work on a
+# private socket; logrotate reads its file; bash loads the completion.
 set -u
 BUILD=$1 PREFIX=$2 SBINDIR=$3 MANDIR=$4 DATADIR=$5
 T=$(mktemp -d /tmp/domus-install.XXXXXX)
@@ -71,6 +71,33 @@ if command -v systemd-analyze >/dev/null; then
 	echo "ok systemd-analyze verify of the units"
 else
 	echo "skip systemd-analyze verify: systemd-analyze not installed"
+fi
+
+# xenstored.service's shell lines, on a private socket: ExecStartPre refuses
+# while a xenstored answers there (one xl started), and passes with none or
+# a dead one's socket; ExecStartPost waits for the socket.
+unit_sh() { # unit_sh KEY SOCKET: the unit's "KEY=/bin/sh -c '...'" script for SOCKET
+	sed -n "s/^$1=\/bin\/sh -c '\(.*\)'\$/\1/p" "$UNITS/xenstored.service" |
+		sed -e 's/\$\$/$/g' -e "s|/run/xenstored/socket|$2|g" -e "s|/run/xen/xenstored.pid|$T/xs.pid|g"
+}
+S=$T/xs/socket
+mkdir -p "$T/xs"
+pre=$(unit_sh ExecStartPre "$S") post=$(unit_sh ExecStartPost "$S")
+[ -n "$pre" ] && [ -n "$post" ] || fail "xenstored.service: no ExecStartPre or ExecStartPost shell line"
+if command -v xenstore-exists >/dev/null; then
+	sh -c "$pre" >/dev/null 2>&1 || fail "xenstored.service ExecStartPre refuses with no xenstored"
+	"$SB/xenstored" --socket "$S" --pid-file "$T/xs.pid" >"$T/xs.log" 2>&1 &
+	xpid=$!
+	sh -c "$post" 2>"$T/out" || { kill $xpid; fail "ExecStartPost: $(cat "$T/out")"; }
+	sh -c "$pre" >"$T/out" 2>&1 && { kill $xpid; fail "ExecStartPre starts a second xenstored"; }
+	grep -q "a xenstored already serves $S (pid $xpid)" "$T/out" || { kill $xpid; fail "ExecStartPre: $(cat "$T/out")"; }
+	kill $xpid
+	wait $xpid
+	python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$S" # a dead one's
+	sh -c "$pre" >/dev/null 2>&1 || fail "xenstored.service ExecStartPre refuses over a dead socket"
+	echo "ok xenstored.service: no second xenstored over a live one; ready once the socket is there"
+else
+	echo "skip xenstored.service's shell lines: xenstore-utils not installed"
 fi
 
 if command -v logrotate >/dev/null; then
