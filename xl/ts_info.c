@@ -432,9 +432,10 @@ static void print_topology(void)
 	printf("cpu_topology           :\n");
 	printf("cpu:    core    socket     node\n");
 	for (long i = 0; i < ncpu; i++) {
-		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%ld/topology/core_id", i);
-		long core = sysfs_long(path, -1);
+		long core;
 
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%ld/topology/core_id", i);
+		core = sysfs_long(path, -1);
 		if (core < 0)
 			continue; /* offline: Xen's INVALID_ENTRY */
 		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%ld/topology/physical_package_id", i);
