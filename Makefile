@@ -2,7 +2,7 @@
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all deps build check check-slow demo clean lab-shell
+.PHONY: all deps build check check-slow demo clean lab-shell install
 
 all: build
 
@@ -25,6 +25,13 @@ check-slow: build
 
 demo: build
 	@scripts/demo $(BUILD)
+
+# meson install (docs/install.md): PREFIX=/usr/local unless given (it is
+# kept in the build directory's configuration), DESTDIR honoured.
+install: deps $(BUILD)/build.ninja
+	$(if $(PREFIX),meson configure $(BUILD) -Dprefix=$(PREFIX))
+	ninja -C $(BUILD)
+	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir $(DESTDIR))
 
 lab-shell: build
 	@lab/lab shell

@@ -280,6 +280,9 @@ int ts_console_attach(uint32_t domid, const char *name);
 int ts_wait_gone(uint32_t domid, unsigned timeout_s);
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (37 bytes with the NUL). */
 void ts_uuid_str(const uint8_t u[16], char *buf, size_t len);
+/* xl list -l (ts_listjson.c): Domain-0 (with_dom0) and the domains v as
+ * Xen's xl prints them, a JSON array; the exit status. */
+int ts_list_long(struct xl_ctx *x, const struct ts_dom *v, size_t n, bool with_dom0);
 /* xl save / xl restore (ts_save.c, docs/save-restore.md); errors printed. */
 int ts_save(uint32_t domid, const char *file, const char *cfg_file, bool checkpoint, bool leave_paused);
 int ts_restore(struct xl_ctx *x, const char *cfg_file, const char *file, bool paused);

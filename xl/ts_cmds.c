@@ -1,5 +1,5 @@
 /* The domain commands that act: list, destroy, shutdown, reboot, pause,
- * unpause, console, uptime, info (xl(1)). */
+ * unpause, console, uptime (xl(1)); xl info is ts_info.c. */
 #include "ts.h"
 #include "xl.h"
 
@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
-#include <sys/utsname.h>
 #include <xen/xen.h> /* DOMID_FIRST_RESERVED */
 #include <time.h>
 #include <unistd.h>
@@ -80,20 +79,37 @@ static int named_or_all(int argc, char **argv, struct ts_dom **v, size_t *n)
 
 int xl_cmd_list(struct xl_ctx *x, int argc, char **argv)
 {
-	static const struct option lopts[] = { { "long", 0, NULL, 'l' }, { "verbose", 0, NULL, 'v' },
-					       { "help", 0, NULL, 'h' }, { 0 } };
-	struct ts_dom *v;
-	size_t n;
+	static const struct option lopts[] = { { "long", 0, NULL, 'l' },    { "verbose", 0, NULL, 'v' },
+					       { "context", 0, NULL, 'Z' }, { "cpupool", 0, NULL, 'c' },
+					       { "numa", 0, NULL, 'n' },    { "help", 0, NULL, 'h' },
+					       { 0 } };
+	struct ts_dom *v = NULL;
+	size_t n = 0;
 	char st[7];
+	bool details = false, dom0;
 	int opt, rc = 0;
 
-	while ((opt = xl_getopt(x, argc, argv, "lvZcn", lopts, 0, &rc)) != -1)
+	while ((opt = xl_getopt(x, argc, argv, "lvZcn", lopts, 0, &rc)) != -1) {
 		if (opt == XL_OPT_EXIT)
 			return rc;
-	if (named_or_all(argc, argv, &v, &n) < 0)
+		if (opt == 'l')
+			details = true;
+	}
+	if (optind + 1 < argc) { /* Xen's main_list: at most one domain */
+		xl_help("list");
 		return 1;
+	}
+	/* Domain-0 is listed alone when named, as Xen's find_domain allows */
+	dom0 = optind >= argc || !strcmp(argv[optind], "Domain-0") || !strcmp(argv[optind], "0");
+	if (!(dom0 && optind < argc) && named_or_all(argc, argv, &v, &n) < 0)
+		return 1;
+	if (details) {
+		rc = ts_list_long(x, v, n, dom0);
+		free(v);
+		return rc;
+	}
 	printf("Name                                        ID   Mem VCPUs\tState\tTime(s)\n");
-	if (optind >= argc)
+	if (dom0)
 		dom0_row();
 	for (size_t i = 0; i < n; i++) {
 		state_str(&v[i], st);
@@ -399,33 +415,5 @@ int xl_cmd_domname(struct xl_ctx *x, int argc, char **argv)
 		return 1;
 	}
 	printf("%s\n", d.name);
-	return 0;
-}
-
-int xl_cmd_info(struct xl_ctx *x, int argc, char **argv)
-{
-	static const struct option lopts[] = { { "help", 0, NULL, 'h' }, { "numa", 0, NULL, 'n' }, { 0 } };
-	struct utsname u;
-	struct sysinfo si;
-	int opt, rc = 0;
-
-	while ((opt = xl_getopt(x, argc, argv, "n", lopts, 0, &rc)) != -1)
-		if (opt == XL_OPT_EXIT)
-			return rc;
-	uname(&u);
-	sysinfo(&si);
-	printf("host                   : %s\n", u.nodename);
-	printf("release                : %s\n", u.release);
-	printf("version                : %s\n", u.version);
-	printf("machine                : %s\n", u.machine);
-	printf("nr_cpus                : %ld\n", sysconf(_SC_NPROCESSORS_ONLN));
-	printf("total_memory           : %llu\n", (unsigned long long)si.totalram * si.mem_unit >> 20);
-	printf("free_memory            : %llu\n", (unsigned long long)si.freeram * si.mem_unit >> 20);
-	printf("xen_major              : 4\n");
-	printf("xen_minor              : 17\n");
-	printf("xen_extra              : .0-domus\n");
-	printf("xen_caps               : hvm-3.0-x86_64\n");
-	printf("xen_scheduler          : linux (KVM)\n");
-	printf("xl_version             : domus\n");
 	return 0;
 }

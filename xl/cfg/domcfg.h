@@ -175,6 +175,10 @@ const char *nic_type_name(enum nic_type t);
 char *domcfg_to_json(const struct domain_config *c);
 char *dom_disk_to_json(const struct dom_disk *k);
 char *dom_nic_to_json(const struct dom_nic *n);
+/* The same object as member key (NULL: an array item or the top value) of
+ * what w is writing (domus/json.h): `xl list -l` nests it. */
+struct json_writer;
+void domcfg_json_write(struct json_writer *w, const char *key, const struct domain_config *c);
 
 /* The key table, for documentation (xl.cfg(5)) and tests. */
 enum cfg_key_support { KEY_SUPPORTED, KEY_IGNORED_WARN, KEY_REFUSED };

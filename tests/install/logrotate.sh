@@ -1,0 +1,85 @@
+#!/bin/bash
+# logrotate.sh LOGROTATE-CONF: the installed logrotate file (dist/logrotate.in)
+# rotates /var/log/xen without losing lines, run here by the real logrotate
+# on a log directory and run directory of the test's own.
+#  - a guest console log written without pause by a process named domus-vmm
+#    that reopens its log on SIGHUP, as vmm/monitor.c does (its pid in
+#    RUN/<domid>/vmm.pid): rotated three times while it writes, every line
+#    is found exactly once, in order, across the rotated files;
+#  - a process of another name in a pid file is not signalled;
+#  - a supervisor's log (copytruncate): the writer's later lines start the
+#    truncated file again, with no hole of zero bytes.
+set -u
+CONF=$1
+command -v logrotate >/dev/null || { echo "logrotate is not installed"; exit 77; }
+T=$(mktemp -d /tmp/domus-logrotate.XXXXXX)
+pids=
+trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+mkdir -p "$T/log/console" "$T/run/5" "$T/run/6" "$T/bin"
+# The installed file with the test's directories, forced to rotate (and
+# with a date format that differs between two rotations in one day).
+sed -e "s|/var/log/xen|$T/log|g" -e "s|/run/domus|$T/run|g" \
+	-e 's|^\(\t*\)dateext$|\1dateext\n\1dateformat -%s|' "$CONF" >"$T/conf"
+grep -q "$T/log/console/guest-\*.log" "$T/conf" || fail "no console stanza: $(cat "$T/conf")"
+
+# A writer that reopens on SIGHUP, named as the monitor is.
+N=30000
+cat >"$T/bin/domus-vmm" <<'EOF'
+#!/bin/bash
+# domus-vmm LOG PIDFILE N: lines 1..N into LOG, opened again on SIGHUP
+exec 3>>"$1"
+trap 'exec 3>>"$1"' HUP
+echo $$ >"$2"
+for ((i = 1; i <= $3; i++)); do
+	echo "line $i" >&3
+	((i % 500)) || sleep 0.05
+done
+EOF
+chmod +x "$T/bin/domus-vmm"
+"$T/bin/domus-vmm" "$T/log/console/guest-web.log" "$T/run/5/vmm.pid" $N &
+wpid=$!
+pids="$pids $wpid"
+# Something else whose pid sits in a pid file: never signalled.
+sleep 300 &
+other=$!
+pids="$pids $other"
+echo "$other" >"$T/run/6/vmm.pid"
+until [ -s "$T/run/5/vmm.pid" ]; do sleep 0.05; done
+
+for r in 1 2 3; do
+	sleep 1.1 # dateformat -%s: one rotation per second
+	logrotate -f -s "$T/state" "$T/conf" 2>"$T/err" || fail "logrotate: $(cat "$T/err")"
+done
+wait "$wpid" || fail "the writer failed"
+kill -0 "$other" 2>/dev/null || fail "a process not named domus-vmm was signalled"
+ls "$T/log/console" >"$T/files"
+[ "$(grep -c 'guest-web.log-' "$T/files")" -ge 3 ] || fail "not rotated three times: $(cat "$T/files")"
+for f in "$T"/log/console/guest-web.log-*; do zcat -f "$f"; done >"$T/all"
+cat "$T/log/console/guest-web.log" >>"$T/all"
+# rotated files in name order are in time order (-%s); the current one last
+seq 1 $N | sed 's/^/line /' >"$T/want"
+cmp -s "$T/all" "$T/want" || fail "lines lost, doubled or out of order: $(diff "$T/want" "$T/all" | head -5)"
+echo "ok console log: rotated 3 times under a writer, all $N lines once and in order"
+
+# copytruncate: an appending writer that cannot reopen.
+sleep 1.1 # the console log rotates again too: not within the same second
+(
+	exec 3>>"$T/log/xl-web.log"
+	for ((i = 1; i <= 2000; i++)); do
+		echo "sup $i" >&3
+		((i % 100)) || sleep 0.05
+	done
+) &
+spid=$!
+pids="$pids $spid"
+sleep 0.3
+# size 1M: the file is far smaller, so force it
+logrotate -f -s "$T/state" "$T/conf" 2>"$T/err" || fail "logrotate (copytruncate): $(cat "$T/err")"
+wait "$spid"
+ls "$T"/log/xl-web.log-* >/dev/null 2>&1 || fail "xl-web.log not rotated: $(ls "$T/log")"
+tr -d '\000' <"$T/log/xl-web.log" | cmp -s - "$T/log/xl-web.log" || fail "a hole of zero bytes after copytruncate"
+head -1 "$T/log/xl-web.log" | grep -qx 'sup [0-9]*' || fail "the truncated file does not start with a line"
+tail -1 "$T/log/xl-web.log" | grep -qx 'sup 2000' || fail "the last line is not in the current file"
+echo "ok supervisor's log: copied and truncated, later lines from the start, no hole"
+exit 0
