@@ -286,6 +286,33 @@ static void test_memory_sched_console(void **state)
 	kvm_fake_destroy(f);
 }
 
+/* vcpu_info moves with what it held (Xen copies it, map_guest_area) even
+ * when the new place overlaps the old: a guest may move it by 8 bytes.
+ * The copy was a memcpy of overlapping areas (found by fuzz_hypercall). */
+static void test_vcpu_info_overlapping_move(void **state)
+{
+	struct kvm_fake *f = fake(2);
+	struct vcpu_register_vcpu_info r = { .mfn = 0x30, .offset = 0 };
+	uint8_t old[sizeof(struct vcpu_info)], now[sizeof(struct vcpu_info)];
+	const size_t sel = offsetof(struct vcpu_info, evtchn_pending_sel);
+
+	put(f, ARG, &r, sizeof(r));
+	assert_int_equal(hc(f, 0, __HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 1, ARG), 0);
+	for (size_t i = 0; i < sizeof(old); i++)
+		old[i] = (uint8_t)(i + 1);
+	put(f, 0x30000, old, sizeof(old));
+	r.offset = 8;
+	put(f, ARG, &r, sizeof(r));
+	assert_int_equal(hc(f, 0, __HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 1, ARG), 0);
+	assert_int_equal(f->vcpu[1].vcpu_info, 0x30008);
+	get(f, 0x30008, now, sizeof(now));
+	/* All but the two fields the move sets (the upcall and every selector). */
+	assert_memory_equal(now + 1, old + 1, sel - 1);
+	assert_memory_equal(now + sel + 8, old + sel + 8, sizeof(old) - sel - 8);
+	assert_int_equal(now[0], 1);
+	kvm_fake_destroy(f);
+}
+
 /* Save the Xen state, load it into a fresh VM and apply it: the fresh KVM
  * is told what the first one was. */
 static struct kvm_fake *save_load(struct kvm_fake *a)
@@ -349,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_grant_frames),
 		cmocka_unit_test(test_callback_vector),
 		cmocka_unit_test(test_memory_sched_console),
+		cmocka_unit_test(test_vcpu_info_overlapping_move),
 		cmocka_unit_test(test_save_load),
 	};
 
