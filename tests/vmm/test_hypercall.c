@@ -313,6 +313,25 @@ static void test_vcpu_info_overlapping_move(void **state)
 	kvm_fake_destroy(f);
 }
 
+/* An unaligned vcpu_info is refused before anyone writes to it (its
+ * selector word is updated atomically; found by fuzz_hypercall). */
+static void test_vcpu_info_unaligned(void **state)
+{
+	struct kvm_fake *f = fake(1);
+	struct vcpu_register_vcpu_info r = { .mfn = 0x30, .offset = 2 };
+
+	put(f, ARG, &r, sizeof(r));
+	assert_int_equal(hc(f, 0, __HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, ARG), -ENXIO);
+	assert_int_equal(f->vcpu[0].vcpu_info, KF_NO_GPA);
+	r.offset = 4096 - 64;
+	put(f, ARG, &r, sizeof(r));
+	assert_int_equal(hc(f, 0, __HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, ARG), 0);
+	r.offset = 4096 - 63;
+	put(f, ARG, &r, sizeof(r));
+	assert_int_equal(hc(f, 0, __HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, ARG), -EINVAL);
+	kvm_fake_destroy(f);
+}
+
 /* Save the Xen state, load it into a fresh VM and apply it: the fresh KVM
  * is told what the first one was. */
 static struct kvm_fake *save_load(struct kvm_fake *a)
@@ -377,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_callback_vector),
 		cmocka_unit_test(test_memory_sched_console),
 		cmocka_unit_test(test_vcpu_info_overlapping_move),
+		cmocka_unit_test(test_vcpu_info_unaligned),
 		cmocka_unit_test(test_save_load),
 	};
 
