@@ -72,6 +72,8 @@ struct kvm_fake {
  * no thread started, slots 0-2 RAM and special pages, identity-mapped
  * virtual memory.  -errno. */
 int kvm_fake_create(struct kvm_fake **out, int nr_vcpus);
+/* Back to that state, memory zeroed, without a new memfd (the fuzzer). */
+int kvm_fake_reset(struct kvm_fake *f, int nr_vcpus);
 void kvm_fake_destroy(struct kvm_fake *f);
 /* Guest virtual page va_page maps to guest address gpa (KF_NO_GPA: unmapped). */
 void kvm_fake_map(struct kvm_fake *f, uint64_t va_page, uint64_t gpa);
