@@ -253,6 +253,9 @@ static void test_callback_vector(void **state)
 	assert_int_equal(hc(f, 0, __HYPERVISOR_hvm_op, HVMOP_get_param, ARG, 0), 0);
 	get(f, ARG, &p, sizeof(p));
 	assert_int_equal(p.value, (2ULL << 56) | 0xf3);
+	/* No callback: KVM stops injecting (found by fuzz_hypercall). */
+	assert_int_equal(set_param(f, HVM_PARAM_CALLBACK_IRQ, 0), 0);
+	assert_int_equal(f->upcall_vector, 0);
 	kvm_fake_destroy(f);
 }
 

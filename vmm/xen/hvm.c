@@ -35,6 +35,12 @@ static int64_t set_param(struct vm *vm, struct xen_hvm_param *p)
 			/* GSI and PCI INTx callbacks need a polled level interrupt; we
 			 * offer the vector callback (XENFEAT_hvm_callback_vector). */
 			return -EINVAL;
+		} else {
+			/* 0 is "no callback" (Xen's HVMIRQ_callback_none): KVM must
+			 * stop injecting the vector, as a restored VM would. */
+			struct kvm_xen_hvm_attr a = { .type = KVM_XEN_ATTR_TYPE_UPCALL_VECTOR, .u.vector = 0 };
+			if (vm_set_xen_attr(vm, &a) < 0)
+				return -EINVAL;
 		}
 		break;
 	}
