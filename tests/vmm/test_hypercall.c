@@ -248,6 +248,8 @@ static void test_callback_vector(void **state)
 	assert_int_equal(f->upcall_vector, 0xf3);
 	assert_int_equal(set_param(f, HVM_PARAM_CALLBACK_IRQ, (2ULL << 56) | 0x05), -EINVAL);
 	assert_int_equal(f->upcall_vector, 0xf3);
+	/* Only what a save can load again (found by fuzz_hypercall). */
+	assert_int_equal(set_param(f, HVM_PARAM_CALLBACK_IRQ, (2ULL << 56) | 0x1f3), -EINVAL);
 	assert_int_equal(set_param(f, HVM_PARAM_STORE_PFN, 1), -EPERM);
 	put(f, ARG, &p, sizeof(p));
 	assert_int_equal(hc(f, 0, __HYPERVISOR_hvm_op, HVMOP_get_param, ARG, 0), 0);
