@@ -21,10 +21,11 @@
  * R_WATCH_ADD/R_WATCH_DEL one watch; R_RING_IN a guest's partial request
  * (at most one message); R_RING_OUT output queued since the last round;
  * R_RING_DONE how many bytes of it reached the ring; R_NODE_J a node's
- * value and permissions without its child list (a new node is added to
- * its parent's list, R_DEL takes it out: the parent's list is never
- * journalled, so a WRITE under a directory of N children costs what it
- * costs under one).  R_NODE (with the child list) is the snapshot's. */
+ * value and permissions without its child list (a new node is added at
+ * the end of its parent's list, which must be there already; R_DEL takes
+ * it out: the parent's list is never journalled, so a WRITE under a
+ * directory of N children costs what it costs under one).  R_NODE (with
+ * the child list) is the snapshot's. */
 enum rec_type {
 	R_NODE = 1, R_DEL, R_META, R_WATCHES, R_RINGIO, R_TXID,
 	R_WATCH_ADD, R_WATCH_DEL, R_RING_IN, R_RING_OUT, R_RING_DONE,
@@ -32,13 +33,6 @@ enum rec_type {
 	R_TYPE_END
 };
 
-/* A node an R_NODE_J made before its parent existed (a transaction
- * journals its nodes in the order it first looked them up, a new leaf
- * before its new parent): listed when the parent's record comes. */
-struct pending_child {
-	struct pending_child *next;
-	char *path;
-};
 
 /* Output kept for one guest, at most (a guest's is bounded by its memory
  * quota, 2.5 MiB by default; a file asking for more is refused). */
@@ -88,10 +82,9 @@ struct persist {
 	struct saved_io *saved_io;
 	struct saved_txid *saved_txid;
 	/* While a file loads: its version (1 or 2), whether it is the
-	 * journal, and its nodes waiting for their parent. */
+	 * journal. */
 	int ver;
 	bool in_journal;
-	struct pending_child *pending;
 };
 
 struct rd {

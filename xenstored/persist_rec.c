@@ -398,78 +398,20 @@ static void unlist_child(struct xse_node *parent, const char *name)
 }
 
 /* A node an R_NODE_J made joins its parent's list, at the end as
- * add_child() put it there; if the parent is not there yet it waits. */
-static int list_in_parent(struct persist *p, struct xse_engine *eng, const char *path)
+ * add_child() put it there.  The journal names a parent before its new
+ * children (a transaction's commit journals the nodes it made in the order
+ * it made them, txn.c): a missing parent is a bad record. */
+static int list_in_parent(struct xse_engine *eng, struct rd *r, const char *path)
 {
 	char pp[XENSTORE_ABS_PATH_MAX + 64];
 	struct xse_node *parent;
-	struct pending_child *w, **tail;
+	const char *name = strrchr(path, '/') + 1;
 
 	if (strcmp(path, "/") == 0)
 		return 0;
-	if (parent_path(path, pp, sizeof(pp)) < 0)
-		return -EINVAL;
-	parent = xse_lookup(eng, pp);
-	if (parent)
-		return lists_child(parent, strrchr(path, '/') + 1) ? 0 : add_child(parent, strrchr(path, '/') + 1);
-	w = calloc(1, sizeof(*w));
-	if (!w || !(w->path = strdup(path))) {
-		free(w);
-		return -ENOMEM;
-	}
-	for (tail = &p->pending; *tail; tail = &(*tail)->next)
-		;
-	*tail = w;
-	return 0;
-}
-
-/* The nodes waiting for `path` (just made) join its list, in the order
- * their records came. */
-static int adopt_pending(struct persist *p, struct xse_engine *eng, const char *path)
-{
-	char pp[XENSTORE_ABS_PATH_MAX + 64];
-	int rc = 0;
-
-	for (struct pending_child **w = &p->pending; *w;) {
-		struct pending_child *c = *w;
-
-		if (parent_path(c->path, pp, sizeof(pp)) < 0 || strcmp(pp, path) != 0) {
-			w = &c->next;
-			continue;
-		}
-		*w = c->next;
-		if (rc == 0 && xse_lookup(eng, c->path))
-			rc = list_in_parent(p, eng, c->path);
-		free(c->path);
-		free(c);
-	}
-	return rc;
-}
-
-static void drop_pending(struct persist *p, const char *path)
-{
-	for (struct pending_child **w = &p->pending; *w;) {
-		struct pending_child *c = *w;
-
-		if (strcmp(c->path, path) != 0) {
-			w = &c->next;
-			continue;
-		}
-		*w = c->next;
-		free(c->path);
-		free(c);
-	}
-}
-
-static void free_pending(struct persist *p)
-{
-	while (p->pending) {
-		struct pending_child *c = p->pending;
-
-		p->pending = c->next;
-		free(c->path);
-		free(c);
-	}
+	if (parent_path(path, pp, sizeof(pp)) < 0 || !(parent = xse_lookup(eng, pp)))
+		return fail(r, "a new node before its parent"), -EINVAL;
+	return lists_child(parent, name) ? 0 : add_child(parent, name);
 }
 
 /* R_NODE (the node whole, with its child list), R_NODE_J (value and
@@ -484,7 +426,6 @@ static int apply_node(struct persist *p, struct rd *r, uint32_t type)
 	struct xse_perm *perms = NULL;
 	uint32_t np = 0, vlen = 0, clen = 0;
 	const char *v = NULL, *c = NULL;
-	bool made = false;
 	int rc = -EINVAL;
 
 	if (!path)
@@ -510,7 +451,6 @@ static int apply_node(struct persist *p, struct rd *r, uint32_t type)
 		 * parent's next record anyway. */
 		if (parent_path(path, pp, sizeof(pp)) == 0 && (parent = xse_lookup(eng, pp)) != NULL)
 			unlist_child(parent, strrchr(path, '/') + 1);
-		drop_pending(p, path);
 		rc = 0;
 		goto out;
 	}
@@ -527,6 +467,12 @@ static int apply_node(struct persist *p, struct rd *r, uint32_t type)
 		fail(r, "bad child list");
 		goto out;
 	}
+	if (!n && type == R_NODE_J) {
+		/* Listed first: a refused record leaves no node behind. */
+		rc = list_in_parent(eng, r, path);
+		if (rc < 0)
+			goto out;
+	}
 	if (!n) {
 		n = calloc(1, sizeof(*n));
 		if (!n || !(n->he.key = strdup(path))) {
@@ -536,7 +482,6 @@ static int apply_node(struct persist *p, struct rd *r, uint32_t type)
 		}
 		n->he.hash = htab_hash(path);
 		htab_insert(&eng->nodes, &n->he);
-		made = true;
 	}
 	free(n->value);
 	free(n->perms);
@@ -556,11 +501,6 @@ static int apply_node(struct persist *p, struct rd *r, uint32_t type)
 	}
 	n->gen = ++eng->gen;
 	rc = 0;
-	if (type == R_NODE_J && made) {
-		rc = list_in_parent(p, eng, path);
-		if (rc == 0)
-			rc = adopt_pending(p, eng, path);
-	}
 out:
 	free(path);
 	free(perms);
@@ -1069,9 +1009,6 @@ int load_file(struct persist *p, const char *path, bool journal, char *err, size
 		}
 	}
 out:
-	/* Nodes still waiting for a parent stay out of the tree: check_tree()
-	 * drops them. */
-	free_pending(p);
 	free(data);
 	close(fd);
 	return rc;

@@ -247,8 +247,8 @@ static int txn_verify(struct xse_engine *eng, struct xse_client *c, struct xse_t
 static void txn_apply(struct xse_engine *eng, struct xse_txn *t)
 {
 	struct xse_ctx gx = { .eng = eng };
-	/* made[k]: the entry of the k-th node made; NULL without memory
-	 * (then they are journalled in access order). */
+	/* made[k]: the entry of the k-th node made; without memory the
+	 * entries are searched for each k instead. */
 	struct xse_tentry **made = t->nmade ? calloc(t->nmade + 1, sizeof(*made)) : NULL;
 
 	for (struct xse_tentry *te = t->first; te; te = te->next) {
@@ -266,10 +266,10 @@ static void txn_apply(struct xse_engine *eng, struct xse_txn *t)
 			htab_insert(&eng->nodes, &te->node->he);
 			if (te->made && g)
 				node_journal(eng, te->he.key, NULL);
-			if (te->made && made && te->made <= t->nmade)
-				made[te->made] = te;
-			else
+			if (!te->made)
 				node_journal(eng, te->he.key, te->node);
+			else if (made)
+				made[te->made] = te;
 			te->node = NULL;
 		} else {
 			node_journal(eng, te->he.key, NULL);
@@ -277,9 +277,15 @@ static void txn_apply(struct xse_engine *eng, struct xse_txn *t)
 		if (te->fire)
 			fire_now(eng, te->he.key, te->fire_exact, te->old_perms, te->n_old_perms);
 	}
-	for (uint32_t k = 1; made && k <= t->nmade; k++)
-		if (made[k])
-			node_journal(eng, made[k]->he.key, xse_lookup(eng, made[k]->he.key));
+	for (uint32_t k = 1; k <= t->nmade; k++) {
+		struct xse_tentry *te = made ? made[k] : NULL;
+
+		for (struct xse_tentry *e = t->first; !made && e && !te; e = e->next)
+			if (e->modified && e->made == k && xse_lookup(eng, e->he.key))
+				te = e;
+		if (te)
+			node_journal(eng, te->he.key, xse_lookup(eng, te->he.key));
+	}
 	free(made);
 	for (unsigned i = 0; i < t->ndeltas; i++)
 		eng->doms[t->deltas[i].domid].nodes += t->deltas[i].delta;

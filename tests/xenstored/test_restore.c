@@ -755,7 +755,8 @@ static void put_path_file(struct rig *g, const char *name, const struct buf *b)
 }
 
 /* A version 1 journal (each node's record with its child list) still
- * replays; R_NODE_J is refused in a version 1 file and in a snapshot. */
+ * replays; R_NODE_J is refused in a version 1 file, before its parent's
+ * record and in a snapshot. */
 static void test_journal_versions(void **state)
 {
 	struct rig *g = *state;
@@ -786,6 +787,21 @@ static void test_journal_versions(void **state)
 	put_path_file(g, "xenstored.journal", &b);
 	daemon_up(g);
 	assert_null(xse_lookup(&g->d.eng, "/local/domain/5/v2"));
+
+	/* A new node before its parent ends the replay there too. */
+	assert_int_equal(persist_snapshot(g->d.persist), 0);
+	daemon_kill(g);
+	b.len = 0;
+	put(&b, MAGIC, 4);
+	kid.he.key = "/local/domain/5/nodir/v3";
+	enc_node_journal(&b, kid.he.key, &kid);
+	kid.he.key = "/local/domain/5/nodir";
+	enc_node_journal(&b, kid.he.key, &kid);
+	put_path_file(g, "xenstored.journal", &b);
+	daemon_up(g);
+	assert_null(xse_lookup(&g->d.eng, "/local/domain/5/nodir/v3"));
+	assert_null(xse_lookup(&g->d.eng, "/local/domain/5/nodir"));
+	assert_non_null(xse_lookup(&g->d.eng, "/local/domain/5/v1"));
 
 	/* ... and in a snapshot it is refused. */
 	daemon_kill(g);
