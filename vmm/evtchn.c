@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "domus/log.h"
@@ -85,13 +84,9 @@ int evtchn_sync_kvm(struct vm *vm)
  * vCPU's vcpu_info KVM refuses, and the event stays ours to drop. */
 static int deliver(struct vm *vm, uint32_t port, uint32_t vcpu)
 {
-	struct kvm_irq_routing_xen_evtchn e = {
-		.port = port, .vcpu = vcpu, .priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL,
-	};
-
 	if (!vm->shared_info_gpa)
 		return -EAGAIN;
-	return ioctl(vm->fd, KVM_XEN_HVM_EVTCHN_SEND, &e) < 0 ? -errno : 0;
+	return vm_evtchn_send(vm, port, vcpu);
 }
 
 /* The vCPU an open port is bound to; -EINVAL for port 0, a port out of

@@ -58,8 +58,9 @@ int shinfo_set_vcpu_info(struct vm *vm, int target, uint64_t gpa, int self)
 		return -EINVAL;
 	if (vm->vcpus[target].vcpu_info_gpa)
 		ov = gmem_ptr(&vm->mem, vm->vcpus[target].vcpu_info_gpa, sizeof(struct vcpu_info));
+	/* The guest may move it by a few bytes, onto itself. */
 	if (ov && ov != nv)
-		memcpy(nv, ov, sizeof(*nv));
+		memmove(nv, ov, sizeof(*nv));
 	rc = set_vcpu_info_attr(vm, target, gpa, self);
 	if (rc < 0)
 		return rc;

@@ -17,31 +17,6 @@
  * kvm_xen_enabled key, which gates the intercept (xen-guest-abi.md §2). */
 #define XEN_HYPERCALL_MSR 0x40000000
 
-int vm_map_slot(struct vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva)
-{
-	struct kvm_userspace_memory_region r = {
-		.slot = (uint32_t)slot, .guest_phys_addr = gpa, .memory_size = size,
-		.userspace_addr = (uintptr_t)hva,
-	};
-
-	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
-}
-
-int vm_set_xen_attr(struct vm *vm, struct kvm_xen_hvm_attr *a)
-{
-	return ioctl(vm->fd, KVM_XEN_HVM_SET_ATTR, a) < 0 ? -errno : 0;
-}
-
-static int set_vcpu_attr_here(struct vm *vm, int vcpu, void *arg)
-{
-	return ioctl(vm->vcpus[vcpu].fd, KVM_XEN_VCPU_SET_ATTR, arg) < 0 ? -errno : 0;
-}
-
-int vm_set_vcpu_attr(struct vm *vm, int vcpu, struct kvm_xen_vcpu_attr *a, int self)
-{
-	return vm_vcpu_run_on(vm, vcpu, set_vcpu_attr_here, a, self);
-}
-
 static int create_vcpu(struct vm *vm, int id)
 {
 	struct vcpu *v = &vm->vcpus[id];
@@ -78,6 +53,7 @@ int vm_create(struct vm *vm, uint64_t ram_bytes, int nr_vcpus)
 	int caps, rc;
 
 	vm->kvm_fd = vm->fd = vm->mem.memfd = vm->exit_eventfd = -1;
+	vm->kvm = &vm_kvm_ioctls;
 	vm_sync_init(vm);
 	pthread_mutex_init(&vm->pm_lock, NULL);
 	evtchn_init(&vm->evtchn, (uint16_t)vm->domid, (uint32_t)nr_vcpus);

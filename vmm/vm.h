@@ -16,6 +16,7 @@
 #include "boot/acpi_pm.h"
 #include "evtchn.h"
 #include "gnttab.h"
+#include "vm_kvm.h"
 
 #define VMM_MAX_VCPUS 32 /* vcpu_info slots in shared_info (XEN_LEGACY_MAX_VCPUS) */
 
@@ -50,6 +51,7 @@ struct vcpu {
 enum vm_exit_reason { VM_RUNNING, VM_POWEROFF, VM_REBOOT, VM_CRASH, VM_ERROR, VM_DESTROYED };
 
 struct vm {
+	const struct vm_kvm_ops *kvm; /* the KVM actions of hypercalls (vm_kvm.h) */
 	int kvm_fd, fd;
 	uint32_t domid;
 	const char *name;
@@ -119,9 +121,12 @@ void vm_wait_unpaused(struct vm *vm, int vcpu);
  * (it runs on as it did) and bit n of *stuck (if not NULL) is set for each
  * vCPU n that did not park. */
 int vm_pause_sync(struct vm *vm, int timeout_ms, uint32_t *stuck);
+/* vm_kvm.c: the KVM actions through vm->kvm (vm_kvm.h). */
 int vm_map_slot(struct vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva);
 int vm_set_xen_attr(struct vm *vm, struct kvm_xen_hvm_attr *a);
 int vm_set_vcpu_attr(struct vm *vm, int vcpu, struct kvm_xen_vcpu_attr *a, int self);
+/* Raise port on vCPU vcpu (KVM_XEN_HVM_EVTCHN_SEND, 2-level). */
+int vm_evtchn_send(struct vm *vm, uint32_t port, uint32_t vcpu);
 void vcpu_process_work(struct vm *vm, int vcpu);
 /* Called by a vCPU thread as it leaves its run loop: runs what is queued;
  * later work runs on the asking thread (the vCPU is out of KVM_RUN). */

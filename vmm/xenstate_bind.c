@@ -1,5 +1,5 @@
-/* Binding loaded Xen state to KVM (xenstate_bind.h).  The lab is the only
- * place this runs: a unit test has no KVM. */
+/* Binding loaded Xen state to KVM (xenstate_bind.h); tests run it on a
+ * fake KVM (tests/vmm/test_hypercall.c). */
 #include "xenstate_bind.h"
 
 #include <errno.h>
@@ -37,6 +37,15 @@ int vm_xenstate_post_load(struct vm *vm)
 		struct kvm_xen_hvm_attr a = { .type = KVM_XEN_ATTR_TYPE_UPCALL_VECTOR, .u.vector = (uint8_t)cb };
 
 		if (vm_set_xen_attr(vm, &a) < 0)
+			rc = -EINVAL;
+	}
+	/* KVM takes ports above 1023 only in long mode (max_evtchn_port(),
+	 * 6.1 xen.c), which the guest's placing of shared_info set: set it
+	 * before the ports, as the saved VM had it when it registered them. */
+	if (rc == 0 && gpa) {
+		struct kvm_xen_hvm_attr lm = { .type = KVM_XEN_ATTR_TYPE_LONG_MODE, .u.long_mode = 1 };
+
+		if (vm_set_xen_attr(vm, &lm) < 0)
 			rc = -EINVAL;
 	}
 	if (rc == 0)

@@ -19,6 +19,10 @@ struct xse_tentry {
 	struct xse_node *node;	 /* private copy; NULL if absent */
 	uint64_t gen_read;	 /* global generation at first access */
 	bool modified, fire, fire_exact;
+	/* The transaction made this node: its number in the order the
+	 * transaction made nodes (from 1), so the commit journals new nodes
+	 * in the order their parents listed them; 0 if not made. */
+	uint32_t made;
 	struct xse_perm *old_perms; /* perms at first access (watch checks) */
 	uint32_t n_old_perms;
 };
@@ -35,6 +39,7 @@ struct xse_txn {
 	struct xse_tentry *first, *last;
 	unsigned nentries;
 	bool fail, created;
+	uint32_t nmade; /* nodes made so far (xse_tentry.made) */
 	bool lost; /* begun before a restart of the daemon: commits fail */
 	/* Length of the "<generation>/" Xen puts before the path of a
 	 * transaction's copy of a node (xenstored_transaction.c

@@ -1,11 +1,13 @@
 /* Durable state: a snapshot file plus an append-only journal in the state
  * directory (docs/xenstored.md, "Restart").
  *
- * Every record is self-contained and sets state rather than changing it
- * ("node P now has this value, these permissions and these children",
- * "node P is gone", "these are the domains", "domain D's ring has these
- * watches"), so replaying the journal over any older snapshot ends in the
- * state of the last record.  The journal is a file of fixed size mapped
+ * A snapshot's records set state ("node P has this value, these
+ * permissions and these children", "these are the domains", "domain D's
+ * ring has these watches"); the journal's change it by what one request
+ * changed ("node P now has this value and these permissions", joining its
+ * parent's child list if new; "node P is gone", leaving it; "domain D
+ * added this watch"), so that a request's journal bytes are bounded by the
+ * request, not by the directory or the client it touches.  The journal is a file of fixed size mapped
  * shared: appending is a memcpy into the page cache, no system call, and
  * survives the process being killed (not a power loss: no fsync).  Each
  * event-loop round appends its records before the round's replies are sent,
@@ -16,7 +18,8 @@
  * parent), written back as a fresh snapshot and the journal restarted.
  *
  * Record: u32 type, u32 payload length, payload.  Files start with
- * "DXS1". */
+ * "DXS2" ("DXS1" files, whose journal names a node's children in its own
+ * record, load too; persist_int.h). */
 #include "persist.h"
 
 #include <errno.h>
@@ -40,7 +43,7 @@ static void hook_node(struct xse_engine *eng, const char *path, const struct xse
 {
 	struct xsd *d = opaque;
 
-	enc_node(&d->persist->jbuf, path, n);
+	enc_node_journal(&d->persist->jbuf, path, n);
 }
 
 static void hook_meta(struct xse_engine *eng, void *opaque)

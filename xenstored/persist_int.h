@@ -8,7 +8,11 @@
 
 #include "daemon.h"
 
-#define MAGIC "DXS1"
+/* Version 2 files start with "DXS2"; version 1 ("DXS1") files still load.
+ * Version 2 adds R_NODE_J, and its journal names a node's children only
+ * through its children's own records. */
+#define MAGIC "DXS2"
+#define MAGIC_V1 "DXS1"
 #define JOURNAL_MAX (16u << 20) /* the journal's mapped size; full: snapshot */
 
 /* Records that set a whole piece of state (node, meta, a guest's watch
@@ -16,12 +20,19 @@
  * deltas, each costing what the request that caused it carried:
  * R_WATCH_ADD/R_WATCH_DEL one watch; R_RING_IN a guest's partial request
  * (at most one message); R_RING_OUT output queued since the last round;
- * R_RING_DONE how many bytes of it reached the ring. */
+ * R_RING_DONE how many bytes of it reached the ring; R_NODE_J a node's
+ * value and permissions without its child list (a new node is added at
+ * the end of its parent's list, which must be there already; R_DEL takes
+ * it out: the parent's list is never journalled, so a WRITE under a
+ * directory of N children costs what it costs under one).  R_NODE (with
+ * the child list) is the snapshot's. */
 enum rec_type {
 	R_NODE = 1, R_DEL, R_META, R_WATCHES, R_RINGIO, R_TXID,
 	R_WATCH_ADD, R_WATCH_DEL, R_RING_IN, R_RING_OUT, R_RING_DONE,
+	R_NODE_J,
 	R_TYPE_END
 };
+
 
 /* Output kept for one guest, at most (a guest's is bounded by its memory
  * quota, 2.5 MiB by default; a file asking for more is refused). */
@@ -70,6 +81,10 @@ struct persist {
 	struct saved_watch *saved, **saved_tail; /* of rings not (re)connected yet */
 	struct saved_io *saved_io;
 	struct saved_txid *saved_txid;
+	/* While a file loads: its version (1 or 2), whether it is the
+	 * journal. */
+	int ver;
+	bool in_journal;
 };
 
 struct rd {
@@ -81,6 +96,8 @@ struct rd {
 
 void put(struct buf *b, const void *p, size_t n);
 void enc_node(struct buf *b, const char *path, const struct xse_node *n);
+/* The journal's record of a node written (R_NODE_J) or removed (R_DEL). */
+void enc_node_journal(struct buf *b, const char *path, const struct xse_node *n);
 void enc_meta(struct buf *b, const struct xse_engine *eng);
 void enc_watches(struct buf *b, uint32_t domid, const struct xse_watch *w,
 		 const struct saved_watch *s);

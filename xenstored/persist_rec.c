@@ -85,6 +85,18 @@ void enc_node(struct buf *b, const char *path, const struct xse_node *n)
 	rec_end(b, at);
 }
 
+void enc_node_journal(struct buf *b, const char *path, const struct xse_node *n)
+{
+	size_t at = rec_begin(b, n ? R_NODE_J : R_DEL);
+
+	put_blob(b, path, (uint32_t)strlen(path));
+	if (n) {
+		put_perms(b, n->perms, n->nperms);
+		put_blob(b, n->value, n->vlen);
+	}
+	rec_end(b, at);
+}
+
 void enc_meta(struct buf *b, const struct xse_engine *eng)
 {
 	size_t at = rec_begin(b, R_META);
@@ -371,8 +383,44 @@ static bool children_ok(const char *c, uint32_t clen)
 	return true;
 }
 
-static int apply_node(struct xse_engine *eng, struct rd *r, bool del)
+static bool lists_child(const struct xse_node *parent, const char *name)
 {
+	for (uint32_t off = 0; off < parent->clen; off += (uint32_t)strlen(parent->children + off) + 1)
+		if (strcmp(parent->children + off, name) == 0)
+			return true;
+	return false;
+}
+
+static void unlist_child(struct xse_node *parent, const char *name)
+{
+	if (lists_child(parent, name))
+		remove_child(parent, name);
+}
+
+/* A node an R_NODE_J made joins its parent's list, at the end as
+ * add_child() put it there.  The journal names a parent before its new
+ * children (a transaction's commit journals the nodes it made in the order
+ * it made them, txn.c): a missing parent is a bad record. */
+static int list_in_parent(struct xse_engine *eng, struct rd *r, const char *path)
+{
+	char pp[XENSTORE_ABS_PATH_MAX + 64];
+	struct xse_node *parent;
+	const char *name = strrchr(path, '/') + 1;
+
+	if (strcmp(path, "/") == 0)
+		return 0;
+	if (parent_path(path, pp, sizeof(pp)) < 0 || !(parent = xse_lookup(eng, pp)))
+		return fail(r, "a new node before its parent"), -EINVAL;
+	return lists_child(parent, name) ? 0 : add_child(parent, name);
+}
+
+/* R_NODE (the node whole, with its child list), R_NODE_J (value and
+ * permissions: a node already there keeps its children, a new one joins
+ * its parent's list) and R_DEL (the node leaves the tree and its
+ * parent's list). */
+static int apply_node(struct persist *p, struct rd *r, uint32_t type)
+{
+	struct xse_engine *eng = &p->d->eng;
 	char *path = get_str(r);
 	struct xse_node *n;
 	struct xse_perm *perms = NULL;
@@ -387,7 +435,10 @@ static int apply_node(struct xse_engine *eng, struct rd *r, bool del)
 		goto out;
 	}
 	n = xse_lookup(eng, path);
-	if (del) {
+	if (type == R_DEL) {
+		char pp[XENSTORE_ABS_PATH_MAX + 64];
+		struct xse_node *parent;
+
 		if (strcmp(path, "/") == 0) {
 			fail(r, "the root removed");
 			goto out;
@@ -396,19 +447,31 @@ static int apply_node(struct xse_engine *eng, struct rd *r, bool del)
 			htab_remove(&eng->nodes, &n->he);
 			node_free(n);
 		}
+		/* A version 1 journal lists the parent's children in the
+		 * parent's next record anyway. */
+		if (parent_path(path, pp, sizeof(pp)) == 0 && (parent = xse_lookup(eng, pp)) != NULL)
+			unlist_child(parent, strrchr(path, '/') + 1);
 		rc = 0;
 		goto out;
 	}
 	perms = get_perms(r, &np);
 	vlen = get_u32(r);
 	v = r->bad ? NULL : get_bytes(r, vlen);
-	clen = get_u32(r);
-	c = r->bad ? NULL : get_bytes(r, clen);
+	if (type == R_NODE) {
+		clen = get_u32(r);
+		c = r->bad ? NULL : get_bytes(r, clen);
+	}
 	if (r->bad)
 		goto out;
-	if (!children_ok(c, clen)) {
+	if (type == R_NODE && !children_ok(c, clen)) {
 		fail(r, "bad child list");
 		goto out;
+	}
+	if (!n && type == R_NODE_J) {
+		/* Listed first: a refused record leaves no node behind. */
+		rc = list_in_parent(eng, r, path);
+		if (rc < 0)
+			goto out;
 	}
 	if (!n) {
 		n = calloc(1, sizeof(*n));
@@ -422,18 +485,20 @@ static int apply_node(struct xse_engine *eng, struct rd *r, bool del)
 	}
 	free(n->value);
 	free(n->perms);
-	free(n->children);
 	n->value = malloc(vlen ? vlen : 1);
-	n->children = clen ? malloc(clen) : NULL;
 	n->perms = perms;
 	n->nperms = np;
 	perms = NULL;
 	n->vlen = n->value ? vlen : 0;
-	n->clen = n->children ? clen : 0;
 	if (n->value && vlen)
 		memcpy(n->value, v, vlen);
-	if (n->children)
-		memcpy(n->children, c, clen);
+	if (type == R_NODE) {
+		free(n->children);
+		n->children = clen ? malloc(clen) : NULL;
+		n->clen = n->children ? clen : 0;
+		if (n->children)
+			memcpy(n->children, c, clen);
+	}
 	n->gen = ++eng->gen;
 	rc = 0;
 out:
@@ -845,16 +910,22 @@ static const char *const rec_names[R_TYPE_END] = {
 	[R_WATCHES] = "watch list", [R_RINGIO] = "bytes in flight", [R_TXID] = "transaction id",
 	[R_WATCH_ADD] = "watch added", [R_WATCH_DEL] = "watch removed",
 	[R_RING_IN] = "partial request", [R_RING_OUT] = "output queued",
-	[R_RING_DONE] = "output sent",
+	[R_RING_DONE] = "output sent", [R_NODE_J] = "node written",
 };
 
 static int apply_record(struct persist *p, uint32_t type, struct rd *r)
 {
 	struct xse_engine *eng = &p->d->eng;
 
+	/* A version 2 journal's own record: nowhere else. */
+	if (type == R_NODE_J && (p->ver < 2 || !p->in_journal))
+		return fail(r, p->ver < 2 ? "unknown record type in a version 1 file"
+					  : "a journal's record in the snapshot"), -EINVAL;
 	switch (type) {
-	case R_NODE: return apply_node(eng, r, false);
-	case R_DEL: return apply_node(eng, r, true);
+	case R_NODE:
+	case R_DEL:
+	case R_NODE_J:
+		return apply_node(p, r, type);
 	case R_META: return apply_meta(eng, r);
 	case R_WATCHES: return apply_watches(p, r);
 	case R_RINGIO: return apply_ringio(p, r);
@@ -896,16 +967,18 @@ int load_file(struct persist *p, const char *path, bool journal, char *err, size
 	file = (struct rd){ data, (size_t)st.st_size, false, NULL };
 	if (st.st_size == 0)
 		goto out; /* never written */
-	if (!get_bytes(&file, 4) || memcmp(data, MAGIC, 4) != 0) {
+	if (!get_bytes(&file, 4) || (memcmp(data, MAGIC, 4) != 0 && memcmp(data, MAGIC_V1, 4) != 0)) {
 		/* A journal restarted by a daemon killed before it wrote the
 		 * magic is all zeros: nothing to apply. */
 		if (journal && st.st_size >= 4 && memcmp(data, zero, 4) == 0)
 			goto out;
 		rc = -EINVAL;
-		snprintf(err, errsz, "%s: at offset 0: not a xenstored state file (no \"%s\")", path,
-			 MAGIC);
+		snprintf(err, errsz, "%s: at offset 0: not a xenstored state file (no \"%s\" or \"%s\")",
+			 path, MAGIC, MAGIC_V1);
 		goto out;
 	}
+	p->ver = memcmp(data, MAGIC, 4) == 0 ? 2 : 1;
+	p->in_journal = journal;
 	for (unsigned k = 1; file.left; k++) {
 		size_t at = (size_t)(file.p - data);
 		uint32_t type = get_u32(&file), len = get_u32(&file);
@@ -939,14 +1012,6 @@ out:
 	free(data);
 	close(fd);
 	return rc;
-}
-
-static bool lists_child(const struct xse_node *parent, const char *name)
-{
-	for (uint32_t off = 0; off < parent->clen; off += (uint32_t)strlen(parent->children + off) + 1)
-		if (strcmp(parent->children + off, name) == 0)
-			return true;
-	return false;
 }
 
 /* Make the loaded tree consistent, then recount what each domain owns. */

@@ -425,6 +425,7 @@ int node_insert(struct xse_ctx *x, struct xse_node *n)
 		return -EIO; /* node_find() recorded the absent node first */
 	te->node = n;
 	te->modified = true;
+	te->made = ++x->t->nmade;
 	return 0;
 }
 

@@ -236,10 +236,20 @@ static int txn_verify(struct xse_engine *eng, struct xse_client *c, struct xse_t
 }
 
 /* Xen's finalize_transaction: the global nodes are written (charged to
- * their owners, no check) and the transaction's copies deleted. */
+ * their owners, no check) and the transaction's copies deleted.
+ *
+ * The journal is told what the same requests outside a transaction would
+ * have told it: a node the transaction made in place of one that was there
+ * is first removed, and made nodes come in the order they were made.  Its
+ * replay lists a new node last in its parent (persist_rec.c), and a
+ * parent's list after a transaction is its old names less the removed
+ * ones, then the made ones in that order (add_child, remove_child). */
 static void txn_apply(struct xse_engine *eng, struct xse_txn *t)
 {
 	struct xse_ctx gx = { .eng = eng };
+	/* made[k]: the entry of the k-th node made; without memory the
+	 * entries are searched for each k instead. */
+	struct xse_tentry **made = t->nmade ? calloc(t->nmade + 1, sizeof(*made)) : NULL;
 
 	for (struct xse_tentry *te = t->first; te; te = te->next) {
 		struct xse_node *g = xse_lookup(eng, te->he.key);
@@ -254,7 +264,12 @@ static void txn_apply(struct xse_engine *eng, struct xse_txn *t)
 			node_charge(&gx, te->node);
 			te->node->gen = ++eng->gen;
 			htab_insert(&eng->nodes, &te->node->he);
-			node_journal(eng, te->he.key, te->node);
+			if (te->made && g)
+				node_journal(eng, te->he.key, NULL);
+			if (!te->made)
+				node_journal(eng, te->he.key, te->node);
+			else if (made)
+				made[te->made] = te;
 			te->node = NULL;
 		} else {
 			node_journal(eng, te->he.key, NULL);
@@ -262,6 +277,16 @@ static void txn_apply(struct xse_engine *eng, struct xse_txn *t)
 		if (te->fire)
 			fire_now(eng, te->he.key, te->fire_exact, te->old_perms, te->n_old_perms);
 	}
+	for (uint32_t k = 1; k <= t->nmade; k++) {
+		struct xse_tentry *te = made ? made[k] : NULL;
+
+		for (struct xse_tentry *e = t->first; !made && e && !te; e = e->next)
+			if (e->modified && e->made == k && xse_lookup(eng, e->he.key))
+				te = e;
+		if (te)
+			node_journal(eng, te->he.key, xse_lookup(eng, te->he.key));
+	}
+	free(made);
 	for (unsigned i = 0; i < t->ndeltas; i++)
 		eng->doms[t->deltas[i].domid].nodes += t->deltas[i].delta;
 }

@@ -640,10 +640,194 @@ static void test_handover_refuses_foreign_descriptor(void **state)
 	g->up = false;
 }
 
+/* The children of path, as DIRECTORY lists them, in *out. */
+static void dir_list(struct rig *g, const char *path, char **out, uint32_t *len)
+{
+	const char *kids;
+
+	assert_int_equal(xse_directory(&g->dom0, 0, path, &kids, len, NULL), 0);
+	*out = malloc(*len + 1);
+	assert_non_null(*out);
+	memcpy(*out, kids, *len);
+}
+
+static size_t write_cost(struct rig *g, const char *path)
+{
+	size_t before = journal_end(g);
+
+	assert_int_equal(xse_write(&g->dom0, 0, path, "v", 1), 0);
+	xsd_round(&g->d);
+	return journal_end(g) - before;
+}
+
+/* Journal bytes for a WRITE of a new node, and for its RM, do not grow with
+ * the number of children its directory has (a node's journal record named
+ * all its parent's children: 2000 of them made a 14 kB record), and replay
+ * rebuilds the directory as it was, in order, also after a transaction
+ * that made a subtree and removed nodes. */
+static void test_child_journal_cost_is_constant(void **state)
+{
+	struct rig *g = *state;
+	size_t small, big, rm_small, rm_big, before;
+	char p[64], *l1, *l2, *s1, *s2;
+	uint32_t n1, n2, m1, m2, t;
+
+	assert_int_equal(xse_mkdir(&g->dom0, 0, "/dir"), 0);
+	for (unsigned k = 0; k < 10; k++) {
+		snprintf(p, sizeof(p), "/dir/c%05u", k);
+		assert_int_equal(xse_write(&g->dom0, 0, p, "v", 1), 0);
+	}
+	xsd_round(&g->d);
+	small = write_cost(g, "/dir/x00010");
+	before = journal_end(g);
+	assert_int_equal(xse_rm(&g->dom0, 0, "/dir/x00010"), 0);
+	xsd_round(&g->d);
+	rm_small = journal_end(g) - before;
+	for (unsigned k = 10; k < 2000; k++) {
+		snprintf(p, sizeof(p), "/dir/c%05u", k);
+		assert_int_equal(xse_write(&g->dom0, 0, p, "v", 1), 0);
+		if (k % 100 == 0)
+			xsd_round(&g->d);
+	}
+	xsd_round(&g->d);
+	assert_int_equal(persist_snapshot(g->d.persist), 0); /* room in the journal */
+	big = write_cost(g, "/dir/x02000");
+	before = journal_end(g);
+	assert_int_equal(xse_rm(&g->dom0, 0, "/dir/c00005"), 0);
+	xsd_round(&g->d);
+	rm_big = journal_end(g) - before;
+	fprintf(stderr, "journal bytes: a WRITE under 10 children %zu, under 2000 %zu; an RM %zu, %zu\n",
+		small, big, rm_small, rm_big);
+	assert_int_equal(small, big);
+	assert_int_equal(rm_small, rm_big);
+	assert_true(big <= 256);
+
+	/* A transaction: nodes made in another order than first looked up, a
+	 * subtree, a node removed; then a node removed and made again outside
+	 * it. */
+	assert_int_equal(xse_txn_start(&g->dom0, 0, &t), 0);
+	{
+		/* Looked up before made: made after /dir/q all the same. */
+		const char *v;
+		uint32_t vl;
+
+		assert_int_equal(xse_read(&g->dom0, t, "/dir/r", &v, &vl), -ENOENT);
+	}
+	assert_int_equal(xse_write(&g->dom0, t, "/dir/q", "q", 1), 0);
+	assert_int_equal(xse_write(&g->dom0, t, "/dir/r", "r", 1), 0);
+	assert_int_equal(xse_write(&g->dom0, t, "/dir/sub/a/b", "1", 1), 0);
+	assert_int_equal(xse_write(&g->dom0, t, "/dir/sub/c", "2", 1), 0);
+	assert_int_equal(xse_rm(&g->dom0, t, "/dir/c00007"), 0);
+	assert_int_equal(xse_write(&g->dom0, t, "/dir/y", "3", 1), 0);
+	assert_int_equal(xse_txn_end(&g->dom0, t, true), 0);
+	assert_int_equal(xse_rm(&g->dom0, 0, "/dir/c00003"), 0);
+	assert_int_equal(xse_write(&g->dom0, 0, "/dir/c00003", "again", 5), 0);
+	xsd_round(&g->d);
+	dir_list(g, "/dir", &l1, &n1);
+	dir_list(g, "/dir/sub", &s1, &m1);
+	daemon_kill(g);
+	daemon_up(g);
+	dir_list(g, "/dir", &l2, &n2);
+	dir_list(g, "/dir/sub", &s2, &m2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(l1, l2, n1);
+	assert_int_equal(m1, m2);
+	assert_memory_equal(s1, s2, m1);
+	assert_non_null(xse_lookup(&g->d.eng, "/dir/sub/a/b"));
+	assert_null(xse_lookup(&g->d.eng, "/dir/c00007"));
+	assert_int_equal(xse_lookup(&g->d.eng, "/dir/c00003")->vlen, 5);
+	free(l1);
+	free(l2);
+	free(s1);
+	free(s2);
+}
+
+static void put_path_file(struct rig *g, const char *name, const struct buf *b)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", g->dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b->p, 1, b->len, f), b->len);
+	fclose(f);
+}
+
+/* A version 1 journal (each node's record with its child list) still
+ * replays; R_NODE_J is refused in a version 1 file, before its parent's
+ * record and in a snapshot. */
+static void test_journal_versions(void **state)
+{
+	struct rig *g = *state;
+	struct xse_perm home = { DOM, XSE_PERM_NONE };
+	struct xse_node kid = { .he.key = "/local/domain/5/v1", .value = "x", .vlen = 1,
+				.perms = &home, .nperms = 1 };
+	struct xse_node dir = { .he.key = "/local/domain/5", .value = "", .perms = &home, .nperms = 1,
+				.children = "v1", .clen = 3 };
+	struct buf b = { 0 };
+	char path[128];
+
+	assert_int_equal(persist_snapshot(g->d.persist), 0); /* the journal is ours */
+	daemon_kill(g);
+	put(&b, "DXS1", 4);
+	enc_node(&b, kid.he.key, &kid);
+	enc_node(&b, dir.he.key, &dir);
+	put_path_file(g, "xenstored.journal", &b);
+	daemon_up(g);
+	assert_non_null(xse_lookup(&g->d.eng, "/local/domain/5/v1"));
+	assert_int_equal(xse_lookup(&g->d.eng, "/local/domain/5")->clen, 3);
+
+	/* R_NODE_J in a version 1 journal ends the replay there. */
+	daemon_kill(g);
+	b.len = 0;
+	put(&b, "DXS1", 4);
+	kid.he.key = "/local/domain/5/v2";
+	enc_node_journal(&b, kid.he.key, &kid);
+	put_path_file(g, "xenstored.journal", &b);
+	daemon_up(g);
+	assert_null(xse_lookup(&g->d.eng, "/local/domain/5/v2"));
+
+	/* A new node before its parent ends the replay there too. */
+	assert_int_equal(persist_snapshot(g->d.persist), 0);
+	daemon_kill(g);
+	b.len = 0;
+	put(&b, MAGIC, 4);
+	kid.he.key = "/local/domain/5/nodir/v3";
+	enc_node_journal(&b, kid.he.key, &kid);
+	kid.he.key = "/local/domain/5/nodir";
+	enc_node_journal(&b, kid.he.key, &kid);
+	put_path_file(g, "xenstored.journal", &b);
+	daemon_up(g);
+	assert_null(xse_lookup(&g->d.eng, "/local/domain/5/nodir/v3"));
+	assert_null(xse_lookup(&g->d.eng, "/local/domain/5/nodir"));
+	assert_non_null(xse_lookup(&g->d.eng, "/local/domain/5/v1"));
+
+	/* ... and in a snapshot it is refused. */
+	daemon_kill(g);
+	b.len = 0;
+	put(&b, MAGIC, 4);
+	enc_node_journal(&b, kid.he.key, &kid);
+	put_path_file(g, "xenstored.state", &b);
+	snprintf(path, sizeof(path), "%s/xenstored.journal", g->dir);
+	unlink(path);
+	{
+		struct xsd d2 = { 0 };
+		struct xsd_opts o = { .state_dir = g->dir };
+
+		assert_int_not_equal(xsd_init_core(&d2, &o), 0);
+	}
+	free(b.p);
+	/* Leave a loadable directory for the teardown. */
+	snprintf(path, sizeof(path), "%s/xenstored.state", g->dir);
+	unlink(path);
+	daemon_up(g);
+}
+
 /* Real snapshot and journal files for the fuzz target's seeds (written
  * where $XS_RESTORE_SEEDS says; nothing otherwise): a guest with watches,
  * a transaction id, a partial request and output queued, across a snapshot
- * and journal deltas after it. */
+ * and journal deltas after it, and nodes a transaction made leaf first. */
 static void test_state_files_for_seeds(void **state)
 {
 	struct rig *g = *state;
@@ -664,6 +848,16 @@ static void test_state_files_for_seeds(void **state)
 
 		snprintf(p, sizeof(p), "/local/domain/5/data/n%d", k);
 		assert_int_equal(xse_write(&g->dom0, 0, p, "v", 1), 0);
+		xsd_round(&g->d);
+	}
+	{
+		/* A transaction journals a new leaf before its new parents. */
+		uint32_t t;
+
+		assert_int_equal(xse_txn_start(&g->dom0, 0, &t), 0);
+		assert_int_equal(xse_write(&g->dom0, t, "/local/domain/5/data/t/a/b", "1", 1), 0);
+		assert_int_equal(xse_rm(&g->dom0, t, "/local/domain/5/data/n3"), 0);
+		assert_int_equal(xse_txn_end(&g->dom0, t, true), 0);
 		xsd_round(&g->d);
 	}
 	guest_put(g, &h, sizeof(h));
@@ -688,6 +882,8 @@ static void test_state_files_for_seeds(void **state)
 	daemon_round(g);
 	assert_int_equal(g->i->error, 0);
 	assert_non_null(xse_lookup(&g->d.eng, "/local/domain/5/data/a"));
+	assert_non_null(xse_lookup(&g->d.eng, "/local/domain/5/data/t/a/b"));
+	assert_null(xse_lookup(&g->d.eng, "/local/domain/5/data/n3"));
 	free(st);
 	free(jn);
 }
@@ -706,6 +902,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch_journal_cost_is_constant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queued_output_journal_cost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_child_journal_cost_is_constant, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handover_bad_header_refuses_that_connection,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handover_refuses_foreign_descriptor, setup,

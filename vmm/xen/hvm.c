@@ -27,7 +27,9 @@ static int64_t set_param(struct vm *vm, struct xen_hvm_param *p)
 				.type = KVM_XEN_ATTR_TYPE_UPCALL_VECTOR,
 				.u.vector = (uint8_t)(p->value & 0xff),
 			};
-			if (a.u.vector < 0x10)
+			/* Bits 8-55 are not the vector's: a value with them set
+			 * would save but not load (xenstate.c's HVM_PARAMS rule). */
+			if (a.u.vector < 0x10 || (p->value & 0x00ffffffffffff00ULL))
 				return -EINVAL;
 			if (vm_set_xen_attr(vm, &a) < 0)
 				return -EINVAL;
@@ -35,6 +37,12 @@ static int64_t set_param(struct vm *vm, struct xen_hvm_param *p)
 			/* GSI and PCI INTx callbacks need a polled level interrupt; we
 			 * offer the vector callback (XENFEAT_hvm_callback_vector). */
 			return -EINVAL;
+		} else {
+			/* 0 is "no callback" (Xen's HVMIRQ_callback_none): KVM must
+			 * stop injecting the vector, as a restored VM would. */
+			struct kvm_xen_hvm_attr a = { .type = KVM_XEN_ATTR_TYPE_UPCALL_VECTOR, .u.vector = 0 };
+			if (vm_set_xen_attr(vm, &a) < 0)
+				return -EINVAL;
 		}
 		break;
 	}

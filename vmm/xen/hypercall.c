@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "domus/log.h"
 #include "../vm.h"
@@ -40,16 +39,6 @@ int64_t hypercall_dispatch(struct vm *vm, int vcpu, uint64_t nr, const uint64_t 
 			log_warn(vm->name, "hypercall %llu is not implemented: -ENOSYS", (unsigned long long)nr);
 	}
 	return -ENOSYS;
-}
-
-int guest_gva_to_gpa(struct vm *vm, int vcpu, uint64_t gva, uint64_t *gpa)
-{
-	struct kvm_translation tr = { .linear_address = gva };
-
-	if (ioctl(vm->vcpus[vcpu].fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid)
-		return -EFAULT;
-	*gpa = tr.physical_address;
-	return 0;
 }
 
 /* One page at a time: contiguous virtual memory need not be contiguous in

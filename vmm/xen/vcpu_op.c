@@ -61,6 +61,11 @@ int64_t hc_vcpu_op(struct vm *vm, int vcpu, const uint64_t a[6])
 			return rc;
 		if (r.offset > 4096 - sizeof(struct vcpu_info) || gmem_pfn_gpa(r.mfn, &gpa) < 0)
 			return -EINVAL;
+		/* The monitor and KVM update evtchn_pending_sel atomically: an
+		 * unaligned one is undefined here and may split a cache line (a
+		 * bus lock).  Xen refuses it too since 4.18 (map_vcpu_info). */
+		if (r.offset & (_Alignof(struct vcpu_info) - 1))
+			return -ENXIO;
 		return shinfo_set_vcpu_info(vm, (int)target, gpa + r.offset, self);
 	}
 	case VCPUOP_stop_periodic_timer:
