@@ -21,10 +21,7 @@ fpid=
 trap '[ -n "$fpid" ] && kill "$fpid" 2>/dev/null; cleanup' EXIT
 "$FAKE" "$DOMUS_RUN_DIR" 5 guest5 "$(date +%s)" >"$XS_TMP/fake.log" 2>&1 &
 fpid=$!
-for _ in $(seq 100); do
-	[ -S "$DOMUS_RUN_DIR/5/control" ] && break
-	sleep 0.05
-done
+wait_socket "$DOMUS_RUN_DIR/5/control" fake-monitor "$XS_TMP/fake.log"
 printf 'name = "guest5"\ntype = "pvh"\nkernel = "/boot/vmlinuz"\n' >"$XS_TMP/auto/guest5.cfg"
 printf "name = 'web'\ntype = \"pvh\"\nkernel = \"%s/no-such-kernel\"\nmemory = 128\n" "$XS_TMP" >"$XS_TMP/auto/web.cfg"
 

@@ -29,15 +29,6 @@ truncate -s 64M "$T/xvda.img" "$T/xvdb.img"
 yes domus-hostfront-ro | head -c 1M | dd of="$T/xvdb.img" conv=notrunc status=none
 ro_sum=$(sha256sum <"$T/xvdb.img")
 
-# gwait NAME CMD SECONDS: CMD succeeds in the guest within SECONDS
-gwait() {
-	local end=$(( $(date +%s) + $3 ))
-	while [ "$(date +%s)" -le "$end" ]; do
-		gexec "$1" "$2" 30 >/dev/null && return 0
-		sleep 1
-	done
-	return 1
-}
 ip_of() { gexec "$1" "timeout 60 udhcpc -i eth0 -n -q -t 10 -T 2 -s /tests/udhcpc.sh >/tmp/udhcpc.log 2>&1; cat /tmp/udhcpc.log; ip -4 -o addr show eth0" 120 |
 	tee -a "$T/$1.dhcp" | grep -o "inet [0-9.]*" | cut -d' ' -f2; }
 

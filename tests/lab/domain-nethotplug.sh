@@ -22,15 +22,6 @@ ip addr add $NET.1/24 dev $BR && ip link set $BR up || fail "cannot configure $B
 nh_cleanup() { ip link del $BR 2>/dev/null; cleanup_all; }
 trap nh_cleanup EXIT
 
-# gwait NAME CMD SECONDS: CMD succeeds in the guest within SECONDS
-gwait() {
-	local end=$(( $(date +%s) + $3 ))
-	while [ "$(date +%s)" -le "$end" ]; do
-		gexec "$1" "$2" 30 >/dev/null && return 0
-		sleep 1
-	done
-	return 1
-}
 
 # 1. one vif at boot
 "$XL" create "$(mkcfg nh1 remote "vif = [ 'mac=00:16:3e:12:34:60,bridge=$BR' ]")" || fail "xl create nh1 failed"

@@ -111,6 +111,16 @@ gexec() {
 	return "$(tr -d '\r' <"$(conlog "$name")" | sed -n "s/^GUEST-RC $n //p" | tail -n 1)"
 }
 
+# gwait NAME CMD SECONDS: CMD succeeds in the guest within SECONDS
+gwait() {
+	local end=$(( $(date +%s) + $3 ))
+	while [ "$(date +%s)" -le "$end" ]; do
+		gexec "$1" "$2" 30 >/dev/null && return 0
+		sleep 1
+	done
+	return 1
+}
+
 # gready NAME SECONDS: the remote guest NAME takes commands.
 gready() { local id; id=$(domid_of "$1"); wait_log "$1" "DOMUS-INIT" "$2" >/dev/null &&
 	for _ in $(seq 1 $(($2 * 2))); do [ "$(xenstore-read "/local/domain/$id/data/ready" 2>/dev/null)" = 1 ] && return 0; sleep 0.5; done; return 1; }

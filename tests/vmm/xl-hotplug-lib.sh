@@ -14,8 +14,7 @@ start_guest5() { # start_guest5 [VAR=VALUE...]: $XS_TMP/guest5.cfg as domain 5: 
 	# monitor (pid in mpid, given those variables), its nodes, its kept configuration
 	env "$@" "$MON" "$DOMUS_RUN_DIR" 5 guest5 $(($(date +%s) - 60)) 2>"$XS_TMP/monitor.log" &
 	mpid=$!
-	for _ in $(seq 100); do [ -S "$DOMUS_RUN_DIR/5/control" ] && break; sleep 0.05; done
-	[ -S "$DOMUS_RUN_DIR/5/control" ] || fail "hotplug-monitor did not start: $(cat "$XS_TMP/monitor.log")"
+	wait_socket "$DOMUS_RUN_DIR/5/control" hotplug-monitor "$XS_TMP/monitor.log"
 	cp "$XS_TMP/guest5.cfg" "$KEPT"
 	"$LAYOUT" write "$XS_TMP/guest5.cfg" 5 || fail "xs-layout write 5"
 }

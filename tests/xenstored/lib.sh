@@ -65,3 +65,13 @@ start_watcher() {
 		sleep 0.05
 	done
 }
+
+# wait_socket PATH WHAT LOG: PATH is a socket within 5 s, or fail naming
+# WHAT with the end of LOG (a fake monitor's control socket, say).
+wait_socket() {
+	for _ in $(seq 100); do
+		[ -S "$1" ] && return 0
+		sleep 0.05
+	done
+	fail "$2 did not start: $(tail -n 5 "$3" 2>/dev/null)"
+}

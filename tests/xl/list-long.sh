@@ -27,11 +27,7 @@ trap '[ -n "$fpid" ] && kill "$fpid" 2>/dev/null; cleanup' EXIT
 
 "$FAKE" "$DOMUS_RUN_DIR" 5 guest5 "$(date +%s)" >"$XS_TMP/fake.log" 2>&1 &
 fpid=$!
-for _ in $(seq 100); do
-	[ -S "$DOMUS_RUN_DIR/5/control" ] && break
-	sleep 0.05
-done
-[ -S "$DOMUS_RUN_DIR/5/control" ] || fail "fake-monitor did not start: $(cat "$XS_TMP/fake.log")"
+wait_socket "$DOMUS_RUN_DIR/5/control" fake-monitor "$XS_TMP/fake.log"
 
 # The kept configuration, as `xl create` leaves it (the text of the file).
 printf '%s\n' \
