@@ -114,8 +114,12 @@ ok "save/restore: $at files before, $n in all, e2fsck clean, files read back on 
 # 5. a logical volume: phy:/dev/VG/LV
 command -v lvcreate >/dev/null || fail "lvm2 missing on the host (make deps installs it)"
 [ -e /dev/mapper/control ] || fail "the lab kernel has no device-mapper (lab/kernel.config: CONFIG_BLK_DEV_DM)"
-# No udev in the lab: LVM makes its device nodes itself.
-export DM_DISABLE_UDEV=1
+# No udev in the lab: LVM makes its device nodes itself; the lab's /etc is
+# the host's, read-only, so LVM's configuration (no metadata backups, no
+# udev, no monitoring) is a file of the test's own.
+export DM_DISABLE_UDEV=1 LVM_SYSTEM_DIR=$T/lvm
+mkdir -p "$LVM_SYSTEM_DIR"
+printf 'backup {\n\tbackup = 0\n\tarchive = 0\n}\nactivation {\n\tudev_sync = 0\n\tudev_rules = 0\n\tmonitoring = 0\n}\n' >"$LVM_SYSTEM_DIR/lvm.conf"
 VG=domustest$$
 truncate -s 320M "$T/pv.img"
 PV=$(losetup -f --show "$T/pv.img") || fail "no loop device for the physical volume"
@@ -130,5 +134,5 @@ run_guest dskl disk "phy:$LV,xvda,w"
 [ "$(guest_val dskl sha256)" = "$want" ] || fail "LV: the guest read back $(guest_val dskl sha256)"
 e2fsck -fn $LV >"$T/fsck.log" 2>&1 || { cat "$T/fsck.log"; fail "LV: e2fsck -fn found problems"; }
 [ "$(debugfs -R "cat /data" $LV 2>/dev/null | sha256sum | cut -d' ' -f1)" = "$want" ] || fail "LV: /data does not read back on the host"
-lvremove -qq -f $VG >/dev/null && vgremove -qq -f $VG >/dev/null && losetup -d "$PV" || fail "the LV is still held after the domain"
+lvremove -qq -f $VG >/dev/null 2>&1 && vgremove -qq -f $VG >/dev/null 2>&1 && losetup -d "$PV" || fail "the LV is still held after the domain"
 ok "phy:$LV (LVM on $PV): e2fsck clean, /data reads back from the LV, the LV freed after the domain"
