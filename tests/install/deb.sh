@@ -5,8 +5,9 @@
 # /usr/lib/domus, the units, man pages, completion, logrotate and example
 # files; every file it shares with Xen's installed xen-utils-common is one its
 # preinst diverts, and its postrm takes back each diversion on remove (not on
-# upgrade); the xl extracted from it runs.  The package is not installed:
-# that would divert this host's xl under the other tests.
+# upgrade); the xl extracted from it runs.  The package is not installed on
+# this host: that would divert its xl under the other tests; it is installed,
+# removed and purged in a debootstrapped Debian 12 chroot (root and network).
 # DEB_BUILD_OPTIONS defaults to nocheck (the unit suite runs on its own).
 set -u
 export LC_ALL=C
@@ -108,3 +109,47 @@ grep -q '^ExecStart=/usr/sbin/xenstored ' "$T/root/lib/systemd/system/xenstored.
 grep -q '^ExecStart=-/usr/lib/domus/xendomains start' "$T/root/lib/systemd/system/xendomains.service" ||
 	fail "xendomains.service: $(grep ExecStart= "$T/root/lib/systemd/system/xendomains.service")"
 echo "ok the extracted xl runs (help, info, -N create of the example); xenstored; xl.1; the units' paths"
+
+# A fresh Debian 12 (debootstrap, in a chroot under $T; this host's dpkg is
+# not touched): apt installs the package with its Depends, xl on PATH is
+# domus's, Xen's files moved to .xen; a reinstall of xen-utils-common keeps
+# them there; remove gives them back; purge disables the units.
+if [ "$(id -u)" != 0 ] || ! command -v debootstrap >/dev/null || ! command -v unshare >/dev/null; then
+	echo "skip the install on a fresh Debian 12: needs root, debootstrap and unshare"
+	exit 0
+fi
+MIRROR=$("$SRC/lab/apt-mirror") || { echo "skip the install on a fresh Debian 12: no Debian mirror in apt's sources"; exit 0; }
+R=$T/chroot
+if ! debootstrap --variant=minbase bookworm "$R" "$MIRROR" >"$T/debootstrap.log" 2>&1; then
+	# A download failure is the network's, not the package's.
+	echo "skip the install on a fresh Debian 12: debootstrap from $MIRROR failed: $(tail -3 "$T/debootstrap.log")"
+	exit 0
+fi
+cp /etc/resolv.conf "$R/etc/resolv.conf"
+printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d"
+chmod +x "$R/usr/sbin/policy-rc.d"
+cp "$DEB" "$R/tmp/domus.deb"
+# /proc for apt, in a mount namespace of its own: gone with the command.
+inroot() { unshare --mount --propagation private --pid --fork --mount-proc="$R/proc" chroot "$R" /bin/sh -c "$1"; }
+inroot 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -q --no-install-recommends /tmp/domus.deb' \
+	>"$T/apt.log" 2>&1 || fail "apt-get install ./domus.deb on a fresh Debian 12: $(tail -20 "$T/apt.log")"
+inroot 'command -v xl' >"$T/out" 2>&1
+[ "$(cat "$T/out")" = /usr/sbin/xl ] || fail "xl on PATH: $(cat "$T/out")"
+inroot 'xl help' >"$T/out" 2>&1 && grep -q "^ list " "$T/out" || fail "installed xl help: $(cat "$T/out")"
+[ "$(inroot 'xl info xen_version')" = 4.17.0-domus ] || fail "installed xl info is not domus's"
+[ "$(inroot 'dpkg-divert --list domus' | wc -l)" = "$(wc -l <"$T/added")" ] || fail "diversions: $(inroot 'dpkg-divert --list domus')"
+[ "$(inroot 'readlink /usr/sbin/xl.xen')" = ../lib/xen-common/bin/xen-utils-wrapper ] || fail "Xen's xl is not at xl.xen"
+[ -f "$R/usr/share/man/man1/xl.xen.1.gz" ] || fail "Xen's xl(1) is not at xl.xen.1.gz"
+[ -L "$R/etc/systemd/system/multi-user.target.wants/xenstored.service" ] || fail "xenstored.service not enabled"
+inroot 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall xen-utils-common' >"$T/apt.log" 2>&1 ||
+	fail "reinstall of xen-utils-common: $(tail -20 "$T/apt.log")"
+[ "$(inroot 'xl info xen_version')" = 4.17.0-domus ] || fail "a reinstall of xen-utils-common replaced domus's xl"
+echo "ok a fresh Debian 12 installs the package: xl on PATH is domus's, Xen's at xl.xen, kept so over a reinstall of xen-utils-common"
+inroot 'DEBIAN_FRONTEND=noninteractive apt-get remove -y -q domus' >"$T/apt.log" 2>&1 || fail "remove: $(tail -20 "$T/apt.log")"
+[ -z "$(inroot 'dpkg-divert --list domus')" ] || fail "diversions left after remove: $(inroot 'dpkg-divert --list domus')"
+[ "$(inroot 'readlink /usr/sbin/xl')" = ../lib/xen-common/bin/xen-utils-wrapper ] || fail "Xen's xl not back after remove"
+[ -f "$R/usr/share/man/man1/xl.1.gz" ] && [ ! -e "$R/usr/share/man/man1/xl.xen.1.gz" ] || fail "Xen's xl(1) not back after remove"
+inroot 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -q domus' >"$T/apt.log" 2>&1 || fail "purge: $(tail -20 "$T/apt.log")"
+[ -e "$R/etc/systemd/system/multi-user.target.wants/xenstored.service" ] && fail "xenstored.service still enabled after purge"
+[ -e "$R/etc/logrotate.d/domus" ] && fail "/etc/logrotate.d/domus left after purge"
+echo "ok remove gives Xen's files back their names; purge disables the units and removes the conffiles"
