@@ -2,7 +2,7 @@
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all deps build check check-slow demo clean lab-shell install
+.PHONY: all deps build check check-slow demo clean lab-shell install deb
 
 all: build
 
@@ -32,6 +32,24 @@ install: deps $(BUILD)/build.ninja
 	$(if $(PREFIX),meson configure $(BUILD) -Dprefix=$(PREFIX))
 	ninja -C $(BUILD)
 	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir $(DESTDIR))
+
+# The Debian package (debian/, docs/install.md): dpkg-buildpackage in a copy
+# of the tree (tracked and untracked files, not the ignored build
+# directories), so that the tree stays clean and the .deb lands in DEBDIR.
+# DEB_BUILD_OPTIONS (nocheck, parallel=N) is passed on.
+DEBDIR ?= $(BUILD)/deb
+DEB_VERSION = $(shell dpkg-parsechangelog -l debian/changelog -S Version)
+DEB_ARCH = $(shell dpkg-architecture -q DEB_HOST_ARCH)
+
+deb: deps
+	rm -rf $(DEBDIR)/domus-$(DEB_VERSION)
+	mkdir -p $(DEBDIR)/domus-$(DEB_VERSION)
+	git ls-files -z --cached --others --exclude-standard | \
+		xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+		tar -c --null -T - -f - | tar -x -C $(DEBDIR)/domus-$(DEB_VERSION)
+	cd $(DEBDIR)/domus-$(DEB_VERSION) && dpkg-buildpackage -b -us -uc
+	rm -rf $(DEBDIR)/domus-$(DEB_VERSION)
+	@echo "deb: $(abspath $(DEBDIR))/domus_$(DEB_VERSION)_$(DEB_ARCH).deb"
 
 lab-shell: build
 	@lab/lab shell
