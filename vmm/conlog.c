@@ -68,7 +68,7 @@ static void rotate(struct conlog *l)
 	const char *base = strrchr(l->old_path, '/');
 	time_t t = time(NULL);
 	struct tm tm;
-	uint64_t size;
+	uint64_t size = 0; /* open_log sets it; GCC -O2 with Debian's flags cannot tell */
 	int fd = -1;
 
 	if (gmtime_r(&t, &tm))
@@ -189,7 +189,7 @@ out:
 
 int conlog_reopen(struct conlog *l)
 {
-	uint64_t size;
+	uint64_t size = 0; /* open_log sets it; GCC -O2 with Debian's flags cannot tell */
 	int fd;
 
 	if (l->fd < 0)

@@ -97,7 +97,18 @@ static int load(struct dom *d, const uint8_t *buf, size_t len, char *err, size_t
 
 static void assert_same_state(const struct dom *a, const struct dom *b)
 {
-	assert_memory_equal(a->evtchn.ports, b->evtchn.ports, sizeof(a->evtchn.ports));
+	/* Field by field: a port built from a compound literal has a padding
+	 * byte after its state that nothing sets (a memcmp failed 21 of 30
+	 * runs with Debian's build flags). */
+	for (size_t i = 0; i < EVTCHN_NR_PORTS; i++) {
+		const struct evtchn_port *p = &a->evtchn.ports[i], *q = &b->evtchn.ports[i];
+
+		assert_int_equal(p->state, q->state);
+		assert_int_equal(p->remote_dom, q->remote_dom);
+		assert_int_equal(p->vcpu, q->vcpu);
+		assert_int_equal(p->virq, q->virq);
+		assert_int_equal(p->remote_port, q->remote_port);
+	}
 	assert_int_equal(a->gnttab.nr_frames, b->gnttab.nr_frames);
 	assert_memory_equal(a->gnttab.frame_gpa, b->gnttab.frame_gpa, sizeof(a->gnttab.frame_gpa));
 	assert_memory_equal(a->params, b->params, sizeof(a->params));
