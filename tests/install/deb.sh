@@ -40,7 +40,7 @@ echo "ok lintian: no errors ($(grep -c '^W:' "$T/lintian") warnings)"
 dpkg-deb -c "$DEB" | awk '{ print $6 }' | sed 's|^\./|/|; s|/$||' >"$T/files"
 for f in /usr/sbin/xl /usr/sbin/xenstored /usr/lib/domus/domus-vmm /usr/lib/domus/libdomus-blfd.so \
 	/usr/lib/domus/xendomains /lib/systemd/system/xenstored.service /lib/systemd/system/xendomains.service \
-	/usr/share/man/man1/xl.1.gz /usr/share/man/man5/xl.cfg.5.gz /usr/share/bash-completion/completions/xl \
+	/usr/share/man/man1/xl.1.gz /usr/share/man/man5/xl.cfg.5.gz /usr/share/man/man8/xenstored.8.gz /usr/share/bash-completion/completions/xl \
 	/etc/logrotate.d/domus /etc/xen/xlexample.domus /etc/xen/auto /usr/share/doc/domus/copyright; do
 	grep -qx "$f" "$T/files" || fail "not in the package: $f"
 done

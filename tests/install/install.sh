@@ -27,7 +27,7 @@ done >"$T/stray"
 for f in "$SB/xl" "$SB/xenstored" "$P/lib/domus/domus-vmm" "$P/lib/domus/xendomains"; do
 	[ -f "$f" ] && [ -x "$f" ] || fail "missing or not executable: ${f#"$D"}"
 done
-for f in "$P/lib/domus/libdomus-blfd.so" "$MAN/man1/xl.1" "$MAN/man5/xl.cfg.5" \
+for f in "$P/lib/domus/libdomus-blfd.so" "$MAN/man1/xl.1" "$MAN/man5/xl.cfg.5" "$MAN/man8/xenstored.8" \
 	"$SHARE/bash-completion/completions/xl" "$UNITS/xenstored.service" \
 	"$UNITS/xendomains.service" "$D/etc/logrotate.d/domus" "$D/etc/xen/xlexample.domus" \
 	"$SHARE/doc/domus/install.md"; do
