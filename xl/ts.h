@@ -62,6 +62,8 @@ int ts_control_call(uint32_t domid, const struct ctl_msg *req, struct ctl_msg *r
 /* A request without payload or descriptors: pause, unpause, destroy. */
 int ts_control(uint32_t domid, unsigned type);
 int ts_dom_info(uint32_t domid, struct ts_dom *d);
+/* A /proc/meminfo value in kB (MemAvailable, MemTotal...), or -1 (ts_info.c). */
+long long ts_meminfo_kb(const char *key);
 /* Live domains sorted by id.  A run directory whose monitor does not answer
  * is skipped, not removed: it may be a domain being created; the next
  * allocation of its id removes it once its processes are gone. */

@@ -734,17 +734,10 @@ static int check_kvm_xen(void)
 
 static int check_host(const struct domain_config *c, bool restore, const char *cfg_file)
 {
-	char line[256];
-	unsigned long long avail_kb = 0;
-	FILE *f = fopen("/proc/meminfo", "re");
+	long long mem = ts_meminfo_kb("MemAvailable");
+	unsigned long long avail_kb = mem > 0 ? (unsigned long long)mem : 0;
 	int rc = 0;
 
-	if (f) {
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "MemAvailable: %llu kB", &avail_kb) == 1)
-				break;
-		fclose(f);
-	}
 	/* The name is part of file names (the logs) and a field of the
 	 * monitor's space-separated info reply, so those characters would
 	 * reach outside the log directory or forge fields. */

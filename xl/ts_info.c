@@ -70,8 +70,8 @@ static int cpulist_count(const char *path)
 	return n;
 }
 
-/* A /proc/meminfo value in kB, or -1. */
-static long long meminfo_kb(const char *key)
+/* A /proc/meminfo value in kB, or -1 (ts.h). */
+long long ts_meminfo_kb(const char *key)
 {
 	char line[256];
 	size_t kl = strlen(key);
@@ -207,7 +207,7 @@ static void f_total_memory(const struct info_ctx *c, char *v, size_t len)
  * RAM is ordinary host memory), else free RAM. */
 static void f_free_memory(const struct info_ctx *c, char *v, size_t len)
 {
-	long long kb = meminfo_kb("MemAvailable");
+	long long kb = ts_meminfo_kb("MemAvailable");
 
 	if (kb >= 0)
 		snprintf(v, len, "%lld", kb >> 10);
