@@ -119,6 +119,15 @@ int evtchn_alloc_interdomain(struct vm *vm, uint16_t remote_dom, int notify_fd, 
 	if (rc == 0) {
 		t->notify_fd[*port] = notify_fd;
 		rc = kvm_register(vm, *port);
+		/* A port KVM would not take is no back end's: left open with the
+		 * fd, a save would carry it and the load refuse to attach it
+		 * (KVM takes ports above 1023 only in long mode). */
+		if (rc < 0) {
+			struct evtchn_port was;
+
+			t->notify_fd[*port] = -1;
+			(void)evtchn_core_close(&t->core, *port, &was);
+		}
 	}
 	pthread_mutex_unlock(&t->lock);
 	return rc;
@@ -135,6 +144,8 @@ int evtchn_attach_notify(struct vm *vm, uint32_t port, int notify_fd)
 	if (p && p->state == EVTCHNSTAT_interdomain && t->notify_fd[port] < 0) {
 		t->notify_fd[port] = notify_fd;
 		rc = kvm_register(vm, port);
+		if (rc < 0)
+			t->notify_fd[port] = -1;
 	}
 	pthread_mutex_unlock(&t->lock);
 	return rc;

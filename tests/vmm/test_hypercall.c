@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -410,6 +412,48 @@ static void test_save_load_high_ipi(void **state)
 	kvm_fake_destroy(b);
 }
 
+/* A back end's port KVM will not take (above 1023 before the guest set
+ * long mode by placing shared_info) is closed again, not left open with
+ * the back end's fd for a save to carry; a failed attach leaves no fd. */
+static void test_backend_port_refused(void **state)
+{
+	struct kvm_fake *f = fake(1);
+	struct evtchn_alloc_unbound u = { .dom = DOMID_SELF, .remote_dom = 0 };
+	struct evtchn_status st = { .dom = DOMID_SELF };
+	uint32_t port = 0;
+	int efd = eventfd(0, EFD_CLOEXEC);
+
+	assert_true(efd >= 0);
+
+	for (int i = 1; i < 1024; i++)
+		assert_int_equal(evtchn(f, 0, EVTCHNOP_alloc_unbound, &u, sizeof(u)), 0);
+	assert_int_equal(evtchn_alloc_interdomain(&f->vm, 0, efd, &port), -EINVAL);
+	st.port = 1024;
+	assert_int_equal(evtchn(f, 0, EVTCHNOP_status, &st, sizeof(st)), 0);
+	assert_int_equal(st.status, EVTCHNSTAT_closed);
+	assert_int_equal(f->vm.evtchn.notify_fd[1024], -1);
+
+	f->fail = KF_XEN_ATTR;
+	assert_int_equal(evtchn_alloc_interdomain(&f->vm, 0, efd, &port), -EINVAL);
+	f->fail = 0;
+	st.port = port;
+	assert_int_equal(evtchn(f, 0, EVTCHNOP_status, &st, sizeof(st)), 0);
+	assert_int_equal(st.status, EVTCHNSTAT_closed);
+
+	assert_int_equal(physmap(f, XENMAPSPACE_shared_info, 0, SHINFO_PFN), 0);
+	/* A loaded back-end port: interdomain, its back end not attached yet. */
+	assert_int_equal(evtchn_core_alloc_interdomain(&f->vm.evtchn.core, 0, &port), 0);
+	assert_int_equal(port, 1024);
+	f->fail = KF_XEN_ATTR;
+	assert_int_equal(evtchn_attach_notify(&f->vm, port, efd), -EINVAL);
+	f->fail = 0;
+	assert_int_equal(f->vm.evtchn.notify_fd[port], -1);
+	assert_int_equal(evtchn_attach_notify(&f->vm, port, efd), 0);
+	assert_null(kvm_fake_check(f));
+	kvm_fake_destroy(f);
+	close(efd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_vcpu_info_unaligned),
 		cmocka_unit_test(test_save_load),
 		cmocka_unit_test(test_save_load_high_ipi),
+		cmocka_unit_test(test_backend_port_refused),
 	};
 
 	log_set_level(LOG_ERR);
