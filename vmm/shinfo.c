@@ -24,8 +24,13 @@ int shinfo_place(struct vm *vm, int vcpu, uint64_t gpa)
 	struct kvm_xen_hvm_attr si = { .type = KVM_XEN_ATTR_TYPE_SHARED_INFO, .u.shared_info.gfn = gpa >> 12 };
 	int rc;
 
-	/* shared_info is an ordinary RAM page the guest gives up (§10.12). */
-	if (!gmem_ptr(&vm->mem, gpa, 4096))
+	/* shared_info is an ordinary RAM page the guest gives up (§10.12).
+	 * Frame 0 is refused: the monitor and the save stream say "not
+	 * placed" with address 0, and a guest placing it there would have
+	 * KVM delivering into a page the monitor believes absent (the
+	 * hypercall fuzzer's find).  Linux never does: it keeps page 0
+	 * reserved (arch/x86/kernel/setup.c, trim_bios_range). */
+	if (gpa == 0 || !gmem_ptr(&vm->mem, gpa, 4096))
 		return -EINVAL;
 	/* Long mode first: KVM writes the wallclock only when SHARED_INFO is set,
 	 * in the layout long_mode selects, and a 6.1.121+ guest never writes the

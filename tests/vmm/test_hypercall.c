@@ -140,6 +140,10 @@ static void test_shared_info(void **state)
 	/* Not RAM: refused before KVM hears of it. */
 	assert_int_equal(physmap(f, XENMAPSPACE_shared_info, 0, GNT_PFN), -EINVAL);
 	assert_int_equal(f->shinfo_gpa, SHINFO_PFN << 12);
+	/* Frame 0 is "not placed" to the monitor and its save stream. */
+	assert_int_equal(physmap(f, XENMAPSPACE_shared_info, 0, 0), -EINVAL);
+	assert_int_equal(f->shinfo_gpa, SHINFO_PFN << 12);
+	assert_int_equal(f->vm.shared_info_gpa, SHINFO_PFN << 12);
 	kvm_fake_destroy(f);
 }
 
