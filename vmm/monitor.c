@@ -499,7 +499,7 @@ static int xenstore_start(void *ctx, char *why, size_t wl)
 {
 	struct monitor *m = ctx;
 
-	return m->xs.sock >= 0 ? xs_link_start(&m->xs) : 0;
+	return m->xs.kick_in >= 0 ? xs_link_start(&m->xs) : 0;
 }
 
 static void xenstore_quiesce(void *ctx)

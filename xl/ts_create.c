@@ -663,18 +663,27 @@ kill:
 	waitpid(pid, NULL, 0);
 	status = -1;
 cleanup:
-	/* After the monitor (and so its TAP interfaces) is gone, before the
-	 * nodes the scripts read are. */
-	if (vifs_written && s->c->run_hotplug_scripts)
-		offline_vifs(s, xs, domid);
-	ts_xs_remove_domain(xs, domid, s->uuid);
+	/* A connection of its own: xenstored may have been restarted while the
+	 * domain ran, which ends every socket client's (docs/xenstored.md
+	 * "Restart"), and a dead handle would leave every node behind. */
+	xs = ts_xs_open();
+	if (xs) {
+		/* After the monitor (and so its TAP interfaces) is gone, before
+		 * the nodes the scripts read are. */
+		if (vifs_written && s->c->run_hotplug_scripts)
+			offline_vifs(s, xs, domid);
+		ts_xs_remove_domain(xs, domid, s->uuid);
+		xs_close(xs);
+	} else {
+		slog(s, "warning: no xenstored to remove the nodes of domain %u", domid);
+	}
 	ts_dom_rm_run_dir(domid);
 	return status;
 }
 
 static void supervise(struct sup *s)
 {
-	struct xs_handle *xs = ts_xs_open();
+	struct xs_handle *xs;
 	struct ts_start restarted = s->st ? *s->st : (struct ts_start){ .restore_fd = -1 };
 	struct domain_config next;
 	char *text = NULL;
@@ -682,12 +691,16 @@ static void supervise(struct sup *s)
 
 	domcfg_init(&next);
 
-	if (!xs) {
-		report(s, "error cannot connect to xenstored");
-		return;
-	}
 	for (;;) {
+		/* A connection for each boot: one held across a reboot may be
+		 * a restarted xenstored's dead one. */
+		xs = ts_xs_open();
+		if (!xs) {
+			report(s, "error cannot connect to xenstored");
+			break;
+		}
 		status = boot_once(s, xs);
+		xs_close(xs);
 		/* A restart boots the configuration afresh. */
 		if (s->st && s->st->restore_fd >= 0) {
 			close(s->st->restore_fd);
@@ -708,7 +721,6 @@ static void supervise(struct sup *s)
 	free(text);
 	free(s->kept);
 	s->kept = NULL;
-	xs_close(xs);
 }
 
 /* Says so in one line, before anything is started, when this host's KVM
