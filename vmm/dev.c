@@ -101,6 +101,19 @@ int devs_start(struct devices *d)
 	return 0;
 }
 
+int devs_reconnect(struct devices *d)
+{
+	int rc = 0;
+
+	for (struct dev *v = d->list; v; v = v->next) {
+		int r = v->started && v->ops->reconnect ? v->ops->reconnect(v->inst) : 0;
+
+		if (r < 0 && rc == 0)
+			rc = r;
+	}
+	return rc;
+}
+
 int devs_quiesce(struct devices *d, char *why, size_t wl)
 {
 	int rc = 0;

@@ -26,6 +26,9 @@ struct dev_ops {
 	int (*save)(void *inst, struct stream_writer *w);
 	int (*load)(void *inst, struct stream_reader *r);
 	void (*stop)(void *inst); /* releases inst */
+	/* xenstored came back after a restart or upgrade, which ended every
+	 * socket connection: connect again and watch again (may be NULL). */
+	int (*reconnect)(void *inst);
 };
 
 struct dev {
@@ -58,6 +61,9 @@ int devs_start(struct devices *d);
 int devs_quiesce(struct devices *d, char *why, size_t wl);
 int devs_save(struct devices *d, struct stream_writer *w);
 int devs_load(struct devices *d, struct stream_reader *r);
+/* Tells every started instance that has a reconnect op that xenstored is
+ * back: 0, or the first failure's -errno (the others still told). */
+int devs_reconnect(struct devices *d);
 /* Quiesces what runs, then stops and releases every instance. */
 void devs_stop(struct devices *d);
 

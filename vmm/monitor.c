@@ -495,10 +495,22 @@ static int xenstore_init(void *ctx, char *why, size_t wl)
 	return rc;
 }
 
+/* xenstored is back (xs_link.c): the back ends' own connections died
+ * with the old daemon. */
+static void xenstore_reattached(void *ctx)
+{
+	struct monitor *m = ctx;
+
+	if (devs_reconnect(&m->devs) < 0)
+		log_err(m->vm.name, "a back end could not watch xenstore again: its device will not follow the guest's changes");
+}
+
 static int xenstore_start(void *ctx, char *why, size_t wl)
 {
 	struct monitor *m = ctx;
 
+	m->xs.on_reattach = xenstore_reattached;
+	m->xs.reattach_ctx = m;
 	return m->xs.kick_in >= 0 ? xs_link_start(&m->xs) : 0;
 }
 

@@ -163,6 +163,8 @@ static void on_sock(void *ctx, int fd, uint32_t events)
 	l->reattached++;
 	(void)evl_timer_set(l->loop, l->retry_src, 0, false);
 	log_info(l->vm->name, "xenstore ring handed to xenstored again (after %u attempts)", l->tries);
+	if (l->on_reattach)
+		l->on_reattach(l->reattach_ctx);
 }
 
 /* Connect and send the hand-over; the answer comes to on_sock. */

@@ -37,6 +37,10 @@ struct xs_link {
 	unsigned answer_ms;  /* for xenstored's answer to a hand-over */
 	unsigned tries;      /* attempts since the ring was lost */
 	unsigned reattached; /* times the ring was handed over again */
+	/* Called on the loop thread each time the ring is xenstored's again:
+	 * the monitor's other xenstore clients (its back ends) reconnect. */
+	void (*on_reattach)(void *ctx);
+	void *reattach_ctx;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 

@@ -3,7 +3,10 @@
 # two guests write and read xenstore every second and hold a watch; after a
 # SIGTERM and a fresh start, a kill -9 and a fresh start, and an upgrade in
 # place (SIGUSR2), each guest's loop goes on (no request lost: a lost one
-# hangs Linux's xenbus for good) and each guest's watch fires.
+# hangs Linux's xenbus for good) and each guest's watch fires.  xsr1 has a
+# second disk: after the restarts its back end (whose own xenstore
+# connection died with each daemon) still follows the guest, so
+# block-detach completes.
 BUILD=$1; . "$(dirname "$0")/domlib.sh"
 trap cleanup_all EXIT
 XSD_LOG=$LOGDIR/xenstored.log
@@ -37,13 +40,15 @@ wait_dead() {
 }
 
 [ -n "$(xsd_pid)" ] || xsd_start || fail "xenstored would not start"
-for g in xsr1 xsr2; do
-	"$XL" create "$(mkcfg "$g" xsloop)" || fail "xl create $g failed"
-done
+truncate -s 16M "$T/xsr1-b.img"
+"$XL" create "$(mkcfg xsr1 xsloop "disk = [ 'file:$T/xsr1-b.img,xvdb,w' ]")" || fail "xl create xsr1 failed"
+"$XL" create "$(mkcfg xsr2 xsloop)" || fail "xl create xsr2 failed"
 for g in xsr1 xsr2; do
 	wait_count "$g" 3 180 || fail "$g's xenstore loop did not start"
 done
-ok "two guests write and read xenstore every second"
+[ "$("$XL" block-list xsr1 | awk '$1 == 51728 { print $4 }')" = 4 ] ||
+	fail "xsr1's xvdb is not Connected: $("$XL" block-list xsr1)"
+ok "two guests write and read xenstore every second; xsr1's xvdb Connected"
 
 round=0
 for how in term kill9 usr2; do
@@ -82,6 +87,10 @@ for g in xsr1 xsr2; do
 	[ "$n" -ge 3 ] || fail "$g's monitor logged $n hand-overs again, expected one per stop, kill and upgrade (3)"
 	echo "$g's monitor handed its ring over again $n times"
 done
+timeout 120 "$XL" block-detach xsr1 xvdb || fail "block-detach of xsr1's xvdb did not complete after the restarts"
+[ -z "$("$XL" block-list xsr1 | awk '$1 == 51728')" ] || fail "xvdb still listed: $("$XL" block-list xsr1)"
+grep -q "vbd-.*watching xenstore again" "$LOGDIR/domus-vmm-xsr1.log" || fail "xsr1's vbd did not say it watches again"
+ok "xsr1's disk back end followed the guest after the restarts: block-detach completed"
 for g in xsr1 xsr2; do
 	id=$(domid_of "$g")
 	"$XL" destroy "$g" || fail "xl destroy $g"

@@ -135,7 +135,7 @@ static void test_start_fails(void **state)
 struct fake_dev {
 	struct rec *r;
 	char name[16];
-	bool fail_start, fail_quiesce;
+	bool fail_start, fail_quiesce, fail_reconnect;
 };
 
 static int dev_start(void *inst)
@@ -161,8 +161,16 @@ static void dev_stop(void *inst)
 	note(d->r, "stop", d->name);
 }
 
-static const struct dev_ops vbd_ops = { "vbd", dev_start, dev_quiesce, NULL, NULL, dev_stop };
-static const struct dev_ops vif_ops = { "vif", dev_start, dev_quiesce, NULL, NULL, dev_stop };
+static int dev_reconnect(void *inst)
+{
+	struct fake_dev *d = inst;
+
+	note(d->r, "reconnect", d->name);
+	return d->fail_reconnect ? -ECONNREFUSED : 0;
+}
+
+static const struct dev_ops vbd_ops = { "vbd", dev_start, dev_quiesce, NULL, NULL, dev_stop, dev_reconnect };
+static const struct dev_ops vif_ops = { "vif", dev_start, dev_quiesce, NULL, NULL, dev_stop, NULL };
 
 static void test_devices(void **state)
 {
@@ -232,6 +240,36 @@ static void test_device_quiesce_fails(void **state)
 	devs_stop(&devs);
 }
 
+/* xenstored came back: every started instance with the op is told, one
+ * that fails does not keep the others from it; a quiesced one is not told
+ * (it watches again when it starts). */
+static void test_device_reconnect(void **state)
+{
+	struct rec r = { .log = "" };
+	struct fake_dev d[4] = {
+		{ .r = &r, .name = "vbd0" },
+		{ .r = &r, .name = "vbd1", .fail_reconnect = true },
+		{ .r = &r, .name = "vif0" },
+		{ .r = &r, .name = "vbd2" },
+	};
+	struct devices devs = { 0 };
+
+	(void)state;
+	assert_int_equal(dev_add(&devs, &vbd_ops, 51712, &d[0]), 0);
+	assert_int_equal(dev_add(&devs, &vbd_ops, 51728, &d[1]), 0);
+	assert_int_equal(dev_add(&devs, &vif_ops, 0, &d[2]), 0);
+	assert_int_equal(devs_start(&devs), 0);
+	r.log[0] = '\0';
+	assert_int_equal(devs_reconnect(&devs), -ECONNREFUSED);
+	assert_string_equal(r.log, "reconnect vbd1,reconnect vbd0");
+	assert_int_equal(devs_quiesce(&devs, NULL, 0), 0);
+	assert_int_equal(dev_add(&devs, &vbd_ops, 51744, &d[3]), 0);
+	r.log[0] = '\0';
+	assert_int_equal(devs_reconnect(&devs), 0);
+	assert_string_equal(r.log, "");
+	devs_stop(&devs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_start_fails),
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_device_quiesce_fails),
+		cmocka_unit_test(test_device_reconnect),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

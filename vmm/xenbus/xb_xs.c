@@ -326,6 +326,43 @@ int xb_xs_start(void *inst)
 	return 0;
 }
 
+int xb_xs_reconnect(void *inst)
+{
+	struct xb_xs *x = inst;
+	struct xs_handle *nx;
+	bool probed = x->probed;
+	int rc;
+
+	if (x->core.removed || !x->watching)
+		return 0;
+	nx = xs_open(0);
+	if (!nx) {
+		rc = errno ? -errno : -ECONNREFUSED;
+		log_err(x->name, "cannot connect to xenstored again: %s", strerror(-rc));
+		return rc;
+	}
+	/* The old handle's watches went with the daemon: nothing to unwatch. */
+	evl_del(x->loop, x->src);
+	x->src = NULL;
+	xs_close(x->xs);
+	x->xs = nx;
+	x->watching = false;
+	rc = xs_fileno(x->xs);
+	if (rc < 0)
+		return -EIO;
+	rc = evl_add_fd(x->loop, rc, EPOLLIN, on_watch, x, &x->src);
+	if (rc < 0)
+		return rc;
+	if (!xs_watch(x->xs, x->be, x->tok_be) || (probed && !xs_watch(x->xs, x->fe, x->tok_fe))) {
+		rc = -errno;
+		log_err(x->name, "cannot watch %s again: %s", x->be, strerror(-rc));
+		return rc;
+	}
+	x->watching = true;
+	log_info(x->name, "watching xenstore again after a xenstored restart");
+	return 0;
+}
+
 int xb_xs_quiesce(void *inst)
 {
 	struct xb_xs *x = inst;

@@ -32,6 +32,10 @@ int xb_xs_create(struct evl *loop, const char *kind, uint32_t domid, uint32_t de
  * machine: a fresh backend writes its features and goes to InitWait; a
  * loaded one reconnects its device and keeps its state. */
 int xb_xs_start(void *inst);
+/* xenstored restarted (its old connection is dead, its watches with it):
+ * a new connection, the watches set again.  Their first firing gives the
+ * state machine the states it missed meanwhile. */
+int xb_xs_reconnect(void *inst);
 /* Stops watching; the device lets go of the guest's pages: 0 or its
  * quiesce error (xb_quiesce). */
 int xb_xs_quiesce(void *inst);
@@ -61,7 +65,7 @@ const struct xb_backend *xb_xs_core(const struct xb_xs *x);
 #define XB_XS_DEV_OPS(kind_)                                                                        \
 	{                                                                                           \
 		.kind = (kind_), .start = xb_xs_start, .quiesce = xb_xs_quiesce, .save = xb_xs_save, \
-		.load = xb_xs_load, .stop = xb_xs_free                                              \
+		.load = xb_xs_load, .stop = xb_xs_free, .reconnect = xb_xs_reconnect                \
 	}
 
 #endif
