@@ -222,12 +222,20 @@ static void flush_all(struct xsd *d)
 }
 
 /* The end of every loop round: guests' requests, the journal, then the
- * replies and events. */
+ * guests' request rings told what was taken, then the replies and events.
+ * A request leaves its guest's ring only once the journal holds what it did
+ * (its effect and reply, or the part of it read so far): a kill -9 before
+ * the journal write leaves it in the ring for the next daemon to read, one
+ * after it leaves a journal that says how far the ring was read
+ * (ring.c ring_resume_cons).  A failed journal write has dropped the
+ * round's records, so holding req_cons back would not make the journal
+ * agree with the ring; the guest is served on. */
 void xsd_round(struct xsd *d)
 {
 	ring_service(d);
 	if (d->persist && persist_flush(d->persist) < 0)
 		log_err("state", "journal write failed; changes may be lost on a crash");
+	ring_publish(d);
 	flush_all(d);
 }
 

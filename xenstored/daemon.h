@@ -68,6 +68,14 @@ struct conn {
 	uint64_t out_queued, out_consumed, j_queued, j_consumed;
 	struct outmsg *j_next; /* first message queued since (NULL: none) */
 	bool j_full;	       /* journal the whole state next round */
+	/* A guest's request ring (ring.c): the consumer index its input has
+	 * reached (every byte before it is processed, its effect and reply
+	 * queued, or held as the partial request).  The ring's own req_cons
+	 * catches up with it only once the round's journal holds it, so a
+	 * guest's request leaves its ring only when the journal accounts for
+	 * it.  Unknown (false) for an import whose file did not say. */
+	uint32_t req_cons, j_req_cons;
+	bool req_cons_known;
 	/* Exported (domxfer.c): its ring is neither read nor written until
 	 * XS_RESUME or a new hand-over of the ring. */
 	bool frozen;
@@ -200,5 +208,8 @@ uint32_t ring_rsp_prod(const struct ring *r);
 void ring_wake(struct ring *r); /* look at its requests again */
 bool ring_pending(struct xsd *d);
 void ring_service(struct xsd *d);
+/* After the round's journal write: what ring_service took from each ring
+ * becomes consumed in the guest's page (req_cons), and the guest is told. */
+void ring_publish(struct xsd *d);
 
 #endif

@@ -147,6 +147,10 @@ static int put_conn(struct xsd *d, uint32_t domid, const struct conn *c, struct 
 
 			stream_put_bytes(&rec, m->data + skip, m->len - skip);
 		}
+		/* domus's: how far the request ring was read (absent if not
+		 * known: an import of a file without it, not claimed yet). */
+		if (c->req_cons_known)
+			stream_put_u32(&rec, c->req_cons);
 	}
 	rc = rec.error ? rec.error
 		       : stream_write_record(w, STREAM_REC_XS_CONNECTION, rec.buf, (uint32_t)rec.len);
@@ -260,6 +264,8 @@ struct imp {
 	unsigned nalias;
 	char *in, *out;
 	uint32_t inlen, outlen, resp;
+	uint32_t req_cons; /* if has_cons: see put_conn */
+	bool has_cons;
 	struct imp_watch *w;
 	size_t nw;
 	uint32_t *tx;
@@ -361,6 +367,7 @@ static const char *parse_conn(struct imp *m, struct stream_cursor *cur, uint64_t
 	uint32_t id = stream_get_u32(cur), type = stream_get_u16(cur), flags = stream_get_u16(cur);
 	uint32_t domid = stream_get_u16(cur), tdomid = stream_get_u16(cur);
 	uint32_t in, resp, out;
+	uint64_t rest;
 	const char *why;
 
 	(void)stream_get_u32(cur); /* evtchn: the monitor's, see put_conn */
@@ -378,8 +385,10 @@ static const char *parse_conn(struct imp *m, struct stream_cursor *cur, uint64_t
 		return "names another domain than the one imported";
 	if (tdomid != DOMID_INVALID && tdomid >= DOMID_FIRST_RESERVED)
 		return "invalid target domain";
-	if (cur->len - cur->off != (uint64_t)in + out)
-		return "data length differs from in-data-len + out-data-len";
+	/* The data, then domus's u32 req-cons (absent from older files). */
+	rest = cur->len - cur->off;
+	if (rest != (uint64_t)in + out && rest != (uint64_t)in + out + 4)
+		return "data length differs from in-data-len + out-data-len (+ 4 for req-cons)";
 	if (in >= MSG_MAX)
 		return "partial request longer than one message";
 	why = check_in((const char *)cur->p + cur->off, in);
@@ -395,6 +404,10 @@ static const char *parse_conn(struct imp *m, struct stream_cursor *cur, uint64_t
 	m->outlen = out;
 	m->resp = resp;
 	cur->off += in + out;
+	if (rest != (uint64_t)in + out) {
+		m->req_cons = stream_get_u32(cur);
+		m->has_cons = true;
+	}
 	m->have_conn = true;
 	(void)at;
 	return NULL;
@@ -665,6 +678,9 @@ static int apply(struct xsd *d, struct imp *m, char *err, size_t errsz)
 	rc = conn_restore_input(c, m->in, m->inlen);
 	if (rc < 0)
 		snprintf(err, errsz, "record XS_CONNECTION: partial request refused");
+	/* Checked against the ring when it comes (ring.c ring_resume_cons). */
+	c->req_cons = m->req_cons;
+	c->req_cons_known = m->has_cons;
 	for (size_t i = 0; rc == 0 && i < m->nw; i++) {
 		rc = xse_watch(&c->cl, m->w[i].path, m->w[i].token);
 		if (rc < 0)

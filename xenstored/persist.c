@@ -120,10 +120,10 @@ int persist_snapshot(struct persist *p)
 	}
 	for (struct saved_txid *t = p->saved_txid; t; t = t->next)
 		enc_txid(&b, t->domid, t->next_txid); /* of rings not back yet */
-	/* Likewise; an empty one says only "nothing in flight" (a released
-	 * domain's), which no record at all says too. */
+	/* Likewise; an empty one without a request index says only "nothing
+	 * in flight" (a released domain's), which no record at all says too. */
 	for (struct saved_io *io = p->saved_io; io; io = io->next)
-		if (io->inlen || io->outlen)
+		if (io->inlen || io->outlen || io->has_cons)
 			enc_ringio_saved(&b, io);
 	if (b.oom) {
 		free(b.p);
@@ -318,6 +318,9 @@ int persist_restore_ring(struct persist *p, struct conn *c)
 		}
 		/* The same checks as bytes fresh from the ring (issue 12). */
 		rc = conn_restore_input(c, io->in, io->inlen);
+		/* How far the ring was read: ring.c ring_resume_cons. */
+		c->req_cons = io->req_cons;
+		c->req_cons_known = io->has_cons;
 		if (io->outlen > sent)
 			conn_queue_raw(c, io->out + io->outoff + sent, io->outlen - sent);
 		break;

@@ -20,7 +20,10 @@
  * deltas, each costing what the request that caused it carried:
  * R_WATCH_ADD/R_WATCH_DEL one watch; R_RING_IN a guest's partial request
  * (at most one message); R_RING_OUT output queued since the last round;
- * R_RING_DONE how many bytes of it reached the ring; R_NODE_J a node's
+ * R_RING_DONE how many bytes of it reached the ring (R_RINGIO and
+ * R_RING_IN end with the request ring's index the input reached, absent in
+ * records written before; R_RING_IN is written whenever it moved, so the
+ * journal of a round says how far each guest's ring was read); R_NODE_J a node's
  * value and permissions without its child list (a new node is added at
  * the end of its parent's list, which must be there already; R_DEL takes
  * it out: the parent's list is never journalled, so a WRITE under a
@@ -41,10 +44,15 @@ enum rec_type {
 /* A guest connection's bytes in flight: a half-received request and the
  * replies not yet in its ring.  rsp_prod is the ring's response index at
  * which out[outoff] goes, so bytes that reached the ring after the record
- * can be skipped when the ring comes back. */
+ * can be skipped when the ring comes back.  req_cons (if has_cons) is the
+ * request ring's index the input reached: bytes before it are accounted
+ * for (processed, or in `in`) even if the ring's own req_cons lags (a
+ * daemon killed between its journal write and publishing req_cons).  A
+ * record written before it existed has none: the ring's index stands. */
 struct saved_io {
 	struct saved_io *next;
-	uint32_t domid, rsp_prod;
+	uint32_t domid, rsp_prod, req_cons;
+	bool has_cons;
 	char *in, *out;
 	uint32_t inlen, outlen, outoff, outcap;
 };

@@ -194,6 +194,13 @@ static void put_input(struct buf *b, const struct conn *c)
 		put(b, c->body, c->in_used - sizeof(c->hdr));
 }
 
+/* The last field of R_RINGIO and R_RING_IN, when known. */
+static void put_req_cons(struct buf *b, const struct conn *c)
+{
+	if (c->req_cons_known)
+		put_u32(b, c->req_cons);
+}
+
 void enc_ringio(struct buf *b, struct conn *c)
 {
 	size_t at = rec_begin(b, R_RINGIO);
@@ -207,6 +214,7 @@ void enc_ringio(struct buf *b, struct conn *c)
 
 		put(b, m->data + skip, m->len - skip);
 	}
+	put_req_cons(b, c);
 	rec_end(b, at);
 }
 
@@ -218,6 +226,8 @@ void enc_ringio_saved(struct buf *b, const struct saved_io *io)
 	put_u32(b, io->rsp_prod);
 	put_blob(b, io->in, io->inlen);
 	put_blob(b, io->outlen ? io->out + io->outoff : NULL, io->outlen);
+	if (io->has_cons)
+		put_u32(b, io->req_cons);
 	rec_end(b, at);
 }
 
@@ -229,6 +239,7 @@ void journal_synced(struct conn *c)
 	c->j_next = NULL;
 	c->in_journaled = c->in_used != 0;
 	c->in_dirty = false;
+	c->j_req_cons = c->req_cons;
 	c->j_full = false;
 }
 
@@ -247,12 +258,17 @@ void enc_ring_deltas(struct buf *b, struct conn *c)
 		journal_synced(c);
 		return;
 	}
-	if (c->in_dirty && (c->in_used || c->in_journaled)) {
+	/* Also when only the ring's index moved (whole requests taken): a
+	 * restarted daemon must know they were (ring.c ring_resume_cons). */
+	if ((c->in_dirty && (c->in_used || c->in_journaled)) ||
+	    (c->req_cons_known && c->req_cons != c->j_req_cons)) {
 		at = rec_begin(b, R_RING_IN);
 		put_u32(b, domid);
 		put_input(b, c);
+		put_req_cons(b, c);
 		rec_end(b, at);
 		c->in_journaled = c->in_used != 0;
+		c->j_req_cons = c->req_cons;
 	}
 	c->in_dirty = false;
 	if (c->out_consumed > c->j_consumed) {
@@ -784,6 +800,16 @@ static int add_output(struct saved_io *io, struct rd *r, const char *src, uint32
 	return 0;
 }
 
+/* The request ring's index at the end of R_RINGIO and R_RING_IN: none in
+ * a record written before it existed (then the ring's own index stands). */
+static void get_req_cons(struct rd *r, struct saved_io *io)
+{
+	if (r->bad || r->left == 0)
+		return;
+	io->req_cons = get_u32(r);
+	io->has_cons = !r->bad;
+}
+
 int apply_ringio(struct persist *p, struct rd *r)
 {
 	uint32_t domid = get_domid(r), rsp = get_u32(r), inlen, outlen;
@@ -799,6 +825,11 @@ int apply_ringio(struct persist *p, struct rd *r)
 	io = calloc(1, sizeof(*io));
 	if (!io)
 		return fail(r, "out of memory"), -ENOMEM;
+	get_req_cons(r, io);
+	if (r->bad) {
+		free(io);
+		return -EINVAL;
+	}
 	io->domid = domid;
 	io->rsp_prod = rsp;
 	if (set_input(io, r, in, inlen) < 0 || add_output(io, r, out, outlen) < 0) {
@@ -829,8 +860,16 @@ static int apply_ring_in(struct persist *p, struct rd *r)
 	uint32_t domid = get_domid(r), n;
 	const char *in = get_input(r, &n);
 	struct saved_io *io = delta_io(p, r, domid);
+	struct saved_io cons = { 0 };
 
-	return io ? set_input(io, r, in, n) : -EINVAL;
+	get_req_cons(r, &cons);
+	if (!io || r->bad)
+		return -EINVAL;
+	if (cons.has_cons) {
+		io->req_cons = cons.req_cons;
+		io->has_cons = true;
+	}
+	return set_input(io, r, in, n);
 }
 
 static int apply_ring_out(struct persist *p, struct rd *r)

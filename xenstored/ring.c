@@ -34,6 +34,11 @@ struct ring {
 	/* Requests wait in the ring while the connection may not read (a
 	 * quota): looked at again every loop round (ring_ready). */
 	bool stalled;
+	/* Read this round (ring_read): ring_publish looks at it afterwards. */
+	bool looked;
+	/* The req_cons last written to the page; the connection's req_cons
+	 * is where reading goes on (ahead of it within a round). */
+	XENSTORE_RING_IDX published;
 	int ctl_fd, kick_in, kick_out;
 	struct poll_tag ctl_tag, kick_tag;
 	void *map;
@@ -75,6 +80,42 @@ static struct conn *imported_conn(struct xsd *d, uint32_t domid)
 	return NULL;
 }
 
+/* Where reading goes on when a connection meets its ring: the ring's
+ * req_cons, unless what the connection carries (a journal, a snapshot, a
+ * detached ring's state, an import) accounts for bytes past it.  That is a
+ * daemon killed after its round's journal write but before it published
+ * req_cons: those bytes were taken, their effects and replies are in what
+ * was restored, and reading them again would apply them twice.  The saved
+ * index must lie within [req_cons, req_prod] of the page, read once;
+ * anything else (the guest moved its indexes, a stale state) is logged and
+ * the ring is served as it says. */
+static void ring_resume_cons(struct ring *r)
+{
+	struct xenstore_domain_interface *i = r->intf;
+	struct conn *c = r->conn;
+	XENSTORE_RING_IDX cons = __atomic_load_n(&i->req_cons, __ATOMIC_RELAXED);
+	XENSTORE_RING_IDX prod = __atomic_load_n(&i->req_prod, __ATOMIC_ACQUIRE);
+
+	if (c->req_cons_known && c->req_cons != cons && !r->broken) {
+		uint32_t ahead = c->req_cons - cons;
+
+		if (prod - cons <= XENSTORE_RING_SIZE && ahead <= prod - cons) {
+			log_info(r->name, "request ring resumed %u bytes on: taken before the "
+					  "restart, already in the saved state", ahead);
+			__atomic_store_n(&i->req_cons, c->req_cons, __ATOMIC_SEQ_CST);
+			notify(r); /* room in the ring */
+			cons = c->req_cons;
+		} else {
+			log_guest(&r->rl, r->name,
+				  "domain %u: saved request index %u outside its ring's [%u, %u]; "
+				  "serving the ring as it says", r->domid, c->req_cons, cons, prod);
+		}
+	}
+	c->req_cons = cons;
+	c->req_cons_known = true;
+	r->published = cons;
+}
+
 static void ring_connect(struct ring *r)
 {
 	struct xsd *d = r->d;
@@ -109,6 +150,7 @@ static void ring_connect(struct ring *r)
 			 r->conn->hdr.len);
 		ring_break(r, XENSTORE_ERROR_PROTO, why);
 	}
+	ring_resume_cons(r);
 }
 
 void ring_detach(struct ring *r)
@@ -351,6 +393,8 @@ void ring_introduced(struct xsd *d, uint32_t domid)
 	r->conn->j_full = true; /* the response index restarts at 0 */
 	i->req_cons = i->req_prod = 0;
 	i->rsp_cons = i->rsp_prod = 0;
+	r->conn->req_cons = r->published = 0;
+	r->looked = false;
 	if (__atomic_load_n(&i->connection, __ATOMIC_ACQUIRE) == XENSTORE_RECONNECT)
 		__atomic_store_n(&i->connection, XENSTORE_CONNECTED, __ATOMIC_RELEASE);
 	notify(r);
@@ -368,15 +412,18 @@ static void ring_copy_req(const struct xenstore_domain_interface *i, XENSTORE_RI
 	memcpy((char *)dst + first, i->req, n - first);
 }
 
+/* Take what the guest wrote into the connection, up to RING_BUDGET.  The
+ * bytes stay in the guest's ring (req_cons is not moved) until the round's
+ * journal holds what they did: ring_publish. */
 static void ring_read(struct ring *r)
 {
 	struct xenstore_domain_interface *i = r->intf;
 	char buf[XENSTORE_RING_SIZE];
-	XENSTORE_RING_IDX cons = __atomic_load_n(&i->req_cons, __ATOMIC_RELAXED);
+	XENSTORE_RING_IDX cons = r->conn->req_cons;
 	XENSTORE_RING_IDX prod = __atomic_load_n(&i->req_prod, __ATOMIC_ACQUIRE);
 	size_t taken = 0;
-	bool moved = false;
 
+	r->looked = true;
 	if (prod - cons > XENSTORE_RING_SIZE) {
 		ring_break(r, XENSTORE_ERROR_RINGIDX, "request ring indexes out of range");
 		return;
@@ -401,20 +448,43 @@ static void ring_read(struct ring *r)
 		}
 		cons += (XENSTORE_RING_IDX)used;
 		taken += (size_t)used;
-		moved |= used > 0;
+		r->conn->req_cons = cons;
 		if ((uint32_t)used < chunk)
 			break;
 	}
-	if (moved) {
+}
+
+/* The end of ring_read's work, once the journal holds the round: publish
+ * req_cons and notify (the guest may wait for room), then look again: what
+ * the guest wrote after it last read req_cons came without a kick (see
+ * ring_read; the store and the load are both sequentially consistent, the
+ * other half of Linux's mb() between its req_prod write and req_cons
+ * read).  A connection that may not read (a quota) is stalled until it may
+ * (ring_ready). */
+static void ring_publish_one(struct ring *r)
+{
+	struct xenstore_domain_interface *i = r->intf;
+	XENSTORE_RING_IDX cons, prod;
+
+	r->looked = false;
+	if (!r->conn || r->broken)
+		return;
+	cons = r->conn->req_cons;
+	if (cons != r->published) {
 		__atomic_store_n(&i->req_cons, cons, __ATOMIC_SEQ_CST);
+		r->published = cons;
 		notify(r);
 	}
-	/* Look again after publishing req_cons: what the guest wrote meanwhile
-	 * came without a kick (see above).  A connection that may not read
-	 * (a quota) is stalled until it may (ring_ready). */
 	prod = __atomic_load_n(&i->req_prod, __ATOMIC_SEQ_CST);
 	r->pending = prod != cons && conn_may_read(r->conn);
 	r->stalled = prod != cons && !r->pending;
+}
+
+void ring_publish(struct xsd *d)
+{
+	for (struct ring *r = d->rings; r; r = r->next)
+		if (r->looked)
+			ring_publish_one(r);
 }
 
 void ring_flush(struct ring *r)

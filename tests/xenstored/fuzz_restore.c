@@ -166,12 +166,13 @@ static void same_saved(struct persist *p, struct persist *q)
 	for (struct saved_io *io = p->saved_io; io; io = io->next) {
 		struct saved_io *jo = q->saved_io;
 
-		if (!io->inlen && !io->outlen)
+		if (!io->inlen && !io->outlen && !io->has_cons)
 			continue; /* "nothing in flight": not written */
 
 		while (jo && jo->domid != io->domid)
 			jo = jo->next;
 		if (!jo || jo->rsp_prod != io->rsp_prod || jo->inlen != io->inlen ||
+		    jo->has_cons != io->has_cons || (io->has_cons && jo->req_cons != io->req_cons) ||
 		    jo->outlen != io->outlen || (io->inlen && memcmp(jo->in, io->in, io->inlen)) ||
 		    (io->outlen && memcmp(jo->out + jo->outoff, io->out + io->outoff, io->outlen)))
 			abort();
@@ -223,9 +224,13 @@ static void round_trip(struct xsd *d, const char *dir)
  * resumes or the ring is ignored; either way the next bytes are safe. */
 static void hand_ring_over(struct xsd *d)
 {
-	uint32_t domid = d->persist->saved_io ? d->persist->saved_io->domid : 5;
+	const struct saved_io *io = d->persist->saved_io;
+	uint32_t domid = io ? io->domid : 5;
 	struct xsd_ring_attach a = { XSD_RING_MAGIC, XSD_RING_VERSION, domid, 0, 0 };
 	struct xenstore_domain_interface *i;
+	/* A page the saved request index fits, if it can: the ring resumes
+	 * there (ring.c ring_resume_cons); one it does not fit: as it says. */
+	uint32_t saved = io && io->has_cons ? io->req_cons : 0, want;
 	struct ring *r;
 	int fds[3];
 
@@ -239,12 +244,17 @@ static void hand_ring_over(struct xsd *d)
 	i = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
 	if (i == MAP_FAILED)
 		abort();
+	memset(i->req, 'y', sizeof(i->req));
+	i->req_prod = saved <= XENSTORE_RING_SIZE ? saved : 0;
+	want = saved <= XENSTORE_RING_SIZE ? saved : 0;
 	if (!xse_is_introduced(&d->eng, domid))
 		xse_introduce(&d->eng, domid);
 	r = ring_alloc(d, -1);
 	if (!r || ring_attach(r, &a, fds) < 0)
 		abort();
 	close(fds[0]);
+	if (i->req_cons != want && !i->error)
+		abort(); /* resumed elsewhere than the saved index, or than the page says */
 	xsd_round(d);
 	/* 2 KiB of payload: past the 4097-byte body only if a header over
 	 * XENSTORE_PAYLOAD_MAX were resumed with most of a body in. */

@@ -1,7 +1,8 @@
 /* Unit tests of what xenstored carries over a restart for a guest ring
  * (issue 12, "Hardening"): restored bytes get the checks fresh ones get,
- * and the journal work of a request is bounded by the request, not by the
- * state its client has built up.  The daemon runs in-process on a state
+ * the journal work of a request is bounded by the request, not by the
+ * state its client has built up, and no request is lost or done twice by a
+ * kill -9 at any point of a round (item 1).  The daemon runs in-process on a state
  * directory; the test plays the guest on a memfd page and "kills" the daemon
  * by disposing it without a snapshot (the journal is all that is left, as
  * after kill -9). */
@@ -402,6 +403,240 @@ static void test_queued_output_journal_cost(void **state)
 	/* Before the restart, some events were already in the ring: drained
 	 * above too (the page is the guest's memory and survives). */
 	assert_int_equal(events, writes + 1);
+}
+
+/* ---- no guest request is lost, none is done twice (issue 12 item 1) ----
+ *
+ * A daemon round is: take the guests' requests (ring_service), write the
+ * journal (persist_flush), publish req_cons (ring_publish), send replies.
+ * The tests drive those pieces themselves and "kill -9" the daemon between
+ * them: daemon_kill disposes of it without writing anything more (what the
+ * journal file holds is what a killed daemon leaves), and the guest's page
+ * is guest memory, which outlives the daemon. */
+
+/* Every whole message in the response ring, counted by type; the bodies
+ * of TRANSACTION_START replies (the ids given) in ids. */
+struct replies {
+	unsigned n[XS_TYPE_COUNT + 1];
+	unsigned errors;
+	char ids[8][16];
+	unsigned nids;
+};
+
+static void guest_replies(struct rig *g, struct replies *out)
+{
+	char buf[4200];
+	int t;
+
+	while ((t = guest_next(g, buf, sizeof(buf))) >= 0) {
+		if (t == XS_ERROR) {
+			fprintf(stderr, "guest got error %s\n", buf);
+			out->errors++;
+		} else if (t <= XS_TYPE_COUNT) {
+			out->n[t]++;
+		}
+		if (t == XS_TRANSACTION_START && out->nids < 8)
+			snprintf(out->ids[out->nids++], sizeof(out->ids[0]), "%.15s", buf);
+	}
+}
+
+/* Serve the guest until it has nothing left to say or hear. */
+static void settle(struct rig *g, struct replies *out)
+{
+	for (int k = 0; k < 8; k++) {
+		daemon_round(g);
+		guest_replies(g, out);
+	}
+	assert_int_equal(g->i->req_cons, g->i->req_prod);
+	assert_int_equal(g->i->error, 0);
+}
+
+/* What Linux's xenbus sends for a guest that writes a node, starts a
+ * transaction and watches a directory (xs_talkv: header, then the
+ * payload, written into the ring as xb_write does), plus the first half of
+ * a WRITE whose rest comes after the restart. */
+#define HALF2_BODY "data/b\0second"
+static void guest_sends_work(struct rig *g)
+{
+	struct xsd_sockmsg h = { .type = XS_WRITE, .req_id = 4, .len = sizeof(HALF2_BODY) - 1 };
+
+	guest_request(g, XS_WRITE, "data/a\0v1", 9);
+	guest_request(g, XS_TRANSACTION_START, "", 1);
+	guest_request(g, XS_WATCH, "data\0tok", 9);
+	guest_put(g, &h, sizeof(h));
+	guest_put(g, HALF2_BODY, 5);
+}
+
+static void guest_sends_rest(struct rig *g)
+{
+	guest_put(g, HALF2_BODY + 5, sizeof(HALF2_BODY) - 1 - 5);
+}
+
+/* After the restart the guest got each reply once: one WRITE for each of
+ * its two writes, one transaction id ("1"), one WATCH, and two events (the
+ * watch's first, and data/b's write); a new transaction gets the next id. */
+static void answered_once(struct rig *g, struct replies *got)
+{
+	const char *v;
+	uint32_t vl;
+
+	guest_sends_rest(g);
+	settle(g, got);
+	assert_int_equal(got->errors, 0);
+	assert_int_equal(got->n[XS_WRITE], 2);
+	assert_int_equal(got->n[XS_TRANSACTION_START], 1);
+	assert_string_equal(got->ids[0], "1");
+	assert_int_equal(got->n[XS_WATCH], 1);
+	assert_int_equal(got->n[XS_WATCH_EVENT], 2);
+	assert_int_equal(xse_read(&g->dom0, 0, "/local/domain/5/data/a", &v, &vl), 0);
+	assert_int_equal(vl, 2);
+	assert_int_equal(xse_read(&g->dom0, 0, "/local/domain/5/data/b", &v, &vl), 0);
+	assert_memory_equal(v, "second", 6);
+	/* One watch, so a change fires once; the next id is 2. */
+	assert_int_equal(xse_write(&g->dom0, 0, "/local/domain/5/data/a", "v2", 2), 0);
+	guest_request(g, XS_TRANSACTION_START, "", 1);
+	memset(got, 0, sizeof(*got));
+	settle(g, got);
+	assert_int_equal(got->n[XS_WATCH_EVENT], 1);
+	assert_int_equal(got->n[XS_TRANSACTION_START], 1);
+	assert_string_equal(got->ids[0], "2");
+	assert_int_equal(got->errors, 0);
+}
+
+/* (a) kill -9 after the requests were taken and done in memory, before the
+ * journal write: the guest's bytes must still be in its ring (before the
+ * fix, req_cons was already published: the new daemon found the ring
+ * empty and the guest waited for its replies forever). */
+static void test_kill_before_journal_loses_no_request(void **state)
+{
+	struct rig *g = *state;
+	struct replies got = { 0 };
+
+	guest_sends_work(g);
+	ring_kick_event(&g->d, g->r);
+	ring_service(&g->d);
+	assert_non_null(xse_lookup(&g->d.eng, "/local/domain/5/data/a")); /* done, in memory */
+	daemon_kill(g);
+
+	daemon_up(g);
+	attach(g);
+	answered_once(g, &got);
+}
+
+/* The same crash, checked at the page: nothing the round took is consumed
+ * before the journal write, all of it after ring_publish. */
+static void test_req_cons_published_after_journal(void **state)
+{
+	struct rig *g = *state;
+	uint32_t cons0 = g->i->req_cons, prod;
+	size_t j0 = journal_end(g);
+
+	guest_sends_work(g);
+	prod = g->i->req_prod;
+	ring_kick_event(&g->d, g->r);
+	ring_service(&g->d);
+	assert_int_equal(g->i->req_cons, cons0);
+	assert_int_equal(persist_flush(g->d.persist), 0);
+	assert_true(journal_end(g) > j0);
+	assert_int_equal(g->i->req_cons, cons0);
+	ring_publish(&g->d);
+	assert_int_equal(g->i->req_cons, prod);
+}
+
+/* (b) kill -9 after the journal write (or a snapshot: the upgrade's, or a
+ * full journal's), before req_cons was published: the journal holds the
+ * requests' effects, replies and partial request, and how far the ring was
+ * read; the page still shows the bytes.  Read again, the WRITE would be
+ * answered twice, the transaction would get a second id, the WATCH an
+ * EEXIST, and the half request's restored bytes would be followed by its
+ * own header again. */
+static void kill_after_journal(struct rig *g, bool snapshot)
+{
+	uint32_t cons0 = g->i->req_cons;
+	struct replies got = { 0 };
+
+	guest_sends_work(g);
+	ring_kick_event(&g->d, g->r);
+	ring_service(&g->d);
+	assert_int_equal(persist_flush(g->d.persist), 0);
+	if (snapshot)
+		assert_int_equal(persist_snapshot(g->d.persist), 0);
+	daemon_kill(g);
+	/* The page as such a kill leaves it (this daemon never published;
+	 * one that published before its journal write had moved it). */
+	g->i->req_cons = cons0;
+
+	daemon_up(g);
+	attach(g);
+	answered_once(g, &got);
+}
+
+static void test_kill_after_journal_no_duplicate(void **state)
+{
+	kill_after_journal(*state, false);
+}
+
+static void test_kill_after_snapshot_no_duplicate(void **state)
+{
+	kill_after_journal(*state, true);
+}
+
+/* (c) The saved index must lie within the page's [req_cons, req_prod]:
+ * here the page was reset meanwhile (indexes back to 0, as XS_INTRODUCE
+ * resets them), so the saved index, past req_prod, is refused with a
+ * warning naming the domain, and the ring is served as it says: the
+ * guest's new request, at index 0, is answered. */
+static void test_saved_cons_outside_ring_refused(void **state)
+{
+	struct rig *g = *state;
+	struct replies got = { 0 };
+	char *logbuf = NULL;
+	size_t loglen = 0;
+	FILE *logf;
+
+	guest_request(g, XS_WRITE, "data/a\0v1", 9);
+	ring_kick_event(&g->d, g->r);
+	ring_service(&g->d);
+	assert_int_equal(persist_flush(g->d.persist), 0);
+	daemon_kill(g);
+	assert_true(g->i->req_prod > 0);
+	memset(g->i, 0, 4096);
+	guest_request(g, XS_WRITE, "data/c\0v", 8); /* ends before the saved 25 */
+
+	logf = open_memstream(&logbuf, &loglen);
+	assert_non_null(logf);
+	log_init("test", LOG_WARN, logf);
+	daemon_up(g);
+	attach(g);
+	settle(g, &got);
+	log_init("test", LOG_ERR, NULL);
+	fclose(logf);
+	fprintf(stderr, "%s", logbuf);
+	assert_non_null(strstr(logbuf, "test[dom5]: warning: domain 5: saved request index"));
+	assert_non_null(strstr(logbuf, "outside its ring's [0, 24]"));
+	free(logbuf);
+	assert_non_null(xse_lookup(&g->d.eng, "/local/domain/5/data/c"));
+	/* the journalled reply to the first WRITE, and the new one's */
+	assert_int_equal(got.n[XS_WRITE], 2);
+	assert_int_equal(got.errors, 0);
+
+	/* A saved index behind the page's req_cons is refused the same way. */
+	daemon_kill(g);
+	g->i->req_cons = g->i->req_prod = 100;
+	logbuf = NULL;
+	logf = open_memstream(&logbuf, &loglen);
+	log_init("test", LOG_WARN, logf);
+	daemon_up(g);
+	attach(g);
+	log_init("test", LOG_ERR, NULL);
+	fclose(logf);
+	assert_non_null(strstr(logbuf, "saved request index 24 outside its ring's [100, 100]"));
+	free(logbuf);
+	guest_request(g, XS_WRITE, "data/d\0v4", 9);
+	memset(&got, 0, sizeof(got));
+	settle(g, &got);
+	assert_int_equal(got.n[XS_WRITE], 1);
+	assert_non_null(xse_lookup(&g->d.eng, "/local/domain/5/data/d"));
 }
 
 /* The function every restored request goes through refuses what a fresh
@@ -909,6 +1144,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_handover_refuses_foreign_descriptor, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_state_files_for_seeds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill_before_journal_loses_no_request, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_req_cons_published_after_journal, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_kill_after_journal_no_duplicate, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_kill_after_snapshot_no_duplicate, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_saved_cons_outside_ring_refused, setup,
+						teardown),
 	};
 
 	log_init("test", LOG_ERR, NULL);

@@ -548,6 +548,71 @@ static void test_refusals_name_the_record(void **state)
 	assert_unchanged(&f->b, &s);
 }
 
+static void conn_out_len_off_by_two(uint8_t *p, uint32_t len)
+{
+	uint32_t out;
+
+	memcpy(&out, p + 24, 4);
+	out -= 2;
+	memcpy(p + 24, &out, 4);
+}
+
+/* How far the guest's request ring was read travels with the bytes in
+ * flight (XS_CONNECTION's last u32, domus's): the import keeps it for the
+ * ring's hand-over (ring.c ring_resume_cons), the next export writes it
+ * again.  A file without it (an older export) imports as "the ring's own
+ * index" and exports without it; the data then has to be exactly
+ * in-data-len + out-data-len, or those plus 4. */
+static void test_ring_index_travels(void **state)
+{
+	struct fx *f = *state;
+	struct stream_writer with, again, plain;
+	struct conn *c = ring_conn(&f->a, 5);
+	char err[256];
+
+	/* Two bytes more data than in-data-len + out-data-len: refused. */
+	assert_int_equal(import_edited(f, STREAM_REC_XS_CONNECTION, conn_out_len_off_by_two, err,
+				       sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "data length differs"));
+	/* As a connection serving a ring has it. */
+	c = ring_conn(&f->a, 5);
+	c->req_cons = 0x12345;
+	c->req_cons_known = true;
+	stream_writer_init_mem(&with);
+	assert_int_equal(xfer_export(&f->a, 5, &with, err, sizeof(err)), 0);
+	assert_memory_not_equal(with.buf, f->first.buf, f->first.len); /* 4 bytes more */
+	if (getenv("XS_XFER_SEEDS")) {
+		char path[512];
+		FILE *out;
+
+		snprintf(path, sizeof(path), "%s/guest5-cons", getenv("XS_XFER_SEEDS"));
+		out = fopen(path, "w");
+		assert_non_null(out);
+		fwrite(with.buf, 1, with.len, out);
+		fclose(out);
+	}
+	assert_int_equal(xse_release(&f->a.eng, 5), 0);
+	reap(&f->a);
+	assert_int_equal(import_buf(&f->b, 5, 9, with.buf, with.len, err, sizeof(err)), 0);
+	c = ring_conn(&f->b, 9);
+	assert_true(c->req_cons_known);
+	assert_int_equal(c->req_cons, 0x12345);
+	stream_writer_init_mem(&again);
+	assert_int_equal(xfer_export(&f->b, 9, &again, err, sizeof(err)), 0);
+	assert_int_equal(again.len, with.len + 16); /* XS_ALIASES */
+
+	/* The first export had none (no ring behind its connection). */
+	assert_int_equal(import_buf(&f->c, 5, 9, f->first.buf, f->first.len, err, sizeof(err)), 0);
+	assert_false(ring_conn(&f->c, 9)->req_cons_known);
+	stream_writer_init_mem(&plain);
+	assert_int_equal(xfer_export(&f->c, 9, &plain, err, sizeof(err)), 0);
+	assert_int_equal(plain.len, f->first.len + 16);
+
+	stream_writer_fini(&with);
+	stream_writer_fini(&again);
+	stream_writer_fini(&plain);
+}
+
 static void test_refused_when_taken_or_over_quota(void **state)
 {
 	struct fx *f = *state;
@@ -785,6 +850,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_aliases_compose_across_restores, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aliases_malformed_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abandoned_import_drops_old_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ring_index_travels, setup, teardown),
 		cmocka_unit_test(test_rewrite_rules),
 	};
 
