@@ -23,21 +23,28 @@ sed -e "s|/var/log/xen|$T/log|g" -e "s|/run/domus|$T/run|g" \
 	-e 's|^\(\t*\)dateext$|\1dateext\n\1dateformat -%s|' "$CONF" >"$T/conf"
 grep -q "$T/log/console/guest-\*.log" "$T/conf" || fail "no console stanza: $(cat "$T/conf")"
 
-# A writer that reopens on SIGHUP, named as the monitor is.
-N=30000
+# A writer that reopens on SIGHUP, named as the monitor is.  It writes until
+# told to stop, so that each rotation finds new lines however slow the
+# machine (a fixed count once ended before the third rotation on a busy
+# host, which then found the log empty: notifempty).
 cat >"$T/bin/domus-vmm" <<'EOF'
 #!/bin/bash
-# domus-vmm LOG PIDFILE N: lines 1..N into LOG, opened again on SIGHUP
+# domus-vmm LOG PIDFILE STOPFILE COUNTFILE: lines 1..N into LOG until
+# STOPFILE exists, opened again on SIGHUP; N goes to COUNTFILE
 exec 3>>"$1"
 trap 'exec 3>>"$1"' HUP
 echo $$ >"$2"
-for ((i = 1; i <= $3; i++)); do
+for ((i = 1; ; i++)); do
 	echo "line $i" >&3
-	((i % 500)) || sleep 0.05
+	if ! ((i % 500)); then
+		[ -e "$3" ] && break
+		sleep 0.05
+	fi
 done
+echo "$i" >"$4"
 EOF
 chmod +x "$T/bin/domus-vmm"
-"$T/bin/domus-vmm" "$T/log/console/guest-web.log" "$T/run/5/vmm.pid" $N &
+"$T/bin/domus-vmm" "$T/log/console/guest-web.log" "$T/run/5/vmm.pid" "$T/stop" "$T/count" &
 wpid=$!
 pids="$pids $wpid"
 # Something else whose pid sits in a pid file: never signalled.
@@ -51,7 +58,10 @@ for r in 1 2 3; do
 	sleep 1.1 # dateformat -%s: one rotation per second
 	logrotate -f -s "$T/state" "$T/conf" 2>"$T/err" || fail "logrotate: $(cat "$T/err")"
 done
+sleep 0.2
+touch "$T/stop"
 wait "$wpid" || fail "the writer failed"
+N=$(cat "$T/count")
 kill -0 "$other" 2>/dev/null || fail "a process not named domus-vmm was signalled"
 ls "$T/log/console" >"$T/files"
 [ "$(grep -c 'guest-web.log-' "$T/files")" -ge 3 ] || fail "not rotated three times: $(cat "$T/files")"
