@@ -14,6 +14,7 @@
  * the new id and the monitor loading the saved state instead of a kernel. */
 #include "savefile.h"
 #include "ts.h"
+#include "ts_progress.h"
 #include "xl.h"
 
 #include <errno.h>
@@ -98,13 +99,21 @@ static int monitor_save(uint32_t domid, int fd, char *err, size_t errlen)
 {
 	struct ctl_msg req, rep;
 	struct ctl_save sv = { 0 };
+	struct ts_progress *pg = NULL;
+	char what[48];
+	off_t head = lseek(fd, 0, SEEK_CUR);
 	int rc = ctl_msg_init(&req, CTL_SAVE, 0, (uint32_t)getpid(), &sv, sizeof(sv));
 
 	if (rc < 0)
 		return rc;
 	req.fds[0] = fd;
 	req.nfds = 1;
+	/* What the monitor has written so far: no total, since untouched
+	 * guest pages are not written (docs/save-restore.md). */
+	snprintf(what, sizeof(what), "saving domain %u", domid);
+	(void)ts_progress_start(&pg, STDERR_FILENO, what, fd, TS_PROGRESS_SIZE, head > 0 ? (uint64_t)head : 0, 0);
 	rc = ts_control_call_ms(domid, &req, &rep, SAVE_TIMEOUT_MS, err, errlen);
+	ts_progress_stop(pg);
 	if (rc == 0 && rep.hdr.type == CTL_ERROR) {
 		snprintf(err, errlen, "%s", rep.u.error.text);
 		rc = rep.u.error.err < 0 ? rep.u.error.err : -EIO;
@@ -248,6 +257,22 @@ static int restore_checks(struct xl_ctx *x, const struct savefile_head *h, const
 	return rc;
 }
 
+/* The domain created from the monitor's records at offset off of the
+ * file, with its progress on a terminal: the monitor reads the fd it
+ * inherits with read(), so its offset is this fd's too. */
+static int create_restored(struct xl_ctx *x, struct domain_config *c, bool paused, struct ts_start *st, uint64_t off)
+{
+	struct ts_progress *pg = NULL;
+	struct stat sb;
+	uint64_t size = fstat(st->restore_fd, &sb) == 0 && (uint64_t)sb.st_size > off ? (uint64_t)sb.st_size - off : 0;
+	int rc;
+
+	(void)ts_progress_start(&pg, STDERR_FILENO, "restoring", st->restore_fd, TS_PROGRESS_OFFSET, off, size);
+	rc = ts_create(x, c, false, paused, st) == 0 ? 0 : -EIO;
+	ts_progress_stop(pg);
+	return rc;
+}
+
 int ts_restore(struct xl_ctx *x, const char *cfg_file, const char *file, bool paused)
 {
 	struct savefile_head h;
@@ -295,7 +320,7 @@ int ts_restore(struct xl_ctx *x, const char *cfg_file, const char *file, bool pa
 	}
 	st = (struct ts_start){ .cfg_file = cfg_file ? cfg_file : file, .cfg_text = cfg ? cfg : h.cfg, .cfg_len = cfg ? cfg_len : h.cfg_len, .restore_fd = fd,
 				.xs_export = h.xs.len ? h.xs.buf : NULL, .xs_len = h.xs.len, .xs_domid = h.xs_domid };
-	rc = ts_create(x, &c, false, paused, &st) == 0 ? 0 : -EIO;
+	rc = create_restored(x, &c, paused, &st, h.monitor_offset);
 out:
 	savefile_head_free(&h);
 out_fd:
