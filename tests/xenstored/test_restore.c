@@ -587,6 +587,23 @@ static void test_kill_after_snapshot_no_duplicate(void **state)
  * after the rename left the new snapshot (the WATCH made, the replies
  * queued, the ring read) beside the old journal, and the replay did them
  * again on top. */
+static char *slurp(const char *path, size_t *n);
+static void copy_seed(const char *name, uint8_t selector, const void *a, size_t na,
+		      const void *b, size_t nb);
+
+/* The state directory as it is, for a seed: the snapshot, and the journal
+ * up to its end. */
+static void seed_dir(struct rig *g, const char *name)
+{
+	char path[128], *st;
+	size_t ns;
+
+	snprintf(path, sizeof(path), "%s/xenstored.state", g->dir);
+	st = slurp(path, &ns);
+	copy_seed(name, 2, st, ns, g->d.persist->jmap, journal_end(g));
+	free(st);
+}
+
 static int stop_at(void *opaque, enum persist_step step)
 {
 	return step == *(const enum persist_step *)opaque;
@@ -607,6 +624,8 @@ static void test_kill_in_snapshot_no_duplicate(void **state)
 		assert_int_equal(persist_flush(g->d.persist), 0);
 		persist_set_seam(g->d.persist, &seam);
 		assert_int_equal(persist_snapshot(g->d.persist), -EINTR);
+		if (at == PS_RENAMED) /* the fuzz target's seed of this state */
+			seed_dir(g, "state-journal-stale");
 		daemon_kill(g);
 		g->i->req_cons = cons0;
 
