@@ -989,20 +989,22 @@ static int file_version(const char *magic)
 	return 0;
 }
 
-static int gen_name(char *s, size_t n, bool has, uint64_t gen)
+static void gen_name(char *s, size_t n, bool has, uint64_t gen)
 {
-	return has ? snprintf(s, n, "generation %llu", (unsigned long long)gen)
-		   : snprintf(s, n, "no generation");
+	if (has)
+		snprintf(s, n, "generation %llu", (unsigned long long)gen);
+	else
+		snprintf(s, n, "no generation");
 }
 
 /* Whether the journal (of generation `gen` if `has`) continues the loaded
- * snapshot.  One that does not is the old journal of a snapshot cut short
- * by a kill after its rename (persist.c persist_snapshot): the snapshot was
- * written from a live state that held all of it, and replaying it would
- * take back what changed since, or do again what it did once.  Its line
- * says so; a journal newer than the snapshot (the snapshot lost or
- * replaced by hand) is not replayed either: its records change a state
- * that is not there. */
+ * snapshot.  One that does not is the journal a snapshot cut short by a
+ * kill after its rename left behind (persist.c persist_snapshot): the
+ * snapshot was written from a live state that held all of it, and
+ * replaying it would take back what changed since, or do again what it
+ * did once.  Its line says so; a journal newer than the snapshot (the
+ * snapshot lost or replaced by hand) is not replayed either: its records
+ * change a state that is not there. */
 static bool same_generation(struct persist *p, bool has, uint64_t gen, const char *path,
 			    char *err, size_t errsz)
 {
