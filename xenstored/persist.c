@@ -18,8 +18,11 @@
  * parent), written back as a fresh snapshot and the journal restarted.
  *
  * Record: u32 type, u32 payload length, payload.  Files start with
- * "DXS2" ("DXS1" files, whose journal names a node's children in its own
- * record, load too; persist_int.h). */
+ * "DXS3" and a u64 generation: a journal is replayed only over the snapshot
+ * of its generation, so that a snapshot cut short after its rename, beside
+ * the journal it replaced, is not replayed over (persist_snapshot).  "DXS2"
+ * and "DXS1" files (without a generation; version 1's journal names a
+ * node's children in its own record) load too; persist_int.h. */
 #include "persist.h"
 
 #include <errno.h>
@@ -69,16 +72,65 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Empty the journal: zeroes (truncate, extend), then the magic. */
-static int journal_restart(struct persist *p)
+static int step(struct persist *p, enum persist_step s)
 {
-	if (ftruncate(p->jfd, 0) < 0 || ftruncate(p->jfd, JOURNAL_MAX) < 0)
-		return -errno;
-	memcpy(p->jmap, MAGIC, 4);
-	p->jend = 4;
-	return 0;
+	return p->seam && p->seam->after(p->seam->opaque, s) ? -EINTR : 0;
 }
 
+void persist_set_seam(struct persist *p, const struct persist_seam *seam)
+{
+	p->seam = seam;
+}
+
+/* A rename is durable once its directory is synced (fsync(2): "an
+ * explicit fsync() on a file descriptor for the directory is also
+ * needed"). */
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* Start the journal of p->gen over the old one, in place (the lock is on
+ * its descriptor, so it is not replaced): zeros first, which end a replay,
+ * then the generation, then the magic, so that a journal cut anywhere in
+ * here replays nothing. */
+static int journal_restart(struct persist *p)
+{
+	int rc;
+
+	if (ftruncate(p->jfd, 0) < 0 || ftruncate(p->jfd, JOURNAL_MAX) < 0) {
+		rc = -errno;
+		/* Records appended to the old generation's journal would be
+		 * ignored at load: the next round snapshots again instead. */
+		p->jend = JOURNAL_MAX;
+		return rc;
+	}
+	rc = step(p, PS_JOURNAL_EMPTIED);
+	if (rc < 0)
+		return rc;
+	memcpy(p->jmap + 4, &p->gen, sizeof(p->gen));
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memcpy(p->jmap, MAGIC, 4);
+	p->jend = HDR_LEN;
+	return step(p, PS_JOURNAL_STARTED);
+}
+
+/* Generation N+1 replaces N (docs/xenstored.md, "Restart"):
+ *   1. the snapshot is written to a temporary name and synced: a kill
+ *      leaves snapshot N and journal N, the state before;
+ *   2. renamed over snapshot N: from here a load finds snapshot N+1 and
+ *      ignores journal N (everything in it was in the live state the
+ *      snapshot was written from): the state after;
+ *   3. the directory is synced, so that no power cut can undo the rename
+ *      once journal N is gone;
+ *   4. journal N's records are zeroed, then its header names N+1. */
 int persist_snapshot(struct persist *p)
 {
 	struct xse_engine *eng;
@@ -87,13 +139,16 @@ int persist_snapshot(struct persist *p)
 	 * which is harmless: the later record replaces the earlier. */
 	uint32_t done_dom[64];
 	unsigned ndone = 0;
+	uint64_t gen;
 	size_t i;
 	int fd, rc;
 
 	if (!p)
 		return 0;
 	eng = &p->d->eng;
+	gen = p->gen + 1; /* a wrap is harmless: generations are only compared equal */
 	put(&b, MAGIC, 4);
+	put(&b, &gen, sizeof(gen));
 	enc_meta(&b, eng);
 	for (struct htab_ent *e = htab_first(&eng->nodes, &i); e; e = htab_next(&eng->nodes, e, &i))
 		enc_node(&b, e->key, (struct xse_node *)e);
@@ -136,17 +191,28 @@ int persist_snapshot(struct persist *p)
 	if (fd >= 0)
 		close(fd);
 	free(b.p);
+	if (rc == 0)
+		rc = step(p, PS_TMP_SYNCED);
 	if (rc == 0 && rename(p->tmp, p->state) < 0)
 		rc = -errno;
 	p->jbuf.len = 0;
 	if (rc < 0)
 		return rc;
-	/* The journal only holds what the snapshot has now: start it over,
-	 * and what the rings had in flight is in the snapshot whole. */
+	/* Snapshot N+1 is the state: what journal N and the buffered records
+	 * say is in it, and what the rings had in flight is in it whole. */
+	p->gen = gen;
+	p->has_gen = true;
 	for (struct conn *c = p->d->conns; c; c = c->next)
 		if (c->kind == CONN_RING && c->ring && !c->dead)
 			journal_synced(c);
-	return journal_restart(p);
+	rc = step(p, PS_RENAMED);
+	if (rc < 0)
+		return rc;
+	rc = sync_dir(p->dir);
+	if (rc < 0) /* a kill is still covered, a power cut may not be */
+		log_warn("state", "%s: cannot sync the directory: %s", p->dir, strerror(-rc));
+	rc = step(p, PS_DIR_SYNCED);
+	return rc < 0 ? rc : journal_restart(p);
 }
 
 int persist_open(struct xsd *d, const char *dir, struct persist **ret, char *err, size_t errsz)
@@ -160,6 +226,7 @@ int persist_open(struct xsd *d, const char *dir, struct persist **ret, char *err
 	p->jfd = -1;
 	p->saved_tail = &p->saved;
 	err[0] = '\0';
+	snprintf(p->dir, sizeof(p->dir), "%s", dir);
 	snprintf(p->state, sizeof(p->state), "%s/xenstored.state", dir);
 	snprintf(p->tmp, sizeof(p->tmp), "%s.tmp", p->state);
 	snprintf(p->journal, sizeof(p->journal), "%s/xenstored.journal", dir);

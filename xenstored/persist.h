@@ -38,7 +38,30 @@ void persist_watches(struct persist *p, const struct xse_client *c);
 /* Keep a detached ring's watches for its return; forget a released domain. */
 void persist_stash_ring(struct persist *p, struct conn *c);
 void persist_forget_domain(struct persist *p, uint32_t domid);
-/* Full snapshot (on SIGTERM, and when the journal grows). */
+/* Full snapshot (on SIGTERM, and when the journal grows).  A snapshot of
+ * generation N+1 replaces N's and its journal in these steps; a kill or
+ * power cut after any of them leaves the state before the snapshot (up
+ * to PS_TMP_SYNCED) or after it (from PS_RENAMED on), never a mix. */
 int persist_snapshot(struct persist *p);
+
+enum persist_step {
+	PS_TMP_SYNCED,	    /* written and synced under a temporary name */
+	PS_RENAMED,	    /* renamed over the old snapshot: the state */
+	PS_DIR_SYNCED,	    /* the rename is on disk */
+	PS_JOURNAL_EMPTIED, /* the old journal's records are gone (zeros) */
+	PS_JOURNAL_STARTED, /* the journal's header names generation N+1 */
+	PS_STEP_COUNT
+};
+
+/* Called after each step of a snapshot; a nonzero return stops it there
+ * (persist_snapshot returns -EINTR), as a kill would: tests see what each
+ * point leaves on disk. */
+struct persist_seam {
+	int (*after)(void *opaque, enum persist_step step);
+	void *opaque;
+};
+
+/* seam: NULL (the default) or one that outlives p. */
+void persist_set_seam(struct persist *p, const struct persist_seam *seam);
 
 #endif

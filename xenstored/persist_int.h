@@ -7,12 +7,22 @@
 #include <stdint.h>
 
 #include "daemon.h"
+#include "persist.h"
 
-/* Version 2 files start with "DXS2"; version 1 ("DXS1") files still load.
+/* Version 3 files start with "DXS3" and a u64 generation: a snapshot's
+ * says which one it is, a journal's which snapshot it continues.  A journal
+ * is replayed only over the snapshot of its generation: one of another is
+ * what a snapshot cut short by a kill left beside the snapshot that
+ * replaced it, which was written from a live state holding all of it.
+ * Version 2 ("DXS2") and 1 ("DXS1") files have no generation and still
+ * load: such a journal replays over such a snapshot (or none), as before.
  * Version 2 adds R_NODE_J, and its journal names a node's children only
- * through its children's own records. */
-#define MAGIC "DXS2"
+ * through its children's own records; version 3 is version 2 with the
+ * generation. */
+#define MAGIC "DXS3"
+#define MAGIC_V2 "DXS2"
 #define MAGIC_V1 "DXS1"
+#define HDR_LEN 12 /* a version 3 file's magic and generation */
 #define JOURNAL_MAX (16u << 20) /* the journal's mapped size; full: snapshot */
 
 /* Records that set a whole piece of state (node, meta, a guest's watch
@@ -89,7 +99,13 @@ struct persist {
 	struct saved_watch *saved, **saved_tail; /* of rings not (re)connected yet */
 	struct saved_io *saved_io;
 	struct saved_txid *saved_txid;
-	/* While a file loads: its version (1 or 2), whether it is the
+	/* The generation of the snapshot in place, which the journal
+	 * continues (has_gen false: a version 1 or 2 snapshot, or none). */
+	uint64_t gen;
+	bool has_gen;
+	const struct persist_seam *seam; /* NULL but in tests */
+	char dir[4096];
+	/* While a file loads: its version (1 to 3), whether it is the
 	 * journal. */
 	int ver;
 	bool in_journal;

@@ -978,6 +978,50 @@ static int apply_record(struct persist *p, uint32_t type, struct rd *r)
 	}
 }
 
+/* 3, 2 or 1 by the magic; 0: none. */
+static int file_version(const char *magic)
+{
+	static const char *const magics[] = { MAGIC_V1, MAGIC_V2, MAGIC };
+
+	for (int v = 3; v >= 1; v--)
+		if (memcmp(magic, magics[v - 1], 4) == 0)
+			return v;
+	return 0;
+}
+
+static void gen_name(char *s, size_t n, bool has, uint64_t gen)
+{
+	if (has)
+		snprintf(s, n, "generation %llu", (unsigned long long)gen);
+	else
+		snprintf(s, n, "no generation");
+}
+
+/* Whether the journal (of generation `gen` if `has`) continues the loaded
+ * snapshot.  One that does not is the journal a snapshot cut short by a
+ * kill after its rename left behind (persist.c persist_snapshot): the
+ * snapshot was written from a live state that held all of it, and
+ * replaying it would take back what changed since, or do again what it
+ * did once.  Its line says so; a journal newer than the snapshot (the
+ * snapshot lost or replaced by hand) is not replayed either: its records
+ * change a state that is not there. */
+static bool same_generation(struct persist *p, bool has, uint64_t gen, const char *path,
+			    char *err, size_t errsz)
+{
+	char j[40], s[40];
+
+	if (has == p->has_gen && gen == p->gen)
+		return true;
+	gen_name(j, sizeof(j), has, gen);
+	gen_name(s, sizeof(s), p->has_gen, p->gen);
+	snprintf(err, errsz, "%s: at offset %d: journal of %s beside a snapshot of %s: not replayed (%s)",
+		 path, has ? 4 : 0, j, s,
+		 !has || (p->has_gen && gen < p->gen)
+			 ? "a snapshot cut short after its rename left it; the snapshot holds all of it"
+			 : "it continues a snapshot that is not there");
+	return false;
+}
+
 int load_file(struct persist *p, const char *path, bool journal, char *err, size_t errsz)
 {
 	struct rd file;
@@ -985,6 +1029,7 @@ int load_file(struct persist *p, const char *path, bool journal, char *err, size
 	char *data = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
 	static const char zero[4];
+	uint64_t gen = 0;
 
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -1006,17 +1051,31 @@ int load_file(struct persist *p, const char *path, bool journal, char *err, size
 	file = (struct rd){ data, (size_t)st.st_size, false, NULL };
 	if (st.st_size == 0)
 		goto out; /* never written */
-	if (!get_bytes(&file, 4) || (memcmp(data, MAGIC, 4) != 0 && memcmp(data, MAGIC_V1, 4) != 0)) {
+	if (!get_bytes(&file, 4) || (p->ver = file_version(data)) == 0) {
 		/* A journal restarted by a daemon killed before it wrote the
 		 * magic is all zeros: nothing to apply. */
 		if (journal && st.st_size >= 4 && memcmp(data, zero, 4) == 0)
 			goto out;
 		rc = -EINVAL;
-		snprintf(err, errsz, "%s: at offset 0: not a xenstored state file (no \"%s\" or \"%s\")",
-			 path, MAGIC, MAGIC_V1);
+		snprintf(err, errsz,
+			 "%s: at offset 0: not a xenstored state file (no \"%s\", \"%s\" or \"%s\")",
+			 path, MAGIC, MAGIC_V2, MAGIC_V1);
 		goto out;
 	}
-	p->ver = memcmp(data, MAGIC, 4) == 0 ? 2 : 1;
+	if (p->ver >= 3 && !get_bytes(&file, sizeof(gen))) {
+		rc = journal ? 0 : -EINVAL;
+		snprintf(err, errsz, "%s: at offset 4: truncated header (no generation)%s", path,
+			 journal ? "; nothing replayed" : "");
+		goto out;
+	}
+	if (p->ver >= 3)
+		memcpy(&gen, data + 4, sizeof(gen));
+	if (!journal) {
+		p->gen = gen;
+		p->has_gen = p->ver >= 3;
+	} else if (!same_generation(p, p->ver >= 3, gen, path, err, errsz)) {
+		goto out;
+	}
 	p->in_journal = journal;
 	for (unsigned k = 1; file.left; k++) {
 		size_t at = (size_t)(file.p - data);

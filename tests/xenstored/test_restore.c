@@ -581,6 +581,65 @@ static void test_kill_after_snapshot_no_duplicate(void **state)
 	kill_after_journal(*state, true);
 }
 
+/* (d) A snapshot cut short, after each of its steps (persist.h, enum
+ * persist_step), after the round's journal write and before req_cons was
+ * published: every reply still comes once.  Before the generation, a cut
+ * after the rename left the new snapshot (the WATCH made, the replies
+ * queued, the ring read) beside the old journal, and the replay did them
+ * again on top. */
+static char *slurp(const char *path, size_t *n);
+static void copy_seed(const char *name, uint8_t selector, const void *a, size_t na,
+		      const void *b, size_t nb);
+
+/* The state directory as it is, for a seed: the snapshot, and the journal
+ * up to its end. */
+static void seed_dir(struct rig *g, const char *name)
+{
+	char path[128], *st;
+	size_t ns;
+
+	snprintf(path, sizeof(path), "%s/xenstored.state", g->dir);
+	st = slurp(path, &ns);
+	copy_seed(name, 2, st, ns, g->d.persist->jmap, journal_end(g));
+	free(st);
+}
+
+static int stop_at(void *opaque, enum persist_step step)
+{
+	return step == *(const enum persist_step *)opaque;
+}
+
+static void test_kill_in_snapshot_no_duplicate(void **state)
+{
+	struct rig *g = *state;
+
+	for (enum persist_step at = PS_TMP_SYNCED; at < PS_STEP_COUNT; at++) {
+		struct persist_seam seam = { stop_at, &at };
+		uint32_t cons0 = g->i->req_cons;
+		struct replies got = { 0 };
+
+		guest_sends_work(g);
+		ring_kick_event(&g->d, g->r);
+		ring_service(&g->d);
+		assert_int_equal(persist_flush(g->d.persist), 0);
+		persist_set_seam(g->d.persist, &seam);
+		assert_int_equal(persist_snapshot(g->d.persist), -EINTR);
+		if (at == PS_RENAMED) /* the fuzz target's seed of this state */
+			seed_dir(g, "state-journal-stale");
+		daemon_kill(g);
+		g->i->req_cons = cons0;
+
+		daemon_up(g);
+		attach(g);
+		fprintf(stderr, "snapshot cut after step %d:\n", (int)at);
+		answered_once(g, &got);
+		/* The next step on a fresh rig. */
+		teardown(state);
+		setup(state);
+		g = *state;
+	}
+}
+
 /* (c) The saved index must lie within the page's [req_cons, req_prod]:
  * here the page was reset meanwhile (indexes back to 0, as XS_INTRODUCE
  * resets them), so the saved index, past req_prod, is refused with a
@@ -989,12 +1048,41 @@ static void put_path_file(struct rig *g, const char *name, const struct buf *b)
 	fclose(f);
 }
 
+/* The snapshot in place made a version 2 file (no generation), as an
+ * older daemon wrote it. */
+static void snapshot_to_v2(struct rig *g)
+{
+	char path[128];
+	size_t n;
+	char *st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/xenstored.state", g->dir);
+	st = slurp(path, &n);
+	assert_true(n > HDR_LEN);
+	assert_memory_equal(st, MAGIC, 4);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite(MAGIC_V2, 1, 4, f);
+	fwrite(st + HDR_LEN, 1, n - HDR_LEN, f);
+	fclose(f);
+	free(st);
+}
+
+/* A version 3 journal's header: it continues the snapshot in place. */
+static void put_journal_header(struct buf *b, uint64_t gen)
+{
+	put(b, MAGIC, 4);
+	put(b, &gen, sizeof(gen));
+}
+
 /* A version 1 journal (each node's record with its child list) still
- * replays; R_NODE_J is refused in a version 1 file, before its parent's
- * record and in a snapshot. */
+ * replays beside a snapshot without a generation; R_NODE_J is refused in a
+ * version 1 file, before its parent's record and in a snapshot. */
 static void test_journal_versions(void **state)
 {
 	struct rig *g = *state;
+	uint64_t gen;
 	struct xse_perm home = { DOM, XSE_PERM_NONE };
 	struct xse_node kid = { .he.key = "/local/domain/5/v1", .value = "x", .vlen = 1,
 				.perms = &home, .nperms = 1 };
@@ -1005,6 +1093,7 @@ static void test_journal_versions(void **state)
 
 	assert_int_equal(persist_snapshot(g->d.persist), 0); /* the journal is ours */
 	daemon_kill(g);
+	snapshot_to_v2(g);
 	put(&b, "DXS1", 4);
 	enc_node(&b, kid.he.key, &kid);
 	enc_node(&b, dir.he.key, &dir);
@@ -1015,6 +1104,7 @@ static void test_journal_versions(void **state)
 
 	/* R_NODE_J in a version 1 journal ends the replay there. */
 	daemon_kill(g);
+	snapshot_to_v2(g);
 	b.len = 0;
 	put(&b, "DXS1", 4);
 	kid.he.key = "/local/domain/5/v2";
@@ -1025,9 +1115,10 @@ static void test_journal_versions(void **state)
 
 	/* A new node before its parent ends the replay there too. */
 	assert_int_equal(persist_snapshot(g->d.persist), 0);
+	gen = g->d.persist->gen;
 	daemon_kill(g);
 	b.len = 0;
-	put(&b, MAGIC, 4);
+	put_journal_header(&b, gen);
 	kid.he.key = "/local/domain/5/nodir/v3";
 	enc_node_journal(&b, kid.he.key, &kid);
 	kid.he.key = "/local/domain/5/nodir";
@@ -1041,7 +1132,7 @@ static void test_journal_versions(void **state)
 	/* ... and in a snapshot it is refused. */
 	daemon_kill(g);
 	b.len = 0;
-	put(&b, MAGIC, 4);
+	put_journal_header(&b, 1);
 	enc_node_journal(&b, kid.he.key, &kid);
 	put_path_file(g, "xenstored.state", &b);
 	snprintf(path, sizeof(path), "%s/xenstored.journal", g->dir);
@@ -1154,6 +1245,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_saved_cons_outside_ring_refused, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_kill_in_snapshot_no_duplicate, setup, teardown),
 	};
 
 	log_init("test", LOG_ERR, NULL);
