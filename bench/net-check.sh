@@ -71,7 +71,7 @@ echo "$out" | grep -q "^GUEST-NET-ERROR all no role" || { echo "$out"; fail "no 
 echo "ok: netbench.sh: a port nobody serves gives error lines and rc=1, no role one error"
 
 # bench/net.inner's report(): the client's console as rows, as in the lab.
-rows=$(python3 - "$T" <<'PY'
+rows=$(PYTHONDONTWRITEBYTECODE=1 python3 - "$T" <<'PY'
 import importlib.machinery, sys
 inner = importlib.machinery.SourceFileLoader("net_inner", "bench/net.inner").load_module()
 t = sys.argv[1]
