@@ -77,6 +77,9 @@ inner = importlib.machinery.SourceFileLoader("net_inner", "bench/net.inner").loa
 t = sys.argv[1]
 inner.report("domus", t + "/client.log", t + "/server.out")
 inner.report("qemu72", t + "/refused.log", t + "/server.out")
+with open(t + "/noeth.log", "w") as f:
+    f.write("DOMUS-INIT uptime=3.1\r\nGUEST-NET-ERROR pingu2u no eth0: lo \r\nDOMUS-TEST-RESULT netbench rc=1\r\n")
+print("why " + inner.one_line(inner.guest_failed("server", t + "/noeth.log", RuntimeError("QEMU exited with 0"))))
 PY
 ) || fail "report() failed"
 echo "$rows" >"$T/rows"
@@ -84,7 +87,8 @@ echo "$rows" >"$T/rows"
 [ "$(grep -cE '^row domus (pingu2u|pingu2d) ms [0-9.]+ loss 0$' "$T/rows")" = 2 ] || { echo "$rows"; fail "report(): not two ping rows"; }
 grep -q '^row qemu72 u2d4 failed iperf3 127.0.0.1 exited with 1: .*unable to connect' "$T/rows" || { echo "$rows"; fail "report(): the refused run's reason is not in its row"; }
 grep -q '^note domus seconds=1 pings=3 ' "$T/rows" || { echo "$rows"; fail "report(): the client's INFO is not a note"; }
-echo "ok: net.inner report(): seven rows from the client's console, a failed row with its reason"
+grep -qx 'why server guest: no eth0: lo; QEMU exited with 0' "$T/rows" || { echo "$rows"; fail "guest_failed(): the guest's own error is not the reason"; }
+echo "ok: net.inner report(): seven rows from the client's console, a failed row with its reason; a guest's own error names its failure"
 
 # The table from the rows: domus against itself (virtio-net the same
 # numbers) gives 1.00 on every row, ratios of throughput and latency alike.
