@@ -49,6 +49,7 @@ dom0_loop() {
 }
 dom0_loop &
 d0=$!
+trap 'kill "$d0" 2>/dev/null; cleanup_all' EXIT
 
 rm -f "$(conlog xsattack)"
 printf 'name = "xsattack"\nkernel = "%s"\nmemory = 64\n' "$ELF" >"$T/xsattack.cfg"

@@ -7,10 +7,14 @@
  * console log), and powers off through ACPI S5 as hostile.S does.
  *
  * 32-bit flat protected mode with paging off, as the PVH entry leaves it
- * (docs/pvh.md in Xen), so guest physical addresses are pointers.  No
- * interrupts: it waits by polling its ring, and tells time from the local
- * APIC timer's count (KVM's APIC bus runs at 1 GHz, arch/x86/kvm/lapic.h
- * APIC_BUS_CYCLE_NS), masked so that it never fires. */
+ * (docs/pvh.md in Xen), so guest physical addresses are pointers.  Its
+ * only interrupt is the local APIC timer, every millisecond (KVM's APIC bus
+ * runs at 1 GHz, arch/x86/kvm/lapic.h APIC_BUS_CYCLE_NS): that is its clock,
+ * and what wakes it from HLT while it waits for xenstored, so a waiting
+ * attacker does not spin its vCPU.  It takes no event-channel upcall
+ * (xenstored's notifications are seen at the next tick).  Should the timer
+ * not tick, it polls instead and counts time by its waits.  An exception
+ * ends it with "XSATTACK-DONE fault vector=N". */
 #define __XEN_INTERFACE_VERSION__ 0x00040e00 /* the current hypercall numbers */
 #include <stddef.h>
 #include <stdint.h>
@@ -25,13 +29,21 @@
 #define PM1A_CNT 0x604 /* vmm/boot/acpi.h ACPI_PM1A_CNT_PORT */
 #define S5 ((5 << 10) | (1 << 13))
 #define LAPIC 0xfee00000u
+#define LAPIC_EOI 0xb0
 #define LAPIC_SVR 0xf0
 #define LAPIC_LVTT 0x320
+#define LAPIC_LVT0 0x350
+#define LAPIC_LVT1 0x360
+#define LAPIC_LVTERR 0x370
 #define LAPIC_TMICT 0x380
-#define LAPIC_TMCCT 0x390
 #define LAPIC_TDCR 0x3e0
+#define LVT_MASKED 0x10000u
+#define LVTT_PERIODIC 0x20000u
 #define TDCR_DIV128 0xa
 #define TICKS_PER_MS 7812u /* 1 GHz / 128 */
+#define VEC_TIMER 0xef
+#define VEC_SPURIOUS 0xff
+#define SEL_CODE 0x08
 
 /* The Xen note the monitor looks for (vmm/boot/kernel.c). */
 __asm__(".pushsection .note.Xen, \"a\", @note\n"
@@ -44,16 +56,72 @@ __asm__(".pushsection .note.Xen, \"a\", @note\n"
 
 static char stack[65536] __attribute__((used, aligned(16)));
 
+/* Milliseconds, counted by the timer interrupt (the stub below). */
+volatile uint32_t xsa_ticks;
+
 void xsa_main(void);
+void xsa_fault(uint32_t vector) __attribute__((noreturn, used));
+
+/* Our own GDT: the PVH entry loads flat segments but leaves the GDT
+ * unspecified, and taking an interrupt loads CS from it. */
+__asm__(".section .rodata\n"
+	".balign 8\n"
+	"xsa_gdt: .quad 0, 0x00cf9a000000ffff, 0x00cf92000000ffff\n"
+	"xsa_gdtr: .word 23\n"
+	".long xsa_gdt\n"
+	".text\n");
 
 __attribute__((naked, noreturn, section(".text.start"))) void _start(void)
 {
 	__asm__ volatile("cli\n"
 			 "lea stack + 65536, %esp\n"
+			 "lgdt xsa_gdtr\n"
+			 "ljmp $0x08, $1f\n"
+			 "1: mov $0x10, %eax\n"
+			 "mov %eax, %ds\n"
+			 "mov %eax, %es\n"
+			 "mov %eax, %ss\n"
+			 "mov %eax, %fs\n"
+			 "mov %eax, %gs\n"
 			 "call xsa_main\n"
-			 "1: hlt\n"
-			 "jmp 1b\n");
+			 "2: hlt\n"
+			 "jmp 2b\n");
 }
+
+/* Interrupt entry points: the timer counts a millisecond; anything else
+ * from the local APIC is acknowledged and ignored (nothing else is
+ * unmasked); exceptions 0-31 go to xsa_fault with their number. */
+__asm__(".text\n"
+	".globl xsa_irq_timer, xsa_irq_other, xsa_exc_table\n"
+	"xsa_irq_timer:\n"
+	"  incl xsa_ticks\n"
+	"  movl $0, 0xfee000b0\n"
+	"  iret\n"
+	"xsa_irq_other:\n"
+	"  movl $0, 0xfee000b0\n"
+	"  iret\n"
+	".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+	"xsa_exc\\n: push $\\n\n"
+	"  call xsa_fault\n"
+	".endr\n"
+	".section .rodata\n"
+	".balign 4\n"
+	"xsa_exc_table:\n"
+	".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+	"  .long xsa_exc\\n\n"
+	".endr\n"
+	".text\n");
+extern const uint32_t xsa_exc_table[32];
+void xsa_irq_timer(void);
+void xsa_irq_other(void);
+
+struct gate {
+	uint16_t off_lo, sel;
+	uint8_t zero, type;
+	uint16_t off_hi;
+} __attribute__((packed));
+
+static struct gate idt[256];
 
 /* What the compiler may call for struct copies and clearing. */
 void *memcpy(void *d, const void *s, size_t n)
@@ -91,11 +159,8 @@ struct guest {
 	bool amd;
 	uint32_t port;
 	struct xenstore_domain_interface *ring;
-	/* The clock: the APIC timer counts down from ~0 and is re-armed
-	 * before it runs out; ticks are summed here. */
-	bool lapic;
-	uint32_t last;
-	uint64_t ticks, counted_ms;
+	bool ticking;	     /* the timer interrupt counts xsa_ticks */
+	uint64_t counted_ms; /* otherwise: time as the waits add it up */
 };
 
 static inline void outb(uint16_t port, uint8_t v)
@@ -162,37 +227,51 @@ static volatile uint32_t *lapic_reg(uint32_t off)
 	return (volatile uint32_t *)(uintptr_t)(LAPIC + off);
 }
 
+static void set_gate(unsigned v, uint32_t handler)
+{
+	/* A present 32-bit interrupt gate of ring 0: IF is cleared on entry. */
+	idt[v] = (struct gate){ .off_lo = (uint16_t)handler, .sel = SEL_CODE, .type = 0x8e,
+				.off_hi = (uint16_t)(handler >> 16) };
+}
+
+/* The IDT, the local APIC's timer every millisecond, everything else
+ * masked (the 8259s too, which no firmware set up here); then a check that
+ * it ticks, or polling instead. */
 static void clock_init(struct guest *g)
 {
-	uint32_t a, b;
+	struct {
+		uint16_t limit;
+		uint32_t base;
+	} __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint32_t)(uintptr_t)idt };
 
-	*lapic_reg(LAPIC_SVR) = 0x1ff;	     /* enabled, spurious vector 0xff */
-	*lapic_reg(LAPIC_LVTT) = 0x10000 | 0xef; /* masked: it never fires */
+	for (unsigned v = 0; v < 256; v++)
+		set_gate(v, v < 32 ? xsa_exc_table[v] : (uint32_t)(uintptr_t)xsa_irq_other);
+	set_gate(VEC_TIMER, (uint32_t)(uintptr_t)xsa_irq_timer);
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+	*lapic_reg(LAPIC_SVR) = 0x100 | VEC_SPURIOUS; /* software-enabled */
+	*lapic_reg(LAPIC_LVT0) = LVT_MASKED;
+	*lapic_reg(LAPIC_LVT1) = LVT_MASKED;
+	*lapic_reg(LAPIC_LVTERR) = LVT_MASKED | 0xfe;
 	*lapic_reg(LAPIC_TDCR) = TDCR_DIV128;
-	*lapic_reg(LAPIC_TMICT) = 0xffffffffu;
-	a = *lapic_reg(LAPIC_TMCCT);
-	for (volatile int i = 0; i < 100000; i++)
-		;
-	b = *lapic_reg(LAPIC_TMCCT);
-	g->lapic = a != 0 && b < a;
-	g->last = b;
+	*lapic_reg(LAPIC_LVTT) = LVTT_PERIODIC | VEC_TIMER;
+	*lapic_reg(LAPIC_TMICT) = TICKS_PER_MS;
+	/* Two ticks within a generous spin (seconds even under emulation). */
+	__asm__ volatile("sti" ::: "memory");
+	for (uint32_t i = 0; i < 20000000u && xsa_ticks < 2; i++)
+		__asm__ volatile("pause" ::: "memory");
+	__asm__ volatile("cli" ::: "memory");
+	g->ticking = xsa_ticks >= 2;
+	if (!g->ticking)
+		*lapic_reg(LAPIC_LVTT) = LVT_MASKED | VEC_TIMER;
 }
 
 static uint64_t env_now_ms(void *ctx)
 {
 	struct guest *g = ctx;
-	uint32_t cur;
 
-	if (!g->lapic)
-		return g->counted_ms;
-	cur = *lapic_reg(LAPIC_TMCCT);
-	g->ticks += g->last - cur;
-	g->last = cur;
-	if (cur < 0x80000000u) { /* re-armed long before it would stop */
-		*lapic_reg(LAPIC_TMICT) = 0xffffffffu;
-		g->last = *lapic_reg(LAPIC_TMCCT);
-	}
-	return g->ticks / TICKS_PER_MS;
+	return g->ticking ? xsa_ticks : g->counted_ms;
 }
 
 static void env_kick(void *ctx)
@@ -203,8 +282,10 @@ static void env_kick(void *ctx)
 	hypercall2(g, __HYPERVISOR_event_channel_op, EVTCHNOP_send, (uint32_t)(uintptr_t)&s);
 }
 
-/* Polls the ring until xenstored moved an index or set the error, or ms
- * passed.  Without a clock, each call counts as the time it was given. */
+/* Until xenstored moved an index or set the error, or ms passed: asleep
+ * between timer ticks (STI; HLT, so that a tick between the two is not
+ * lost), or polling without a timer, each call then counting as the time
+ * it was given. */
 static void env_wait(void *ctx, unsigned ms)
 {
 	struct guest *g = ctx;
@@ -213,16 +294,22 @@ static void env_wait(void *ctx, unsigned ms)
 	uint32_t rc = __atomic_load_n(&r->req_cons, __ATOMIC_ACQUIRE);
 	uint64_t end = env_now_ms(g) + ms;
 
-	for (unsigned spins = 0;; spins++) {
+	for (uint32_t spins = 0;; spins++) {
 		if (__atomic_load_n(&r->rsp_prod, __ATOMIC_ACQUIRE) != rp ||
 		    __atomic_load_n(&r->req_cons, __ATOMIC_ACQUIRE) != rc ||
 		    __atomic_load_n(&r->error, __ATOMIC_ACQUIRE) != 0)
 			return;
-		if (g->lapic ? env_now_ms(g) >= end : spins >= 20000u * ms) {
-			g->counted_ms += g->lapic ? 0 : ms;
-			return;
+		if (g->ticking) {
+			if (env_now_ms(g) >= end)
+				return;
+			__asm__ volatile("sti; hlt; cli" ::: "memory");
+		} else {
+			if (spins >= 20000u * ms) {
+				g->counted_ms += ms;
+				return;
+			}
+			__asm__ volatile("pause" ::: "memory");
 		}
-		__asm__ volatile("pause");
 	}
 }
 
@@ -233,11 +320,22 @@ static void env_say(void *ctx, const char *line)
 	puts_e9("\n");
 }
 
-static void power_off(void)
+static __attribute__((noreturn)) void power_off(void)
 {
 	outw(PM1A_CNT, S5);
 	for (;;)
-		__asm__ volatile("hlt");
+		__asm__ volatile("cli; hlt");
+}
+
+void xsa_fault(uint32_t vector)
+{
+	puts_e9("\nXSATTACK-DONE fault vector=");
+	put_u(vector);
+	puts_e9("\n");
+#ifdef XSA_SELFTEST
+	outb(0xf4, 0x10); /* QEMU's isa-debug-exit: it exits with status 33 */
+#endif
+	power_off();
 }
 
 void xsa_main(void)
@@ -250,6 +348,24 @@ void xsa_main(void)
 	uint64_t pfn = 0, port = 0;
 
 	puts_e9("XSATTACK-START ");
+#ifdef XSA_SELFTEST
+	/* Under plain QEMU (no Xen; selftest.sh): the clock, a wait, then a
+	 * fault, so that what a hypercall cannot show is shown there. */
+	clock_init(&g);
+	puts_e9(g.ticking ? "clock=lapic-timer" : "clock=counted");
+	{
+		struct xenstore_domain_interface ring = { 0 };
+		uint64_t t0;
+
+		g.ring = &ring;
+		t0 = env_now_ms(&g);
+		env_wait(&g, 300);
+		puts_e9(" waited_ms=");
+		put_u((uint32_t)(env_now_ms(&g) - t0));
+		puts_e9("\n");
+	}
+	__asm__ volatile("ud2");
+#endif
 	if (get_param(&g, HVM_PARAM_STORE_PFN, &pfn) != 0 ||
 	    get_param(&g, HVM_PARAM_STORE_EVTCHN, &port) != 0 || pfn == 0 || pfn >= (1u << 20)) {
 		puts_e9("no xenstore ring\nXSATTACK-DONE rounds=0\n");
@@ -263,7 +379,7 @@ void xsa_main(void)
 		outb(DEBUG_PORT, (uint8_t)"0123456789abcdef"[(pfn >> s) & 15]);
 	puts_e9(" evtchn=");
 	put_u(g.port);
-	puts_e9(g.lapic ? " clock=lapic\n" : " clock=counted\n");
+	puts_e9(g.ticking ? " clock=lapic-timer\n" : " clock=counted\n");
 	xsa_run(&st, g.ring, &env, &o, &r);
 	puts_e9("XSATTACK-DONE rounds=");
 	put_u(r.rounds);
