@@ -273,12 +273,21 @@ static unsigned batch(struct xsa *x, unsigned n, gen_fn *gen, done_fn *done, uns
 {
 	unsigned sent = 0, got = 0;
 
+	/* Below the outstanding quota (20): with more in flight, a guest
+	 * blocked writing while it reads nothing waits on xenstored, which
+	 * waits for it to read (Linux reads replies in another thread). */
 	if (window == 0)
 		window = 1;
+	if (window > 16)
+		window = 16;
 	while (got < n) {
 		while (!x->stop && sent < n && sent - got < window) {
-			uint32_t len = gen(x, sent);
+			uint32_t len = gen(x, sent), need = (uint32_t)sizeof(struct xsd_sockmsg) + len;
 
+			/* A request that does not fit now waits for the replies
+			 * ahead of it to be read (gen makes it again). */
+			if (sent > got && !wait_room(x, need < RING ? need : RING, 0))
+				break;
 			if (send_msg(x, x->type, x->tx, x->req, len, REPLY_MS) < 0)
 				break;
 			sent++;
