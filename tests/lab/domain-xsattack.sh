@@ -1,0 +1,127 @@
+#!/bin/bash
+# A guest of our own attacks xenstored through its ring (issue 12 item 3;
+# tests/lab/xsattack): unknown and malformed messages, a flood of writes
+# with crafted names to its quotas, watch churn, transactions it never ends,
+# replies it does not read, then an oversized header and a wild req_prod,
+# which end its connection.  Beside it two guests write and read xenstore
+# every second (tests/guest/xsloop.sh, booted as domain-xsrestart.sh does)
+# and domain 0 writes and reads in a loop, timing each.  Asserts: the
+# attacker ran every round and saw Xen's answers, both guests kept counting
+# (no gap over GAP_MAX s), every domain-0 op succeeded within DOM0_MAX_MS,
+# xenstored lives, and the attacker, gone, left nothing.
+BUILD=$1 ELF=$2; . "$(dirname "$0")/domlib.sh"
+GAP_MAX=15
+DOM0_MAX_MS=5000
+XSD_LOG=$LOGDIR/xenstored.log
+
+count_of() { local c; c=$(grep -aoE 'GUEST-XS [0-9]+' "$(conlog "$1")" | tail -n1 | cut -d' ' -f2); echo "${c:--1}"; }
+wait_count() {
+	local end=$(( $(date +%s) + $3 ))
+	while [ "$(date +%s)" -le "$end" ]; do
+		[ "$(count_of "$1")" -ge "$2" ] && return 0
+		sleep 0.5
+	done
+	echo "--- console of $1 (last lines):"; tail -n 15 "$(conlog "$1")"
+	return 1
+}
+ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
+
+"$XL" create "$(mkcfg xsg1 xsloop)" || fail "xl create xsg1 failed"
+"$XL" create "$(mkcfg xsg2 xsloop)" || fail "xl create xsg2 failed"
+for g in xsg1 xsg2; do
+	wait_count "$g" 3 180 || fail "$g's xenstore loop did not start"
+done
+ok "two guests write and read xenstore every second"
+
+# Domain 0: xenstore-write then xenstore-read, timed, until told to stop.
+dom0_loop() {
+	local n=0 t0 v
+	while [ ! -e "$T/stop" ]; do
+		n=$((n + 1))
+		t0=$(ms_now)
+		if xenstore-write /tool/xsattack/tick "$n" && v=$(xenstore-read /tool/xsattack/tick) && [ "$v" = "$n" ]; then
+			echo "ok $n $(( $(ms_now) - t0 ))"
+		else
+			echo "fail $n $(( $(ms_now) - t0 ))"
+		fi
+		sleep 0.2
+	done >"$T/dom0.log" 2>&1
+}
+dom0_loop &
+d0=$!
+trap 'kill "$d0" 2>/dev/null; cleanup_all' EXIT
+
+rm -f "$(conlog xsattack)"
+printf 'name = "xsattack"\nkernel = "%s"\nmemory = 64\n' "$ELF" >"$T/xsattack.cfg"
+"$XL" create -q "$T/xsattack.cfg" || fail "xl create of the attacker failed"
+start=$(date +%s)
+declare -A last since maxgap
+for g in xsg1 xsg2; do last[$g]=$(count_of "$g"); since[$g]=$start; maxgap[$g]=0; done
+# The good guests' counts, every second while the attacker runs.
+while ! grep -aq "XSATTACK-DONE" "$(conlog xsattack)" 2>/dev/null; do
+	now=$(date +%s)
+	[ $((now - start)) -gt 600 ] && { tail -n 20 "$(conlog xsattack)"; fail "the attacker did not finish in 600 s"; }
+	for g in xsg1 xsg2; do
+		c=$(count_of "$g")
+		if [ "$c" -gt "${last[$g]}" ]; then
+			last[$g]=$c
+			since[$g]=$now
+		fi
+		gap=$((now - since[$g]))
+		[ "$gap" -gt "${maxgap[$g]}" ] && maxgap[$g]=$gap
+		[ "$gap" -gt "$GAP_MAX" ] &&
+			fail "$g's xenstore loop stalled for ${gap} s during the attack (count ${last[$g]}); attacker: $(grep -a XSATTACK "$(conlog xsattack)" | tail -n1)"
+	done
+	sleep 1
+done
+took=$(( $(date +%s) - start ))
+out=$(tr -d '\0\r' <"$(conlog xsattack)")
+echo "$out" | grep -a "^XSATTACK"
+ok "the attacker ran its rounds in ${took} s; longest pause of xsg1's count ${maxgap[xsg1]} s, xsg2's ${maxgap[xsg2]} s (bound ${GAP_MAX} s)"
+
+# What xenstored answered, as Xen's daemon would (docs/xenstored.md).
+has() { echo "$out" | grep -aqE "$1" || fail "the attacker's report lacks /$1/: $(echo "$out" | grep -a "^XSATTACK")"; }
+has '^XSATTACK hello ok'
+has '^XSATTACK b-types sent=([0-9]+) answered=\1 .*ENOSYS=[0-9]+.* ring=answers'
+has '^XSATTACK e-transactions started=300 OK=1[01] ENOSPC=[0-9]+ .*never_ended'
+has '^XSATTACK d-watches special_ok=3 watches_max=1(29|30|31) then=E2BIG .*churn_pairs=2000 churn_ok=2000 '
+has '^XSATTACK c-flood writes=[0-9]+ ok=[1-9][0-9]* quota_errors=[1-9][0-9]* .* ring=answers'
+has '^XSATTACK f-unread sent=([0-9]+) taken_while_unread=[0-9]+ replies_after=\1 .* ring=answers'
+has '^XSATTACK a-oversize header_len=5000 sent error=3 ring=silent'
+has '^XSATTACK f-req_prod\+5000 error=3 ring=silent'
+has '^XSATTACK-DONE rounds=8 lost=0 '
+ok "every round answered as Xen's xenstored answers: quotas (ENOSPC, E2BIG), unknown types (ENOSYS), unread replies all delivered later, the oversized header ends the connection (XENSTORE_ERROR_PROTO)"
+
+wait_gone xsattack 60 || fail "the attacker did not power off"
+id=$(sed -n 's/.*domain xsattack started with id \([0-9]*\).*/\1/p' "$LOGDIR/xl-xsattack.log" | tail -1)
+[ -n "$id" ] || fail "no domain id in $LOGDIR/xl-xsattack.log"
+leftovers "$id"
+grep -q "dom$id\]: warning: payload length 5000 over 4096: connection ignored" "$XSD_LOG" ||
+	fail "xenstored did not log the oversized header of dom$id"
+ok "the attacker (domain $id) powered off and left nothing behind; xenstored logged its violation"
+
+# The good guests go on after it, and so does domain 0.
+for g in xsg1 xsg2; do
+	want=$(( $(count_of "$g") + 3 ))
+	wait_count "$g" "$want" 60 || fail "$g's xenstore loop stopped after the attack"
+done
+touch "$T/stop"
+wait "$d0"
+n_ok=$(grep -c '^ok ' "$T/dom0.log")
+n_fail=$(grep -c '^fail ' "$T/dom0.log")
+max=$(awk '{ if ($3 > m) m = $3 } END { print m + 0 }' "$T/dom0.log")
+[ "$n_fail" -eq 0 ] || fail "domain 0: $n_fail of $((n_ok + n_fail)) write+read rounds failed: $(grep '^fail' "$T/dom0.log" | head -n 3)"
+[ "$n_ok" -ge 10 ] || fail "domain 0 made only $n_ok write+read rounds"
+[ "$max" -le "$DOM0_MAX_MS" ] || fail "domain 0's slowest write+read took $max ms (bound $DOM0_MAX_MS ms)"
+ok "domain 0: $n_ok write+read rounds, none failed, slowest $max ms (bound $DOM0_MAX_MS ms)"
+
+pid=$(pgrep -x xenstored | head -n1)
+[ -n "$pid" ] || fail "xenstored is gone"
+rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+ok "xenstored (pid $pid) alive, RSS $rss kB; counts xsg1 $(count_of xsg1), xsg2 $(count_of xsg2)"
+for g in xsg1 xsg2; do
+	id=$(domid_of "$g")
+	"$XL" destroy "$g" || fail "xl destroy $g"
+	leftovers "$id"
+done
+ok "a hostile xenstore guest: the others served throughout, nothing lost, nothing left"
