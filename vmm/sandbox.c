@@ -14,6 +14,7 @@
  * system (docs/sandbox.md "Left"). */
 #include "sandbox.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <linux/kvm.h>
 #include <linux/if_tun.h>
@@ -107,6 +108,10 @@ static const struct sb_rule sb_rules[] = {
 	/* The back ends' libxenstore handles closed at stop (xs_close:
 	 * shutdown of the socket before the reader thread is joined). */
 	OK("shutdown", M | L),
+	/* xs_close cancels libxenstore's reader thread: glibc's pthread_cancel
+	 * installs its SIGCANCEL handler on first use (nptl/pthread_cancel.c);
+	 * libgcc_s, which it needs, is loaded before the filter (preload()). */
+	OK("rt_sigaction", M | L),
 
 	/* --- the event loop thread (evloop.c) and what it runs --- */
 	/* The loop itself: epoll, timers (evl_add_timer at run time: the
@@ -152,9 +157,8 @@ static const struct sb_rule sb_rules[] = {
 	 * falls back to clone (sysdeps/unix/sysv/linux/clone-internal.c). */
 	OK_IF("clone", L, ARG_HAS(0, CLONE_THREAD)),
 	FAIL("clone3", L, ENOSYS),
-	/* A new thread's own set-up (glibc start_thread), and pthread_cancel's
-	 * SIGCANCEL handler (xs_close ends the reader thread). */
-	OK("set_robust_list", L), OK("rseq", L), OK("rt_sigaction", L), OK("sigaltstack", L),
+	/* A new thread's own set-up (glibc start_thread). */
+	OK("set_robust_list", L), OK("rseq", L), OK("sigaltstack", L),
 	OK("sched_getaffinity", L),
 
 	/* --- vCPU threads (vcpu.c, the hypercalls in xen/): KVM_RUN and the exits they
@@ -255,6 +259,23 @@ static int add_rules(scmp_filter_ctx ctx, unsigned bit)
 	return 0;
 }
 
+/* What glibc would load later under the filter: pthread_cancel (xs_close
+ * of a back end's libxenstore handle, on the loop at a reconnect and on
+ * the main thread at stop) dlopens libgcc_s for the cancelled thread's
+ * unwind (nptl/pthread_cancel.c, __libc_unwind_link_get), an openat and an
+ * executable mapping that no role allows.  Loaded here and kept, glibc's
+ * own dlopen finds it in the link map and opens nothing.  Without it the
+ * first cancel would end the monitor (test_sandbox.c
+ * test_thread_cancel_under_main_and_loop). */
+static int preload(void)
+{
+	if (!dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE)) {
+		log_err("sandbox", "cannot load libgcc_s.so.1, which thread cancellation needs: %s", dlerror());
+		return -ENOENT;
+	}
+	return 0;
+}
+
 int sandbox_install(enum sandbox_role role)
 {
 	scmp_filter_ctx ctx;
@@ -262,6 +283,9 @@ int sandbox_install(enum sandbox_role role)
 
 	if ((unsigned)role >= SANDBOX_NROLES)
 		return -EINVAL;
+	rc = preload();
+	if (rc < 0)
+		return rc;
 	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (!ctx)
 		return -ENOMEM;

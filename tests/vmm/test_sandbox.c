@@ -317,6 +317,43 @@ static void test_filter_is_per_thread(void **state)
 	expect_sigsys(run_child(per_thread_child, &dummy));
 }
 
+/* libxenstore's xs_close cancels its reader thread (xs.c
+ * xs_daemon_close), on the main thread at stop and on the loop at a back
+ * end's reconnect: glibc's pthread_cancel loads libgcc_s for the unwind
+ * (nptl/pthread_cancel.c), which the filters would refuse (openat, an
+ * executable mapping) had sandbox_install() not loaded it before. */
+static void *blocked_reader(void *arg)
+{
+	int *p = arg;
+	char c;
+
+	(void)!read(p[0], &c, 1); /* a cancellation point */
+	return NULL;
+}
+
+static void cancel_child(void *arg)
+{
+	const enum sandbox_role *role = arg;
+	pthread_t t;
+	void *res;
+	int p[2];
+
+	CHECK(pipe(p) == 0);
+	CHECK(pthread_create(&t, NULL, blocked_reader, p) == 0);
+	CHECK(sandbox_install(*role) == 0);
+	CHECK(pthread_cancel(t) == 0);
+	CHECK(pthread_join(t, &res) == 0 && res == PTHREAD_CANCELED);
+	_exit(0);
+}
+
+static void test_thread_cancel_under_main_and_loop(void **state)
+{
+	enum sandbox_role main_role = SANDBOX_MAIN, loop_role = SANDBOX_LOOP;
+
+	expect_exit0(run_child(cancel_child, &main_role));
+	expect_exit0(run_child(cancel_child, &loop_role));
+}
+
 /* ---- each role's real code runs under its filter ---- */
 
 /* A fake xenstored taking the link's hand-overs (as test_xs_link.c's). */
@@ -688,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_ioctl_by_request),
 		cmocka_unit_test(test_thread_made_after_inherits),
 		cmocka_unit_test(test_filter_is_per_thread),
+		cmocka_unit_test(test_thread_cancel_under_main_and_loop),
 		cmocka_unit_test(test_loop_role_runs_the_loop_code),
 		cmocka_unit_test(test_vcpu_role_runs_its_calls),
 	};
