@@ -26,6 +26,7 @@
 #include "evloop.h"
 #include "vcpu.h"
 #include "xen/xen_abi.h"
+#include "sandbox.h"
 #include "saverestore.h"
 #include "xenstate_bind.h"
 
@@ -617,7 +618,9 @@ static int vcpus_init(void *ctx, char *why, size_t wl)
 {
 	struct monitor *m = ctx;
 
-	m->vm.paused = m->opt.paused;
+	/* With --sandbox the vCPU threads wait parked until each has its
+	 * filter (the sandbox part); --paused keeps them so after. */
+	m->vm.paused = m->opt.paused || m->opt.sandbox;
 	m->targs = calloc((size_t)m->opt.vcpus, sizeof(*m->targs));
 	return m->targs ? 0 : -ENOMEM;
 }
@@ -650,6 +653,52 @@ static void vcpus_stop(void *ctx)
 	m->targs = NULL;
 }
 
+/* --sandbox (docs/sandbox.md): every part has started, the guest has not
+ * run.  Each thread installs its own role's filter (seccomp filters are
+ * per thread): the vCPU threads, parked since their start, on their own
+ * threads through vm_vcpu_run_on(); the event loop through evl_sync(); the
+ * main thread last, since its filter would be inherited by the threads it
+ * made had it come first, and it no longer makes any.  Then the guest may
+ * run, unless --paused. */
+static int sandbox_vcpu_here(struct vm *vm, int vcpu, void *arg)
+{
+	return sandbox_install(SANDBOX_VCPU);
+}
+
+static int sandbox_loop_here(void *arg)
+{
+	return sandbox_install(SANDBOX_LOOP);
+}
+
+static int sandbox_part_start(void *ctx, char *why, size_t wl)
+{
+	struct monitor *m = ctx;
+	const char *who = "vcpu";
+	int rc = 0;
+
+	if (!m->opt.sandbox)
+		return 0;
+	for (int i = 0; rc == 0 && i < m->vm.nr_vcpus; i++)
+		rc = vm_vcpu_run_on(&m->vm, i, sandbox_vcpu_here, NULL, 0);
+	if (rc == 0) {
+		who = "event loop";
+		rc = evl_sync(m->loop, sandbox_loop_here, NULL);
+	}
+	if (rc == 0) {
+		who = "main";
+		rc = sandbox_install(SANDBOX_MAIN);
+	}
+	if (rc < 0) {
+		snprintf(why, wl, "sandbox: cannot install the %s thread's seccomp filter: %s", who, strerror(-rc));
+		return rc;
+	}
+	log_info(m->opt.name, "sandboxed: main, event loop and %d vCPU threads under their seccomp allowlists",
+		 m->vm.nr_vcpus);
+	if (!m->opt.paused)
+		vm_pause(&m->vm, false);
+	return 0;
+}
+
 const struct part monitor_parts[] = {
 	{ .name = "signals", .init = signals_init, .start = signals_start, .quiesce = signals_quiesce,
 	  .stop = signals_stop },
@@ -665,6 +714,7 @@ const struct part monitor_parts[] = {
 	{ .name = "control socket", .init = control_part_init, .start = control_part_start,
 	  .quiesce = control_part_quiesce, .stop = control_part_stop },
 	{ .name = "vcpus", .init = vcpus_init, .start = vcpus_start, .quiesce = vcpus_quiesce, .stop = vcpus_stop },
+	{ .name = "sandbox", .start = sandbox_part_start },
 };
 const size_t monitor_nparts = sizeof(monitor_parts) / sizeof(monitor_parts[0]);
 
