@@ -108,6 +108,13 @@ static const struct sb_rule sb_rules[] = {
 	/* The back ends' libxenstore handles closed at stop (xs_close:
 	 * shutdown of the socket before the reader thread is joined). */
 	OK("shutdown", M | L),
+	/* A source deleted once the loop has stopped is deleted on the caller
+	 * (evl_del: the signals part's quiesce, a device's stop). */
+	OK("epoll_ctl", M | L),
+	/* blkback_destroy() drains what is in flight at a device's stop
+	 * (devs_stop on this thread); after the devices' quiesce nothing is,
+	 * but a failed quiesce leaves I/O to wait for. */
+	OK("io_uring_enter", M | L),
 	/* xs_close cancels libxenstore's reader thread: glibc's pthread_cancel
 	 * installs its SIGCANCEL handler on first use (nptl/pthread_cancel.c);
 	 * libgcc_s, which it needs, is loaded before the filter (preload()). */
@@ -117,7 +124,7 @@ static const struct sb_rule sb_rules[] = {
 	/* The loop itself: epoll, timers (evl_add_timer at run time: the
 	 * xenstore link's retry, control idle timers), eventfds (a back end's
 	 * ports bound at the frontend's connect, be_dp.c). */
-	OK("epoll_wait", L), OK("epoll_pwait", L), OK("epoll_ctl", L), OK("timerfd_create", L),
+	OK("epoll_wait", L), OK("epoll_pwait", L), OK("timerfd_create", L),
 	OK("timerfd_settime", L), OK("timerfd_gettime", L), OK("eventfd2", L),
 	/* Files opened after set-up, all on the loop: a disk's image when its
 	 * frontend connects (vbd_datapath.c open_backing) and its
@@ -134,7 +141,7 @@ static const struct sb_rule sb_rules[] = {
 	OK("pread64", L), OK("pwrite64", L), OK("preadv", L), OK("pwritev", L), OK("fsync", L), OK("fdatasync", L),
 	OK("fallocate", L), OK("ftruncate", L), OK("fcntl", L),
 	/* io_uring (blk_uring.c): a ring per vbd queue, made at connect. */
-	OK("io_uring_setup", L), OK("io_uring_enter", L), OK("io_uring_register", L),
+	OK("io_uring_setup", L), OK("io_uring_register", L),
 	/* AF_UNIX only: the xenstore link reconnecting to a restarted
 	 * xenstored (xs_link.c), libxenstore's xs_open in the back ends'
 	 * reconnect (xenbus/xb_xs.c). */

@@ -423,6 +423,7 @@ struct loop_work {
 	struct xs_link *link;
 	char dir[64];
 	int efd;
+	struct evl_src *timer, *efd_src;
 	unsigned timer_fired, fd_fired, calls;
 	int io_rc;
 	enum xs_link_state state;
@@ -453,15 +454,14 @@ static void on_call(void *arg)
 static int loop_register(void *arg)
 {
 	struct loop_work *w = arg;
-	struct evl_src *t, *e;
 	int rc;
 
 	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (w->efd < 0)
 		return -errno;
-	rc = evl_add_timer(w->loop, 5, true, on_timer, w, &t);
+	rc = evl_add_timer(w->loop, 5, true, on_timer, w, &w->timer);
 	if (rc == 0)
-		rc = evl_add_fd(w->loop, w->efd, EPOLLIN, on_efd, w, &e);
+		rc = evl_add_fd(w->loop, w->efd, EPOLLIN, on_efd, w, &w->efd_src);
 	return rc;
 }
 
@@ -610,6 +610,10 @@ static void loop_role_child(void *arg)
 	xs_link_quiesce(&l);
 	xs_link_stop(&l);
 	evl_stop(w.loop);
+	/* Sources deleted after the loop stopped, on this thread (the
+	 * signals part's quiesce, a device's stop). */
+	evl_del(w.loop, w.timer);
+	evl_del(w.loop, w.efd_src);
 	evl_destroy(w.loop);
 	CHECK(w.timer_fired > 0 && w.fd_fired == 1 && w.calls == 1);
 	close(w.efd);
