@@ -40,6 +40,7 @@
 #include <cmocka.h>
 
 #include "blk/blk_engine.h"
+#include "blk/qsd.h"
 #include "domus/ring_proto.h"
 #include "evloop.h"
 #include "kvm_fake.h"
@@ -703,6 +704,45 @@ static void test_vcpu_role_runs_its_calls(void **state)
 	expect_exit0(run_child(vcpu_role_child, NULL));
 }
 
+/* The main thread's stop path for a qcow2 disk (monitor.c
+ * disks_stores_stop): qemu-storage-daemon, started at set-up, is sent
+ * SIGTERM, reaped and its FUSE export detached and removed, under main. */
+static void qsd_child(void *arg)
+{
+	const char *dir = arg;
+	char img[96], why[256];
+	struct qsd_cfg c = { .image = img, .format = "qcow2", .dir = dir, .name = "qsd-1" };
+	struct qsd *q;
+
+	snprintf(img, sizeof(img), "%s/disk.qcow2", dir);
+	if (qsd_start(&c, &q, why, sizeof(why)) < 0) {
+		fprintf(stderr, "child: qsd_start: %s\n", why);
+		_exit(1);
+	}
+	CHECK(sandbox_install(SANDBOX_MAIN) == 0);
+	qsd_stop(q);
+	_exit(0);
+}
+
+static void test_main_role_stops_qsd(void **state)
+{
+	char dir[64] = "/tmp/sandbox.XXXXXX", cmd[256];
+	int status;
+
+	if (system("command -v qemu-storage-daemon >/dev/null && command -v qemu-img >/dev/null") != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "qemu-img create -q -f qcow2 %s/disk.qcow2 16M", dir);
+	assert_int_equal(system(cmd), 0);
+	status = run_child(qsd_child, dir);
+	snprintf(cmd, sizeof(cmd), "%s/qsd-1", dir);
+	qsd_remove_stale(cmd); /* a killed child's */
+	snprintf(cmd, sizeof(cmd), "%s/disk.qcow2", dir);
+	unlink(cmd);
+	assert_int_equal(rmdir(dir), 0); /* the export went with the stop */
+	expect_exit0(status);
+}
+
 static void test_table(void **state)
 {
 	assert_string_equal(sandbox_role_name(SANDBOX_LOOP), "loop");
@@ -732,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_thread_cancel_under_main_and_loop),
 		cmocka_unit_test(test_loop_role_runs_the_loop_code),
 		cmocka_unit_test(test_vcpu_role_runs_its_calls),
+		cmocka_unit_test(test_main_role_stops_qsd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
