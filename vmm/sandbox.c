@@ -283,22 +283,25 @@ static int preload(void)
 	return 0;
 }
 
-int sandbox_install(enum sandbox_role role)
+int sandbox_install_mode(enum sandbox_role role, enum sandbox_mode mode)
 {
+	/* SECCOMP_RET_LOG: the kernel logs the call and runs it
+	 * (kernel/seccomp.c, actions_logged has "log" by default). */
+	const uint32_t deny = mode == SANDBOX_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS;
 	scmp_filter_ctx ctx;
 	int rc;
 
-	if ((unsigned)role >= SANDBOX_NROLES)
+	if ((unsigned)role >= SANDBOX_NROLES || (mode != SANDBOX_KILL && mode != SANDBOX_LOG))
 		return -EINVAL;
 	rc = preload();
 	if (rc < 0)
 		return rc;
-	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	ctx = seccomp_init(deny);
 	if (!ctx)
 		return -ENOMEM;
 	/* Another ABI's system calls (int 0x80, x32) end the process too,
 	 * not only the calling thread (libseccomp's default). */
-	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, deny);
 	if (rc == 0)
 		rc = add_rules(ctx, 1u << role);
 	/* NO_NEW_PRIVS (libseccomp's default) and this thread only: no TSYNC,
@@ -309,4 +312,9 @@ int sandbox_install(enum sandbox_role role)
 	if (rc < 0)
 		log_err("sandbox", "cannot install the %s filter: %s", sandbox_role_name(role), strerror(-rc));
 	return rc;
+}
+
+int sandbox_install(enum sandbox_role role)
+{
+	return sandbox_install_mode(role, SANDBOX_KILL);
 }

@@ -23,9 +23,16 @@ enum sandbox_role {
 
 const char *sandbox_role_name(enum sandbox_role role);
 
+enum sandbox_mode {
+	SANDBOX_KILL, /* a call outside the list ends the process */
+	SANDBOX_LOG,  /* it is logged by the kernel (audit type 1326) and runs: for finding rows */
+};
+
 /* Builds the role's filter and loads it on the calling thread (no new
  * privileges from then on).  0, or a negative errno; nothing is installed
  * on failure. */
+int sandbox_install_mode(enum sandbox_role role, enum sandbox_mode mode);
+/* The same, SANDBOX_KILL. */
 int sandbox_install(enum sandbox_role role);
 
 /* Whether the role's table has a row for the system call `name` (any

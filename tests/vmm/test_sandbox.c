@@ -743,6 +743,24 @@ static void test_main_role_stops_qsd(void **state)
 	expect_exit0(status);
 }
 
+/* SANDBOX_LOG: the same lists, a call outside them logged and run. */
+static void log_child(void *arg)
+{
+	int fd;
+
+	CHECK(sandbox_install_mode(SANDBOX_VCPU, SANDBOX_LOG) == 0);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(fd >= 0);
+	close(fd);
+	_exit(0);
+}
+
+static void test_log_mode_runs_the_call(void **state)
+{
+	expect_exit0(run_child(log_child, NULL));
+	assert_int_equal(sandbox_install_mode(SANDBOX_VCPU, (enum sandbox_mode)7), -EINVAL);
+}
+
 static void test_table(void **state)
 {
 	assert_string_equal(sandbox_role_name(SANDBOX_LOOP), "loop");
@@ -773,6 +791,7 @@ int main(void)
 		cmocka_unit_test(test_loop_role_runs_the_loop_code),
 		cmocka_unit_test(test_vcpu_role_runs_its_calls),
 		cmocka_unit_test(test_main_role_stops_qsd),
+		cmocka_unit_test(test_log_mode_runs_the_call),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
