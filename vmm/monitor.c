@@ -654,46 +654,21 @@ static void vcpus_stop(void *ctx)
 }
 
 /* --sandbox (docs/sandbox.md): every part has started, the guest has not
- * run.  Each thread installs its own role's filter (seccomp filters are
- * per thread): the vCPU threads, parked since their start, on their own
- * threads through vm_vcpu_run_on(); the event loop through evl_sync(); the
- * main thread last, since its filter would be inherited by the threads it
- * made had it come first, and it no longer makes any.  Then the guest may
- * run, unless --paused. */
-static int sandbox_vcpu_here(struct vm *vm, int vcpu, void *arg)
-{
-	return sandbox_install_mode(SANDBOX_VCPU, *(const enum sandbox_mode *)arg);
-}
-
-static int sandbox_loop_here(void *arg)
-{
-	return sandbox_install_mode(SANDBOX_LOOP, *(const enum sandbox_mode *)arg);
-}
-
+ * run (vcpus_init parked the vCPU threads).  Each thread installs its own
+ * role's filter, the main thread last (sandbox_threads); then the guest
+ * may run, unless --paused. */
 static int sandbox_part_start(void *ctx, char *why, size_t wl)
 {
 	struct monitor *m = ctx;
-	const char *who = "vcpu";
 	enum sandbox_mode mode;
-	int rc = 0;
+	int rc;
 
 	if (!m->opt.sandbox)
 		return 0;
 	mode = (enum sandbox_mode)(m->opt.sandbox - 1);
-	for (int i = 0; rc == 0 && i < m->vm.nr_vcpus; i++)
-		rc = vm_vcpu_run_on(&m->vm, i, sandbox_vcpu_here, &mode, 0);
-	if (rc == 0) {
-		who = "event loop";
-		rc = evl_sync(m->loop, sandbox_loop_here, &mode);
-	}
-	if (rc == 0) {
-		who = "main";
-		rc = sandbox_install_mode(SANDBOX_MAIN, mode);
-	}
-	if (rc < 0) {
-		snprintf(why, wl, "sandbox: cannot install the %s thread's seccomp filter: %s", who, strerror(-rc));
+	rc = sandbox_threads(&m->vm, m->loop, mode, why, wl);
+	if (rc < 0)
 		return rc;
-	}
 	log_info(m->opt.name, "sandboxed: main, event loop and %d vCPU threads under their seccomp allowlists%s",
 		 m->vm.nr_vcpus, mode == SANDBOX_LOG ? " (log only: calls outside them are logged by the kernel, not refused)" : "");
 	if (!m->opt.paused)

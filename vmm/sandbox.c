@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <seccomp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -31,6 +32,8 @@
 #include <termios.h>
 
 #include "domus/log.h"
+#include "evloop.h"
+#include "vm.h"
 
 #define M (1u << SANDBOX_MAIN)
 #define L (1u << SANDBOX_LOOP)
@@ -317,4 +320,40 @@ int sandbox_install_mode(enum sandbox_role role, enum sandbox_mode mode)
 int sandbox_install(enum sandbox_role role)
 {
 	return sandbox_install_mode(role, SANDBOX_KILL);
+}
+
+static int vcpu_here(struct vm *vm, int vcpu, void *arg)
+{
+	return sandbox_install_mode(SANDBOX_VCPU, *(const enum sandbox_mode *)arg);
+}
+
+static int loop_here(void *arg)
+{
+	return sandbox_install_mode(SANDBOX_LOOP, *(const enum sandbox_mode *)arg);
+}
+
+/* Filters are per thread and inherited by the threads made afterwards, so
+ * each thread installs its own, and the caller, which made the others,
+ * goes last.  A parked vCPU serves queued work (vm_pause.c), and does not
+ * enter the guest while vm->paused holds. */
+int sandbox_threads(struct vm *vm, struct evl *loop, enum sandbox_mode mode, char *why, size_t wl)
+{
+	int rc = 0, i;
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		rc = vm_vcpu_run_on(vm, i, vcpu_here, &mode, 0);
+		if (rc < 0) {
+			snprintf(why, wl, "sandbox: cannot install vcpu%d's seccomp filter: %s", i, strerror(-rc));
+			return rc;
+		}
+	}
+	rc = evl_sync(loop, loop_here, &mode);
+	if (rc < 0) {
+		snprintf(why, wl, "sandbox: cannot install the event loop's seccomp filter: %s", strerror(-rc));
+		return rc;
+	}
+	rc = sandbox_install_mode(SANDBOX_MAIN, mode);
+	if (rc < 0)
+		snprintf(why, wl, "sandbox: cannot install the main thread's seccomp filter: %s", strerror(-rc));
+	return rc;
 }

@@ -35,6 +35,17 @@ int sandbox_install_mode(enum sandbox_role role, enum sandbox_mode mode);
 /* The same, SANDBOX_KILL. */
 int sandbox_install(enum sandbox_role role);
 
+struct vm;
+struct evl;
+
+/* The monitor's order (docs/sandbox.md "Install order"), once every part
+ * has started and before the guest runs: each vCPU thread, parked since
+ * its start (vm->paused), installs SANDBOX_VCPU on itself (through
+ * vm_vcpu_run_on), then the loop thread SANDBOX_LOOP (evl_sync), then the
+ * calling thread SANDBOX_MAIN.  The domain stays paused: the caller
+ * unpauses it.  0, or a negative errno with why naming the thread. */
+int sandbox_threads(struct vm *vm, struct evl *loop, enum sandbox_mode mode, char *why, size_t wl);
+
 /* Whether the role's table has a row for the system call `name` (any
  * arguments): for tests and the documentation. */
 bool sandbox_role_lists(enum sandbox_role role, const char *name);

@@ -45,6 +45,7 @@
 #include "evloop.h"
 #include "kvm_fake.h"
 #include "sandbox.h"
+#include "vm.h"
 #include "xs_link.h"
 
 /* In a child: no cmocka (its jumps belong to the parent); a failed check
@@ -743,6 +744,125 @@ static void test_main_role_stops_qsd(void **state)
 	expect_exit0(status);
 }
 
+/* ---- the monitor's order: sandbox_threads() over parked vCPU threads ---- */
+
+struct threads_case {
+	bool install;   /* false: the control, no filter */
+	bool forbidden; /* vcpu1's first "guest entry" makes a forbidden call */
+};
+
+struct fake_vcpu {
+	struct vm *vm;
+	struct evl *loop;
+	int id;
+	bool forbidden;
+	_Atomic int ran, escaped;
+};
+
+static void on_fake_exit(void *arg)
+{
+	(void)arg;
+}
+
+/* vcpu.c's loop, with a stand-in for KVM_RUN: what a vCPU thread does
+ * between its exits (queue work on the loop, sleep), and, for the
+ * forbidden case, a call no role allows. */
+static void *fake_vcpu_main(void *arg)
+{
+	struct fake_vcpu *f = arg;
+	struct vm *vm = f->vm;
+	struct timespec ts = { 0, 1000000 };
+
+	vm->vcpus[f->id].tid = (int)gettid();
+	while (atomic_load(&vm->exit_reason) == VM_RUNNING) {
+		vcpu_process_work(vm, f->id);
+		vm_wait_unpaused(vm, f->id);
+		vcpu_process_work(vm, f->id);
+		if (atomic_load(&vm->exit_reason) != VM_RUNNING)
+			break;
+		atomic_fetch_add(&f->ran, 1);
+		if (f->forbidden) {
+			do_forbidden(F_SOCKET_INET_STREAM);
+			atomic_store(&f->escaped, 1); /* still here: no filter */
+			vm_request_exit(vm, VM_ERROR);
+			break;
+		}
+		(void)evl_call(f->loop, on_fake_exit, NULL);
+		nanosleep(&ts, NULL);
+		if (f->id == 0 && atomic_load(&f->ran) == 50)
+			vm_request_exit(vm, VM_POWEROFF);
+	}
+	vcpu_work_done(vm, f->id);
+	return NULL;
+}
+
+static void threads_child(void *arg)
+{
+	const struct threads_case *c = arg;
+	struct sigaction sa = { .sa_handler = kick };
+	struct fake_vcpu fv[2];
+	struct kvm_fake *f;
+	struct evl *loop;
+	char why[256];
+	uint64_t v;
+
+	sigemptyset(&sa.sa_mask);
+	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+	CHECK(kvm_fake_create(&f, 2) == 0);
+	CHECK(evl_create(&loop, 64) == 0);
+	CHECK(evl_start(loop) == 0);
+	/* vcpus_init with --sandbox: the threads start parked. */
+	f->vm.paused = true;
+	for (int i = 0; i < 2; i++) {
+		fv[i] = (struct fake_vcpu){ .vm = &f->vm, .loop = loop, .id = i, .forbidden = c->forbidden && i == 1 };
+		CHECK(pthread_create(&f->vm.vcpus[i].thread, NULL, fake_vcpu_main, &fv[i]) == 0);
+		f->vm.vcpus[i].started = true;
+	}
+	if (c->install && sandbox_threads(&f->vm, loop, SANDBOX_KILL, why, sizeof(why)) < 0) {
+		fprintf(stderr, "child: %s\n", why);
+		_exit(1);
+	}
+	vm_pause(&f->vm, false);
+	/* monitor_wait(), then the quiesce of the vcpus and the loop, under
+	 * the main role. */
+	while (read(f->vm.exit_eventfd, &v, sizeof(v)) != sizeof(v))
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	vm_request_exit(&f->vm, VM_ERROR);
+	for (int i = 0; i < 2; i++)
+		pthread_join(f->vm.vcpus[i].thread, NULL);
+	evl_stop(loop);
+	evl_destroy(loop);
+	if (atomic_load(&fv[1].escaped))
+		_exit(1); /* the control's expected end */
+	CHECK(atomic_load(&fv[0].ran) >= 50 && atomic_load(&fv[1].ran) > 0);
+	kvm_fake_destroy(f);
+	_exit(0);
+}
+
+/* Each vCPU thread has its filter before its first guest entry: the
+ * forbidden call on vcpu1's first one ends the process, and without
+ * sandbox_threads() it escapes. */
+static void test_vcpus_filtered_before_they_run(void **state)
+{
+	struct threads_case with = { .install = true, .forbidden = true };
+	struct threads_case without = { .install = false, .forbidden = true };
+	int status = run_child(threads_child, &without);
+
+	expect_sigsys(run_child(threads_child, &with));
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1); /* escaped */
+}
+
+/* The whole order over the fake domain: vCPUs run, queue work on the
+ * loop, the domain ends, the main thread joins them and stops the loop;
+ * nothing is killed. */
+static void test_sandbox_threads_runs_a_domain(void **state)
+{
+	struct threads_case c = { .install = true, .forbidden = false };
+
+	expect_exit0(run_child(threads_child, &c));
+}
+
 /* SANDBOX_LOG: the same lists, a call outside them logged and run. */
 static void log_child(void *arg)
 {
@@ -792,6 +912,8 @@ int main(void)
 		cmocka_unit_test(test_vcpu_role_runs_its_calls),
 		cmocka_unit_test(test_main_role_stops_qsd),
 		cmocka_unit_test(test_log_mode_runs_the_call),
+		cmocka_unit_test(test_vcpus_filtered_before_they_run),
+		cmocka_unit_test(test_sandbox_threads_runs_a_domain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
