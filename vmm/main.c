@@ -17,6 +17,7 @@
 #include "domus/log.h"
 #include "domus/vmm_exit.h"
 #include "monitor.h"
+#include "sandbox.h"
 #include "xenbus/vbd.h"
 #include "xenbus/vif.h"
 #include "xen/xen_abi.h"
@@ -26,7 +27,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: domus-vmm --kernel FILE [--ramdisk FILE] [--cmdline TEXT] [--memory MiB]\n"
 		   "                 [--vcpus N] [--name NAME] [--domid N] [--uuid UUID] [--console-log FILE]\n"
 		   "                 [--console-log-max SIZE] [--run-dir DIR] [--xenstore-socket PATH|none] [--console-stdio]\n"
-		   "                 [--paused] [--ready-fd FD] [--restore-fd FD] [-v]\n"
+		   "                 [--paused] [--ready-fd FD] [--restore-fd FD] [--sandbox[=log]] [-v]\n"
 		   "                 [--disk DEVID,KIND,FORMAT,MODE,DEVTYPE,PATH]... [--nic DEVID,IFNAME]...\n"
 		   "       (--disk: a xenbus block back end; KIND vbd or qdisk, FORMAT raw, qcow2, vhd or\n"
 		   "        empty, MODE r or w, DEVTYPE disk or cdrom, PATH the rest: docs/xenbus.md)\n"
@@ -34,6 +35,9 @@ static void usage(FILE *f)
 		   "        creates: docs/netback.md)\n"
 		   "       (--restore-fd: load the saved state from FD, at its first monitor record,\n"
 		   "        instead of booting --kernel)\n"
+		   "       (--sandbox: once set up, every thread runs under a seccomp allowlist\n"
+		   "        of its role; a call outside it ends the monitor; =log: the kernel logs\n"
+		   "        it and it runs: docs/sandbox.md)\n"
 		   "       (--console-log-max: the console log's cap, bytes or with K, M or G; past it\n"
 		   "        the log becomes FILE.1 and a new one starts; 0: none; default 16M or\n"
 		   "        $DOMUS_CONSOLE_LOG_MAX; SIGHUP reopens the log: docs/domains.md)\n"
@@ -68,7 +72,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "paused", no_argument, NULL, 'p' },           { "ready-fd", required_argument, NULL, 'R' },
 		{ "console-stdio", no_argument, NULL, 'S' },    { "restore-fd", required_argument, NULL, 'F' },    { "verbose", no_argument, NULL, 'v' },
 		{ "disk", required_argument, NULL, 'D' },       { "nic", required_argument, NULL, 'I' },
-		{ "console-log-max", required_argument, NULL, 'L' },
+		{ "console-log-max", required_argument, NULL, 'L' }, { "sandbox", optional_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },             { 0 },
 	};
 	const char *env = getenv("DOMUS_CONSOLE_LOG_MAX");
@@ -105,6 +109,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->ready_fd = (int)v;
 			break;
 		case 'S': o->console_stdio = 1; break;
+		case 'X':
+			if (optarg && strcmp(optarg, "log") != 0) {
+				log_err(NULL, "--sandbox=%s: only --sandbox or --sandbox=log", optarg);
+				return -EINVAL;
+			}
+			o->sandbox = 1 + (optarg ? SANDBOX_LOG : SANDBOX_KILL);
+			break;
 		case 'F':
 			if (parse_u64("restore-fd", optarg, 3, 1 << 20, &v) < 0)
 				return -EINVAL;

@@ -26,6 +26,7 @@
 #include "evloop.h"
 #include "vcpu.h"
 #include "xen/xen_abi.h"
+#include "sandbox.h"
 #include "saverestore.h"
 #include "xenstate_bind.h"
 
@@ -617,7 +618,9 @@ static int vcpus_init(void *ctx, char *why, size_t wl)
 {
 	struct monitor *m = ctx;
 
-	m->vm.paused = m->opt.paused;
+	/* With --sandbox the vCPU threads wait parked until each has its
+	 * filter (the sandbox part); --paused keeps them so after. */
+	m->vm.paused = m->opt.paused || m->opt.sandbox;
 	m->targs = calloc((size_t)m->opt.vcpus, sizeof(*m->targs));
 	return m->targs ? 0 : -ENOMEM;
 }
@@ -650,6 +653,29 @@ static void vcpus_stop(void *ctx)
 	m->targs = NULL;
 }
 
+/* --sandbox (docs/sandbox.md): every part has started, the guest has not
+ * run (vcpus_init parked the vCPU threads).  Each thread installs its own
+ * role's filter, the main thread last (sandbox_threads); then the guest
+ * may run, unless --paused. */
+static int sandbox_part_start(void *ctx, char *why, size_t wl)
+{
+	struct monitor *m = ctx;
+	enum sandbox_mode mode;
+	int rc;
+
+	if (!m->opt.sandbox)
+		return 0;
+	mode = (enum sandbox_mode)(m->opt.sandbox - 1);
+	rc = sandbox_threads(&m->vm, m->loop, mode, why, wl);
+	if (rc < 0)
+		return rc;
+	log_info(m->opt.name, "sandboxed: main, event loop and %d vCPU threads under their seccomp allowlists%s",
+		 m->vm.nr_vcpus, mode == SANDBOX_LOG ? " (log only: calls outside them are logged by the kernel, not refused)" : "");
+	if (!m->opt.paused)
+		vm_pause(&m->vm, false);
+	return 0;
+}
+
 const struct part monitor_parts[] = {
 	{ .name = "signals", .init = signals_init, .start = signals_start, .quiesce = signals_quiesce,
 	  .stop = signals_stop },
@@ -665,6 +691,7 @@ const struct part monitor_parts[] = {
 	{ .name = "control socket", .init = control_part_init, .start = control_part_start,
 	  .quiesce = control_part_quiesce, .stop = control_part_stop },
 	{ .name = "vcpus", .init = vcpus_init, .start = vcpus_start, .quiesce = vcpus_quiesce, .stop = vcpus_stop },
+	{ .name = "sandbox", .start = sandbox_part_start },
 };
 const size_t monitor_nparts = sizeof(monitor_parts) / sizeof(monitor_parts[0]);
 

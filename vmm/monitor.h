@@ -22,6 +22,8 @@ struct options {
 	uint64_t memory_mib;
 	uint64_t console_log_max; /* --console-log-max, DOMUS_CONSOLE_LOG_MAX (vmm/conlog.h) */
 	int vcpus, console_stdio, paused, ready_fd;
+	int sandbox; /* --sandbox[=log]: each thread under its seccomp role once set up; 0 none,
+		      * else 1 + enum sandbox_mode (docs/sandbox.md) */
 	int restore_fd; /* -1: boot the kernel; else load the saved state from it */
 	uint32_t domid;
 	struct vbd_cfg *disks; /* --disk, docs/xenbus.md */

@@ -9,8 +9,13 @@
  * nothing.  So that xl block-* and network-* can be run without KVM.
  * HOTPLUG_REFUSE=DEVID makes the vbd row refuse that disk, as a monitor
  * that cannot open it would; HOTPLUG_MUTE=DEVID gives that disk a back
- * end that never answers (no InitWait). */
+ * end that never answers (no InitWait).  DOMUS_SANDBOX=1 serves the
+ * control socket from a thread under the sandbox's loop role
+ * (vmm/sandbox.h), the event loop under it too, as domus-vmm --sandbox
+ * runs both: a hot-plug's calls (the back end's xenstore handle, the TAP
+ * device, its MAC) under the filter. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +29,7 @@
 #include "fake_domain.h"
 #include "hotplug.h"
 #include "net/tap.h"
+#include "sandbox.h"
 #include "vbd_dev.h"
 #include "vif_dev.h"
 #include "xenbus/vbd.h"
@@ -227,12 +233,43 @@ static int stop_here(void *arg)
 	return 0;
 }
 
+struct serve {
+	struct hp_monitor *m;
+	int lfd;
+	bool sandbox;
+	int rc;
+};
+
+static void *serve(void *arg)
+{
+	struct serve *sv = arg;
+
+	if (sv->sandbox && (sv->rc = sandbox_install(SANDBOX_LOOP)) < 0)
+		return NULL;
+	while (!sv->m->dom.destroyed) {
+		int fd = accept4(sv->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0)
+			continue;
+		control_serve(fd, &ops, sv->m, -1, 2000);
+		close(fd);
+	}
+	return NULL;
+}
+
+static int sandbox_here(void *arg)
+{
+	return sandbox_install(SANDBOX_LOOP);
+}
+
 int main(int argc, char **argv)
 {
 	static struct hp_monitor m;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path) - sizeof("/control")];
 	const char *refuse = getenv("HOTPLUG_REFUSE"), *mute = getenv("HOTPLUG_MUTE");
+	const char *sandbox = getenv("DOMUS_SANDBOX");
+	struct serve sv;
 	int lfd;
 
 	log_init(argv[0], LOG_INFO, NULL);
@@ -262,13 +299,19 @@ int main(int argc, char **argv)
 		log_err(NULL, "%s: %s", sa.sun_path, strerror(errno));
 		return 1;
 	}
-	while (!m.dom.destroyed) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	sv = (struct serve){ .m = &m, .lfd = lfd, .sandbox = sandbox && strcmp(sandbox, "1") == 0 };
+	if (sv.sandbox) {
+		pthread_t t;
 
-		if (fd < 0)
-			continue;
-		control_serve(fd, &ops, &m, -1, 2000);
-		close(fd);
+		if (evl_sync(m.loop, sandbox_here, NULL) < 0 || pthread_create(&t, NULL, serve, &sv) != 0) {
+			log_err(NULL, "sandbox: cannot start");
+			return 1;
+		}
+		pthread_join(t, NULL);
+		if (sv.rc < 0)
+			return 1;
+	} else {
+		serve(&sv);
 	}
 	evl_sync(m.loop, stop_here, &m.devs);
 	evl_stop(m.loop);

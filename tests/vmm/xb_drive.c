@@ -7,6 +7,9 @@
  *   removed          until the state machine removed the device (10 s)
  *   quit
  * Each command answers one line: "ok ..." or "fail ...".
+ * With DOMUS_SANDBOX=1 the loop thread runs under the monitor's loop role
+ * (vmm/sandbox.h) once started, as in domus-vmm --sandbox: libxenstore's
+ * calls (watches, its reader thread, transactions, xs_close) under it.
  * Usage: xb-drive DOMID DEVID [vif] */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +21,7 @@
 #include "domus/log.h"
 #include "domus/stream.h"
 #include "evloop.h"
+#include "sandbox.h"
 #include "xenbus/vbd.h"
 #include "xenbus/vif.h"
 #include "xenbus/xb_xs.h"
@@ -156,6 +160,11 @@ static int start_here(void *arg)
 	return devs_start(&((struct drive *)arg)->devs);
 }
 
+static int sandbox_here(void *arg)
+{
+	return sandbox_install(SANDBOX_LOOP);
+}
+
 static int quiesce_here(void *arg)
 {
 	return devs_quiesce(&((struct drive *)arg)->devs, NULL, 0);
@@ -248,7 +257,9 @@ int main(int argc, char **argv)
 	d.domid = (uint32_t)atoi(argv[1]);
 	d.devid = (uint32_t)atoi(argv[2]);
 	if (evl_create(&d.loop, 64) < 0 || add(&d) < 0 || evl_start(d.loop) < 0 ||
-	    evl_sync(d.loop, start_here, &d) < 0) {
+	    evl_sync(d.loop, start_here, &d) < 0 ||
+	    (getenv("DOMUS_SANDBOX") && strcmp(getenv("DOMUS_SANDBOX"), "1") == 0 &&
+	     evl_sync(d.loop, sandbox_here, NULL) < 0)) {
 		printf("fail start\n");
 		return 1;
 	}
