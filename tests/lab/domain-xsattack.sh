@@ -53,7 +53,16 @@ trap 'kill "$d0" 2>/dev/null; cleanup_all' EXIT
 
 rm -f "$(conlog xsattack)"
 printf 'name = "xsattack"\nkernel = "%s"\nmemory = 64\n' "$ELF" >"$T/xsattack.cfg"
-"$XL" create -q "$T/xsattack.cfg" || fail "xl create of the attacker failed"
+"$XL" create -q -p "$T/xsattack.cfg" || fail "xl create of the attacker failed"
+# Its home its own, as the host test gives it (tests/xenstored/xsattack_host.c):
+# libxl leaves a guest's home to Domain-0 (the guest writes under data/,
+# device/, control/), and the attacker's relative paths (xsattack/, f/, t/)
+# are written under the home itself.  The quotas it meets are its own
+# either way.
+aid=$(domid_of xsattack)
+[ -n "$aid" ] || fail "the attacker is not listed"
+xenstore-chmod "/local/domain/$aid" "n$aid" || fail "cannot give the attacker its home"
+"$XL" unpause xsattack || fail "xl unpause of the attacker failed"
 start=$(date +%s)
 declare -A last since maxgap
 for g in xsg1 xsg2; do last[$g]=$(count_of "$g"); since[$g]=$start; maxgap[$g]=0; done

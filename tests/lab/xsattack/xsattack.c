@@ -292,12 +292,17 @@ static void env_wait(void *ctx, unsigned ms)
 	struct xenstore_domain_interface *r = g->ring;
 	uint32_t rp = __atomic_load_n(&r->rsp_prod, __ATOMIC_ACQUIRE);
 	uint32_t rc = __atomic_load_n(&r->req_cons, __ATOMIC_ACQUIRE);
+	/* A change of the error field ends the wait, not the field being set:
+	 * once xenstored has given up on the ring it stays set, and returning
+	 * at once would spin with interrupts off, the clock stopped (the
+	 * oversized-header round hung so in the lab). */
+	uint32_t er = __atomic_load_n(&r->error, __ATOMIC_ACQUIRE);
 	uint64_t end = env_now_ms(g) + ms;
 
 	for (uint32_t spins = 0;; spins++) {
 		if (__atomic_load_n(&r->rsp_prod, __ATOMIC_ACQUIRE) != rp ||
 		    __atomic_load_n(&r->req_cons, __ATOMIC_ACQUIRE) != rc ||
-		    __atomic_load_n(&r->error, __ATOMIC_ACQUIRE) != 0)
+		    __atomic_load_n(&r->error, __ATOMIC_ACQUIRE) != er)
 			return;
 		if (g->ticking) {
 			if (env_now_ms(g) >= end)

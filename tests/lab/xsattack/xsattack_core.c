@@ -335,10 +335,23 @@ static void round_hello(struct xsa *x)
 	struct line l;
 	uint32_t n = args(x, "xsattack/hello", "1") - 1; /* a value has no NUL */
 
+	int c;
+
 	round_start(x);
-	x->r->hello = call(x, XS_WRITE, 0, x->req, n, HELLO_MS) == XSA_OK && alive(x, REPLY_MS);
+	c = call(x, XS_WRITE, 0, x->req, n, HELLO_MS);
+	x->r->hello = c == XSA_OK && alive(x, REPLY_MS);
 	l_start(&l, "hello");
 	l_s(&l, x->r->hello ? " ok: the ring answers" : " FAILED: no answer on the ring");
+	if (!x->r->hello) {
+		/* What the page said, for the log of a failed run. */
+		l_u(&l, " call", (uint32_t)c);
+		l_u(&l, " req_prod", x->i->req_prod);
+		l_u(&l, " req_cons", x->i->req_cons);
+		l_u(&l, " rsp_prod", x->i->rsp_prod);
+		l_u(&l, " rsp_cons", x->i->rsp_cons);
+		l_u(&l, " error", x->i->error);
+		l_u(&l, " reply_type", x->hdr.type);
+	}
 	l_say(x, &l);
 }
 
