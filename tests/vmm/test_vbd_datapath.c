@@ -298,35 +298,6 @@ static void test_readonly(void **state)
 	assert_memory_equal(before, after, sizeof(before));
 }
 
-/* Direct I/O where the store takes it for 512-byte granular requests
- * (statx's DIOALIGN): the file's own fd says O_DIRECT, and a page at an
- * odd sector (not 4 KiB aligned on the file) is written and read back.
- * The test's file is on /tmp: on ext4 direct, on tmpfs (Linux 6.1) not;
- * the expectation comes from the same statx. */
-static void test_direct_io(void **state)
-{
-	struct t *t = *state;
-	uint8_t disk[BLK_PAGE];
-	struct statx sx;
-	bool want;
-
-	assert_int_equal(statx(t->f.fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx), 0);
-	want = (sx.stx_mask & STATX_DIOALIGN) && sx.stx_dio_offset_align && sx.stx_dio_offset_align <= 512 &&
-	       sx.stx_dio_mem_align && sx.stx_dio_mem_align <= 512;
-	cfg(t, "raw", "w", t->f.path);
-	assert_int_equal(do_connect(t), 0);
-	assert_int_equal(t->info.direct, want);
-	fill(t, 40, 5);
-	assert_int_equal(rw(t, 0, BLKIF_OP_WRITE, 65, 40).status, BLKIF_RSP_OKAY);
-	assert_int_equal(rw(t, 1, BLKIF_OP_FLUSH_DISKCACHE, 0, 41).status, BLKIF_RSP_OKAY);
-	assert_int_equal(pread(t->f.fd, disk, sizeof(disk), 65 * 512), (ssize_t)sizeof(disk));
-	assert_memory_equal(disk, fake_page(&t->f, 40), sizeof(disk));
-	assert_int_equal(rw(t, 2, BLKIF_OP_READ, 65, 42).status, BLKIF_RSP_OKAY);
-	assert_memory_equal(fake_page(&t->f, 42), disk, sizeof(disk));
-	assert_int_equal(evl_sync(t->loop, disconnect_here, t), 0);
-	print_message("direct I/O on %s: %s\n", t->f.path, want ? "yes" : "no (the store does not take it)");
-}
-
 /* A block device (a loop device over the test's file; skipped where none
  * can be had): its size from BLKGETSIZE64, I/O through it reaches the file. */
 static void test_blockdev(void **state)
@@ -525,7 +496,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connect_serve_quiesce_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_connect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_direct_io, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blockdev, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qcow2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qcow2_readonly, setup, teardown),

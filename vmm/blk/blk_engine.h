@@ -20,7 +20,6 @@ struct blk_backend {
 	bool readonly;
 	bool is_blockdev;
 	bool discard; /* the store can discard (punch holes); feature-discard */
-	bool direct;  /* opened O_DIRECT: the host's page cache is not used */
 };
 
 enum blk_io_op { BLK_IO_READ, BLK_IO_WRITE, BLK_IO_FLUSH, BLK_IO_DISCARD };

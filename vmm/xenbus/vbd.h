@@ -74,7 +74,6 @@ struct vbd_disk_info {
 	uint64_t sectors;       /* in 512-byte units */
 	unsigned sector_size, physical_sector_size;
 	bool flush_cache, discard;
-	bool direct; /* the store is read and written around the host's page cache */
 };
 
 struct vbd;

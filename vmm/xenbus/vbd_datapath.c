@@ -104,30 +104,6 @@ static int blockdev_geometry(int fd, struct blk_backend *be, unsigned *phys)
 	return 0;
 }
 
-/* Reads and writes go around the host's page cache where the store takes
- * it for every request a guest can make: a blkif segment is 512-byte
- * granular in offset, length and address (first_sect/last_sect,
- * blkif.h), so O_DIRECT is set when the store's alignment for it is at
- * most 512 (or the device's logical block size, which the guest is told)
- * in both.  Else (tmpfs, a file system that does not say) the page cache
- * stays, as before.  One copy less per byte, and the guest's flush is
- * the only write-back (QEMU's cache=none, Xen's blkback on a block
- * device). */
-static bool set_direct(int fd, uint32_t sector_size)
-{
-	struct statx sx;
-	uint32_t need = sector_size > 512 ? sector_size : 512;
-	int fl;
-
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) < 0 || !(sx.stx_mask & STATX_DIOALIGN) ||
-	    sx.stx_dio_offset_align == 0 || sx.stx_dio_mem_align == 0)
-		return false; /* no direct I/O, or the kernel does not say */
-	if (sx.stx_dio_offset_align > need || sx.stx_dio_mem_align > need)
-		return false;
-	fl = fcntl(fd, F_GETFL);
-	return fl >= 0 && fcntl(fd, F_SETFL, fl | O_DIRECT) == 0;
-}
-
 static int open_backing(const struct vbd_cfg *cfg, struct blk_backend *be, unsigned *phys, char *why, size_t wl)
 {
 	bool ro = !cfg->readwrite || cfg->cdrom;
@@ -169,8 +145,6 @@ static int open_backing(const struct vbd_cfg *cfg, struct blk_backend *be, unsig
 		close(fd);
 		return -EINVAL;
 	}
-	if (rc == 0 && !view)
-		be->direct = set_direct(fd, be->sector_size);
 	if (rc < 0) {
 		snprintf(why, wl, "%s: %s", cfg->path, strerror(-rc));
 		close(fd);
@@ -383,10 +357,9 @@ int vbd_datapath_connect(void *host, const struct vbd_cfg *cfg, const struct vbd
 	}
 	*info = (struct vbd_disk_info){ .sectors = dp->be.sectors, .sector_size = dp->be.sector_size,
 					.physical_sector_size = phys, .flush_cache = !dp->be.readonly,
-					.discard = dp->be.discard, .direct = dp->be.direct };
-	log_info(dp->name, "connected: %s, %llu sectors%s, %s, %u queue(s) of %u page(s)%s", cfg->path,
-		 (unsigned long long)dp->be.sectors, dp->be.readonly ? ", read-only" : "",
-		 dp->be.direct ? "direct I/O" : "through the page cache", dp->nq, fe->nr_ring_pages,
+					.discard = dp->be.discard };
+	log_info(dp->name, "connected: %s, %llu sectors%s, %u queue(s) of %u page(s)%s", cfg->path,
+		 (unsigned long long)dp->be.sectors, dp->be.readonly ? ", read-only" : "", dp->nq, fe->nr_ring_pages,
 		 pos ? ", resumed" : "");
 	*out = dp;
 	return 0;
