@@ -14,16 +14,6 @@ GAP_MAX=15
 DOM0_MAX_MS=5000
 XSD_LOG=$LOGDIR/xenstored.log
 
-count_of() { local c; c=$(grep -aoE 'GUEST-XS [0-9]+' "$(conlog "$1")" | tail -n1 | cut -d' ' -f2); echo "${c:--1}"; }
-wait_count() {
-	local end=$(( $(date +%s) + $3 ))
-	while [ "$(date +%s)" -le "$end" ]; do
-		[ "$(count_of "$1")" -ge "$2" ] && return 0
-		sleep 0.5
-	done
-	echo "--- console of $1 (last lines):"; tail -n 15 "$(conlog "$1")"
-	return 1
-}
 ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
 
 "$XL" create "$(mkcfg xsg1 xsloop)" || fail "xl create xsg1 failed"

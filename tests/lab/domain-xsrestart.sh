@@ -21,19 +21,6 @@ xsd_start() {
 	for _ in $(seq 100); do [ -S /run/xenstored/socket ] && [ -n "$(xsd_pid)" ] && return 0; sleep 0.1; done
 	return 1
 }
-# The last GUEST-XS count of a guest, or -1.
-count_of() { local c; c=$(grep -aoE 'GUEST-XS [0-9]+' "$(conlog "$1")" | tail -n1 | cut -d' ' -f2); echo "${c:--1}"; }
-# wait_count NAME MIN SECONDS: the guest's count reaches MIN
-wait_count() {
-	local end=$(( $(date +%s) + $3 ))
-	while [ "$(date +%s)" -le "$end" ]; do
-		[ "$(count_of "$1")" -ge "$2" ] && return 0
-		sleep 0.5
-	done
-	echo "--- console of $1 (last lines):"; tail -n 15 "$(conlog "$1")"
-	echo "--- xenstored log (last lines):"; tail -n 15 "$XSD_LOG" 2>/dev/null
-	return 1
-}
 wait_dead() {
 	for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
 	return 1

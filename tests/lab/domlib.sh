@@ -124,3 +124,19 @@ gwait() {
 # gready NAME SECONDS: the remote guest NAME takes commands.
 gready() { local id; id=$(domid_of "$1"); wait_log "$1" "DOMUS-INIT" "$2" >/dev/null &&
 	for _ in $(seq 1 $(($2 * 2))); do [ "$(xenstore-read "/local/domain/$id/data/ready" 2>/dev/null)" = 1 ] && return 0; sleep 0.5; done; return 1; }
+
+# Guests running tests/guest/xsloop.sh (domain-xsrestart.sh, -xsattack.sh):
+# count_of NAME is its last GUEST-XS count, or -1; wait_count NAME MIN
+# SECONDS waits until it reaches MIN (else shows its console and
+# xenstored's log).
+count_of() { local c; c=$(grep -aoE 'GUEST-XS [0-9]+' "$(conlog "$1")" | tail -n1 | cut -d' ' -f2); echo "${c:--1}"; }
+wait_count() {
+	local end=$(( $(date +%s) + $3 ))
+	while [ "$(date +%s)" -le "$end" ]; do
+		[ "$(count_of "$1")" -ge "$2" ] && return 0
+		sleep 0.5
+	done
+	echo "--- console of $1 (last lines):"; tail -n 15 "$(conlog "$1")"
+	echo "--- xenstored log (last lines):"; tail -n 15 "$LOGDIR/xenstored.log" 2>/dev/null
+	return 1
+}
