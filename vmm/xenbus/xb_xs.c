@@ -301,6 +301,14 @@ static int probe(struct xb_xs *x)
 	return 0;
 }
 
+/* The handle's watch events go to on_watch on the loop. */
+static int serve_handle(struct xb_xs *x)
+{
+	int fd = xs_fileno(x->xs);
+
+	return fd < 0 ? -EIO : evl_add_fd(x->loop, fd, EPOLLIN, on_watch, x, &x->src);
+}
+
 int xb_xs_start(void *inst)
 {
 	struct xb_xs *x = inst;
@@ -308,10 +316,7 @@ int xb_xs_start(void *inst)
 
 	if (x->core.removed)
 		return 0;
-	rc = xs_fileno(x->xs);
-	if (rc < 0)
-		return -EIO;
-	rc = evl_add_fd(x->loop, rc, EPOLLIN, on_watch, x, &x->src);
+	rc = serve_handle(x);
 	if (rc < 0)
 		return rc;
 	/* Fires once at once: backend_event() probes from there. */
@@ -347,10 +352,7 @@ int xb_xs_reconnect(void *inst)
 	xs_close(x->xs);
 	x->xs = nx;
 	x->watching = false;
-	rc = xs_fileno(x->xs);
-	if (rc < 0)
-		return -EIO;
-	rc = evl_add_fd(x->loop, rc, EPOLLIN, on_watch, x, &x->src);
+	rc = serve_handle(x);
 	if (rc < 0)
 		return rc;
 	if (!xs_watch(x->xs, x->be, x->tok_be) || (probed && !xs_watch(x->xs, x->fe, x->tok_fe))) {
