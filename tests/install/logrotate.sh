@@ -56,6 +56,10 @@ until [ -s "$T/run/5/vmm.pid" ]; do sleep 0.05; done
 
 for r in 1 2 3; do
 	sleep 1.1 # dateformat -%s: one rotation per second
+	# The writer has reopened the log and written to it (notifempty would
+	# skip an empty one: on a busy machine the writer may not have run
+	# since the last rotation's SIGHUP; one that never reopens fails below).
+	for _ in $(seq 200); do [ -s "$T/log/console/guest-web.log" ] && break; sleep 0.05; done
 	logrotate -f -s "$T/state" "$T/conf" 2>"$T/err" || fail "logrotate: $(cat "$T/err")"
 done
 sleep 0.2
