@@ -143,7 +143,10 @@ static const struct sb_rule sb_rules[] = {
 	 * vbd_datapath.c file_discards) and the save stream (save.c). */
 	OK("pread64", L), OK("pwrite64", L), OK("preadv", L), OK("pwritev", L), OK("fsync", L), OK("fdatasync", L),
 	OK("fallocate", L), OK("ftruncate", L), OK("fcntl", L),
-	/* io_uring (blk_uring.c): a ring per vbd queue, made at connect. */
+	/* io_uring (blk_uring.c): a ring per vbd queue, made at connect (on
+	 * the loop after set-up: hot-plug, reconnect) and restricted to the
+	 * engine's operations before it runs (blk_uring_ring_init), since this
+	 * filter never sees what a ring does (docs/sandbox.md). */
 	OK("io_uring_setup", L), OK("io_uring_register", L),
 	/* AF_UNIX only: the xenstore link reconnecting to a restarted
 	 * xenstored (xs_link.c), libxenstore's xs_open in the back ends'

@@ -1,15 +1,19 @@
 /* The io_uring engine (blk_engine.h): every operation is one SQE, results
  * come back as CQEs, and an eventfd registered with the ring
  * (io_uring_register_eventfd) wakes the monitor's event loop.  A short
- * read or write is resubmitted for the rest. */
+ * read or write is resubmitted for the rest.  The ring is restricted to
+ * the operations prep() makes (blk_uring_ring_init, docs/sandbox.md). */
 #include "blk/blk_engine.h"
+#include "blk/blk_uring.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <liburing.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 struct uring {
@@ -37,6 +41,57 @@ static void prep(struct uring *u, struct io_uring_sqe *sqe, struct blk_io *io)
 		break;
 	}
 	io_uring_sqe_set_data(sqe, io);
+}
+
+/* The SQE opcodes prep() makes, and nothing else: seccomp does not see what
+ * a ring runs, so an unrestricted ring would let whoever can enter it open,
+ * connect or make sockets past the thread's filter.  No SQE flags and no
+ * io_uring_register opcode are allowed once the ring is enabled
+ * (io_check_restriction, __io_uring_register: Linux's io_uring/io_uring.c,
+ * io_uring/register.c since 6.7). */
+static const uint8_t allowed_ops[] = {
+	IORING_OP_READV,
+	IORING_OP_WRITEV,
+	IORING_OP_FSYNC,
+	IORING_OP_FALLOCATE,
+};
+
+/* io_uring_register(2) itself: Debian 12's liburing 2.3 has
+ * io_uring_register_restrictions and io_uring_enable_rings in liburing.h
+ * and liburing.a, but its liburing.map leaves them out of liburing.so. */
+static int ring_register(struct io_uring *ring, unsigned op, void *arg, unsigned nr)
+{
+	return syscall(__NR_io_uring_register, ring->ring_fd, op, arg, nr) < 0 ? -errno : 0;
+}
+
+int blk_uring_ring_init(struct io_uring *ring, unsigned depth, int efd)
+{
+	struct io_uring_restriction res[sizeof(allowed_ops)] = { 0 };
+	int rc;
+
+	if (depth == 0 || depth > 4096)
+		return -EINVAL; /* so that EINVAL below is the flag's */
+	for (size_t i = 0; i < sizeof(allowed_ops); i++)
+		res[i] = (struct io_uring_restriction){ .opcode = IORING_RESTRICTION_SQE_OP,
+							.sqe_op = allowed_ops[i] };
+	/* Restrictions can be registered only on a ring made disabled, and
+	 * bind from IORING_REGISTER_ENABLE_RINGS on (io_register_restrictions,
+	 * io_register_enable_rings).  A kernel before 5.10 knows neither and
+	 * refuses the flag with EINVAL: no unrestricted ring then. */
+	rc = io_uring_queue_init(depth, ring, IORING_SETUP_R_DISABLED);
+	if (rc == -EINVAL)
+		return -ENOSYS;
+	if (rc < 0)
+		return rc;
+	/* Registering is not submitting: a disabled ring takes the eventfd. */
+	rc = io_uring_register_eventfd(ring, efd);
+	if (rc == 0)
+		rc = ring_register(ring, IORING_REGISTER_RESTRICTIONS, res, sizeof(allowed_ops));
+	if (rc == 0)
+		rc = ring_register(ring, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+	if (rc < 0)
+		io_uring_queue_exit(ring);
+	return rc < 0 ? rc : 0;
 }
 
 static int u_submit(void *eng, struct blk_io *io)
@@ -174,8 +229,6 @@ int blk_uring_create(const struct blk_backend *be, unsigned depth, struct blk_en
 	struct uring *u;
 	int rc;
 
-	if (depth == 0 || depth > 4096)
-		return -EINVAL;
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
@@ -188,15 +241,10 @@ int blk_uring_create(const struct blk_backend *be, unsigned depth, struct blk_en
 		free(u);
 		return rc;
 	}
-	rc = io_uring_queue_init(depth, &u->ring, 0);
+	rc = blk_uring_ring_init(&u->ring, depth, u->efd);
 	if (rc < 0) {
 		close(u->efd);
 		free(u);
-		return rc;
-	}
-	rc = io_uring_register_eventfd(&u->ring, u->efd);
-	if (rc < 0) {
-		u_destroy(u);
 		return rc;
 	}
 	*out = (struct blk_engine){ &uring_ops, u };

@@ -299,6 +299,9 @@ static int open_q(struct vbd_dp *dp, unsigned i, const struct vbd_front *fe, con
 	rc = blkback_create(&c, &q->bb);
 	if (rc == -EPROTONOSUPPORT)
 		snprintf(why, wl, "the x86_32 blkif protocol is not supported");
+	else if (rc == -ENOSYS)
+		snprintf(why, wl, "queue %u: this kernel cannot restrict an io_uring ring to the disk's "
+			 "operations (IORING_SETUP_R_DISABLED, Linux 5.10 and later): no ring is made", i);
 	else if (rc < 0)
 		snprintf(why, wl, "mapping the ring of queue %u (ring-ref %u...): %s", i, fe->rings[i].ref[0],
 			 strerror(-rc));
