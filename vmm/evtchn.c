@@ -20,6 +20,7 @@ void evtchn_init(struct evtchn_table *t, uint16_t domid, uint32_t nr_vcpus)
 		t->notify_fd[i] = -1;
 		t->kvm_registered[i] = 0;
 	}
+	memset(t->timer_want, 0, sizeof(t->timer_want));
 }
 
 /* Tell KVM to handle the guest's EVTCHNOP_send on this port in kernel: an IPI
@@ -217,42 +218,70 @@ static void reraise_if_pending(struct vm *vm, uint32_t port, uint32_t vcpu)
 	}
 }
 
-/* KVM's Xen timer of vCPU target fires on port; port 0 stops it and hands
- * the guest's timer hypercalls back to us (KVM answers them in kernel only
- * while it has a port).  vcpu is the calling vCPU, -1 for none. */
-static int bind_timer(struct vm *vm, int vcpu, uint32_t target, uint32_t port)
+struct timer_set {
+	uint64_t expires_ns;
+	bool need_port;
+};
+
+/* On the target's thread (or the caller's when the target is not running),
+ * with the table locked from reading the port to KVM taking it: all of a
+ * vCPU's timer changes are ordered, and the last one made after a bind or
+ * close reads what that bind or close left.  The ioctl does not wait on
+ * anything, so holding the lock across it blocks nobody for long.  (The
+ * port read before the lock and set after it let a close on another vCPU
+ * between the two leave KVM firing on the closed, maybe reused, port:
+ * tests/lab/hcrace.) */
+static int timer_set_here(struct vm *vm, int target, void *arg)
 {
+	const struct timer_set *ts = arg;
+	struct evtchn_table *t = &vm->evtchn;
 	struct kvm_xen_vcpu_attr a = {
 		.type = KVM_XEN_VCPU_ATTR_TYPE_TIMER,
-		.u.timer = { .port = port, .priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL },
+		.u.timer = { .priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL, .expires_ns = ts->expires_ns },
 	};
+	int rc = 0;
 
-	if (vm_set_vcpu_attr(vm, (int)target, &a, (int)target == vcpu) < 0)
+	pthread_mutex_lock(&t->lock);
+	a.u.timer.port = t->timer_want[target];
+	if (!a.u.timer.port && ts->need_port)
+		rc = -EINVAL; /* no VIRQ_TIMER bound: nowhere to deliver */
+	else if (vm->kvm->set_vcpu_attr(vm, target, &a) < 0)
+		rc = -EINVAL;
+	else
+		__atomic_store_n(&vm->vcpus[target].timer_port, a.u.timer.port, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+int evtchn_timer_set(struct vm *vm, int vcpu, uint32_t target, uint64_t expires_ns, bool need_port)
+{
+	struct timer_set ts = { expires_ns, need_port };
+
+	if (target >= (uint32_t)vm->nr_vcpus)
 		return -EINVAL;
-	vm->vcpus[target].timer_port = port;
-	return 0;
+	return vm_vcpu_run_on(vm, (int)target, timer_set_here, &ts, (int)target == vcpu);
 }
 
 int evtchn_post_load(struct vm *vm)
 {
 	struct evtchn_table *t = &vm->evtchn;
-	uint32_t timer_port[VMM_MAX_VCPUS] = { 0 };
 	int rc;
 
 	pthread_mutex_lock(&t->lock);
+	memset(t->timer_want, 0, sizeof(t->timer_want));
 	for (uint32_t p = 1; p < EVTCHN_NR_PORTS; p++) {
 		const struct evtchn_port *e = &t->core.ports[p];
 
 		t->kvm_registered[p] = 0;
 		t->notify_fd[p] = -1;
-		if (e->state == EVTCHNSTAT_virq && e->virq == VIRQ_TIMER && e->vcpu < VMM_MAX_VCPUS)
-			timer_port[e->vcpu] = p;
+		if (e->state == EVTCHNSTAT_virq && e->virq == VIRQ_TIMER && e->vcpu < XEN_LEGACY_MAX_VCPUS)
+			t->timer_want[e->vcpu] = p;
 	}
 	pthread_mutex_unlock(&t->lock);
 	rc = evtchn_sync_kvm(vm);
 	for (int i = 0; i < vm->nr_vcpus && rc == 0; i++) {
-		if (timer_port[i])
-			rc = bind_timer(vm, -1, (uint32_t)i, timer_port[i]);
+		if (t->timer_want[i])
+			rc = evtchn_timer_set(vm, -1, (uint32_t)i, 0, true);
 	}
 	return rc;
 }
@@ -272,8 +301,11 @@ static int op_close(struct vm *vm, int vcpu, uint32_t port)
 	kvm_unregister(vm, port);
 	evtchn_core_close(&t->core, port, &was);
 	t->notify_fd[port] = -1;
-	if (was.state == EVTCHNSTAT_virq && was.virq == VIRQ_TIMER)
+	if (was.state == EVTCHNSTAT_virq && was.virq == VIRQ_TIMER && was.vcpu < XEN_LEGACY_MAX_VCPUS &&
+	    t->timer_want[was.vcpu] == port) {
+		t->timer_want[was.vcpu] = 0;
 		timer_vcpu = (int)was.vcpu;
+	}
 	/* A stale pending bit would fire on the next bind of this port
 	 * (QEMU xen_evtchn.c free_port). */
 	pending = shinfo_words(vm, offsetof(struct shared_info, evtchn_pending));
@@ -282,8 +314,8 @@ static int op_close(struct vm *vm, int vcpu, uint32_t port)
 	pthread_mutex_unlock(&t->lock);
 	/* A closed port may be given out again: KVM must not keep firing the
 	 * timer on it. */
-	if (timer_vcpu >= 0 && vm->vcpus[timer_vcpu].timer_port == port)
-		bind_timer(vm, vcpu, (uint32_t)timer_vcpu, 0);
+	if (timer_vcpu >= 0)
+		evtchn_timer_set(vm, vcpu, (uint32_t)timer_vcpu, 0, false);
 	return 0;
 }
 
@@ -295,11 +327,13 @@ static int op_bind_virq(struct vm *vm, int vcpu, struct evtchn_bind_virq *b)
 
 	pthread_mutex_lock(&t->lock);
 	rc = evtchn_core_bind_virq(&t->core, b->virq, b->vcpu, &port);
+	if (rc == 0 && b->virq == VIRQ_TIMER && b->vcpu < XEN_LEGACY_MAX_VCPUS)
+		t->timer_want[b->vcpu] = port;
 	pthread_mutex_unlock(&t->lock);
 	if (rc < 0)
 		return rc;
 	if (b->virq == VIRQ_TIMER) {
-		rc = bind_timer(vm, vcpu, b->vcpu, port);
+		rc = evtchn_timer_set(vm, vcpu, b->vcpu, 0, true);
 		if (rc < 0) {
 			op_close(vm, vcpu, port);
 			return rc;
@@ -350,17 +384,22 @@ static int op_send(struct vm *vm, uint32_t port)
 	uint64_t one = 1;
 	int fd = -1, rc;
 
+	/* The write is made under the lock: a back end's port closed on the
+	 * loop meanwhile (be_dp.c be_port_close) closes its eventfd, and the
+	 * number, given out again to an image or a socket, would take the 8
+	 * bytes.  An eventfd write does not block (the counter is far from
+	 * full: the back end reads it on every wake-up). */
 	pthread_mutex_lock(&t->lock);
 	rc = evtchn_core_send(&t->core, port, &p);
 	if (rc == 0 && p.state == EVTCHNSTAT_interdomain)
 		fd = t->notify_fd[port];
+	if (fd >= 0 && write(fd, &one, sizeof(one)) < 0)
+		log_debug(vm->name, "port %u: notify failed", port); /* a full eventfd still says "look" */
 	pthread_mutex_unlock(&t->lock);
 	if (rc < 0)
 		return rc;
 	if (p.state == EVTCHNSTAT_ipi)
 		deliver(vm, port, p.vcpu);
-	else if (fd >= 0 && write(fd, &one, sizeof(one)) < 0)
-		log_debug(vm->name, "port %u: notify failed", port); /* a full eventfd still says "look" */
 	return 0; /* an unbound port drops the event, as Xen does */
 }
 

@@ -22,6 +22,10 @@ struct evtchn_table {
 	struct evtchn_core core;
 	int notify_fd[EVTCHN_NR_PORTS];         /* eventfd of the Domain-0 side, -1 if none */
 	uint8_t kvm_registered[EVTCHN_NR_PORTS]; /* KVM handles the guest's sends on it */
+	/* Each vCPU's bound VIRQ_TIMER port, 0 if none: what KVM's timer must
+	 * fire on.  Changed with the port table; KVM is told on the vCPU's
+	 * thread, which reads it then (evtchn_timer_set). */
+	uint32_t timer_want[XEN_LEGACY_MAX_VCPUS];
 };
 
 struct vm;
@@ -37,6 +41,12 @@ int evtchn_sync_kvm(struct vm *vm);
  * in kernel and every VIRQ_TIMER port.  A loaded interdomain port gets its
  * Domain-0 eventfd back through evtchn_attach_notify(). */
 int evtchn_post_load(struct vm *vm);
+/* KVM's Xen timer of vCPU target (vcpu: the caller, -1 for none) set to
+ * fire at expires_ns (0: stopped) on the vCPU's bound VIRQ_TIMER port, as
+ * the port table has it when the target's thread makes the change: binds
+ * and closes racing on other vCPUs cannot leave KVM firing on a closed
+ * port.  -EINVAL if no timer port is bound and need_port, or KVM refuses. */
+int evtchn_timer_set(struct vm *vm, int vcpu, uint32_t target, uint64_t expires_ns, bool need_port);
 /* Give a loaded interdomain port (one a back end finds in an HVM param) its
  * Domain-0 eventfd.  -EINVAL unless port is interdomain without one. */
 int evtchn_attach_notify(struct vm *vm, uint32_t port, int notify_fd);

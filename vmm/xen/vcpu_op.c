@@ -3,23 +3,18 @@
  * AP before starting it), so per-vCPU KVM state is set on that vCPU's thread. */
 #include "hypercall.h"
 #include "xen_abi.h"
+#include "../evtchn.h"
 #include "../vm.h"
 #include "../shinfo.h"
 
 #include <errno.h>
 
+/* The port is the one bound when the target's thread makes the change
+ * (evtchn.c evtchn_timer_set), not one read here: a close of the timer's
+ * port racing on another vCPU would otherwise be undone. */
 static int set_timer(struct vm *vm, int target, uint64_t expires_ns, int self)
 {
-	struct kvm_xen_vcpu_attr a = {
-		.type = KVM_XEN_VCPU_ATTR_TYPE_TIMER,
-		.u.timer = { .port = vm->vcpus[target].timer_port,
-			     .priority = KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL,
-			     .expires_ns = expires_ns },
-	};
-
-	if (!a.u.timer.port)
-		return -EINVAL; /* no VIRQ_TIMER bound yet: nowhere to deliver */
-	return vm_set_vcpu_attr(vm, target, &a, self) < 0 ? -EINVAL : 0;
+	return evtchn_timer_set(vm, self ? target : -1, (uint32_t)target, expires_ns, true);
 }
 
 /* Both areas are given as a guest virtual address (struct
@@ -80,7 +75,8 @@ int64_t hc_vcpu_op(struct vm *vm, int vcpu, const uint64_t a[6])
 		return set_timer(vm, (int)target, t.timeout_abs_ns, self);
 	}
 	case VCPUOP_stop_singleshot_timer:
-		return vm->vcpus[target].timer_port ? set_timer(vm, (int)target, 0, self) : 0;
+		return __atomic_load_n(&vm->vcpus[target].timer_port, __ATOMIC_RELAXED) ?
+			       evtchn_timer_set(vm, self ? (int)target : -1, target, 0, false) : 0;
 	case VCPUOP_register_runstate_memory_area:
 		/* KVM 6.1 refuses an area that crosses a page, which Linux's per-CPU
 		 * one may; the guest BUG()s on failure, so steal time then reads 0
