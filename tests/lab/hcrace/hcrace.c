@@ -16,11 +16,12 @@
  *   HCRACE-BOOT mode=... secs=N want=N
  *   HCRACE-START vcpus=N clock=lapic-timer tsc_per_ms=N
  *   HCRACE-ROUND vcpu=N calls=N ok=N    (each vCPU, every second or two)
- *   HCRACE-SHUTDOWN vcpu=0 calls=N      (just before SCHEDOP_shutdown)
+ *   HCRACE-SHUTDOWN vcpu=0 calls=N ok=N (just before SCHEDOP_shutdown)
  *   HCRACE-ERROR ...  or  HCRACE-FAULT vcpu=N vector=N  when it went wrong.
  *
  * 32-bit flat protected mode with paging off, as the PVH entry leaves vCPU
- * 0 (Xen docs/misc/pvh.pandoc), as in xsattack.c.  The others start as on
+ * 0 (Xen docs/misc/pvh.pandoc); its Xen note, GDT, IDT and timer are the
+ * test guests' common ones (tests/lab/pvhlib).  The others start as on
  * any PC: our monitor has no VCPUOP_initialise or VCPUOP_up (vmm/xen/
  * vcpu_op.c answers -ENOSYS, as Xen does for an HVM guest's initialise);
  * Linux brings a PVH guest's CPUs up with INIT and SIPI through KVM's local
@@ -38,46 +39,18 @@
 #include <xen/arch-x86/hvm/start_info.h>
 
 #include "hcrace.h"
+#include "../pvhlib/pvhlib.h"
 
-#define DEBUG_PORT 0xe9
-#define PM1A_CNT 0x604 /* vmm/boot/acpi.h ACPI_PM1A_CNT_PORT */
-#define S5 ((5 << 10) | (1 << 13))
-#define LAPIC 0xfee00000u
-#define LAPIC_ID 0x20
-#define LAPIC_SVR 0xf0
-#define LAPIC_ICR_LO 0x300
-#define LAPIC_ICR_HI 0x310
-#define LAPIC_LVTT 0x320
-#define LAPIC_LVT0 0x350
-#define LAPIC_LVT1 0x360
-#define LAPIC_LVTERR 0x370
-#define LAPIC_TMICT 0x380
-#define LAPIC_TDCR 0x3e0
-#define LVT_MASKED 0x10000u
-#define LVTT_PERIODIC 0x20000u
-#define TDCR_DIV128 0xa
-#define TICKS_PER_MS 7812u /* 1 GHz / 128 */
 #define ICR_BUSY 0x1000u
 /* All but self, level assert: INIT, and SIPI at vector 0x08 (0x8000). */
 #define ICR_INIT_OTHERS 0x000c4500u
 #define ICR_SIPI_OTHERS 0x000c4600u
 #define TRAMPOLINE 0x8000u
-#define VEC_TIMER 0xef
-#define VEC_SPURIOUS 0xff
-#define SEL_CODE 0x08
 #define STACK_SHIFT 14
 #define STACK_SIZE (1 << STACK_SHIFT)
 #define STR(x) #x
 #define XSTR(x) STR(x)
 #define CALIBRATE_TICKS 128 /* a power of two: no 64-bit division here */
-
-__asm__(".pushsection .note.Xen, \"a\", @note\n"
-	".balign 4\n"
-	".long 4, 4, 18\n" /* namesz, descsz, XEN_ELFNOTE_PHYS32_ENTRY */
-	".asciz \"Xen\"\n"
-	".balign 4\n"
-	".long _start\n"
-	".popsection\n");
 
 /* One stack per vCPU, by APIC id (vCPU 0's is the first). */
 uint8_t hcr_stacks[HCR_MAX_CPUS][STACK_SIZE] __attribute__((aligned(16)));
@@ -85,27 +58,17 @@ uint8_t hcr_stacks[HCR_MAX_CPUS][STACK_SIZE] __attribute__((aligned(16)));
  * take away: nothing else lives there. */
 static uint8_t scratch[HCR_SCRATCH_PAGES][4096] __attribute__((aligned(4096)));
 
-volatile uint32_t hcr_ticks; /* milliseconds, while the timer runs */
-uint32_t hcr_start_info;     /* EBX at the PVH entry */
+uint32_t hcr_start_info; /* EBX at the PVH entry */
 
 void hcr_main(void);
 void hcr_ap_main(uint32_t id) __attribute__((noreturn, used));
-void hcr_fault(uint32_t vector) __attribute__((noreturn, used));
-
-/* Flat code 0x08 and data 0x10; the PVH entry leaves the GDT unspecified. */
-__asm__(".section .rodata\n"
-	".balign 8\n"
-	"hcr_gdt: .quad 0, 0x00cf9a000000ffff, 0x00cf92000000ffff\n"
-	"hcr_gdtr: .word 23\n"
-	".long hcr_gdt\n"
-	".text\n");
 
 __attribute__((naked, noreturn, section(".text.start"))) void _start(void)
 {
 	__asm__ volatile("cli\n"
 			 "mov %ebx, hcr_start_info\n"
 			 "lea hcr_stacks + " XSTR(STACK_SIZE) ", %esp\n"
-			 "lgdt hcr_gdtr\n"
+			 "lgdt pvh_gdtr\n"
 			 "ljmp $0x08, $1f\n"
 			 "1: mov $0x10, %eax\n"
 			 "mov %eax, %ds\n"
@@ -137,7 +100,7 @@ __asm__(".section .rodata\n"
 	"  ljmpl $0x08, $hcr_ap32\n"
 	"  .balign 4\n"
 	"hcr_tramp_gdtr: .word 23\n"
-	"  .long hcr_gdt\n"
+	"  .long pvh_gdt\n"
 	"hcr_tramp_end:\n"
 	".code32\n"
 	".text\n"
@@ -163,65 +126,6 @@ __asm__(".section .rodata\n"
 	"  jmp 3b\n");
 extern const uint8_t hcr_tramp[], hcr_tramp_end[];
 
-/* Interrupts: the timer counts a millisecond (only while the clock is
- * measured); anything else is acknowledged; exceptions 0-31 go to
- * hcr_fault with their number. */
-__asm__(".text\n"
-	".globl hcr_irq_timer, hcr_irq_other, hcr_exc_table\n"
-	"hcr_irq_timer:\n"
-	"  lock incl hcr_ticks\n"
-	"  movl $0, 0xfee000b0\n"
-	"  iret\n"
-	"hcr_irq_other:\n"
-	"  movl $0, 0xfee000b0\n"
-	"  iret\n"
-	".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
-	"hcr_exc\\n: push $\\n\n"
-	"  call hcr_fault\n"
-	".endr\n"
-	".section .rodata\n"
-	".balign 4\n"
-	"hcr_exc_table:\n"
-	".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
-	"  .long hcr_exc\\n\n"
-	".endr\n"
-	".text\n");
-extern const uint32_t hcr_exc_table[32];
-void hcr_irq_timer(void);
-void hcr_irq_other(void);
-
-struct gate {
-	uint16_t off_lo, sel;
-	uint8_t zero, type;
-	uint16_t off_hi;
-} __attribute__((packed));
-
-static struct gate idt[256];
-static struct {
-	uint16_t limit;
-	uint32_t base;
-} __attribute__((packed)) idtr = { sizeof(idt) - 1, 0 }; /* base: clock_init() */
-
-/* What the compiler may call for struct copies and clearing. */
-void *memcpy(void *d, const void *s, size_t n)
-{
-	char *dd = d;
-	const char *ss = s;
-
-	while (n--)
-		*dd++ = *ss++;
-	return d;
-}
-
-void *memset(void *d, int c, size_t n)
-{
-	char *dd = d;
-
-	while (n--)
-		*dd++ = (char)c;
-	return d;
-}
-
 /* The race's settings and what the vCPUs share. */
 struct race {
 	bool forever;
@@ -237,34 +141,6 @@ static volatile uint32_t online = 1; /* vCPUs in C, vCPU 0 counted */
 static volatile uint32_t go;	     /* vCPU 0 says: race */
 static volatile uint32_t out_lock;
 
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline void outw(uint16_t port, uint16_t v)
-{
-	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline void pause(void)
-{
-	__asm__ volatile("pause" ::: "memory");
-}
-
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
-static volatile uint32_t *lapic_reg(uint32_t off)
-{
-	return (volatile uint32_t *)(uintptr_t)(LAPIC + off);
-}
-
 static uint32_t my_id(void)
 {
 	return *lapic_reg(LAPIC_ID) >> 24;
@@ -273,18 +149,12 @@ static uint32_t my_id(void)
 void hcr_lock_out(void)
 {
 	while (__atomic_exchange_n(&out_lock, 1, __ATOMIC_ACQUIRE))
-		pause();
+		cpu_pause();
 }
 
 void hcr_unlock_out(void)
 {
 	__atomic_store_n(&out_lock, 0, __ATOMIC_RELEASE);
-}
-
-static void puts_e9(const char *s)
-{
-	while (*s)
-		outb(DEBUG_PORT, (uint8_t)*s++);
 }
 
 /* A line under construction: text and numbers, then said whole. */
@@ -326,16 +196,9 @@ static void say(struct line *l)
 	l->b[l->n++] = '\n';
 	l->b[l->n] = '\0';
 	hcr_lock_out();
-	puts_e9(l->b);
+	pvh_puts(l->b);
 	hcr_unlock_out();
 	l->n = 0;
-}
-
-static __attribute__((noreturn)) void power_off(void)
-{
-	outw(PM1A_CNT, S5);
-	for (;;)
-		__asm__ volatile("cli; hlt");
 }
 
 static __attribute__((noreturn)) void finish(void)
@@ -343,11 +206,11 @@ static __attribute__((noreturn)) void finish(void)
 #ifdef HCR_SELFTEST
 	outb(0xf4, 0x10); /* QEMU's isa-debug-exit: status 33 */
 #endif
-	power_off();
+	pvh_power_off();
 }
 
 /* No lock: the faulting vCPU may hold it. */
-void hcr_fault(uint32_t vector)
+void pvh_fault(uint32_t vector)
 {
 	struct line l = { .n = 0 };
 
@@ -357,7 +220,7 @@ void hcr_fault(uint32_t vector)
 	add_u(&l, vector);
 	l.b[l.n++] = '\n';
 	l.b[l.n] = '\0';
-	puts_e9(l.b);
+	pvh_puts(l.b);
 	finish();
 }
 
@@ -388,14 +251,6 @@ long hcr_hypercall(uint32_t op, uint32_t a1, uint32_t a2, uint32_t a3)
 		__asm__ volatile("vmcall" : "=a"(r), "+b"(a1), "+c"(a2), "+d"(a3) : "a"(op) : "memory");
 #endif
 	return r;
-}
-
-static bool is_amd(void)
-{
-	uint32_t a = 0, b, c, d;
-
-	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
-	return b == 0x68747541; /* "Auth" */
 }
 
 static bool starts(const char *s, const char *p, const char **rest)
@@ -440,53 +295,27 @@ static void parse_cmdline(struct race *r)
 		r->want = 4;
 }
 
-static void set_gate(unsigned v, uint32_t handler)
-{
-	/* A present 32-bit interrupt gate of ring 0: IF is cleared on entry. */
-	idt[v] = (struct gate){ .off_lo = (uint16_t)handler, .sel = SEL_CODE, .type = 0x8e,
-				.off_hi = (uint16_t)(handler >> 16) };
-}
-
-static void load_idt(void)
-{
-	__asm__ volatile("lidt %0" : : "m"(idtr));
-}
-
-/* The TSC against CALIBRATE_TICKS ms of the local APIC timer, which is
- * then stopped; everything else masked (and the 8259s, which no firmware
- * set up here). */
+/* The TSC against CALIBRATE_TICKS ms of the local APIC timer (pvhlib.c),
+ * which is then stopped. */
 static void clock_init(struct race *r)
 {
-	uint64_t t0 = 0;
+	uint64_t t0;
 
-	idtr.base = (uint32_t)(uintptr_t)idt;
-	for (unsigned v = 0; v < 256; v++)
-		set_gate(v, v < 32 ? hcr_exc_table[v] : (uint32_t)(uintptr_t)hcr_irq_other);
-	set_gate(VEC_TIMER, (uint32_t)(uintptr_t)hcr_irq_timer);
-	load_idt();
-	outb(0x21, 0xff);
-	outb(0xa1, 0xff);
-	*lapic_reg(LAPIC_SVR) = 0x100 | VEC_SPURIOUS; /* software-enabled: it sends the IPIs */
-	*lapic_reg(LAPIC_LVT0) = LVT_MASKED;
-	*lapic_reg(LAPIC_LVT1) = LVT_MASKED;
-	*lapic_reg(LAPIC_LVTERR) = LVT_MASKED | 0xfe;
-	*lapic_reg(LAPIC_TDCR) = TDCR_DIV128;
-	*lapic_reg(LAPIC_LVTT) = LVTT_PERIODIC | VEC_TIMER;
-	*lapic_reg(LAPIC_TMICT) = TICKS_PER_MS;
+	pvh_idt_init();
+	pvh_timer_start();
 	__asm__ volatile("sti" ::: "memory");
 	/* Generous spins: seconds even under emulation. */
-	for (uint32_t i = 0; i < 50000000u && hcr_ticks < 2; i++)
-		pause();
-	if (hcr_ticks >= 2) {
-		uint32_t from = hcr_ticks;
+	for (uint32_t i = 0; i < 50000000u && pvh_ticks < 2; i++)
+		cpu_pause();
+	if (pvh_ticks >= 2) {
+		uint32_t from = pvh_ticks;
 		t0 = rdtsc();
-		while (hcr_ticks < from + CALIBRATE_TICKS)
+		while (pvh_ticks < from + CALIBRATE_TICKS)
 			__asm__ volatile("hlt" ::: "memory");
 		r->tsc_per_ms = (rdtsc() - t0) >> 7;
 	}
 	__asm__ volatile("cli" ::: "memory");
-	*lapic_reg(LAPIC_LVTT) = LVT_MASKED | VEC_TIMER;
-	*lapic_reg(LAPIC_TMICT) = 0;
+	pvh_timer_stop();
 }
 
 /* Spin for ms milliseconds by the TSC (interrupts are off). */
@@ -495,7 +324,7 @@ static void delay_ms(const struct race *r, uint32_t ms)
 	uint64_t end = rdtsc() + r->tsc_per_ms * ms;
 
 	while (rdtsc() < end)
-		pause();
+		cpu_pause();
 }
 
 static void send_ipi(uint32_t icr)
@@ -503,7 +332,7 @@ static void send_ipi(uint32_t icr)
 	*lapic_reg(LAPIC_ICR_HI) = 0;
 	*lapic_reg(LAPIC_ICR_LO) = icr;
 	for (uint32_t i = 0; i < 1000000u && (*lapic_reg(LAPIC_ICR_LO) & ICR_BUSY); i++)
-		pause();
+		cpu_pause();
 }
 
 /* INIT, then SIPI twice (Intel SDM vol. 3 "MP initialization"), to every
@@ -522,7 +351,7 @@ static void start_others(struct race *r)
 	send_ipi(ICR_SIPI_OTHERS | (TRAMPOLINE >> 12));
 	end = rdtsc() + r->tsc_per_ms * 10000;
 	while (__atomic_load_n(&online, __ATOMIC_ACQUIRE) < r->want && rdtsc() < end)
-		pause();
+		cpu_pause();
 }
 
 static void say_round(const struct hcr_cpu *c, const char *what)
@@ -577,11 +406,11 @@ void hcr_ap_main(uint32_t id)
 {
 	struct hcr_cpu *c = &race.cpus[id];
 
-	load_idt();
+	pvh_idt_load();
 	cpu_init(c, id);
 	__atomic_fetch_add(&online, 1, __ATOMIC_ACQ_REL);
 	while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
-		pause();
+		cpu_pause();
 	run(c, 0, round_every(&race));
 	for (;;)
 		__asm__ volatile("cli; hlt");
@@ -596,7 +425,7 @@ void hcr_main(void)
 	uint32_t n;
 	long rc;
 
-	r->amd = is_amd();
+	r->amd = pvh_is_amd();
 	r->env.scratch = &scratch[0][0];
 	parse_cmdline(r);
 	add_s(&l, "HCRACE-BOOT mode=");
@@ -646,5 +475,5 @@ void hcr_main(void)
 	add_u(&l, (uint64_t)(rc < 0 ? -rc : rc));
 	add_s(&l, rc == 0 ? " and the domain still ran 5 s later" : "");
 	say(&l);
-	power_off();
+	pvh_power_off();
 }
