@@ -124,8 +124,13 @@ start_racer() {
 	else
 		timeout 120 "$XL" create -q "$T/$NAME.cfg" || fail "$PHASE: xl create of the racer failed"
 	fi
-	rid=$(new_lines "$SUP_LOG" "$sup_mark" | sed -n "s/.*domain $NAME started with id \([0-9]*\).*/\1/p" | tail -n 1)
-	[ -n "$rid" ] || fail "$PHASE: no 'domain $NAME started with id' in $SUP_LOG"
+	end=$(( $(date +%s) + 10 ))
+	while :; do
+		rid=$(new_lines "$SUP_LOG" "$sup_mark" | sed -n "s/.*domain $NAME started with id \([0-9]*\).*/\1/p" | tail -n 1)
+		[ -n "$rid" ] && break
+		[ "$(date +%s)" -le "$end" ] || fail "$PHASE: no 'domain $NAME started with id' in $SUP_LOG within 10 s of xl create"
+		sleep 0.5
+	done
 	end=$(( $(date +%s) + 60 ))
 	until start_line=$(con | grep -a '^HCRACE-START ' | head -n 1) && [ -n "$start_line" ]; do
 		racer_sane
