@@ -5,7 +5,7 @@
  * A vCPU thread's loop (vcpu.c vcpu_main): serve its work queue, wait while
  * the domain is paused (parked), serve its queue, KVM_RUN, handle the exit.
  * Three things make it leave KVM_RUN: SIGUSR1 with immediate_exit set (a
- * pause, queued work, the domain's end).
+ * pause, queued work, the domain's end); vm_wait_unpaused() clears it.
  *
  * A parked vCPU still serves its queue: vCPU ioctls of a paused vCPU (a
  * save reading its registers, another vCPU's hypercall setting its timer)
@@ -42,7 +42,6 @@ static void process_work(struct vm *vm, struct vcpu *v)
 		w->done = true;
 		pthread_cond_broadcast(&vm->work_cond);
 	}
-	v->run->immediate_exit = 0;
 	pthread_mutex_unlock(&vm->work_lock);
 }
 
@@ -146,6 +145,12 @@ void vm_wait_unpaused(struct vm *vm, int vcpu)
 	struct vcpu *v = &vm->vcpus[vcpu];
 
 	pthread_mutex_lock(&vm->lock);
+	/* The last kick is spent: cleared here, under the lock vm_pause()
+	 * sets `paused` under before it kicks, so a pause after this check
+	 * finds immediate_exit set at KVM_RUN.  (Cleared after the check, by
+	 * process_work, a pause's kick was lost until the vCPU's next exit.)
+	 * Work queued later sets it again under work_lock (vm_vcpu_run_on). */
+	v->run->immediate_exit = 0;
 	if (vm->paused) {
 		vm->parked++;
 		v->parked = true;

@@ -46,6 +46,8 @@
 #include "kvm_fake.h"
 #include "sandbox.h"
 #include "vm.h"
+#include "xen/hypercall.h"
+#include "xen/xen_abi.h"
 #include "xs_link.h"
 
 /* In a child: no cmocka (its jumps belong to the parent); a failed check
@@ -642,14 +644,39 @@ static void test_loop_role_runs_the_loop_code(void **state)
 }
 
 /* A vCPU thread's calls outside KVM: work queued on the loop
- * (evl_call: an eventfd write), an exit requested (the exit eventfd, the
- * other vCPUs kicked by SIGUSR1), a kick received and returned from. */
+ * (evl_call: an eventfd write), the balloon's decrease_reservation (a hole
+ * punched in the RAM memfd, vmm/xen/memory.c: the hypercall racer of
+ * tests/lab/hcrace made a sandboxed monitor die of SIGSYS there), an exit
+ * requested (the exit eventfd, the other vCPUs kicked by SIGUSR1), a kick
+ * received and returned from. */
 struct vcpu_case {
 	struct evl *loop;
 	struct kvm_fake *f;
 	unsigned calls;
 	int rc;
+	int64_t balloon; /* decrease_reservation's result: extents done */
 };
+
+/* One page (frame 5) given back as Linux's balloon gives it: the
+ * reservation at guest address 0x1000, its frame list at 0x2000 (virtual
+ * memory is identity-mapped in the fake). */
+static void balloon_setup(struct kvm_fake *f)
+{
+	struct xen_memory_reservation *r = gmem_ptr(&f->vm.mem, 0x1000, sizeof(*r));
+	xen_pfn_t *list = gmem_ptr(&f->vm.mem, 0x2000, sizeof(*list));
+
+	CHECK(r && list);
+	*r = (struct xen_memory_reservation){ .nr_extents = 1, .domid = DOMID_SELF };
+	set_xen_guest_handle(r->extent_start, (xen_pfn_t *)0x2000);
+	*list = 5;
+}
+
+static int64_t balloon_decrease(struct kvm_fake *f)
+{
+	const uint64_t a[6] = { XENMEM_decrease_reservation, 0x1000 };
+
+	return hypercall_dispatch(&f->vm, 0, __HYPERVISOR_memory_op, a, 0);
+}
 
 static void on_vcpu_call(void *arg)
 {
@@ -670,6 +697,7 @@ static void *vcpu_thread(void *arg)
 	if (w->rc == 0) {
 		for (int i = 0; i < 100; i++)
 			w->rc |= evl_call(w->loop, on_vcpu_call, w);
+		w->balloon = balloon_decrease(w->f);
 		pthread_kill(pthread_self(), SIGUSR1);
 		nanosleep(&ts, NULL);
 		vm_request_exit(&w->f->vm, VM_POWEROFF);
@@ -689,9 +717,11 @@ static void vcpu_role_child(void *arg)
 	CHECK(kvm_fake_create(&w.f, 1) == 0);
 	CHECK(evl_create(&w.loop, 256) == 0);
 	CHECK(evl_start(w.loop) == 0);
+	balloon_setup(w.f);
 	CHECK(pthread_create(&t, NULL, vcpu_thread, &w) == 0);
 	pthread_join(t, NULL);
 	CHECK(w.rc == 0);
+	CHECK(w.balloon == 1);
 	CHECK(read(w.f->vm.exit_eventfd, &v, sizeof(v)) == sizeof(v));
 	evl_stop(w.loop);
 	CHECK(w.calls == 100);

@@ -323,10 +323,32 @@ static void stuck_vcpu_keeps_a_paused_domain_paused(void **state)
 	assert_int_equal(parked(w->vm), NV);
 }
 
+/* The pause comes after vCPU 0's loop passed its pause check and before
+ * it entered KVM_RUN (no threads: the test is the vCPU, step by step, as
+ * vcpu.c vcpu_main takes them).  The kick must still be there at KVM_RUN:
+ * before, the loop's second serving of its queue cleared immediate_exit,
+ * and the vCPU ran on in the guest until its next exit to user space,
+ * which an idle guest (HLT, timers and events in the kernel) may not make
+ * for long; a save's vm_pause_sync() then gave up after 10 s. */
+static void pause_between_check_and_entry(void **state)
+{
+	struct world *w = *state;
+	struct vm *vm = w->vm;
+
+	vcpu_process_work(vm, 0);
+	vm_wait_unpaused(vm, 0); /* not paused: on to KVM_RUN */
+	vm_pause(vm, true);	 /* the pause, now */
+	vcpu_process_work(vm, 0);
+	assert_int_equal(vm->vcpus[0].run->immediate_exit, 1);
+	/* The loop comes round after KVM_RUN's EINTR and parks. */
+	vm_pause(vm, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(parked_vcpu_serves_work, setup, teardown),
+		cmocka_unit_test_setup_teardown(pause_between_check_and_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(pause_with_a_vcpu_waiting_on_a_parked_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(vcpus_asking_each_other, setup, teardown),
 		cmocka_unit_test_setup_teardown(after_the_end, setup, teardown),

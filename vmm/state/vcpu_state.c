@@ -35,7 +35,7 @@ static int complete_pending_exit(struct vm *vm, int vcpu)
 	if (!v->started)
 		return 0;
 	/* The vCPU thread clears immediate_exit again before its next entry
-	 * (vm.c process_work). */
+	 * (vm_pause.c vm_wait_unpaused). */
 	v->run->immediate_exit = 1;
 	if (ioctl(v->fd, KVM_RUN, 0) == 0 || errno == EINTR)
 		return 0;
