@@ -30,11 +30,50 @@ static void put(struct kvm_cpuid2 *c, uint32_t fn, uint32_t a, uint32_t b, uint3
 	*e = (struct kvm_cpuid_entry2){ .function = fn, .eax = a, .ebx = b, .ecx = cx, .edx = d };
 }
 
+void cpuid_filter(const struct kvm_cpuid2 *host, struct kvm_cpuid2 *c, uint32_t max, uint32_t nr_vcpus,
+		  uint32_t vcpu)
+{
+	const uint32_t base = XEN_CPUID_FIRST_LEAF;
+
+	c->nent = 0;
+	for (uint32_t i = 0; i < host->nent && c->nent + 6 < max; i++) {
+		struct kvm_cpuid_entry2 e = host->entries[i];
+
+		/* KVM's own leaves live here; a KVM signature at a higher base would
+		 * win over Xen's (detect_hypervisor_vendor), so none are shown. */
+		if (e.function >= 0x40000000 && e.function < 0x40010000)
+			continue;
+		/* No nested virtualisation, as xl.cfg(5)'s nestedhvm default: a
+		 * KVM with nested=1 offers VMX or SVM, and a Debian guest's udev
+		 * then loads kvm_intel or kvm_amd at boot (seen in the lab). */
+		if (e.function == 0x8000000a)
+			continue; /* SVM's feature leaf */
+		if (e.function == 1) {
+			e.ebx = (e.ebx & 0x0000ffff) | (nr_vcpus << 16) | (vcpu << 24);
+			e.ecx |= 1u << 31; /* hypervisor present */
+			e.ecx &= ~(1u << 5); /* VMX */
+		}
+		if (e.function == 0x80000001)
+			e.ecx &= ~(1u << 2); /* SVM */
+		if (e.function == 0xb || e.function == 0x1f)
+			e.edx = vcpu; /* x2APIC id */
+		c->entries[c->nent++] = e;
+	}
+	/* Xen's leaves (xen/arch-x86/cpuid.h): signature and max leaf, version,
+	 * hypercall page count and MSR (unused by 6.1.121+ guests), TSC (left
+	 * empty, as KVM 6.1 does), HVM features with this vCPU's id. */
+	put(c, base + 0, base + 5, 0x566e6558, 0x65584d4d, 0x4d4d566e); /* "XenVMMXenVMM" */
+	put(c, base + 1, (4 << 16) | 17, 0, 0, 0);
+	put(c, base + 2, 1, 0x40000000, 0, 0);
+	put(c, base + 3, 0, 0, 0, 0);
+	put(c, base + 4, XEN_HVM_CPUID_VCPU_ID_PRESENT, vcpu, 0, 0);
+	put(c, base + 5, 0, 0, 0, 0);
+}
+
 int cpuid_setup(struct vm *vm, int vcpu)
 {
 	size_t sz = sizeof(struct kvm_cpuid2) + MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
 	struct kvm_cpuid2 *host = calloc(1, sz), *c = calloc(1, sz);
-	const uint32_t base = XEN_CPUID_FIRST_LEAF;
 	int rc = 0;
 
 	if (!host || !c) {
@@ -46,30 +85,7 @@ int cpuid_setup(struct vm *vm, int vcpu)
 		rc = -errno;
 		goto out;
 	}
-	for (uint32_t i = 0; i < host->nent && c->nent < MAX_ENTRIES - 8; i++) {
-		struct kvm_cpuid_entry2 e = host->entries[i];
-
-		/* KVM's own leaves live here; a KVM signature at a higher base would
-		 * win over Xen's (detect_hypervisor_vendor), so none are shown. */
-		if (e.function >= 0x40000000 && e.function < 0x40010000)
-			continue;
-		if (e.function == 1) {
-			e.ebx = (e.ebx & 0x0000ffff) | ((uint32_t)vm->nr_vcpus << 16) | ((uint32_t)vcpu << 24);
-			e.ecx |= 1u << 31; /* hypervisor present */
-		}
-		if (e.function == 0xb || e.function == 0x1f)
-			e.edx = (uint32_t)vcpu; /* x2APIC id */
-		c->entries[c->nent++] = e;
-	}
-	/* Xen's leaves (xen/arch-x86/cpuid.h): signature and max leaf, version,
-	 * hypercall page count and MSR (unused by 6.1.121+ guests), TSC (left
-	 * empty, as KVM 6.1 does), HVM features with this vCPU's id. */
-	put(c, base + 0, base + 5, 0x566e6558, 0x65584d4d, 0x4d4d566e); /* "XenVMMXenVMM" */
-	put(c, base + 1, (4 << 16) | 17, 0, 0, 0);
-	put(c, base + 2, 1, 0x40000000, 0, 0);
-	put(c, base + 3, 0, 0, 0, 0);
-	put(c, base + 4, XEN_HVM_CPUID_VCPU_ID_PRESENT, (uint32_t)vcpu, 0, 0);
-	put(c, base + 5, 0, 0, 0, 0);
+	cpuid_filter(host, c, MAX_ENTRIES, (uint32_t)vm->nr_vcpus, (uint32_t)vcpu);
 	if (ioctl(vm->vcpus[vcpu].fd, KVM_SET_CPUID2, c) < 0)
 		rc = -errno;
 out:
