@@ -14,7 +14,9 @@ static int set_vcpu_info_attr(struct vm *vm, int target, uint64_t gpa, int self)
 
 	if (vm_set_vcpu_attr(vm, target, &a, self) < 0)
 		return -EINVAL;
-	vm->vcpus[target].vcpu_info_gpa = gpa;
+	/* Read on other vCPUs' threads (shinfo_place, a save): atomic, and
+	 * a guest racing its own registrations only confuses itself. */
+	__atomic_store_n(&vm->vcpus[target].vcpu_info_gpa, gpa, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -44,7 +46,7 @@ int shinfo_place(struct vm *vm, int vcpu, uint64_t gpa)
 	 * registers its own, so every vCPU gets its slot now (QEMU
 	 * xen_set_shared_info does the same). */
 	for (int i = 0; i < vm->nr_vcpus && i < XEN_LEGACY_MAX_VCPUS; i++) {
-		if (vm->vcpus[i].vcpu_info_gpa)
+		if (__atomic_load_n(&vm->vcpus[i].vcpu_info_gpa, __ATOMIC_ACQUIRE))
 			continue;
 		rc = set_vcpu_info_attr(vm, i, gpa + (uint64_t)i * sizeof(struct vcpu_info), i == vcpu);
 		if (rc < 0)
@@ -56,13 +58,14 @@ int shinfo_place(struct vm *vm, int vcpu, uint64_t gpa)
 int shinfo_set_vcpu_info(struct vm *vm, int target, uint64_t gpa, int self)
 {
 	struct vcpu_info *nv = gmem_ptr(&vm->mem, gpa, sizeof(struct vcpu_info));
+	uint64_t old_gpa = __atomic_load_n(&vm->vcpus[target].vcpu_info_gpa, __ATOMIC_ACQUIRE);
 	struct vcpu_info *ov = NULL;
 	int rc;
 
 	if (!nv)
 		return -EINVAL;
-	if (vm->vcpus[target].vcpu_info_gpa)
-		ov = gmem_ptr(&vm->mem, vm->vcpus[target].vcpu_info_gpa, sizeof(struct vcpu_info));
+	if (old_gpa)
+		ov = gmem_ptr(&vm->mem, old_gpa, sizeof(struct vcpu_info));
 	/* The guest may move it by a few bytes, onto itself. */
 	if (ov && ov != nv)
 		memmove(nv, ov, sizeof(*nv));

@@ -107,8 +107,11 @@ int xs_link_attach(struct xs_link *l, struct vm *vm, struct evl *loop, const cha
 	rc = evtchn_backend_port(vm, HVM_PARAM_STORE_EVTCHN, l->kick_in, &l->port);
 	if (rc < 0)
 		return rc;
+	/* hvm.c reads them under the lock, on vCPU threads. */
+	pthread_mutex_lock(&vm->lock);
 	vm->hvm_params[HVM_PARAM_STORE_PFN] = LAYOUT_XENSTORE_PFN;
 	vm->hvm_params[HVM_PARAM_STORE_EVTCHN] = l->port;
+	pthread_mutex_unlock(&vm->lock);
 	return 0;
 }
 
