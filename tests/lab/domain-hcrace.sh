@@ -15,17 +15,25 @@
 # (DOMUS_SANDBOX=1, docs/sandbox.md; DOMUS_HCRACE_SANDBOX=0: none).
 # Beside it two guests write and read xenstore every second
 # (tests/guest/xsloop.sh) and must keep counting (no gap over GAP_MAX s),
-# and domain 0 writes and reads in a loop (each op within DOM0_MAX_MS).
+# and domain 0 writes and reads in a loop (each op within DOM0_MAX_MS;
+# tests/lab/bystanders.sh).  In a 1-vCPU lab on a slow machine the four
+# busy racer vCPUs share the one CPU with everyone: there domain 0's
+# slowest write+read (two processes started) took 4.8 s, the guests' counts
+# paused up to 9 s, a poweroff round up to 44 s.
 # After each round: nothing of the racer left, and its monitor's log has no
 # assertion, abort, sanitizer or KVM failure line.
-BUILD=$1 ELF=$2; . "$(dirname "$0")/domlib.sh"
+BUILD=$1 ELF=$2; . "$(dirname "$0")/domlib.sh"; . "$(dirname "$0")/bystanders.sh"
 ROUNDS=${DOMUS_HCRACE_ROUNDS:-3}
 SANDBOX_LAST=${DOMUS_HCRACE_SANDBOX:-1}
 RACE_SECS=15
-END_MAX=60
+END_MAX=120
 DESTROY_MAX=10
-GAP_MAX=20
-DOM0_MAX_MS=5000
+# 19 s seen in a second run on that slow machine: Linux schedules each
+# vCPU thread alone, so a 4-vCPU domain takes four shares of the lab's one
+# CPU where Xen's credit scheduler weighs domains (issue 12: a cgroup per
+# domain with xl.cfg's cpu_weight).  The bound catches starvation.
+GAP_MAX=40
+DOM0_MAX_MS=10000
 NAME=hcrace
 VMM_LOG=$LOGDIR/domus-vmm-$NAME.log
 SUP_LOG=$LOGDIR/xl-$NAME.log
@@ -47,51 +55,9 @@ progress() {
 }
 rounds_seen() { con | grep -acE '^HCRACE-ROUND '; }
 
-"$XL" create "$(mkcfg xsg1 xsloop)" || fail "xl create xsg1 failed"
-"$XL" create "$(mkcfg xsg2 xsloop)" || fail "xl create xsg2 failed"
-for g in xsg1 xsg2; do
-	wait_count "$g" 3 180 || fail "$g's xenstore loop did not start"
-done
-ok "two guests write and read xenstore every second"
+bystanders_start hcrace
+watch_guests() { bystanders_watch "($PHASE); racer: $(progress)"; }
 
-# Domain 0: xenstore-write then xenstore-read, timed, until told to stop.
-dom0_loop() {
-	local n=0 t0 v
-	while [ ! -e "$T/stop" ]; do
-		n=$((n + 1))
-		t0=$(ms_now)
-		if xenstore-write /tool/hcrace/tick "$n" && v=$(xenstore-read /tool/hcrace/tick) && [ "$v" = "$n" ]; then
-			echo "ok $n $(( $(ms_now) - t0 ))"
-		else
-			echo "fail $n $(( $(ms_now) - t0 ))"
-		fi
-		sleep 0.2
-	done >"$T/dom0.log" 2>&1
-}
-dom0_loop &
-d0=$!
-trap 'kill "$d0" 2>/dev/null; cleanup_all' EXIT
-
-# The good guests' counts: every wait below calls this at least once a
-# second, and it fails the test on a gap over GAP_MAX s.
-declare -A last since maxgap
-for g in xsg1 xsg2; do last[$g]=$(count_of "$g"); since[$g]=$(date +%s); maxgap[$g]=0; done
-watch_guests() {
-	local now g c gap
-	now=$(date +%s)
-	for g in xsg1 xsg2; do
-		c=$(count_of "$g")
-		if [ "$c" -gt "${last[$g]}" ]; then
-			last[$g]=$c
-			since[$g]=$now
-		fi
-		gap=$((now - since[$g]))
-		[ "$gap" -gt "${maxgap[$g]}" ] && maxgap[$g]=$gap
-		[ "$gap" -gt "$GAP_MAX" ] &&
-			fail "$PHASE: $g's xenstore loop stalled for $gap s (count ${last[$g]}, bound $GAP_MAX s); racer: $(progress)"
-	done
-	return 0
-}
 # pause_watching SECONDS: sleep that long, watching the good guests.
 pause_watching() {
 	local end=$(( $(date +%s) + $1 ))
@@ -257,23 +223,5 @@ done
 
 # The good guests go on after it, and so does domain 0.
 PHASE="after the racer"
-for g in xsg1 xsg2; do
-	want=$(( $(count_of "$g") + 3 ))
-	wait_count "$g" "$want" 60 || fail "$g's xenstore loop stopped after the racer"
-done
-ok "both guests counted throughout; longest pause of xsg1's count ${maxgap[xsg1]} s, xsg2's ${maxgap[xsg2]} s (bound $GAP_MAX s)"
-touch "$T/stop"
-wait "$d0"
-n_ok=$(grep -c '^ok ' "$T/dom0.log")
-n_fail=$(grep -c '^fail ' "$T/dom0.log")
-max=$(awk '{ if ($3 > m) m = $3 } END { print m + 0 }' "$T/dom0.log")
-[ "$n_fail" -eq 0 ] || fail "domain 0: $n_fail of $((n_ok + n_fail)) write+read rounds failed: $(grep '^fail' "$T/dom0.log" | head -n 3)"
-[ "$n_ok" -ge 10 ] || fail "domain 0 made only $n_ok write+read rounds"
-[ "$max" -le "$DOM0_MAX_MS" ] || fail "domain 0's slowest write+read took $max ms (bound $DOM0_MAX_MS ms)"
-ok "domain 0: $n_ok write+read rounds, none failed, slowest $max ms (bound $DOM0_MAX_MS ms)"
-for g in xsg1 xsg2; do
-	id=$(domid_of "$g")
-	"$XL" destroy "$g" || fail "xl destroy $g"
-	leftovers "$id"
-done
+bystanders_end
 ok "a 4-vCPU hypercall racer: $ROUNDS poweroffs and $ROUNDS destroys mid-race, a pause and unpause, the monitor clean each time, the others served throughout"

@@ -9,37 +9,16 @@
 # attacker ran every round and saw Xen's answers, both guests kept counting
 # (no gap over GAP_MAX s), every domain-0 op succeeded within DOM0_MAX_MS,
 # xenstored lives, and the attacker, gone, left nothing.
-BUILD=$1 ELF=$2; . "$(dirname "$0")/domlib.sh"
-GAP_MAX=15
+BUILD=$1 ELF=$2; . "$(dirname "$0")/domlib.sh"; . "$(dirname "$0")/bystanders.sh"
+# The good guests' longest pause was 3 s on a fast machine and 20 s on a
+# slow one (a 1-vCPU TCG lab on an AMD EPYC host, where the three guests,
+# xenstored and domain 0's loop share one emulated CPU): the bound catches
+# a guest starved for the attack, not the lab's speed.
+GAP_MAX=30
 DOM0_MAX_MS=5000
 XSD_LOG=$LOGDIR/xenstored.log
 
-ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
-
-"$XL" create "$(mkcfg xsg1 xsloop)" || fail "xl create xsg1 failed"
-"$XL" create "$(mkcfg xsg2 xsloop)" || fail "xl create xsg2 failed"
-for g in xsg1 xsg2; do
-	wait_count "$g" 3 180 || fail "$g's xenstore loop did not start"
-done
-ok "two guests write and read xenstore every second"
-
-# Domain 0: xenstore-write then xenstore-read, timed, until told to stop.
-dom0_loop() {
-	local n=0 t0 v
-	while [ ! -e "$T/stop" ]; do
-		n=$((n + 1))
-		t0=$(ms_now)
-		if xenstore-write /tool/xsattack/tick "$n" && v=$(xenstore-read /tool/xsattack/tick) && [ "$v" = "$n" ]; then
-			echo "ok $n $(( $(ms_now) - t0 ))"
-		else
-			echo "fail $n $(( $(ms_now) - t0 ))"
-		fi
-		sleep 0.2
-	done >"$T/dom0.log" 2>&1
-}
-dom0_loop &
-d0=$!
-trap 'kill "$d0" 2>/dev/null; cleanup_all' EXIT
+bystanders_start xsattack
 
 rm -f "$(conlog xsattack)"
 printf 'name = "xsattack"\nkernel = "%s"\nmemory = 64\n' "$ELF" >"$T/xsattack.cfg"
@@ -54,29 +33,16 @@ aid=$(domid_of xsattack)
 xenstore-chmod "/local/domain/$aid" "n$aid" || fail "cannot give the attacker its home"
 "$XL" unpause xsattack || fail "xl unpause of the attacker failed"
 start=$(date +%s)
-declare -A last since maxgap
-for g in xsg1 xsg2; do last[$g]=$(count_of "$g"); since[$g]=$start; maxgap[$g]=0; done
 # The good guests' counts, every second while the attacker runs.
 while ! grep -aq "XSATTACK-DONE" "$(conlog xsattack)" 2>/dev/null; do
-	now=$(date +%s)
-	[ $((now - start)) -gt 600 ] && { tail -n 20 "$(conlog xsattack)"; fail "the attacker did not finish in 600 s"; }
-	for g in xsg1 xsg2; do
-		c=$(count_of "$g")
-		if [ "$c" -gt "${last[$g]}" ]; then
-			last[$g]=$c
-			since[$g]=$now
-		fi
-		gap=$((now - since[$g]))
-		[ "$gap" -gt "${maxgap[$g]}" ] && maxgap[$g]=$gap
-		[ "$gap" -gt "$GAP_MAX" ] &&
-			fail "$g's xenstore loop stalled for ${gap} s during the attack (count ${last[$g]}); attacker: $(grep -a XSATTACK "$(conlog xsattack)" | tail -n1)"
-	done
+	[ $(($(date +%s) - start)) -gt 600 ] && { tail -n 20 "$(conlog xsattack)"; fail "the attacker did not finish in 600 s"; }
+	bystanders_watch "during the attack; attacker: $(grep -a XSATTACK "$(conlog xsattack)" | tail -n1)"
 	sleep 1
 done
 took=$(( $(date +%s) - start ))
 out=$(tr -d '\0\r' <"$(conlog xsattack)")
 echo "$out" | grep -a "^XSATTACK"
-ok "the attacker ran its rounds in ${took} s; longest pause of xsg1's count ${maxgap[xsg1]} s, xsg2's ${maxgap[xsg2]} s (bound ${GAP_MAX} s)"
+ok "the attacker ran its rounds in ${took} s; longest pause so far of xsg1's count ${BY_MAXGAP[xsg1]} s, xsg2's ${BY_MAXGAP[xsg2]} s (bound ${GAP_MAX} s)"
 
 # What xenstored answered, as Xen's daemon would (docs/xenstored.md).
 has() { echo "$out" | grep -aqE "$1" || fail "the attacker's report lacks /$1/: $(echo "$out" | grep -a "^XSATTACK")"; }
@@ -100,27 +66,10 @@ grep -q "dom$id\]: warning: payload length 5000 over 4096: connection ignored" "
 ok "the attacker (domain $id) powered off and left nothing behind; xenstored logged its violation"
 
 # The good guests go on after it, and so does domain 0.
-for g in xsg1 xsg2; do
-	want=$(( $(count_of "$g") + 3 ))
-	wait_count "$g" "$want" 60 || fail "$g's xenstore loop stopped after the attack"
-done
-touch "$T/stop"
-wait "$d0"
-n_ok=$(grep -c '^ok ' "$T/dom0.log")
-n_fail=$(grep -c '^fail ' "$T/dom0.log")
-max=$(awk '{ if ($3 > m) m = $3 } END { print m + 0 }' "$T/dom0.log")
-[ "$n_fail" -eq 0 ] || fail "domain 0: $n_fail of $((n_ok + n_fail)) write+read rounds failed: $(grep '^fail' "$T/dom0.log" | head -n 3)"
-[ "$n_ok" -ge 10 ] || fail "domain 0 made only $n_ok write+read rounds"
-[ "$max" -le "$DOM0_MAX_MS" ] || fail "domain 0's slowest write+read took $max ms (bound $DOM0_MAX_MS ms)"
-ok "domain 0: $n_ok write+read rounds, none failed, slowest $max ms (bound $DOM0_MAX_MS ms)"
+bystanders_end
 
 pid=$(pgrep -x xenstored | head -n1)
 [ -n "$pid" ] || fail "xenstored is gone"
 rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
 ok "xenstored (pid $pid) alive, RSS $rss kB; counts xsg1 $(count_of xsg1), xsg2 $(count_of xsg2)"
-for g in xsg1 xsg2; do
-	id=$(domid_of "$g")
-	"$XL" destroy "$g" || fail "xl destroy $g"
-	leftovers "$id"
-done
 ok "a hostile xenstore guest: the others served throughout, nothing lost, nothing left"
