@@ -14,6 +14,7 @@
 #include "control_srv.h"
 #include "evloop.h"
 #include "hotplug.h"
+#include "shinfo.h"
 #include "vm.h"
 #include "xen/xen_abi.h"
 
@@ -88,6 +89,9 @@ static int op_pause(void *ctx, struct ctl_msg *req, struct ctl_msg *rep, char *w
 
 static int op_unpause(void *ctx, struct ctl_msg *req, struct ctl_msg *rep, char *why, size_t wl)
 {
+	/* However long xl pause held it, the guest's clock went on: it says so
+	 * to the guest, as QEMU's kvmclock does on every resume. */
+	shinfo_clock_stopped(((struct control *)ctx)->vm);
 	vm_pause(((struct control *)ctx)->vm, false);
 	return 0;
 }

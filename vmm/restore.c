@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "shinfo.h"
 #include "state/load_dispatch.h"
 #include "state/mem_rec.h"
 #include "state/platform_state.h"
@@ -115,8 +116,10 @@ int monitor_restore(struct monitor *m, int fd, char *why, size_t wl)
 		rc = load_dispatch(&r, m->vm.nr_vcpus, &parts, &s);
 	if (rc < 0)
 		snprintf(why, wl, "restore: %s", r.err[0] ? stream_error(&r) : strerror(-rc));
-	else
+	else {
 		m->vm.restored = true;
+		shinfo_clock_stopped(&m->vm);
+	}
 	xenstate_load_free(s.xen);
 	stream_reader_fini(&r);
 	return rc;

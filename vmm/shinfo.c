@@ -78,3 +78,21 @@ int shinfo_set_vcpu_info(struct vm *vm, int target, uint64_t gpa, int self)
 	__atomic_store_n(&nv->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
+
+/* KVM keeps the flag when it rewrites the time area on the next entry
+ * ("retain PVCLOCK_GUEST_STOPPED if set in guest copy", 6.1 x86.c
+ * kvm_setup_guest_pvclock, which also writes a Xen guest's vcpu_info), so
+ * setting it in guest memory is what KVM_KVMCLOCK_CTRL does for kvmclock;
+ * that ioctl refuses a vCPU without kvmclock, as a Xen guest is.  Without
+ * it, a restore that took over 21 s made the guest report an RCU stall
+ * (tests/lab/domain-saverestore.sh on a slow lab). */
+void shinfo_clock_stopped(struct vm *vm)
+{
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		uint64_t gpa = __atomic_load_n(&vm->vcpus[i].vcpu_info_gpa, __ATOMIC_ACQUIRE);
+		struct vcpu_info *vi = gpa ? gmem_ptr(&vm->mem, gpa, sizeof(*vi)) : NULL;
+
+		if (vi)
+			__atomic_fetch_or(&vi->time.flags, XEN_PVCLOCK_GUEST_STOPPED, __ATOMIC_SEQ_CST);
+	}
+}

@@ -11,5 +11,11 @@ struct vm;
 int shinfo_place(struct vm *vm, int vcpu, uint64_t gpa);
 /* vcpu_info of `target` moves to gpa (VCPUOP_register_vcpu_info). */
 int shinfo_set_vcpu_info(struct vm *vm, int target, uint64_t gpa, int self);
+/* Each vCPU's vcpu_info says its clock was stopped (XEN_PVCLOCK_GUEST_STOPPED
+ * in time.flags), before the vCPUs run after a restore: the guest's time
+ * jumps by the time it was away, and Linux's pvclock read, seeing the flag,
+ * clears it and resets its RCU stall, soft lockup and hung task clocks
+ * (arch/x86/kernel/pvclock.c pvclock_touch_watchdogs). */
+void shinfo_clock_stopped(struct vm *vm);
 
 #endif

@@ -16,6 +16,7 @@
 #include "kvm_fake.h"
 #include "evtchn.h"
 #include "gnttab.h"
+#include "shinfo.h"
 #include "xen/hypercall.h"
 #include "xen/xen_abi.h"
 #include "xenstate_bind.h"
@@ -324,6 +325,32 @@ static void test_vcpu_info_overlapping_move(void **state)
 	kvm_fake_destroy(f);
 }
 
+/* After a restore every vCPU's vcpu_info (the default slot in shared_info
+ * or the one it registered) says its clock stood still, the other flags
+ * kept: the guest then resets its stall detectors instead of reporting an
+ * RCU stall for the time it was away (seen in the lab). */
+static void test_clock_stopped_after_restore(void **state)
+{
+	struct kvm_fake *f = fake(2);
+	struct vcpu_register_vcpu_info r = { .mfn = 0x30, .offset = 0 };
+	const size_t flags = offsetof(struct vcpu_info, time) + offsetof(struct vcpu_time_info, flags);
+	uint8_t v = XEN_PVCLOCK_TSC_STABLE_BIT;
+
+	assert_int_equal(physmap(f, XENMAPSPACE_shared_info, 0, SHINFO_PFN), 0);
+	put(f, ARG, &r, sizeof(r));
+	assert_int_equal(hc(f, 0, __HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 1, ARG), 0);
+	put(f, (SHINFO_PFN << 12) + flags, &v, 1);
+	shinfo_clock_stopped(&f->vm);
+	get(f, (SHINFO_PFN << 12) + flags, &v, 1);
+	assert_int_equal(v, XEN_PVCLOCK_TSC_STABLE_BIT | XEN_PVCLOCK_GUEST_STOPPED);
+	get(f, 0x30000 + flags, &v, 1);
+	assert_int_equal(v, XEN_PVCLOCK_GUEST_STOPPED);
+	/* vCPU 1's default slot is no longer its: untouched. */
+	get(f, (SHINFO_PFN << 12) + sizeof(struct vcpu_info) + flags, &v, 1);
+	assert_int_equal(v, 0);
+	kvm_fake_destroy(f);
+}
+
 /* An unaligned vcpu_info is refused before anyone writes to it (its
  * selector word is updated atomically; found by fuzz_hypercall). */
 static void test_vcpu_info_unaligned(void **state)
@@ -471,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_memory_sched_console),
 		cmocka_unit_test(test_vcpu_info_overlapping_move),
 		cmocka_unit_test(test_vcpu_info_unaligned),
+		cmocka_unit_test(test_clock_stopped_after_restore),
 		cmocka_unit_test(test_save_load),
 		cmocka_unit_test(test_save_load_high_ipi),
 		cmocka_unit_test(test_backend_port_refused),
