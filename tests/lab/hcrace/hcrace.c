@@ -52,34 +52,14 @@
 #define XSTR(x) STR(x)
 #define CALIBRATE_TICKS 128 /* a power of two: no 64-bit division here */
 
-/* One stack per vCPU, by APIC id (vCPU 0's is the first). */
+/* One stack per vCPU, by APIC id (vCPU 0 runs on pvhlib's boot stack:
+ * its slot here is unused). */
 uint8_t hcr_stacks[HCR_MAX_CPUS][STACK_SIZE] __attribute__((aligned(16)));
 /* The pages the ops may hand to the monitor for it (and KVM) to write or
  * take away: nothing else lives there. */
 static uint8_t scratch[HCR_SCRATCH_PAGES][4096] __attribute__((aligned(4096)));
 
-uint32_t hcr_start_info; /* EBX at the PVH entry */
-
-void hcr_main(void);
 void hcr_ap_main(uint32_t id) __attribute__((noreturn, used));
-
-__attribute__((naked, noreturn, section(".text.start"))) void _start(void)
-{
-	__asm__ volatile("cli\n"
-			 "mov %ebx, hcr_start_info\n"
-			 "lea hcr_stacks + " XSTR(STACK_SIZE) ", %esp\n"
-			 "lgdt pvh_gdtr\n"
-			 "ljmp $0x08, $1f\n"
-			 "1: mov $0x10, %eax\n"
-			 "mov %eax, %ds\n"
-			 "mov %eax, %es\n"
-			 "mov %eax, %ss\n"
-			 "mov %eax, %fs\n"
-			 "mov %eax, %gs\n"
-			 "call hcr_main\n"
-			 "2: hlt\n"
-			 "jmp 2b\n");
-}
 
 /* The other vCPUs' first instructions, copied to TRAMPOLINE: real mode at
  * CS = 0x800, IP = 0 after the SIPI; our GDT (its descriptor copied along,
@@ -274,7 +254,7 @@ static uint32_t number(const char *s)
 /* The words of the command line that are ours. */
 static void parse_cmdline(struct race *r)
 {
-	const struct hvm_start_info *si = (const void *)(uintptr_t)hcr_start_info;
+	const struct hvm_start_info *si = (const void *)(uintptr_t)pvh_start_info;
 	const char *s, *v;
 
 	r->secs = 10;
@@ -416,7 +396,7 @@ void hcr_ap_main(uint32_t id)
 		__asm__ volatile("cli; hlt");
 }
 
-void hcr_main(void)
+void pvh_main(void)
 {
 	struct race *r = &race;
 	struct hcr_cpu *c = &r->cpus[0];

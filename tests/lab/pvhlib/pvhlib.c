@@ -28,6 +28,33 @@ __asm__(".section .rodata\n"
 	".text\n");
 
 volatile uint32_t pvh_ticks;
+uint32_t pvh_start_info;
+
+/* The boot vCPU's stack; other vCPUs bring their own (hcrace's SIPI
+ * trampoline). */
+static uint8_t boot_stack[PVH_BOOT_STACK] __attribute__((used, aligned(16)));
+
+/* The PVH entry: EBX holds the start info's address; our stack, our GDT
+ * and its flat segments, then the guest's pvh_main(). */
+__attribute__((naked, noreturn, section(".text.start"))) void _start(void)
+{
+	__asm__ volatile("cli\n"
+			 "mov %%ebx, pvh_start_info\n"
+			 "lea %c0 + boot_stack, %%esp\n"
+			 "lgdt pvh_gdtr\n"
+			 "ljmp $0x08, $1f\n"
+			 "1: mov $0x10, %%eax\n"
+			 "mov %%eax, %%ds\n"
+			 "mov %%eax, %%es\n"
+			 "mov %%eax, %%ss\n"
+			 "mov %%eax, %%fs\n"
+			 "mov %%eax, %%gs\n"
+			 "call pvh_main\n"
+			 "2: hlt\n"
+			 "jmp 2b\n"
+			 :
+			 : "i"(PVH_BOOT_STACK));
+}
 
 /* Interrupt entry points: the timer counts a millisecond; anything else
  * from the local APIC is acknowledged and ignored (nothing else is

@@ -5,9 +5,10 @@
  * that names the guest's _start as its PVH entry (vmm/boot/kernel.c).
  *
  * 32-bit flat protected mode with paging off, as the PVH entry leaves it
- * (Xen docs/misc/pvh.pandoc): guest physical addresses are pointers.  Each
- * guest brings its own _start (stack, then `lgdt pvh_gdtr` and the far jump
- * to PVH_SEL_CODE), its main and its fault report. */
+ * (Xen docs/misc/pvh.pandoc): guest physical addresses are pointers.  The
+ * entry (_start: a 64 KiB stack, `lgdt pvh_gdtr`, the far jump to
+ * PVH_SEL_CODE) is here; each guest brings its pvh_main() and its fault
+ * report. */
 #ifndef PVHLIB_H
 #define PVHLIB_H
 
@@ -38,6 +39,12 @@
 /* Milliseconds, counted by the timer interrupt while pvh_timer_start()'s
  * timer runs and interrupts are on. */
 extern volatile uint32_t pvh_ticks;
+
+#define PVH_BOOT_STACK 65536
+/* EBX at the PVH entry: the address of its struct hvm_start_info. */
+extern uint32_t pvh_start_info;
+/* The guest's own, called by _start on the boot stack. */
+void pvh_main(void);
 
 static inline void outb(uint16_t port, uint8_t v)
 {

@@ -28,27 +28,6 @@
 
 #include "../pvhlib/pvhlib.h"
 
-static char stack[65536] __attribute__((used, aligned(16)));
-
-void xsa_main(void);
-
-__attribute__((naked, noreturn, section(".text.start"))) void _start(void)
-{
-	__asm__ volatile("cli\n"
-			 "lea stack + 65536, %esp\n"
-			 "lgdt pvh_gdtr\n"
-			 "ljmp $0x08, $1f\n"
-			 "1: mov $0x10, %eax\n"
-			 "mov %eax, %ds\n"
-			 "mov %eax, %es\n"
-			 "mov %eax, %ss\n"
-			 "mov %eax, %fs\n"
-			 "mov %eax, %gs\n"
-			 "call xsa_main\n"
-			 "2: hlt\n"
-			 "jmp 2b\n");
-}
-
 struct guest {
 	bool amd;
 	uint32_t port;
@@ -177,7 +156,7 @@ void pvh_fault(uint32_t vector)
 	pvh_power_off();
 }
 
-void xsa_main(void)
+void pvh_main(void)
 {
 	static struct xsa_state st;
 	struct guest g = { .amd = pvh_is_amd() };
