@@ -27,7 +27,11 @@ mkcfg() {
 		echo "kernel = \"$FX/vmlinuz\""
 		echo "ramdisk = \"$FX/initrd.img\""
 		echo "memory = 512"
-		echo "extra = \"console=hvc0 quiet domus.test=$test\""
+		# DOMUS_GUEST_VERBOSE=1: the guest kernel's every message on the
+		# console (a warning before a crash is otherwise unseen).
+		local quiet=quiet
+		[ -z "${DOMUS_GUEST_VERBOSE:-}" ] || quiet=loglevel=7
+		echo "extra = \"console=hvc0 $quiet domus.test=$test\""
 		for l in "$@"; do echo "$l"; done
 	} >"$f"
 	echo "$f"
