@@ -66,7 +66,10 @@ void cpuid_filter(const struct kvm_cpuid2 *host, struct kvm_cpuid2 *c, uint32_t 
 	put(c, base + 1, (4 << 16) | 17, 0, 0, 0);
 	put(c, base + 2, 1, 0x40000000, 0, 0);
 	put(c, base + 3, 0, 0, 0, 0);
-	put(c, base + 4, XEN_HVM_CPUID_VCPU_ID_PRESENT, vcpu, 0, 0);
+	/* UPCALL_VECTOR: HVMOP_set_evtchn_upcall_vector is served (hvm.c), as
+	 * Xen 4.17 offers it; Linux then takes its upcalls as local APIC
+	 * edges rather than the global ExtINT. */
+	put(c, base + 4, XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_UPCALL_VECTOR, vcpu, 0, 0);
 	put(c, base + 5, 0, 0, 0, 0);
 }
 

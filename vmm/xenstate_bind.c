@@ -32,7 +32,9 @@ int vm_xenstate_post_load(struct vm *vm)
 	uint64_t gpa = vm->shared_info_gpa;
 	int rc = gnttab_post_load(vm);
 
-	/* xenstate_load() let only 0 or a vector of 0x10 or more through. */
+	/* xenstate_load() let only a GSI (no global vector: 0 or Linux's GSI 1
+	 * beside per-vCPU vectors, which the vCPUs' state carries) or a vector
+	 * of 0x10 or more through. */
 	if (rc == 0 && (cb >> 56) == CALLBACK_TYPE_VECTOR) {
 		struct kvm_xen_hvm_attr a = { .type = KVM_XEN_ATTR_TYPE_UPCALL_VECTOR, .u.vector = (uint8_t)cb };
 

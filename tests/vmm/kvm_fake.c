@@ -201,6 +201,12 @@ static int fake_set_vcpu_attr(struct vm *vm, int vcpu, struct kvm_xen_vcpu_attr 
 		return set_gpc(f, &v->time_info, a->u.gpa, sizeof(struct vcpu_time_info));
 	case KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR:
 		return set_gpc(f, &v->runstate, a->u.gpa, sizeof(struct vcpu_runstate_info));
+	case KVM_XEN_VCPU_ATTR_TYPE_UPCALL_VECTOR:
+		/* 6.1 kvm_xen_vcpu_set_attr: 0 (none) or 0x10 and up. */
+		if (a->u.vector && a->u.vector < 0x10)
+			return -EINVAL;
+		v->upcall_vector = a->u.vector;
+		return 0;
 	case KVM_XEN_VCPU_ATTR_TYPE_TIMER:
 		if (a->u.timer.port && a->u.timer.priority != KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL)
 			return -EINVAL;
@@ -328,7 +334,7 @@ int kvm_fake_reset(struct kvm_fake *f, int nr_vcpus)
 	vm->guest_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(5, 10);
 	for (int i = 0; i < nr_vcpus; i++) {
 		vm->vcpus[i] = (struct vcpu){ .id = i, .fd = -1, .run = &f->run[i] };
-		f->vcpu[i] = (struct kf_vcpu){ KF_NO_GPA, KF_NO_GPA, KF_NO_GPA, 0, 0 };
+		f->vcpu[i] = (struct kf_vcpu){ KF_NO_GPA, KF_NO_GPA, KF_NO_GPA, 0, 0, 0 };
 	}
 	for (uint64_t p = 0; p < KF_VA_PAGES; p++)
 		f->va[p] = p * PAGE;

@@ -42,6 +42,7 @@ struct kf_vcpu {
 	uint64_t vcpu_info, time_info, runstate; /* KF_NO_GPA: none */
 	uint32_t timer_port;
 	uint64_t timer_expires;
+	uint8_t upcall_vector; /* HVMOP_set_evtchn_upcall_vector's; 0: none */
 };
 
 /* The injected failure of the next call of one action (tests). */

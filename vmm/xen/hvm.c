@@ -11,6 +11,7 @@
 /* CALLBACK_IRQ type 2 in bits 63:56 is "vector": the guest takes its upcall
  * on that vector on every vCPU (xen/hvm/params.h). */
 #define CALLBACK_TYPE_VECTOR 2ULL
+#define CALLBACK_TYPE_GSI 0ULL
 
 /* One slot for every index Xen knows: checking HVM_NR_PARAMS bounds both. */
 _Static_assert(HVM_NR_PARAMS <= sizeof(((struct vm *)0)->hvm_params) / sizeof(uint64_t),
@@ -33,13 +34,19 @@ static int64_t set_param(struct vm *vm, struct xen_hvm_param *p)
 				return -EINVAL;
 			if (vm_set_xen_attr(vm, &a) < 0)
 				return -EINVAL;
-		} else if (p->value != 0) {
-			/* GSI and PCI INTx callbacks need a polled level interrupt; we
-			 * offer the vector callback (XENFEAT_hvm_callback_vector). */
+		} else if (type != CALLBACK_TYPE_GSI || (p->value & 0x00ffffffffffff00ULL)) {
+			/* PCI INTx callbacks need a polled level interrupt; we offer
+			 * the vector callbacks (XENFEAT_hvm_callback_vector and the
+			 * per-vCPU one). */
 			return -EINVAL;
 		} else {
-			/* 0 is "no callback" (Xen's HVMIRQ_callback_none): KVM must
-			 * stop injecting the vector, as a restored VM would. */
+			/* 0 is "no callback" (Xen's HVMIRQ_callback_none).  A GSI is
+			 * what Linux writes (GSI 1) once it has per-vCPU vectors,
+			 * "to trick the toolstack" (6.1 events_base.c
+			 * xen_set_upcall_vector): a PVH guest has no IOAPIC to
+			 * route it, so it is kept as a value only.  Either way KVM
+			 * must stop injecting the global vector, as a restored VM
+			 * would. */
 			struct kvm_xen_hvm_attr a = { .type = KVM_XEN_ATTR_TYPE_UPCALL_VECTOR, .u.vector = 0 };
 			if (vm_set_xen_attr(vm, &a) < 0)
 				return -EINVAL;
@@ -57,6 +64,36 @@ static int64_t set_param(struct vm *vm, struct xen_hvm_param *p)
 	pthread_mutex_lock(&vm->lock);
 	vm->hvm_params[p->index] = p->value;
 	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
+/* HVMOP_set_evtchn_upcall_vector (Xen 4.17 hvm.c): the target vCPU's
+ * upcalls come on its own local APIC vector.  Linux 6.1 takes it when CPUID
+ * leaf base+4 has XEN_HVM_CPUID_UPCALL_VECTOR (events_base.c
+ * xen_init_setup_upcall_vector).  KVM then injects an edge through the local
+ * APIC (6.1 xen.c kvm_xen_inject_vcpu_vector), where the global vector is an
+ * ExtINT that stays raised while evtchn_upcall_pending is set.  No upcall is
+ * raised here for a pending bit (Xen's hvm_assert_evtchn_irq): Linux sets the
+ * vector before it binds a port, and a restore sets it with the vCPU's
+ * state. */
+static int64_t set_upcall_vector(struct vm *vm, int vcpu, uint64_t arg)
+{
+	struct xen_hvm_evtchn_upcall_vector op;
+	struct kvm_xen_vcpu_attr a = { .type = KVM_XEN_VCPU_ATTR_TYPE_UPCALL_VECTOR };
+	int rc = guest_copy_from(vm, vcpu, arg, &op, sizeof(op));
+
+	if (rc < 0)
+		return rc;
+	if (op.vector < 0x10)
+		return -EINVAL;
+	if (op.vcpu >= (uint32_t)vm->nr_vcpus)
+		return -ENOENT;
+	a.u.vector = op.vector;
+	if (vm_set_vcpu_attr(vm, (int)op.vcpu, &a, (int)op.vcpu == vcpu) < 0)
+		return -EINVAL;
+	/* As Xen logs it ("%pv: upcall vector %02x"); rate-limited, a guest
+	 * may call it at will. */
+	log_guest(&vm->guest_rl, vm->name, "vcpu%u: upcall vector 0x%02x", op.vcpu, op.vector);
 	return 0;
 }
 
@@ -81,6 +118,8 @@ int64_t hc_hvm_op(struct vm *vm, int vcpu, const uint64_t a[6])
 		p.value = vm->hvm_params[p.index];
 		pthread_mutex_unlock(&vm->lock);
 		return guest_copy_to(vm, vcpu, a[1], &p, sizeof(p));
+	case HVMOP_set_evtchn_upcall_vector:
+		return set_upcall_vector(vm, vcpu, a[1]);
 	case HVMOP_pagetable_dying:
 		/* 0 would make the guest call this on every mm teardown. */
 		return -ENOSYS;

@@ -155,8 +155,11 @@ static int load_params(struct xenstate *x, struct stream_cursor *c, const char *
 	for (uint32_t i = 0; i < count; i++)
 		x->hvm_params[i] = stream_get_u64(c);
 	cb = x->hvm_params[HVM_PARAM_CALLBACK_IRQ];
-	if (cb != 0 && ((cb >> 56) != CALLBACK_TYPE_VECTOR || (cb & 0xff) < 0x10 || (cb & 0x00ffffffffffff00ULL)))
-		return bad(why, "CALLBACK_IRQ is neither 0 nor a vector of 0x10 or more");
+	/* What hvm.c's set_param lets a guest write: a vector of 0x10 or more,
+	 * or a GSI (kept as a value: Linux's per-vCPU vectors write GSI 1). */
+	if ((cb >> 56) == CALLBACK_TYPE_VECTOR ? (cb & 0xff) < 0x10 || (cb & 0x00ffffffffffff00ULL)
+					       : (cb >> 56) != 0 || (cb & 0x00ffffffffffff00ULL))
+		return bad(why, "CALLBACK_IRQ is neither a GSI below 256 nor a vector of 0x10 or more");
 	if (x->hvm_params[HVM_PARAM_STORE_EVTCHN] >= EVTCHN_NR_PORTS ||
 	    x->hvm_params[HVM_PARAM_CONSOLE_EVTCHN] >= EVTCHN_NR_PORTS)
 		return bad(why, "STORE_EVTCHN or CONSOLE_EVTCHN beyond the port table");
