@@ -91,9 +91,9 @@ static int64_t set_upcall_vector(struct vm *vm, int vcpu, uint64_t arg)
 	a.u.vector = op.vector;
 	if (vm_set_vcpu_attr(vm, (int)op.vcpu, &a, (int)op.vcpu == vcpu) < 0)
 		return -EINVAL;
-	/* As Xen logs it ("%pv: upcall vector %02x"); rate-limited, a guest
-	 * may call it at will. */
-	log_guest(&vm->guest_rl, vm->name, "vcpu%u: upcall vector 0x%02x", op.vcpu, op.vector);
+	/* As Xen logs it ("%pv: upcall vector %02x"), at debug level: a guest
+	 * may call it at will, and log_guest's lines are warnings. */
+	log_debug(vm->name, "vcpu%u: upcall vector 0x%02x", op.vcpu, op.vector);
 	return 0;
 }
 
