@@ -24,13 +24,22 @@ done
 R=$T/root
 NSPAWN_LOG=$T/nspawn.log
 
-# The container's PID 1 (systemd), once nspawn has started it: the one
-# process that is pid 1 of a namespace below the lab's (NSpid: N 1).
-leader() { awk '$1 == "NSpid:" && NF == 3 && $3 == 1 { print $2; exit }' /proc/[0-9]*/status 2>/dev/null; }
+# The container's PID 1 (systemd), once nspawn has started it: pid 1 of a
+# namespace below the lab's (NSpid: N 1) whose root is this test's root (a
+# container left by an earlier run is another's).
+leader() {
+	local p
+	for p in $(awk '$1 == "NSpid:" && NF == 3 && $3 == 1 { print $2 }' /proc/[0-9]*/status 2>/dev/null); do
+		[ "$(readlink "/proc/$p/root" 2>/dev/null)" = "$R" ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
 alive() { local p; p=$(cat "$T/nspawn.pid" 2>/dev/null) && [ -e "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null; }
-inside() { local p; p=$(leader) && [ -n "$p" ] && nsenter --target "$p" --all -- "$@"; }
+# -r -w: the container's root and directory (the lab's jobs run chrooted).
+inside() { local p; p=$(leader) && nsenter --target "$p" --all -r -w -- "$@"; }
 stop_all() {
 	local p
+	p=$(leader) && kill -9 "$p" 2>/dev/null
 	p=$(cat "$T/nspawn.pid" 2>/dev/null) && kill -9 "$p" 2>/dev/null
 	pkill -9 -f "domus-vmm .*--name auto1" 2>/dev/null
 	sleep 1
