@@ -30,7 +30,9 @@ NSPAWN_LOG=$T/nspawn.log
 leader() {
 	local p
 	for p in $(awk '$1 == "NSpid:" && NF == 3 && $3 == 1 { print $2 }' /proc/[0-9]*/status 2>/dev/null); do
-		[ "$(readlink "/proc/$p/root" 2>/dev/null)" = "$R" ] && { echo "$p"; return 0; }
+		# The same file through its root (a pivoted root's path does
+		# not read as ours in /proc/PID/root).
+		[ "/proc/$p/root/etc/xen/auto/auto1.cfg" -ef "$R/etc/xen/auto/auto1.cfg" ] && { echo "$p"; return 0; }
 	done
 	return 1
 }
