@@ -9,8 +9,6 @@
 #include "shinfo.h"
 #include "vm.h"
 
-/* CALLBACK_IRQ type 2 in bits 63:56 is "vector" (xen/hvm/params.h). */
-#define CALLBACK_TYPE_VECTOR 2ULL
 
 _Static_assert(XENSTATE_NR_PARAMS <= sizeof(((struct vm *)0)->hvm_params) / sizeof(uint64_t),
 	       "vm->hvm_params holds every saved param");

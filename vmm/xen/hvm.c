@@ -3,15 +3,11 @@
 #include "hypercall.h"
 #include "xen_abi.h"
 #include "../vm.h"
+#include "../xenstate/xenstate.h"
 
 #include <errno.h>
 
 #include "domus/log.h"
-
-/* CALLBACK_IRQ type 2 in bits 63:56 is "vector": the guest takes its upcall
- * on that vector on every vCPU (xen/hvm/params.h). */
-#define CALLBACK_TYPE_VECTOR 2ULL
-#define CALLBACK_TYPE_GSI 0ULL
 
 /* One slot for every index Xen knows: checking HVM_NR_PARAMS bounds both. */
 _Static_assert(HVM_NR_PARAMS <= sizeof(((struct vm *)0)->hvm_params) / sizeof(uint64_t),
@@ -22,35 +18,22 @@ static int64_t set_param(struct vm *vm, struct xen_hvm_param *p)
 {
 	switch (p->index) {
 	case HVM_PARAM_CALLBACK_IRQ: {
-		uint64_t type = p->value >> 56;
-		if (type == CALLBACK_TYPE_VECTOR) {
-			struct kvm_xen_hvm_attr a = {
-				.type = KVM_XEN_ATTR_TYPE_UPCALL_VECTOR,
-				.u.vector = (uint8_t)(p->value & 0xff),
-			};
-			/* Bits 8-55 are not the vector's: a value with them set
-			 * would save but not load (xenstate.c's HVM_PARAMS rule). */
-			if (a.u.vector < 0x10 || (p->value & 0x00ffffffffffff00ULL))
-				return -EINVAL;
-			if (vm_set_xen_attr(vm, &a) < 0)
-				return -EINVAL;
-		} else if (type != CALLBACK_TYPE_GSI || (p->value & 0x00ffffffffffff00ULL)) {
-			/* PCI INTx callbacks need a polled level interrupt; we offer
-			 * the vector callbacks (XENFEAT_hvm_callback_vector and the
-			 * per-vCPU one). */
+		/* A vector on every vCPU, or a GSI: 0 is "no callback" (Xen's
+		 * HVMIRQ_callback_none), GSI 1 what Linux writes once it has
+		 * per-vCPU vectors, "to trick the toolstack" (6.1 events_base.c
+		 * xen_set_upcall_vector), kept as a value only.  PCI INTx needs a
+		 * polled level interrupt: we offer the vector callbacks.  Only what
+		 * a save can load again (xenstate_callback_ok). */
+		struct kvm_xen_hvm_attr a = { .type = KVM_XEN_ATTR_TYPE_UPCALL_VECTOR };
+
+		if (!xenstate_callback_ok(p->value))
 			return -EINVAL;
-		} else {
-			/* 0 is "no callback" (Xen's HVMIRQ_callback_none).  A GSI is
-			 * what Linux writes (GSI 1) once it has per-vCPU vectors,
-			 * "to trick the toolstack" (6.1 events_base.c
-			 * xen_set_upcall_vector): a PVH guest has no IOAPIC to
-			 * route it, so it is kept as a value only.  Either way KVM
-			 * must stop injecting the global vector, as a restored VM
-			 * would. */
-			struct kvm_xen_hvm_attr a = { .type = KVM_XEN_ATTR_TYPE_UPCALL_VECTOR, .u.vector = 0 };
-			if (vm_set_xen_attr(vm, &a) < 0)
-				return -EINVAL;
-		}
+		/* Without a global vector KVM must stop injecting it, as a
+		 * restored VM would. */
+		if ((p->value >> 56) == CALLBACK_TYPE_VECTOR)
+			a.u.vector = (uint8_t)(p->value & 0xff);
+		if (vm_set_xen_attr(vm, &a) < 0)
+			return -EINVAL;
 		break;
 	}
 	case HVM_PARAM_STORE_PFN:

@@ -13,8 +13,6 @@
  * u16 remote_dom, u32 vcpu, u32 virq, u32 remote_port. */
 #define EVTCHN_REC_PORT 20
 #define GNTTAB_REC_FRAME 16
-/* CALLBACK_IRQ type 2 in bits 63:56 is "vector" (xen/hvm/params.h). */
-#define CALLBACK_TYPE_VECTOR 2ULL
 
 static int bad(const char **why, const char *msg)
 {
@@ -155,10 +153,7 @@ static int load_params(struct xenstate *x, struct stream_cursor *c, const char *
 	for (uint32_t i = 0; i < count; i++)
 		x->hvm_params[i] = stream_get_u64(c);
 	cb = x->hvm_params[HVM_PARAM_CALLBACK_IRQ];
-	/* What hvm.c's set_param lets a guest write: a vector of 0x10 or more,
-	 * or a GSI (kept as a value: Linux's per-vCPU vectors write GSI 1). */
-	if ((cb >> 56) == CALLBACK_TYPE_VECTOR ? (cb & 0xff) < 0x10 || (cb & 0x00ffffffffffff00ULL)
-					       : (cb >> 56) != 0 || (cb & 0x00ffffffffffff00ULL))
+	if (!xenstate_callback_ok(cb))
 		return bad(why, "CALLBACK_IRQ is neither a GSI below 256 nor a vector of 0x10 or more");
 	if (x->hvm_params[HVM_PARAM_STORE_EVTCHN] >= EVTCHN_NR_PORTS ||
 	    x->hvm_params[HVM_PARAM_CONSOLE_EVTCHN] >= EVTCHN_NR_PORTS)

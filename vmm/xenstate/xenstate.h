@@ -6,12 +6,31 @@
 #ifndef DOMUS_VMM_XENSTATE_XENSTATE_H
 #define DOMUS_VMM_XENSTATE_XENSTATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "domus/stream.h"
 #include "guest_mem.h"
 #include "xenstate/evtchn_core.h"
 #include "xenstate/gnttab_core.h"
+
+/* HVM_PARAM_CALLBACK_IRQ's type in bits 63:56 (xen/hvm/params.h): 2 is a
+ * vector on every vCPU, 0 a GSI (kept as a value: Linux writes GSI 1 beside
+ * per-vCPU vectors, and a PVH guest has no IOAPIC to route it). */
+#define CALLBACK_TYPE_GSI 0ULL
+#define CALLBACK_TYPE_VECTOR 2ULL
+
+/* What a guest may set CALLBACK_IRQ to and a load may bring back (hvm.c and
+ * the load share it, so that every value a guest sets loads again): a GSI
+ * below 256 (0 is "none"), or a vector of 0x10 or more. */
+static inline bool xenstate_callback_ok(uint64_t cb)
+{
+	if (cb & 0x00ffffffffffff00ULL)
+		return false;
+	if ((cb >> 56) == CALLBACK_TYPE_VECTOR)
+		return (cb & 0xff) >= 0x10;
+	return (cb >> 56) == CALLBACK_TYPE_GSI;
+}
 
 /* HVM params saved: every index Xen defines. */
 #define XENSTATE_NR_PARAMS HVM_NR_PARAMS
