@@ -48,9 +48,20 @@ if [ -z "$dev" ]; then
 fi
 echo "GUEST-FIO runtime=$RUNTIME mib=$MIB engine=$ENGINE"
 
+# counts: the disk's completed requests (reads + writes of its stat) and
+# its driver's interrupts (blkif, virtio); a guest only.  Their ratio per
+# job says how well a peer batches: each interrupt costs an exit.
+counts() {
+	[ -n "${FIO_DEV:-}" ] && return
+	ios=$(awk '{ print $1 + $5 }' "/sys/block/$name/stat")
+	irqs=$(awk '/blkif|virtio[0-9]*-req|virtio[0-9]*-request/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' /proc/interrupts)
+	echo "$ios $irqs"
+}
+
 # run JOB RW BS IODEPTH
 rc=0
 run() {
+	before=$(counts)
 	out=$(fio --name="$1" --filename="$dev" --rw="$2" --bs="$3" --iodepth="$4" \
 		--ioengine="$ENGINE" --direct=1 --numjobs=1 --size="${MIB}M" \
 		--time_based --runtime="$RUNTIME" \
@@ -63,6 +74,11 @@ run() {
 			else print "GUEST-FIO-RESULT " job " bw_kib " $48 " iops " $49
 			exit
 		}')
+	after=$(counts)
+	if [ -n "$before" ]; then
+		set -- "$1" $before $after
+		echo "GUEST-FIO stat $1 requests=$(($4 - $2)) interrupts=$(($5 - $3))"
+	fi
 	case "$line" in
 	GUEST-FIO-RESULT*) echo "$line" ;;
 	*)

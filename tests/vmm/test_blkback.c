@@ -167,6 +167,8 @@ static void test_write_read_back(void **state)
 	assert_int_equal(fake_page(&t->f, 21)[6 * 512], 0);
 	/* The frontend asked for notifications (rsp_event 1): it got them. */
 	assert_true(t->f.notified >= 1);
+	assert_int_equal(blkback_stats(t->b).notifies, t->f.notified);
+	assert_true(blkback_stats(t->b).kicks >= 1);
 	assert_int_equal(blkback_stats(t->b).requests, 3);
 }
 

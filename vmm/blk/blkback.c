@@ -101,8 +101,10 @@ static void respond(struct blkback *b, uint64_t id, uint8_t op, int16_t status)
 
 static void push(struct blkback *b)
 {
-	if (b->ring_mapped && blk_ring_push(&b->ring) && b->cfg.notify)
+	if (b->ring_mapped && blk_ring_push(&b->ring) && b->cfg.notify) {
+		b->st.notifies++;
 		b->cfg.notify(b->cfg.notify_ctx);
+	}
 }
 
 static void unmap_req(struct blkback *b, struct breq *r)
@@ -403,11 +405,13 @@ static void process(struct blkback *b)
 
 void blkback_kick(struct blkback *b)
 {
+	b->st.kicks++;
 	process(b);
 }
 
 void blkback_on_io(struct blkback *b)
 {
+	b->st.io_wakeups++;
 	(void)reap(b);
 	process(b);
 }

@@ -67,6 +67,9 @@ struct blkback_config {
 
 struct blkback_stats {
 	uint64_t requests, errors, unsupported;
+	/* Where the time goes: the frontend's notifications, engine
+	 * wake-ups, and ours to it (one each costs the guest an exit). */
+	uint64_t kicks, io_wakeups, notifies;
 	unsigned inflight;
 	bool closed; /* a bogus req_prod: nothing more is consumed */
 	bool quiesced;

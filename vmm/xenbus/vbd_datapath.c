@@ -251,6 +251,12 @@ static void close_q(struct vbd_dpq *q)
 {
 	unlisten(q);
 	if (q->bb) {
+		struct blkback_stats s = blkback_stats(q->bb);
+
+		log_info(q->dp->name, "queue %u: %llu requests (%llu errors) on %llu kicks and %llu engine wake-ups, "
+			 "%llu notifications", q->q, (unsigned long long)s.requests, (unsigned long long)s.errors,
+			 (unsigned long long)s.kicks, (unsigned long long)s.io_wakeups,
+			 (unsigned long long)s.notifies);
 		(void)quiesce_q(q);
 		blkback_destroy(q->bb);
 		q->bb = NULL;
