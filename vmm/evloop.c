@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -198,6 +199,23 @@ static void dispatch(struct evl *l, struct evl_src *s, uint32_t events)
 	}
 }
 
+/* The loop yields to the vCPU threads: a guest's notification wakes it
+ * without preempting the vCPU that sent it (SCHED_BATCH: "Batch and idle
+ * tasks do not preempt non-idle tasks", Linux 6.1 kernel/sched/fair.c
+ * check_preempt_wakeup), so the guest goes on queueing until it waits, and one turn of the
+ * loop serves what it queued.  Preempted on every kick, the vbd served one
+ * request per guest notification, engine wake-up and interrupt, even at
+ * fio's iodepth 32 (bench/disk's counts, docs/blkback.md).  With an idle
+ * CPU (any host with a core to spare) nothing changes; the nice value and
+ * so the loop's share of a busy CPU stay as they were. */
+static void yield_to_vcpus(void)
+{
+	struct sched_param sp = { 0 };
+
+	if (sched_setscheduler(0, SCHED_BATCH, &sp) < 0)
+		log_warn("evloop", "cannot make the back-end loop SCHED_BATCH: %s", strerror(errno));
+}
+
 static void *loop_main(void *arg)
 {
 	struct evl *l = arg;
@@ -207,6 +225,7 @@ static void *loop_main(void *arg)
 	l->loop_tid = pthread_self();
 	l->tid_set = true;
 	pthread_mutex_unlock(&l->lock);
+	yield_to_vcpus();
 	for (;;) {
 		bool stop;
 		int n;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -305,6 +306,25 @@ static void test_sync(void **state)
 	assert_int_equal(evl_sync(l, sync_fn, l), -1);
 }
 
+static int policy_fn(void *arg)
+{
+	(void)arg;
+	return sched_getscheduler(0);
+}
+
+/* The loop's thread is SCHED_BATCH (a guest's kick does not preempt its
+ * vCPU: evloop.c yield_to_vcpus); the thread that made it is not changed. */
+static void test_batch_policy(void **state)
+{
+	struct evl *l = *state;
+	int before = sched_getscheduler(0);
+
+	assert_int_equal(evl_start(l), 0);
+	assert_int_equal(evl_sync(l, policy_fn, NULL), SCHED_BATCH);
+	assert_int_equal(sched_getscheduler(0), before);
+	evl_stop(l);
+}
+
 struct gate {
 	pthread_mutex_t m;
 	pthread_cond_t c;
@@ -412,6 +432,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timer_periodic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_calls_from_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_with_queued_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_never_started, setup, teardown),
 		cmocka_unit_test(test_pool_bound),
