@@ -202,12 +202,13 @@ static void dispatch(struct evl *l, struct evl_src *s, uint32_t events)
 /* The loop yields to the vCPU threads: a guest's notification wakes it
  * without preempting the vCPU that sent it (SCHED_BATCH: "Batch and idle
  * tasks do not preempt non-idle tasks", Linux 6.1 kernel/sched/fair.c
- * check_preempt_wakeup), so the guest goes on queueing until it waits, and one turn of the
- * loop serves what it queued.  Preempted on every kick, the vbd served one
- * request per guest notification, engine wake-up and interrupt, even at
- * fio's iodepth 32 (bench/disk's counts, docs/blkback.md).  With an idle
- * CPU (any host with a core to spare) nothing changes; the nice value and
- * so the loop's share of a busy CPU stay as they were. */
+ * check_preempt_wakeup), so the guest goes on queueing until it waits,
+ * and one turn of the loop serves what it queued.  Preempted on every
+ * kick, the vbd served one request per guest notification, engine
+ * wake-up and interrupt, even at fio's iodepth 32 (bench/disk's counts,
+ * docs/blkback.md).  With an idle CPU (any host with a core to spare)
+ * nothing changes; the nice value, and so the loop's share of a busy
+ * CPU, stays as it was. */
 static void yield_to_vcpus(void)
 {
 	struct sched_param sp = { 0 };

@@ -12,7 +12,9 @@
  *   once evl_del() returns its handler is not running and never will.
  *   Before evl_start() and after evl_stop() they act on the caller's thread.
  * A source may be deleted from inside its own handler (or another's): its
- * memory is freed only after the current batch of events. */
+ * memory is freed only after the current batch of events.
+ * The loop thread is SCHED_BATCH: its wake-ups do not preempt a running
+ * vCPU (evloop.c yield_to_vcpus says why). */
 #ifndef DOMUS_VMM_EVLOOP_H
 #define DOMUS_VMM_EVLOOP_H
 
