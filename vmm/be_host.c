@@ -53,7 +53,12 @@ static void notify(void *ctx, uint32_t port)
 	(void)evtchn_notify_guest(ctx, port);
 }
 
-static const struct be_evtchn_ops evtchn_ops = { bind, unbind, notify };
+static void notify_pair(void *ctx, uint32_t quiet, uint32_t port)
+{
+	(void)evtchn_notify_guest_pair(ctx, quiet, port);
+}
+
+static const struct be_evtchn_ops evtchn_ops = { bind, unbind, notify, notify_pair };
 
 static int t_open(void *ctx, const char *ifname, unsigned queue, int *fd, char *why, size_t wl)
 {
@@ -61,9 +66,15 @@ static int t_open(void *ctx, const char *ifname, unsigned queue, int *fd, char *
 	return tap_open(ifname, queue, fd, why, wl);
 }
 
+/* Clearing the offloads readies a TAP that stays for its next frontend;
+ * with the VM ending the TAP goes next (and a sandboxed monitor's main
+ * thread, which stops the devices, may not ask). */
 static int t_offload(void *ctx, int fd, unsigned flags)
 {
-	(void)ctx;
+	struct vm *vm = ctx;
+
+	if (flags == 0 && vm->ending)
+		return 0;
 	return tap_set_offload(fd, flags);
 }
 
@@ -78,5 +89,5 @@ void vbd_host_vm(struct vbd_host *h, struct vm *vm, struct evl *loop)
 void vif_host_vm(struct vif_host *h, struct vm *vm, struct evl *loop)
 {
 	*h = (struct vif_host){ .loop = loop, .gnt = { &net_gnt_ops, vm }, .evtchn = &evtchn_ops, .evtchn_ctx = vm,
-				.tap = &tap_ops, .name = vm->name };
+				.tap = &tap_ops, .tap_ctx = vm, .name = vm->name };
 }

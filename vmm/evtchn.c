@@ -178,7 +178,10 @@ void evtchn_unbind_backend(struct vm *vm, uint32_t port, int notify_fd)
 	pthread_mutex_lock(&t->lock);
 	if (port < EVTCHN_NR_PORTS && notify_fd >= 0 && t->notify_fd[port] == notify_fd &&
 	    evtchn_core_unbind_remote(&t->core, port, 0) == 0) {
-		kvm_unregister(vm, port);
+		/* A VM that ends takes KVM's routes with it (and a sandboxed
+		 * monitor's main thread, which stops the devices, may not ask). */
+		if (!vm->ending)
+			kvm_unregister(vm, port);
 		t->notify_fd[port] = -1;
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -216,6 +219,40 @@ static void reraise_if_pending(struct vm *vm, uint32_t port, uint32_t vcpu)
 		__atomic_fetch_and(&pending[port / 64], ~bit, __ATOMIC_SEQ_CST);
 		deliver(vm, port, vcpu);
 	}
+}
+
+/* Raise port and let quiet ride along in the same upcall: quiet's pending
+ * bit is set first, then port goes through KVM, which raises the upcall.
+ * Two sends from the back-end loop are two wake-ups of a halted vCPU: the
+ * first one's wake-up can preempt the loop before it makes the second
+ * (docs/netback.md, "Notifications").  Taken only when both ports are
+ * bound to one vCPU and share a word of evtchn_pending, and port is
+ * neither pending already nor masked: then port's upcall (or its unmask,
+ * which re-raises it: op_unmask) brings the guest's scan of that word,
+ * which finds quiet too (Linux 6.1 drivers/xen/events/events_2l.c
+ * evtchn_2l_handle_events reads the live word).  quiet masked is Xen's
+ * pending-while-masked, delivered at its unmask.  Otherwise two sends. */
+int evtchn_notify_guest_pair(struct vm *vm, uint32_t quiet, uint32_t port)
+{
+	uint64_t *pending = shinfo_words(vm, offsetof(struct shared_info, evtchn_pending));
+	uint64_t *mask = shinfo_words(vm, offsetof(struct shared_info, evtchn_mask));
+	uint64_t bit = 1ULL << (port % 64);
+	uint32_t qv, pv;
+	int rc, rc2;
+
+	if (bound_vcpu(&vm->evtchn, quiet, &qv) < 0)
+		return evtchn_notify_guest(vm, port);
+	if (bound_vcpu(&vm->evtchn, port, &pv) < 0)
+		return deliver(vm, quiet, qv);
+	if (pending && mask && qv == pv && quiet / 64 == port / 64 && quiet != port &&
+	    !((__atomic_load_n(&pending[port / 64], __ATOMIC_SEQ_CST) |
+	       __atomic_load_n(&mask[port / 64], __ATOMIC_SEQ_CST)) & bit)) {
+		__atomic_fetch_or(&pending[quiet / 64], 1ULL << (quiet % 64), __ATOMIC_SEQ_CST);
+		return deliver(vm, port, pv);
+	}
+	rc = deliver(vm, quiet, qv);
+	rc2 = deliver(vm, port, pv);
+	return rc < 0 ? rc : rc2;
 }
 
 struct timer_set {

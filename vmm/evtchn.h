@@ -33,6 +33,8 @@ struct vm;
 void evtchn_init(struct evtchn_table *t, uint16_t domid, uint32_t nr_vcpus);
 int evtchn_alloc_interdomain(struct vm *vm, uint16_t remote_dom, int notify_fd, uint32_t *port);
 int evtchn_notify_guest(struct vm *vm, uint32_t port);
+/* Raise both ports, in one upcall where the 2-level ABI lets it (evtchn.c). */
+int evtchn_notify_guest_pair(struct vm *vm, uint32_t quiet, uint32_t port);
 int evtchn_hypercall(struct vm *vm, int vcpu, uint64_t cmd, uint64_t arg);
 /* Ports KVM delivers in kernel must be re-registered once shared_info exists. */
 int evtchn_sync_kvm(struct vm *vm);

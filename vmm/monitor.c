@@ -457,6 +457,7 @@ static void devices_stop(void *ctx)
 {
 	struct monitor *m = ctx;
 
+	m->vm.ending = true;
 	devs_stop(&m->devs);
 	/* after the back ends closed their views */
 	disks_stores_stop(m);

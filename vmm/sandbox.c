@@ -201,7 +201,11 @@ static const struct sb_ioctl sb_ioctls[] = {
 	 * frames placed by XENMEM_add_to_physmap, event channel sends. */
 	{ KVM_TRANSLATE, V },
 	{ KVM_XEN_VCPU_SET_ATTR, V | L },
-	{ KVM_XEN_HVM_SET_ATTR, V | L }, /* L: a back end's port bound to its eventfd at connect (evtchn.c) */
+	/* L: a back end's port bound to its eventfd at connect, unbound at
+	 * a hot-unplug (evtchn.c).  Not M: the monitor's stop frees the
+	 * queues on the main thread, but with the VM ending (vm->ending) the
+	 * unbind leaves KVM's routes to go with it. */
+	{ KVM_XEN_HVM_SET_ATTR, V | L },
 	{ KVM_SET_USER_MEMORY_REGION, V },
 	{ KVM_XEN_HVM_EVTCHN_SEND, V | L }, /* L: evtchn_notify_guest from every back end */
 	/* A save (save.c, the records in state/): the loop asks, each vCPU reads its own
@@ -216,7 +220,11 @@ static const struct sb_ioctl sb_ioctls[] = {
 	{ KVM_GET_CLOCK, L }, { KVM_GET_IRQCHIP, L }, { KVM_GET_PIT2, L },
 	/* A vif's TAP queues (net/tap.c) opened at the frontend's connect or
 	 * at a hot-plug, their offloads as the frontend asks (vif_datapath.c). */
-	{ TUNSETIFF, L }, { TUNSETVNETHDRSZ, L }, { TUNSETOFFLOAD, L }, { SIOCSIFHWADDR, L },
+	{ TUNSETIFF, L }, { TUNSETVNETHDRSZ, L }, { SIOCSIFHWADDR, L },
+	/* Not M: vif_datapath.c dp_free clears a frontend's offloads for the
+	 * next frontend of a TAP that stays; at the monitor's stop (main
+	 * thread) the TAP goes, and be_host.c skips it (vm->ending). */
+	{ TUNSETOFFLOAD, L },
 	/* A block device's geometry at connect (vbd_datapath.c). */
 	{ BLKGETSIZE64, L }, { BLKSSZGET, L }, { BLKPBSZGET, L },
 	/* stdio's isatty() on a stream it buffers: answered ENOTTY. */

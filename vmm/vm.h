@@ -81,6 +81,10 @@ struct vm {
 	int parked; /* under lock: vCPU threads waiting in vm_wait_unpaused() */
 	pthread_cond_t parked_cond;
 	bool restored; /* state came from a save stream: back ends take their ports from HVM params */
+	/* Set by the monitor's stop before the devices go (its vCPUs gone, the
+	 * VM closed next): their teardown, shared with a hot-unplug, skips
+	 * what only a VM that goes on needs (be_host.c, evtchn.c). */
+	_Atomic bool ending;
 	int exit_eventfd; /* written when a vCPU ends the domain */
 	bool amd;
 	struct console *console;

@@ -486,6 +486,71 @@ static void test_save_load_high_ipi(void **state)
 /* A back end's port KVM will not take (above 1023 before the guest set
  * long mode by placing shared_info) is closed again, not left open with
  * the back end's fd for a save to carry; a failed attach leaves no fd. */
+/* A back end's two notifications in one upcall (evtchn_notify_guest_pair):
+ * the quiet port's pending bit set by the monitor, the other port sent
+ * through KVM, which raises the one upcall; two sends wherever the
+ * guest's scan of the word might miss the quiet one: the other port
+ * masked or pending already, another vCPU, another word.  A closed quiet
+ * port: the other alone. */
+static void test_notify_pair(void **state)
+{
+	struct kvm_fake *f = fake(2);
+	struct shared_info *si;
+	struct evtchn_bind_vcpu bv;
+	uint32_t a, b, c = 0, port;
+	int efd = eventfd(0, EFD_CLOEXEC);
+
+	assert_true(efd >= 0);
+	assert_int_equal(physmap(f, XENMAPSPACE_shared_info, 0, SHINFO_PFN), 0);
+	si = gmem_ptr(&f->vm.mem, SHINFO_PFN << 12, sizeof(*si));
+	assert_int_equal(evtchn_alloc_interdomain(&f->vm, 0, efd, &a), 0);
+	assert_int_equal(evtchn_alloc_interdomain(&f->vm, 0, efd, &b), 0);
+	assert_int_equal(a / 64, b / 64);
+#define PENDING(p) (!!(si->evtchn_pending[(p) / 64] & (1ULL << ((p) % 64))))
+#define CLEAR() memset(si->evtchn_pending, 0, sizeof(si->evtchn_pending))
+	/* one upcall for both */
+	assert_int_equal(evtchn_notify_guest_pair(&f->vm, a, b), 0);
+	assert_int_equal(f->raised, 1);
+	assert_int_equal(f->last_port, b);
+	assert_true(PENDING(a) && PENDING(b));
+	/* b masked: a goes on its own */
+	CLEAR();
+	si->evtchn_mask[b / 64] |= 1ULL << (b % 64);
+	assert_int_equal(evtchn_notify_guest_pair(&f->vm, a, b), 0);
+	assert_int_equal(f->raised, 2);
+	assert_true(PENDING(a) && PENDING(b));
+	si->evtchn_mask[b / 64] = 0;
+	/* b pending already: a goes on its own */
+	CLEAR();
+	si->evtchn_pending[b / 64] |= 1ULL << (b % 64);
+	assert_int_equal(evtchn_notify_guest_pair(&f->vm, a, b), 0);
+	assert_int_equal(f->raised, 3);
+	/* another vCPU */
+	CLEAR();
+	bv = (struct evtchn_bind_vcpu){ .port = b, .vcpu = 1 };
+	assert_int_equal(evtchn(f, 0, EVTCHNOP_bind_vcpu, &bv, sizeof(bv)), 0);
+	assert_int_equal(evtchn_notify_guest_pair(&f->vm, a, b), 0);
+	assert_int_equal(f->raised, 5);
+	/* another word */
+	CLEAR();
+	while (c / 64 == a / 64) {
+		assert_int_equal(evtchn_alloc_interdomain(&f->vm, 0, efd, &port), 0);
+		c = port;
+	}
+	assert_int_equal(evtchn_notify_guest_pair(&f->vm, c, a), 0);
+	assert_int_equal(f->raised, 7);
+	/* a closed quiet port: the other alone */
+	CLEAR();
+	assert_int_equal(evtchn_notify_guest_pair(&f->vm, 1000, a), 0);
+	assert_int_equal(f->raised, 8);
+	assert_true(PENDING(a) && !PENDING(1000));
+#undef PENDING
+#undef CLEAR
+	assert_null(kvm_fake_check(f));
+	kvm_fake_destroy(f);
+	close(efd);
+}
+
 static void test_backend_port_refused(void **state)
 {
 	struct kvm_fake *f = fake(1);
@@ -542,6 +607,7 @@ int main(void)
 		cmocka_unit_test(test_clock_stopped_after_restore),
 		cmocka_unit_test(test_save_load),
 		cmocka_unit_test(test_save_load_high_ipi),
+		cmocka_unit_test(test_notify_pair),
 		cmocka_unit_test(test_backend_port_refused),
 	};
 
