@@ -131,3 +131,14 @@ table=$(python3 bench/net.table <"$T/partial") && { echo "$table"; fail "net.tab
 [ "$(echo "$table" | tail -n 1)" = "net domus/QEMU vhost-off (min over rows): none (no pair for pingu2u)" ] ||
 	{ echo "$table"; fail "a missing pair is not named in the last line"; }
 echo "ok: net.table: ratios oriented, failures, lost pings, the one last line, a missing pair fails"
+
+# net.ab: an A/B's rounds as medians per side, B/A oriented as the table's.
+printf '%s\n' "row domus u2u1 kbps 1000" "row domusB u2u1 kbps 2000" "row domus u2u1 kbps 3000" \
+	"row domusB u2u1 kbps 1800" "row domus u2u1 kbps 1200" "row domusB u2u1 kbps 2200" \
+	"row domus pingu2d ms 5" "row domusB pingu2d ms 4" "row domusB pingu2u failed QEMU gone" >"$T/ab"
+ab=$(python3 bench/net.ab <"$T/ab") || { echo "$ab"; fail "net.ab failed"; }
+echo "$ab" | grep -qE '^domU->domU TCP x1 +Mbit/s +1\.20 \(1\.00-3\.00\) n=3 +2\.00 \(1\.80-2\.20\) n=3 +1\.67$' ||
+	{ echo "$ab"; fail "net.ab's medians or B/A are wrong"; }
+echo "$ab" | grep -qE '^domU->dom0 ping +ms .* 1\.25$' || { echo "$ab"; fail "net.ab's ping B/A must be A/B's times"; }
+[ "$(echo "$ab" | tail -n 1)" = "net A/B: B/A median over rows 1.46 (3 rounds each)" ] || { echo "$ab"; fail "net.ab's last line"; }
+echo "ok: net.ab: medians and spread per side, B/A oriented, one last line"

@@ -668,36 +668,46 @@ static uint64_t clock_fn(void *ctx)
 	return fake_now;
 }
 
-static void test_tx_rate(void **state)
+/* The queue again, limited to 1000 bytes per 100 ms on the fake clock
+ * (set to now first), and a UDP frame of len bytes in the data page. */
+static void rate_queue(uint64_t now, size_t len)
 {
-	size_t len = ipv4(T->frame, 17, 558); /* 600 bytes */
 	struct netback_config c = nf_config(&T->f, 0);
 
-	(void)state;
 	netback_destroy(T->nb);
 	c.credit_bytes = 1000, c.credit_usec = 100000, c.now_us = clock_fn;
-	fake_now = 50000; /* inside the first window */
+	fake_now = now;
 	assert_int_equal(netback_create(&c, &T->nb), 0);
-	memcpy(nf_page(&T->f, DATA_PAGE), T->frame, len);
+	memcpy(nf_page(&T->f, DATA_PAGE), T->frame, ipv4(T->frame, 17, len - 42));
+}
+
+static void test_tx_rate(void **state)
+{
+	size_t len = 600;
+
+	(void)state;
+	rate_queue(50000, len); /* the first window starts with the queue */
 	for (unsigned i = 0; i < 6; i++)
 		nf_tx_req(&T->f, DATA_REF, 0, 0, (uint16_t)i, (uint16_t)len);
 	nf_tx_push(&T->f);
 	/* one of 600 from the first 1000; the second waits for the window */
 	assert_false(netback_tx(T->nb, NETBACK_BUDGET));
 	assert_int_equal(nf_txs(&T->f)->rsp_prod, 1);
-	assert_int_equal(netback_tx_wait_us(T->nb), 50000);
+	assert_int_equal(netback_tx_wait_us(T->nb), 100000);
 	assert_int_equal(netback_stats(T->nb).rate_limited, 1);
-	/* a kick before it changes nothing */
+	/* a kick before it changes nothing, and is not another stop */
 	fake_now = 90000;
 	netback_tx(T->nb, NETBACK_BUDGET);
 	assert_int_equal(nf_txs(&T->f)->rsp_prod, 1);
-	assert_int_equal(netback_tx_wait_us(T->nb), 10000);
+	assert_int_equal(netback_tx_wait_us(T->nb), 60000);
+	assert_int_equal(netback_stats(T->nb).rate_limited, 1);
 	/* the next window: 400 + 1000 credit, two more */
-	fake_now = 100000;
+	fake_now = 150000;
 	netback_tx(T->nb, NETBACK_BUDGET);
 	assert_int_equal(nf_txs(&T->f)->rsp_prod, 3);
 	assert_int_equal(netback_tx_wait_us(T->nb), 100000);
-	/* later: the window waited for and the one passed since */
+	assert_int_equal(netback_stats(T->nb).rate_limited, 2);
+	/* much later: the windows passed since, up to the burst */
 	fake_now = 10000000;
 	netback_tx(T->nb, NETBACK_BUDGET);
 	assert_int_equal(nf_txs(&T->f)->rsp_prod, 6);
@@ -707,46 +717,79 @@ static void test_tx_rate(void **state)
 }
 
 /* A packet bigger than a window's credit (here 2500 bytes, 1000 per
- * window) waits over several windows; while it waits, netback_tx_wait_us
- * never says 0 ("nothing waits"), even when asked a little after the wait
- * it set was over: the caller's timer is all that brings it back. */
+ * window) waits for the end of the window that brings enough, and not
+ * less; netback_tx_wait_us never says 0 ("nothing waits") while it
+ * waits, even when asked a little after the wait it set was over: the
+ * caller's timer is all that brings it back. */
 static void test_tx_rate_big_packet(void **state)
 {
-	size_t len = ipv4(T->frame, 17, 2458); /* 2500 bytes */
-	struct netback_config c = nf_config(&T->f, 0);
+	size_t len = 2500;
 	unsigned turns = 0;
 
 	(void)state;
-	netback_destroy(T->nb);
-	c.credit_bytes = 1000, c.credit_usec = 100000, c.now_us = clock_fn;
-	fake_now = 0;
-	assert_int_equal(netback_create(&c, &T->nb), 0);
-	/* The packet comes after a quiet window: the window's refresh still
-	 * leaves it too big (netback's tx_credit_exceeded then times out at
-	 * once, "next_credit" being past). */
+	rate_queue(0, len);
+	/* 1000 at the start, 1000 more at 100 ms: at 150 ms it still needs
+	 * the window ending at 200 ms */
 	fake_now = 150000;
-	memcpy(nf_page(&T->f, DATA_PAGE), T->frame, len);
 	nf_tx_req(&T->f, DATA_REF, 0, 0, 7, (uint16_t)len);
 	nf_tx_push(&T->f);
 	netback_tx(T->nb, NETBACK_BUDGET);
+	assert_int_equal(netback_tx_wait_us(T->nb), 50000);
 	while (nf_txs(&T->f)->rsp_prod == 0) {
 		uint64_t wait;
 
 		fake_now += 5; /* the caller looks a little later */
 		wait = netback_tx_wait_us(T->nb);
 		assert_true(wait > 0);
+		if (fake_now < 200000)
+			assert_true(fake_now + wait >= 200000);
 		fake_now += wait;
 		netback_tx(T->nb, NETBACK_BUDGET);
 		assert_true(++turns < 20);
 	}
 	expect_tx_rsp(0, 7, NETIF_RSP_OKAY);
-	/* not at once, and not before its credit came at the rate: 1000 of
-	 * the quiet first window, 1000 at the refresh (150 ms), the last 1000
-	 * a window later (before the refresh's window had its own end, the
-	 * 1 us retries gathered it at once) */
-	assert_true(turns >= 1);
-	assert_true(fake_now >= 250000);
+	assert_true(fake_now >= 200000);
 	assert_int_equal(netback_tx_wait_us(T->nb), 0);
+}
+
+/* The guest always has more to send and the caller's timer always fires
+ * late (here 30 ms of a 100 ms window): the rate holds, neither less nor
+ * more.  1000 bytes per 100 ms, 500 byte packets, 5 s: 50 windows, 100
+ * packets and the first window's 2.  Then the guest pauses for ten
+ * windows: their credit is kept (under the burst), where Linux's netback
+ * adds one window's when it next looks (this part fails there: 4 sent). */
+static void test_tx_rate_late_timer(void **state)
+{
+	size_t len = 500;
+	uint16_t id = 0;
+
+	(void)state;
+	rate_queue(1000, len);
+	while (fake_now < 1000 + 5000000) {
+		uint64_t wait;
+
+		/* keep some queued, never near a ring's worth */
+		while (T->f.tx_prod - nf_txs(&T->f)->rsp_prod < 8)
+			nf_tx_req(&T->f, DATA_REF, 0, 0, id++, (uint16_t)len);
+		nf_tx_push(&T->f);
+		netback_tx(T->nb, NETBACK_BUDGET);
+		wait = netback_tx_wait_us(T->nb);
+		assert_true(wait > 0 && wait <= 100000);
+		fake_now += wait + 30000;
+	}
+	/* the last look was at or past 5 s + 1 ms, after at most 30 ms of late */
+	assert_in_range(nf_txs(&T->f)->rsp_prod, 100, 102);
+	/* a pause of 10 windows saves up 10 windows (under the burst) */
+	fake_now += 1000000;
+	{
+		RING_IDX before = nf_txs(&T->f)->rsp_prod;
+
+		while (T->f.tx_prod - nf_txs(&T->f)->rsp_prod < 40)
+			nf_tx_req(&T->f, DATA_REF, 0, 0, id++, (uint16_t)len);
+		nf_tx_push(&T->f);
+		netback_tx(T->nb, NETBACK_BUDGET);
+		assert_in_range(nf_txs(&T->f)->rsp_prod - before, 20, 22);
+	}
 }
 
 static void test_bad_config(void **state)
@@ -828,6 +871,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_quiesce_save_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_rate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_rate_big_packet, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tx_rate_late_timer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
 		cmocka_unit_test(test_csum_setup),
 	};

@@ -73,7 +73,7 @@ static void ev_notify(void *ctx, uint32_t port)
 	__atomic_fetch_add(&e->notifies, 1, __ATOMIC_SEQ_CST);
 }
 
-static const struct be_evtchn_ops ev_ops = { ev_bind, ev_unbind, ev_notify };
+static const struct be_evtchn_ops ev_ops = { ev_bind, ev_unbind, ev_notify, NULL };
 
 struct t {
 	struct fake_guest f;

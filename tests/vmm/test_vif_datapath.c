@@ -32,6 +32,8 @@
 
 struct fake_ev {
 	int binds, unbinds, notifies[64];
+	int pairs; /* notify_pair calls, the last one's ports */
+	uint32_t pair_quiet, pair_port;
 	bool restored;
 	int fd[64]; /* per port: the bound eventfd, -1 */
 	int refuse; /* bind answers this */
@@ -67,7 +69,16 @@ static void ev_notify(void *ctx, uint32_t port)
 	__atomic_fetch_add(&e->notifies[port], 1, __ATOMIC_SEQ_CST);
 }
 
-static const struct be_evtchn_ops ev_ops = { ev_bind, ev_unbind, ev_notify };
+static void ev_notify_pair(void *ctx, uint32_t quiet, uint32_t port)
+{
+	struct fake_ev *e = ctx;
+
+	e->pair_quiet = quiet;
+	e->pair_port = port;
+	__atomic_fetch_add(&e->pairs, 1, __ATOMIC_SEQ_CST);
+}
+
+static const struct be_evtchn_ops ev_ops = { ev_bind, ev_unbind, ev_notify, ev_notify_pair };
 
 /* The TAP: queue 0 is the fake guest's socketpair; more queues get new
  * pairs, whose host ends are kept. */
@@ -313,6 +324,64 @@ static void test_rx_waits_one_channel(void **state)
 	rx_waits(t, 5);
 }
 
+/* One turn, one notification: a tx kick whose turn also finds a frame for
+ * the guest (here one that waited for buffers the guest posted without a
+ * kick) sends the tx and rx notifications as one pair, rx the port that
+ * raises the upcall; with one channel, one send.  A tx turn with nothing
+ * for rx sends the tx notification alone. */
+static void one_notification(struct t *t, bool split)
+{
+	size_t len = frame(t->buf + 10, 100);
+	struct virtio_net_hdr h = { 0 };
+	int rxp = split ? 6 : 5;
+
+	if (!split)
+		t->fe.q[0].evtchn_rx = 5;
+	assert_int_equal(evl_sync(t->loop, connect_here, t), 0);
+	assert_int_equal(nf_host_send(&t->f, &h, t->buf + 10, len), 0);
+	usleep(100 * 1000); /* no buffers: the frame waits, the TAP unpolled */
+	assert_int_equal(nf_rxs(&t->f)->rsp_prod, 0);
+	nf_rx_post(&t->f, 60, DATA_REF + 5);
+	nf_rx_push(&t->f);
+	memcpy(nf_page(&t->f, 10), t->buf + 10, len);
+	nf_tx_req(&t->f, DATA_REF, 0, 0, 4, (uint16_t)len);
+	nf_tx_push(&t->f);
+	kick(t->ev.fd[5]);
+	wait_rsp_prod(&nf_rxs(&t->f)->rsp_prod, 1);
+	wait_rsp_prod(&nf_txs(&t->f)->rsp_prod, 1);
+	assert_int_equal(evl_sync(t->loop, holds_here, t), 2); /* the turn is over */
+	if (split) {
+		assert_int_equal(t->ev.pairs, 1);
+		assert_int_equal(t->ev.pair_quiet, 5);
+		assert_int_equal(t->ev.pair_port, 6);
+		assert_int_equal(t->ev.notifies[5] + t->ev.notifies[6], 0);
+	} else {
+		assert_int_equal(t->ev.pairs, 0);
+		assert_int_equal(t->ev.notifies[5], 1);
+	}
+	/* tx alone: its notification at the turn's end */
+	assert_true(host_recv(t->f.tap[1], t->buf, sizeof(t->buf)) > 0);
+	nf_txs(&t->f)->rsp_event = 2; /* the frontend asks for the next one */
+	nf_tx_req(&t->f, DATA_REF, 0, 0, 5, (uint16_t)len);
+	nf_tx_push(&t->f);
+	kick(t->ev.fd[5]);
+	wait_rsp_prod(&nf_txs(&t->f)->rsp_prod, 2);
+	assert_int_equal(evl_sync(t->loop, holds_here, t), 2);
+	assert_int_equal(t->ev.notifies[5], split ? 1 : 2);
+	assert_int_equal(t->ev.notifies[rxp] - (split ? 0 : t->ev.notifies[5]), 0);
+	evl_sync(t->loop, disconnect_here, t);
+}
+
+static void test_one_notification_split(void **state)
+{
+	one_notification(*state, true);
+}
+
+static void test_one_notification_one_channel(void **state)
+{
+	one_notification(*state, false);
+}
+
 /* More than one turn's budget from one kick: the queue kicks itself. */
 static void test_budget_self_kick(void **state)
 {
@@ -493,6 +562,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connect_tx_rx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_waits_for_buffers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_waits_one_channel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_notification_split, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_notification_one_channel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_self_kick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiesce_resume_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_queues, setup, teardown),

@@ -24,6 +24,9 @@ struct be_evtchn_ops {
 	void (*unbind)(void *ctx, uint32_t port, int kick_fd);
 	/* Raise the port in the guest. */
 	void (*notify)(void *ctx, uint32_t port);
+	/* Raise both, in one upcall where it can (evtchn_notify_guest_pair);
+	 * NULL: notify each. */
+	void (*notify_pair)(void *ctx, uint32_t quiet, uint32_t port);
 };
 
 /* One frontend port and the eventfd the guest's kicks land on. */

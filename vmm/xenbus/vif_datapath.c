@@ -43,6 +43,7 @@ struct vif_dpq {
 	struct evl_src *tx_src, *rx_src, *tap_src;
 	struct evl_src *credit_src; /* rate-limited queues: the next window */
 	bool rx_waiting; /* a frame waits for rx buffers: the TAP is not polled */
+	bool tx_due; /* tx responses pushed, their notification not sent yet */
 	struct netback_stats told; /* what the log has said */
 };
 
@@ -132,12 +133,17 @@ static void serve_tx(struct vif_dpq *q)
 		(void)!eventfd_write(q->tx.kick_fd, 1);
 	/* Out of credit: come back with the next window. */
 	wait = netback_tx_wait_us(q->nb);
-	if (wait && q->credit_src)
-		(void)evl_timer_set(q->dp->h.loop, q->credit_src, (unsigned)((wait + 999) / 1000), false);
+	if (wait && q->credit_src) {
+		/* A wait longer than a day (a huge USEC) looks again each day. */
+		uint64_t ms = wait > 86400000000u ? 86400000u : (wait + 999) / 1000;
+
+		(void)evl_timer_set(q->dp->h.loop, q->credit_src, (unsigned)ms, false);
+	}
 	report(q);
 }
 
 static void serve_rx(struct vif_dpq *q);
+static void flush_tx(struct vif_dpq *q);
 
 static void on_tx(void *ctx, int fd, uint32_t events)
 {
@@ -146,14 +152,19 @@ static void on_tx(void *ctx, int fd, uint32_t events)
 	(void)events;
 	drain(fd);
 	serve_tx(q);
-	/* one channel for both rings: this kick may be rx buffers */
-	if (!q->split && q->rx_waiting)
+	/* What Domain-0 answered while the frames were written is in the TAP
+	 * now: served in this turn, its notification carries the tx one.  A
+	 * frame waiting for buffers looks again (with one channel this kick
+	 * may be the buffers' own).  A TAP that went away stays unread. */
+	if (q->tap_src || q->rx_waiting)
 		serve_rx(q);
+	flush_tx(q);
 }
 
 static void on_credit(void *ctx)
 {
 	serve_tx(ctx);
+	flush_tx(ctx);
 }
 
 static void on_tap(void *ctx, int fd, uint32_t events);
@@ -210,11 +221,39 @@ static void on_tap(void *ctx, int fd, uint32_t events)
 	serve_rx(q);
 }
 
+/* A turn of the loop sends the guest one notification per queue where it
+ * can: the tx responses' is held (tx_due) until the handler ends
+ * (flush_tx), and goes with an rx notification made meanwhile: with split
+ * channels in the same upcall (evtchn_notify_guest_pair), with one channel
+ * as the same send.  Each send to a halted vCPU is a wake-up of it, and
+ * the first can preempt the loop before the second (docs/netback.md,
+ * "Notifications"); a ping answered by Domain-0 is in the TAP before the
+ * write of its request returns, so its tx and rx responses are one turn's. */
 static void notify(void *ctx, enum netback_ring_id which)
 {
 	struct vif_dpq *q = ctx;
+	const struct be_evtchn_ops *ev = q->dp->h.evtchn;
+	void *ec = q->dp->h.evtchn_ctx;
 
-	q->dp->h.evtchn->notify(q->dp->h.evtchn_ctx, which == NETBACK_TX ? q->tx.port : q->rx.port);
+	if (which == NETBACK_TX) {
+		q->tx_due = true;
+		return;
+	}
+	if (q->tx_due && q->split && ev->notify_pair) {
+		ev->notify_pair(ec, q->tx.port, q->rx.port);
+	} else {
+		if (q->tx_due && q->split)
+			ev->notify(ec, q->tx.port);
+		ev->notify(ec, q->rx.port); /* one channel: the tx port too */
+	}
+	q->tx_due = false;
+}
+
+static void flush_tx(struct vif_dpq *q)
+{
+	if (q->tx_due)
+		q->dp->h.evtchn->notify(q->dp->h.evtchn_ctx, q->tx.port);
+	q->tx_due = false;
 }
 
 static void unlisten(void *p)
@@ -355,6 +394,7 @@ static void kick_all(struct vif_dp *dp)
 {
 	for (unsigned i = 0; i < dp->nq; i++) {
 		serve_tx(&dp->q[i]);
+		flush_tx(&dp->q[i]);
 	}
 }
 
