@@ -102,7 +102,7 @@ const struct xl_cmd xl_cmd_table[] = {
 	  "", NULL },
 	{ "info", xl_cmd_info, false, false, true, "Get information about Xen host",
 	  "[-n, --numa]", "-n, --numa         List host NUMA topology information" },
-	{ "sched-credit", NI, false, true, false, "Get/set credit scheduler parameters",
+	{ "sched-credit", xl_cmd_sched_credit, false, true, true, "Get/set credit scheduler parameters",
 	  "[-d <Domain> [-w[=WEIGHT]|-c[=CAP]]] [-s [-t TSLICE] [-r RATELIMIT]] [-p CPUPOOL]",
 	  "-d DOMAIN, --domain=DOMAIN        Domain to modify\n"
 	  "-w WEIGHT, --weight=WEIGHT        Weight (int)\n"

@@ -9,6 +9,7 @@
  * configuration again under a new domain id. */
 #include "ts.h"
 #include "ts_bootloader.h"
+#include "ts_sched.h"
 #include "xl.h"
 
 #include <errno.h>
@@ -53,6 +54,9 @@ struct sup {
 	 * restart), and the copies of its files the monitor loads. */
 	struct ts_boot boot;
 	char kernel_copy[300], ramdisk_copy[300];
+	/* The cgroup v2 hierarchy of the domains' CPU shares (ts_sched.h),
+	 * NULL without one. */
+	const char *cg_root;
 };
 
 static void slog(struct sup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -308,12 +312,12 @@ static pid_t start_vmm(struct sup *s, uint32_t domid, int restore_fd, char *err,
 			argv[argc++] = ramdisk;
 		}
 		/* Each of its threads under a seccomp allowlist once it is set
-		 * up (docs/sandbox.md); off unless asked, for now.  "log": the
+		 * up (docs/sandbox.md); on unless DOMUS_SANDBOX=0.  "log": the
 		 * kernel logs what the lists lack instead of ending the domain. */
-		if (sandbox && strcmp(sandbox, "1") == 0)
-			argv[argc++] = "--sandbox";
-		else if (sandbox && strcmp(sandbox, "log") == 0)
+		if (sandbox && strcmp(sandbox, "log") == 0)
 			argv[argc++] = "--sandbox=log";
+		else if (!sandbox || strcmp(sandbox, "0") != 0)
+			argv[argc++] = "--sandbox";
 		/* The disks' back ends (docs/xenbus.md); checked by
 		 * ts_disk_check(), so each has a value. */
 		for (size_t i = 0; i < c->n_disks; i++) {
@@ -340,6 +344,14 @@ static pid_t start_vmm(struct sup *s, uint32_t domid, int restore_fd, char *err,
 			snprintf(rstfd, sizeof(rstfd), "%d", dup(restore_fd));
 			argv[11] = "--restore-fd";
 			argv[12] = rstfd;
+		}
+		/* Before its first thread, so all of them share the domain's
+		 * weight and cap; a monitor outside it would run unweighted. */
+		int jrc = s->cg_root ? ts_sched_join(s->cg_root, domid) : 0;
+		if (jrc < 0) {
+			fprintf(stderr, "domus-vmm of %s: cannot join its cgroup %s/domus/%u: %s\n", c->name,
+				s->cg_root, domid, strerror(-jrc));
+			_exit(127);
 		}
 		execv(prog, (char *const *)argv);
 		_exit(127);
@@ -593,6 +605,27 @@ static int bootloader_files(struct sup *s, uint32_t domid, char *err, size_t err
 	return rc;
 }
 
+/* The domain's cpu_weight and cap (xl.cfg(5)): kept in its run directory
+ * for xl sched-credit, and carried out by its cgroup when the host has
+ * cgroup v2 (ts_sched.h); ts_dom_rm_run_dir() removes both. */
+static int sched_start(struct sup *s, uint32_t domid, char *err, size_t errlen)
+{
+	struct ts_sched p = { .weight = s->c->sched_weight > 0 ? s->c->sched_weight : TS_SCHED_WEIGHT_DEFAULT,
+			      .cap = s->c->sched_cap > 0 ? s->c->sched_cap : 0 };
+	char dir[256], why[400];
+	int rc;
+
+	ts_dom_dir(domid, dir, sizeof(dir));
+	if (ts_sched_store(dir, &p) < 0)
+		slog(s, "warning: cannot keep the scheduler parameters of domain %u in %s", domid, dir);
+	if (!s->cg_root)
+		return 0;
+	rc = ts_sched_create(s->cg_root, domid, &p, why, sizeof(why));
+	if (rc < 0)
+		snprintf(err, errlen, "domain %s: its CPU share (cpu_weight, cap): %s", s->c->name, why);
+	return rc;
+}
+
 static int boot_once(struct sup *s, struct xs_handle *xs)
 {
 	char err[600] = "", why[128];
@@ -609,6 +642,11 @@ static int boot_once(struct sup *s, struct xs_handle *xs)
 	}
 	if (s->st && s->st->cfg_text && write_config(domid, s->st) < 0)
 		slog(s, "warning: cannot keep the configuration of %s for xl save", s->c->name);
+	if (sched_start(s, domid, err, sizeof(err)) < 0) {
+		report(s, "error %s", err);
+		ts_dom_rm_run_dir(domid);
+		return -1;
+	}
 	if (restore && s->st->xs_export && (rc = import_xenstore(xs, domid, s->st, err, sizeof(err))) < 0) {
 		report(s, "error %s", err);
 		ts_xs_remove_domain(xs, domid, s->uuid);
@@ -815,6 +853,13 @@ static int check_host(const struct domain_config *c, bool restore, const char *c
 	if (c->n_nics && !c->run_hotplug_scripts)
 		fprintf(stderr, "xl: warning: run_hotplug_scripts=0 in xl.conf: domus runs no vif script then; "
 				"the vifs connect only when something else writes their hotplug-status connected\n");
+	/* Xen always has a scheduler to carry them out; here it takes the
+	 * cpu controller of a cgroup v2 hierarchy. */
+	if (((c->sched_weight > 0 && c->sched_weight != TS_SCHED_WEIGHT_DEFAULT) || c->sched_cap > 0) &&
+	    !ts_sched_root())
+		fprintf(stderr, "xl: warning: cpu_weight/cap: this host has no cgroup v2 hierarchy with the cpu controller "
+				"at %s; domain %s runs with the host's default CPU share\n",
+			ts_sched_root_path(), c->name);
 	/* errno is kept before fprintf may change it */
 	if (restore || c->bootloader) {
 		/* the kernel is in the saved memory, or on the guest's disk */
@@ -831,7 +876,8 @@ static int check_host(const struct domain_config *c, bool restore, const char *c
 int ts_create(struct xl_ctx *x, struct domain_config *c, bool console, bool paused,
 	      const struct ts_start *st)
 {
-	struct sup s = { .x = x, .first = c, .c = c, .st = st, .paused = paused, .report_fd = -1 };
+	struct sup s = { .x = x, .first = c, .c = c, .st = st, .paused = paused, .report_fd = -1,
+			 .cg_root = ts_sched_root() };
 	char line[640], path[512];
 	int pipefd[2];
 	pid_t pid;

@@ -1,5 +1,6 @@
 /* The domain table: run directories and the monitors' control sockets. */
 #include "ts.h"
+#include "ts_sched.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -96,6 +97,10 @@ void ts_dom_rm_run_dir(uint32_t domid)
 		closedir(d);
 	}
 	rmdir(dir);
+	/* its CPU share: the monitor and what it started are gone by now */
+	const char *cg = ts_sched_root();
+	if (cg)
+		(void)ts_sched_remove(cg, domid);
 }
 
 /* The pid in a domain's pid file if that process lives and is named comm

@@ -92,5 +92,7 @@ int xl_cmd_uptime(struct xl_ctx *x, int argc, char **argv);
 int xl_cmd_info(struct xl_ctx *x, int argc, char **argv);
 int xl_cmd_domid(struct xl_ctx *x, int argc, char **argv);
 int xl_cmd_domname(struct xl_ctx *x, int argc, char **argv);
+/* cmd_sched.c */
+int xl_cmd_sched_credit(struct xl_ctx *x, int argc, char **argv);
 
 #endif

@@ -38,3 +38,22 @@ void test_sample_ctl_info(struct ctl_info *i, uint32_t domid, const char *name, 
 	i->console_port = 2;
 	i->state = 'b';
 }
+
+char *test_read_file(const char *dir, const char *name, char *buf, size_t len)
+{
+	char p[1024];
+	FILE *f;
+	size_t n;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "re");
+	if (!f || len == 0) {
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}

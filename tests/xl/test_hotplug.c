@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "ts_hotplug.h"
 
 struct fx {
@@ -60,21 +62,12 @@ static void script(struct fx *f, const char *name, const char *body)
 	assert_int_equal(chmod(f->path, 0755), 0);
 }
 
+/* What a script wrote (one buffer: each call's result is used at once). */
 static char *slurp(const char *dir, const char *name)
 {
 	static char buf[4096];
-	char p[160];
-	FILE *s;
-	size_t n;
 
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	s = fopen(p, "r");
-	if (!s)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, s);
-	buf[n] = '\0';
-	fclose(s);
-	return buf;
+	return test_read_file(dir, name, buf, sizeof(buf));
 }
 
 static void args_and_env(void **state)
