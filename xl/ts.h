@@ -39,6 +39,8 @@ int ts_dom_dir(uint32_t domid, char *buf, size_t len);
 void ts_dom_rm_run_dir(uint32_t domid);
 int ts_dom_find(const char *spec, uint32_t *domid);
 pid_t ts_dom_pid(uint32_t domid, const char *file, const char *comm);
+/* SIGKILL to every process in member's session (not xl's own); 0 or -errno. */
+int ts_kill_session(pid_t member);
 struct sockaddr_un;
 int ts_dom_socket(uint32_t domid, const char *name, struct sockaddr_un *sa);
 /* A daemon xl starts (a domain's supervisor, xenstored) closes what it

@@ -1,6 +1,7 @@
 /* The domain commands that act: list, destroy, shutdown, reboot, pause,
  * unpause, console, uptime (xl(1)); xl info is ts_info.c. */
 #include "ts.h"
+#include "ts_hotplug.h"
 #include "xl.h"
 
 #include "domus/log.h"
@@ -173,26 +174,79 @@ static void cleanup_by_hand(uint32_t domid)
 	ts_dom_rm_run_dir(domid);
 }
 
+/* How long a supervisor may take to clean up once its monitor is gone:
+ * it runs each vif's offline script, one at a time, each bounded by the
+ * hotplug timeout as libxl's; then removes nodes and files, a moment. */
+static unsigned cleanup_bound_s(uint32_t domid)
+{
+	struct xs_handle *xs = ts_xs_open();
+	unsigned n = 0;
+	char path[64];
+
+	if (xs) {
+		snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u", domid);
+		free(xs_directory(xs, XBT_NULL, path, &n));
+		xs_close(xs);
+	}
+	return 15 + n * (TS_HOTPLUG_TIMEOUT_MS / 1000);
+}
+
+/* A process that has not ended: a zombie has (its parent, the supervisor,
+ * may be the one that hangs and does not reap it). */
+static bool running(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold blanks and parentheses */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* Until the domain's monitor has ended (or timeout_s passed). */
+static void wait_monitor_gone(uint32_t domid, unsigned timeout_s)
+{
+	time_t end = time(NULL) + timeout_s;
+	pid_t pid;
+
+	while ((pid = ts_dom_pid(domid, "vmm.pid", "domus-vmm")) > 0 && running(pid) && time(NULL) <= end)
+		usleep(100 * 1000);
+}
+
 /* xl destroy always ends the domain, as Xen's does: the monitor is asked;
  * one that does not answer or does not go is killed, and its supervisor
- * cleans up; if the supervisor is gone or stuck too, xl cleans up. */
+ * cleans up; if the supervisor is gone, or stuck past what its scripts
+ * may take, xl kills it with whatever it runs and cleans up itself. */
 static int destroy_domain(uint32_t domid)
 {
 	pid_t vmm, sup;
+	unsigned bound;
 
-	if (ts_control(domid, CTL_DESTROY) == 0 && ts_wait_gone(domid, 15) == 0)
-		return 0;
+	if (ts_control(domid, CTL_DESTROY) == 0)
+		wait_monitor_gone(domid, 15);
 	vmm = ts_dom_pid(domid, "vmm.pid", "domus-vmm");
-	if (vmm > 0) {
+	if (vmm > 0 && running(vmm)) {
 		log_warn(NULL, "domain %u: its monitor (pid %ld) did not end; killing it", domid, (long)vmm);
 		kill(vmm, SIGKILL);
-		if (ts_wait_gone(domid, 15) == 0)
-			return 0;
+		wait_monitor_gone(domid, 15);
 	}
+	bound = cleanup_bound_s(domid);
+	if (ts_wait_gone(domid, bound) == 0)
+		return 0;
 	sup = ts_dom_pid(domid, "supervisor.pid", "xl");
 	if (sup > 0) {
-		log_warn(NULL, "domain %u: its supervisor (pid %ld) did not clean up; killing it", domid, (long)sup);
-		kill(sup, SIGKILL);
+		log_warn(NULL, "domain %u: its supervisor (pid %ld) did not clean up within %u s; killing it", domid,
+			 (long)sup, bound);
+		if (ts_kill_session(sup) < 0)
+			kill(sup, SIGKILL);
 	}
 	cleanup_by_hand(domid);
 	return ts_wait_gone(domid, 5);

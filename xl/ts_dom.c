@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,34 @@ void ts_dom_rm_run_dir(uint32_t domid)
 	const char *cg = ts_sched_root();
 	if (cg)
 		(void)ts_sched_remove(cg, domid);
+}
+
+/* A supervisor runs in a session of its own (ts_create.c), and each
+ * hotplug script in a process group of its own inside it (ts_hotplug.c):
+ * killing the session is the one way to reach a script the supervisor
+ * left running, which would otherwise write its hotplug-status into the
+ * xenstore nodes removed after it (xen-hotplug-common.sh fatal). */
+int ts_kill_session(pid_t member)
+{
+	pid_t sid = getsid(member), self = getsid(0);
+	struct dirent *e;
+	DIR *d;
+
+	if (sid <= 1 || sid == self)
+		return sid < 0 ? -errno : -EPERM;
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 1)
+			continue;
+		if (getsid((pid_t)pid) == sid)
+			kill((pid_t)pid, SIGKILL);
+	}
+	closedir(d);
+	return 0;
 }
 
 /* The pid in a domain's pid file if that process lives and is named comm

@@ -15,11 +15,16 @@ const char *ts_hotplug_script_dir(void);
  * directory.  -ENAMETOOLONG. */
 int ts_hotplug_script_path(const char *name, char *buf, size_t len);
 
+/* libxl_internal.h LIBXL_HOTPLUG_TIMEOUT: how long one script may run
+ * before it is killed; xl destroy waits that long per script for a
+ * supervisor's cleanup (ts_cmds.c). */
+#define TS_HOTPLUG_TIMEOUT_MS (40 * 1000)
+
 struct ts_hotplug {
 	const char *script;	    /* absolute path */
 	const char *const *argv;    /* the arguments after argv[0], NULL-terminated */
 	const char *const *env;     /* "NAME=VALUE" added to the environment, NULL-terminated */
-	unsigned timeout_ms;	    /* libxl: LIBXL_HOTPLUG_TIMEOUT, 40 s */
+	unsigned timeout_ms;	    /* TS_HOTPLUG_TIMEOUT_MS, as libxl */
 };
 
 /* Runs h and waits for it.  0 when it exited 0; -ETIMEDOUT (killed),

@@ -39,8 +39,6 @@
 /* libxl_internal.h: LIBXL_INIT_TIMEOUT is 10 s for the back end to reach
  * InitWait; a monitor under nested emulation is slower than netback. */
 #define VIF_INITWAIT_TIMEOUT_MS (30 * 1000)
-/* libxl_internal.h LIBXL_HOTPLUG_TIMEOUT */
-#define VIF_HOTPLUG_TIMEOUT_MS (40 * 1000)
 
 int ts_vif_setdefault(struct domain_config *c)
 {
@@ -510,7 +508,7 @@ static int run_script(struct xs_handle *xs, const struct dom_nic *n, uint32_t do
 	env[ne] = NULL;
 
 	const char *argv[] = { action, "type_if=vif", NULL };
-	const struct ts_hotplug h = { .script = script, .argv = argv, .env = env, .timeout_ms = VIF_HOTPLUG_TIMEOUT_MS };
+	const struct ts_hotplug h = { .script = script, .argv = argv, .env = env, .timeout_ms = TS_HOTPLUG_TIMEOUT_MS };
 
 	/* xen-hotplug-common.sh sends its stderr to /var/log/xen/xen-hotplug.log:
 	 * without the directory the redirection, and so the script, fails. */

@@ -19,6 +19,7 @@
 
 #include "testutil.h"
 
+#include "ts.h"
 #include "ts_hotplug.h"
 
 struct fx {
@@ -176,6 +177,51 @@ static void timeout_kills_the_group(void **state)
 	assert_false(alive);
 }
 
+/* xl destroy's last resort (ts_cmds.c): a supervisor that does not
+ * finish is killed with its session, so the script it runs (in a process
+ * group of its own) and what that started cannot write into xenstore
+ * after xl removed the domain's nodes. */
+static void kill_session_reaches_the_script(void **state)
+{
+	struct fx *f = *state;
+	char body[512], *pid;
+	pid_t sup, script_pid, child_pid;
+	int st;
+
+	snprintf(body, sizeof(body), "echo $$ >%s/script.tmp; mv %s/script.tmp %s/script; sleep 30 & echo $! >%s/child; sleep 30",
+		 f->dir, f->dir, f->dir, f->dir);
+	script(f, "offline", body);
+	sup = fork();
+	assert_true(sup >= 0);
+	if (sup == 0) {
+		const char *argv[] = { "offline", NULL };
+		const struct ts_hotplug h = { .script = f->path, .argv = argv, .timeout_ms = 60000 };
+		char why[256];
+		int status;
+
+		setsid();
+		ts_hotplug_run(&h, &status, why, sizeof(why));
+		_exit(0);
+	}
+	for (int i = 0; i < 500 && !slurp(f->dir, "child"); i++)
+		usleep(10000);
+	pid = slurp(f->dir, "child");
+	assert_non_null(pid);
+	child_pid = (pid_t)atoi(pid);
+	pid = slurp(f->dir, "script");
+	assert_non_null(pid);
+	script_pid = (pid_t)atoi(pid);
+	/* never xl's own session */
+	assert_int_equal(ts_kill_session(getpid()), -EPERM);
+	assert_int_equal(ts_kill_session(sup), 0);
+	assert_int_equal(waitpid(sup, &st, 0), sup);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	bool alive = true;
+	for (int i = 0; i < 100 && (alive = running(script_pid) || running(child_pid)); i++)
+		usleep(10000);
+	assert_false(alive);
+}
+
 static void script_path(void **state)
 {
 	char p[64];
@@ -200,6 +246,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(exit_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(cannot_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(timeout_kills_the_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(kill_session_reaches_the_script, setup, teardown),
 		cmocka_unit_test(script_path),
 	};
 
