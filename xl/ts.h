@@ -39,6 +39,8 @@ int ts_dom_dir(uint32_t domid, char *buf, size_t len);
 void ts_dom_rm_run_dir(uint32_t domid);
 int ts_dom_find(const char *spec, uint32_t *domid);
 pid_t ts_dom_pid(uint32_t domid, const char *file, const char *comm);
+/* A file of a run directory, written whole from fmt: 0 or -errno. */
+int ts_dom_write(const char *dir, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* SIGKILL to every process in member's session (not xl's own); 0 or -errno. */
 int ts_kill_session(pid_t member);
 struct sockaddr_un;

@@ -86,23 +86,6 @@ static void report(struct sup *s, const char *fmt, ...)
 	}
 }
 
-static int write_file(const char *dir, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int write_file(const char *dir, const char *name, const char *fmt, ...)
-{
-	char p[300];
-	FILE *f;
-	va_list ap;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	f = fopen(p, "we");
-	if (!f)
-		return -errno;
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	return fclose(f) == 0 ? 0 : -errno;
-}
-
 static bool pid_alive(const char *dir, const char *file)
 {
 	char p[300];
@@ -146,10 +129,10 @@ static int claim_run_dir(uint32_t id, char *dir, size_t len)
  * failure the directory goes again. */
 static int mark_run_dir(uint32_t id, const char *dir, const char *name, char *err, size_t errlen)
 {
-	int rc = write_file(dir, "name", "%s\n", name);
+	int rc = ts_dom_write(dir, "name", "%s\n", name);
 
 	if (rc == 0)
-		rc = write_file(dir, "supervisor.pid", "%ld\n", (long)getpid());
+		rc = ts_dom_write(dir, "supervisor.pid", "%ld\n", (long)getpid());
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot write to %s: %s", dir, strerror(-rc));
 		ts_dom_rm_run_dir(id);
@@ -357,7 +340,7 @@ static pid_t start_vmm(struct sup *s, uint32_t domid, int restore_fd, char *err,
 		_exit(127);
 	}
 	close(ready[1]);
-	write_file(dir, "vmm.pid", "%ld\n", (long)pid);
+	ts_dom_write(dir, "vmm.pid", "%ld\n", (long)pid);
 	/* Loading a kernel under nested emulation takes seconds: wait long. */
 	struct pollfd p = { .fd = ready[0], .events = POLLIN };
 	n = poll(&p, 1, 120 * 1000) == 1 ? read(ready[0], line, sizeof(line) - 1) : -1;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,22 @@ void ts_dom_rm_run_dir(uint32_t domid)
 	const char *cg = ts_sched_root();
 	if (cg)
 		(void)ts_sched_remove(cg, domid);
+}
+
+int ts_dom_write(const char *dir, const char *name, const char *fmt, ...)
+{
+	char p[300];
+	FILE *f;
+	va_list ap;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "we");
+	if (!f)
+		return -errno;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	return fclose(f) == 0 ? 0 : -errno;
 }
 
 /* A supervisor runs in a session of its own (ts_create.c), and each

@@ -1,5 +1,6 @@
 /* A domain's CPU share as a cgroup v2 (ts_sched.h). */
 #include "ts_sched.h"
+#include "ts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -168,19 +169,7 @@ int ts_sched_remove(const char *root, uint32_t domid)
 
 int ts_sched_store(const char *run_dir, const struct ts_sched *p)
 {
-	char v[64];
-
-	char path[512];
-	int fd, len, rc = 0;
-
-	len = snprintf(v, sizeof(v), "%d %d\n", p->weight, p->cap);
-	snprintf(path, sizeof(path), "%s/sched", run_dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, v, (size_t)len) != len)
-		rc = -errno;
-	if (fd >= 0)
-		close(fd);
-	return rc;
+	return ts_dom_write(run_dir, "sched", "%d %d\n", p->weight, p->cap);
 }
 
 void ts_sched_load(const char *run_dir, struct ts_sched *p)
