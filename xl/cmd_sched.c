@@ -15,6 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void header(void)
+{
+	printf("%-33s %4s %6s %4s\n", "Name", "ID", "Weight", "Cap");
+}
+
 static void line(const char *name, uint32_t id, const struct ts_sched *p)
 {
 	printf("%-33s %4u %6d %4d\n", name, id, p->weight, p->cap);
@@ -122,7 +127,7 @@ int xl_cmd_sched_credit(struct xl_ctx *x, int argc, char **argv)
 				fprintf(stderr, "xl: sched-credit: Domain-0 is the host: its share is the host's to set\n");
 				return 1;
 			}
-			printf("%-33s %4s %6s %4s\n", "Name", "ID", "Weight", "Cap");
+			header();
 			line("Domain-0", 0, &dom0);
 			return 0;
 		}
@@ -130,7 +135,7 @@ int xl_cmd_sched_credit(struct xl_ctx *x, int argc, char **argv)
 			return 1;
 		if (w || c)
 			return set_params(&d, w, c);
-		printf("%-33s %4s %6s %4s\n", "Name", "ID", "Weight", "Cap");
+		header();
 		domain_line(&d);
 		return 0;
 	}
@@ -139,7 +144,7 @@ int xl_cmd_sched_credit(struct xl_ctx *x, int argc, char **argv)
 		return 1;
 	}
 	printf("Cpupool Pool-0: [sched params unavailable]\n");
-	printf("%-33s %4s %6s %4s\n", "Name", "ID", "Weight", "Cap");
+	header();
 	line("Domain-0", 0, &dom0);
 	for (size_t i = 0; i < n; i++)
 		domain_line(&v[i]);
